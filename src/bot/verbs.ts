@@ -1,0 +1,26 @@
+/**
+ * The dotted verb constants of every Action.Execute on every card: a leaf module that routing and
+ * views both import. The router refuses to start when one of these has no handler, and the card
+ * tests check every verb in cards/*.json is listed here (and the reverse).
+ */
+export const VERBS = {
+  // intake (issue 2)
+  intakeTargetSubmit: 'intake.target.submit',
+  intakeAgreementSubmit: 'intake.agreement.submit',
+  intakeEdgeSubmit: 'intake.edge.submit',
+  intakeDomainsSubmit: 'intake.domains.submit',
+  intakeContactsSubmit: 'intake.contacts.submit',
+  intakeOptionsSubmit: 'intake.options.submit',
+  intakeEdit: 'intake.edit',
+  intakeResume: 'intake.resume',
+  intakeDiscard: 'intake.discard',
+  intakeStart: 'intake.start',
+  intakeBack: 'intake.back',
+  intakeConfirm: 'intake.confirm',
+  requestExport: 'request.export',
+  requestStatus: 'request.status',
+  requestSubmitted: 'request.submitted',
+} as const;
+
+export type Verb = (typeof VERBS)[keyof typeof VERBS];
+export const ALL_VERBS: readonly string[] = Object.values(VERBS);

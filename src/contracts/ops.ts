@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import {
+  AccessEdge, ClientPolicy, ExternalAccessPolicy, HostingProvider, PublicProvider, ReplicaStatus,
+  ServerVersion, SipDomain, UserPolicy,
+} from './observed';
+
+/**
+ * The op catalog: every op a runner may execute, with its params and result schemas.
+ * Shared by planner, runner, lync-ops.ps1 (by name) and the simulator. Params mirror the cmdlet
+ * parameters in camelCase; unknown params are refused (strict objects).
+ */
+const identity = z.string().min(1).max(256);
+const sipUri = z.string().regex(/^sip:[^\s@]+@[^\s@]+$/i, 'expected sip:user@domain').max(320);
+/** The seed passes `-VerificationLevel 2`; the server's own enum resolves the integer. */
+export const VerificationLevelParam = z.union([z.string().min(1).max(64), z.number().int().min(0).max(1000)]);
+
+const UserPoliciesResult = z.object({ users: z.array(UserPolicy), notFound: z.array(z.string()) });
+
+export const READ_OPS = {
+  'server.version': { params: z.object({}).strict(), result: ServerVersion },
+  'accessEdge.get': { params: z.object({}).strict(), result: AccessEdge },
+  'sipDomain.list': { params: z.object({}).strict(), result: z.array(SipDomain) },
+  'publicProvider.list': { params: z.object({}).strict(), result: z.array(PublicProvider) },
+  'hostingProvider.list': { params: z.object({}).strict(), result: z.array(HostingProvider) },
+  'externalAccessPolicy.list': { params: z.object({}).strict(), result: z.array(ExternalAccessPolicy) },
+  'user.externalAccessPolicy': {
+    params: z.object({ users: z.array(sipUri).max(500) }).strict(),
+    result: UserPoliciesResult,
+  },
+  'clientPolicy.get': { params: z.object({ identity }).strict(), result: ClientPolicy },
+  'replication.status': { params: z.object({}).strict(), result: z.array(ReplicaStatus) },
+} as const;
+
+const policyFlags = {
+  enableFederationAccess: z.boolean().optional(),
+  enablePublicCloudAccess: z.boolean().optional(),
+  enablePublicCloudAudioVideoAccess: z.boolean().optional(),
+  enableOutsideAccess: z.boolean().optional(),
+};
+const writeResult = z.unknown();
+
+export const WRITE_OPS = {
+  'accessEdge.set': {
+    params: z.object({
+      allowFederatedUsers: z.boolean().optional(),
+      enablePartnerDiscovery: z.boolean().optional(),
+      enableArchivingDisclaimer: z.boolean().optional(),
+    }).strict(),
+    result: writeResult,
+  },
+  'externalAccessPolicy.new': { params: z.object({ identity, ...policyFlags }).strict(), result: writeResult },
+  'externalAccessPolicy.set': { params: z.object({ identity, ...policyFlags }).strict(), result: writeResult },
+  'externalAccessPolicy.remove': { params: z.object({ identity }).strict(), result: writeResult },
+  'externalAccessPolicy.grant': {
+    params: z.object({ user: sipUri, policyName: z.string().min(1).max(256).nullable() }).strict(),
+    result: writeResult,
+  },
+  'publicProvider.new': {
+    params: z.object({
+      identity,
+      proxyFqdn: z.string().min(1).max(253),
+      enabled: z.boolean(),
+      verificationLevel: VerificationLevelParam.optional(),
+      iconUrl: z.string().max(2048).optional(),
+      nameDecorationRoutingDomain: z.string().max(253).optional(),
+      nameDecorationExcludedDomainList: z.string().max(2048).optional(),
+      enableSkypeIdRouting: z.boolean().optional(),
+      enableSkypeDirectorySearch: z.boolean().optional(),
+    }).strict(),
+    result: writeResult,
+  },
+  'publicProvider.set': {
+    params: z.object({ identity, enabled: z.boolean().optional(), verificationLevel: VerificationLevelParam.optional() }).strict(),
+    result: writeResult,
+  },
+  'publicProvider.remove': { params: z.object({ identity }).strict(), result: writeResult },
+  'clientPolicy.set': {
+    params: z.object({ identity, disablePICPromptDisplayName: z.boolean() }).strict(),
+    result: writeResult,
+  },
+} as const;
+
+export const OPS = { ...READ_OPS, ...WRITE_OPS } as const;
+export type ReadOpName = keyof typeof READ_OPS;
+export type WriteOpName = keyof typeof WRITE_OPS;
+export type OpName = keyof typeof OPS;
+export type OpParams<N extends OpName> = z.infer<(typeof OPS)[N]['params']>;
+export type OpResult<N extends OpName> = z.infer<(typeof OPS)[N]['result']>;
+
+export const OP_NAMES = Object.keys(OPS) as OpName[];
+export const READ_OP_NAMES = Object.keys(READ_OPS) as ReadOpName[];
+export const WRITE_OP_NAMES = Object.keys(WRITE_OPS) as WriteOpName[];
+
+export const isOpName = (name: string): name is OpName => Object.prototype.hasOwnProperty.call(OPS, name);
+export const isReadOp = (name: string): name is ReadOpName => Object.prototype.hasOwnProperty.call(READ_OPS, name);
+export const isWriteOp = (name: string): name is WriteOpName => Object.prototype.hasOwnProperty.call(WRITE_OPS, name);
+
+/** An op call as data: what plans, jobs and the stdio protocol carry. */
+export const OpCall = z.object({ op: z.string(), params: z.record(z.string(), z.unknown()) });
+export type OpCall = z.infer<typeof OpCall>;
+
+/** Checks an op call against the catalog; returns the parsed params or a reason. */
+export function checkOpCall(call: OpCall): { ok: true; op: OpName; params: Record<string, unknown> } | { ok: false; reason: string } {
+  if (!isOpName(call.op)) return { ok: false, reason: `unknown op ${JSON.stringify(call.op)}` };
+  const parsed = OPS[call.op].params.safeParse(call.params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, reason: `${call.op}: ${issue.path.join('.') || 'params'}: ${issue.message}` };
+  }
+  return { ok: true, op: call.op, params: parsed.data as Record<string, unknown> };
+}
+
+/** The stdio shell protocol (DESIGN §5): one JSON request per line, one JSON answer per line. */
+export const ShellRequest = z.object({ id: z.number().int(), op: z.string(), params: z.record(z.string(), z.unknown()) });
+export type ShellRequest = z.infer<typeof ShellRequest>;
+export const ShellAnswer = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), data: z.unknown(), warnings: z.array(z.string()).optional() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+]);
+export type ShellAnswer = z.infer<typeof ShellAnswer>;

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { OpCall } from './ops';
+import { Profile } from './profiles';
+import { ObservedState } from './observed';
+
+/** Bumped when a runner and a server could misunderstand each other. */
+export const PROTOCOL_VERSION = 1;
+export const RUNNER_API_BASE = '/api/runner/v1';
+
+const label = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'a label is letters, digits, dot, underscore or hyphen (1–63)');
+export const RunnerLabel = label;
+
+/** A plan step as data (DESIGN §1.5); its PowerShell text is rendered for people, never executed. */
+export const PlanStep = z.object({
+  id: z.string().min(1).max(64),
+  title: z.string().max(300),
+  op: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  rollback: z.array(OpCall),
+});
+export type PlanStep = z.infer<typeof PlanStep>;
+
+export const JobKind = z.enum(['discover', 'apply', 'rollback']);
+export type JobKind = z.infer<typeof JobKind>;
+
+export const Approval = z.object({ approver: z.string(), at: z.string() });
+
+/** The job envelope the server signs and the runner verifies (DESIGN §3). */
+export const JobEnvelope = z.object({
+  protocolVersion: z.literal(PROTOCOL_VERSION),
+  jobId: z.string(),
+  kind: JobKind,
+  target: label,
+  profile: Profile,
+  discovery: z.object({ users: z.array(z.string()), clientPolicyIdentities: z.array(z.string()) }),
+  steps: z.array(PlanStep),
+  expectedFingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  planHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  approvals: z.array(Approval),
+  issuedAt: z.string(),
+});
+export type JobEnvelope = z.infer<typeof JobEnvelope>;
+
+export const SignedJob = z.object({ envelope: JobEnvelope, signature: z.string().min(1) });
+export type SignedJob = z.infer<typeof SignedJob>;
+
+export const EnrollRequest = z.object({
+  enrollmentToken: z.string().min(1).max(512),
+  name: z.string().min(1).max(128),
+  labels: z.array(label).min(1).max(32),
+}).strict();
+export const EnrollResponse = z.object({ runnerId: z.string(), runnerToken: z.string(), serverKey: z.string() });
+
+export const LeaseRequest = z.object({ waitSeconds: z.number().int().min(0).max(30) }).strict();
+export const LeaseResponse = z.object({ job: SignedJob, leaseId: z.string(), leaseExpiresAt: z.string() });
+
+export const StepStatus = z.enum(['pending', 'running', 'done', 'skipped', 'failed']);
+export type StepStatus = z.infer<typeof StepStatus>;
+
+export const JobEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('step-started'), stepId: z.string(), at: z.string() }),
+  z.object({
+    type: z.literal('step-finished'),
+    stepId: z.string(),
+    at: z.string(),
+    status: z.enum(['done', 'skipped', 'failed']),
+    durationMs: z.number().nonnegative(),
+    output: z.string().max(65536).optional(),
+    error: z.object({ code: z.string(), message: z.string().max(65536) }).optional(),
+  }),
+  z.object({ type: z.literal('log'), at: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string().max(65536) }),
+]);
+export type JobEvent = z.infer<typeof JobEvent>;
+
+export const EventsRequest = z.object({
+  leaseId: z.string(),
+  seq: z.number().int().min(0),
+  events: z.array(JobEvent).max(100),
+}).strict();
+export const HeartbeatRequest = z.object({ leaseId: z.string() }).strict();
+export const HeartbeatResponse = z.object({ leaseExpiresAt: z.string(), cancel: z.boolean() });
+
+export const JobResultStatus = z.enum(['succeeded', 'failed', 'aborted-drift', 'cancelled']);
+export type JobResultStatus = z.infer<typeof JobResultStatus>;
+export const ResultRequest = z.object({
+  leaseId: z.string(),
+  status: JobResultStatus,
+  /** What the runner read: the discovery result, or the state before (`observed`) an apply. */
+  observed: ObservedState.optional(),
+  /** For apply/rollback: the state read after the last change (the verify read). */
+  after: ObservedState.optional(),
+  replication: z.array(z.object({ replicaFqdn: z.string(), upToDate: z.boolean(), lastUpdate: z.string().nullable() })).optional(),
+  error: z.object({ code: z.string(), message: z.string().max(65536) }).optional(),
+}).strict();
+export type ResultRequest = z.infer<typeof ResultRequest>;
+
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { Profile } from '../contracts/profiles';
+
+/**
+ * The provisioning request (issue 2 §9 export format) and the validation rules of its fields.
+ * Every rule lives here once; the intake cards and `picbot plan` parse through these schemas.
+ */
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** Why a DNS name is not acceptable, or null. Input is expected trimmed and lower-cased. */
+export function dnsNameProblem(name: string): string | null {
+  if (name.length === 0) return 'enter a name such as sip.contoso.com';
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(name)) return 'enter the name only, without a scheme such as https://';
+  if (name.includes('/')) return 'enter the name only, without a path';
+  if (name.includes('*')) return 'wildcards are not allowed: enter the exact name';
+  if (IPV4.test(name) || name.includes(':')) return 'enter a DNS name, not an IP address or a port';
+  if (name.length > 253) return 'a DNS name is at most 253 characters';
+  if (/[^\x00-\x7f]/.test(name)) return 'use the ASCII (punycode, xn--…) form of international names';
+  const labels = name.split('.');
+  if (labels.length < 2) return 'a full name has at least two labels, such as contoso.com';
+  for (const label of labels) {
+    if (label.length === 0) return 'empty label (two dots in a row, or a leading dot)';
+    if (label.length > 63) return `the label "${label.slice(0, 20)}…" is longer than 63 characters`;
+    if (!LABEL.test(label)) {
+      return label.startsWith('-') || label.endsWith('-')
+        ? `the label "${label}" starts or ends with a hyphen`
+        : `the label "${label}" may hold only letters, digits and hyphens`;
+    }
+  }
+  if (/^\d+$/.test(labels[labels.length - 1])) return 'the last label cannot be all digits';
+  return null;
+}
+
+/** Trims, lower-cases and drops one trailing dot (the only normalisation we do). */
+export function normalizeDnsName(raw: string): string {
+  const t = raw.trim().toLowerCase();
+  return t.endsWith('.') && !t.endsWith('..') ? t.slice(0, -1) : t;
+}
+
+export const DnsName = z
+  .string()
+  .max(1024)
+  .transform(normalizeDnsName)
+  .superRefine((name, ctx) => {
+    const problem = dnsNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** `fqdn` is `<one label>.<domain>`: the partner-discovery suffix rule (LYNC.md §3.2). */
+export function isTopLevelSuffixMatch(fqdn: string, domain: string): boolean {
+  if (!fqdn.endsWith(`.${domain}`)) return false;
+  const head = fqdn.slice(0, -(domain.length + 1));
+  return head.length > 0 && !head.includes('.');
+}
+
+export const AGREEMENT_TYPES = ['volume-licensing', 'mpn-partner-id', 'spla-enrollment', 'high-volume-enrollment'] as const;
+export const AgreementType = z.enum(AGREEMENT_TYPES);
+export const AGREEMENT_LABEL: Record<(typeof AGREEMENT_TYPES)[number], string> = {
+  'volume-licensing': 'Microsoft Volume Licensing agreement number',
+  'mpn-partner-id': 'Microsoft Partner Network headquarters partner ID',
+  'spla-enrollment': 'SPLA initial enrollment number',
+  'high-volume-enrollment': 'High Volume product enrollment number',
+};
+
+export const Target = z.object({
+  label: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'a runner label is letters, digits, dot, underscore or hyphen'),
+  profile: Profile,
+}).strict();
+
+export const Agreement = z.object({
+  type: AgreementType,
+  number: z.string().trim().min(1, 'enter the number').max(64, 'at most 64 characters')
+    .regex(/^[A-Za-z0-9-]+$/, 'letters, digits and hyphens only'),
+  productUseRightsAccepted: z.literal(true, { error: 'the Lync Server product use rights must be accepted' }),
+}).strict();
+
+export const AccessEdgeFqdns = z.array(DnsName).min(1, 'enter at least one Access Edge FQDN').max(10, 'at most 10 Access Edge FQDNs')
+  .superRefine((names, ctx) => {
+    const seen = new Set<string>();
+    names.forEach((n, i) => {
+      if (seen.has(n)) ctx.addIssue({ code: 'custom', path: [i], message: `${n} is listed twice` });
+      seen.add(n);
+    });
+  });
+
+export const SipDomains = z.array(DnsName).min(1, 'enter at least one SIP domain').max(50, 'at most 50 SIP domains')
+  .superRefine((names, ctx) => {
+    const seen = new Set<string>();
+    names.forEach((n, i) => {
+      if (seen.has(n)) ctx.addIssue({ code: 'custom', path: [i], message: `${n} is listed twice` });
+      seen.add(n);
+    });
+  });
+
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+export const Email = z.string().trim().max(254).regex(EMAIL, 'enter an e-mail address such as admin@contoso.com');
+export const Phone = z.string().trim().regex(/^\+[1-9][0-9 ()-]{6,20}$/, 'enter a phone number in international form, such as +14255550100');
+
+export const Contacts = z.object({
+  name: z.string().trim().min(1, 'enter a name').max(128),
+  phone: Phone.nullable().optional().transform((p) => p ?? null),
+  domainAdmins: z.record(z.string(), Email),
+}).strict();
+
+export const SipUri = z.string().trim().toLowerCase().regex(/^sip:[a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,}$/, 'enter a SIP URI such as sip:alice@contoso.com');
+
+export const PolicyScope = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('global') }).strict(),
+  z.object({ kind: z.literal('site'), site: z.string().trim().min(1, 'enter the site name').max(64).regex(/^[A-Za-z0-9 _.-]+$/, 'letters, digits, space, dot, underscore or hyphen') }).strict(),
+  z.object({
+    kind: z.literal('user'),
+    policyName: z.string().trim().min(1, 'enter the policy name').max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, dot, underscore or hyphen'),
+    users: z.array(SipUri).min(1, 'enter at least one user SIP URI').max(200),
+  }).strict(),
+]);
+export type PolicyScope = z.infer<typeof PolicyScope>;
+
+export const Options = z.object({
+  policyScope: PolicyScope,
+  /** true = make sure it is on; false = leave it as it is. */
+  publicAudioVideo: z.boolean(),
+  /** true = make sure it is on; false = leave it as it is (never "turn off"). */
+  partnerDiscovery: z.boolean(),
+  /** true/false = set it; null = leave it as it is. */
+  disablePICPromptDisplayName: z.boolean().nullable(),
+}).strict();
+
+/** The whole request, with the cross-field rules. */
+export const ProvisioningRequest = z.object({
+  target: Target,
+  agreement: Agreement,
+  accessEdgeFqdns: AccessEdgeFqdns,
+  sipDomains: SipDomains,
+  contacts: Contacts,
+  options: Options,
+}).strict().superRefine((req, ctx) => {
+  const edges = new Set(req.accessEdgeFqdns);
+  req.sipDomains.forEach((d, i) => {
+    if (edges.has(d)) ctx.addIssue({ code: 'custom', path: ['sipDomains', i], message: `${d} is an Access Edge FQDN; enter the SIP domain suffix (e.g. contoso.com)` });
+    if (!req.contacts.domainAdmins[d]) ctx.addIssue({ code: 'custom', path: ['contacts', 'domainAdmins', d], message: `enter an administrator e-mail for ${d}` });
+  });
+  for (const k of Object.keys(req.contacts.domainAdmins)) {
+    if (!req.sipDomains.includes(k)) ctx.addIssue({ code: 'custom', path: ['contacts', 'domainAdmins', k], message: `${k} is not one of the SIP domains` });
+  }
+});
+export type ProvisioningRequest = z.infer<typeof ProvisioningRequest>;
+
+/** Warnings (not refusals): SIP domains for which no Access Edge FQDN is `<one label>.<domain>`. */
+export function suffixRuleWarnings(accessEdgeFqdns: string[], sipDomains: string[]): string[] {
+  return sipDomains
+    .filter((d) => !accessEdgeFqdns.some((f) => isTopLevelSuffixMatch(f, d)))
+    .map((d) => `No Access Edge FQDN is a top-level name of ${d} (such as sip.${d}): partner discovery and Skype federation need the _sipfederationtls SRV record of ${d} to point at one.`);
+}
