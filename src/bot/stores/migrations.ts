@@ -1,0 +1,50 @@
+/**
+ * SQLite schema migrations, applied in order at start and recorded by id in `schema_migrations`.
+ * Append new entries at the end (never edit an applied one): each area of the bot adds its own.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    id: '0001-audit',
+    sql: `
+      CREATE TABLE audit_log (
+        seq        INTEGER PRIMARY KEY,
+        at         TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        actor      TEXT NOT NULL,
+        subject_id TEXT,
+        detail     TEXT NOT NULL,
+        prev_hash  TEXT NOT NULL,
+        hash       TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_subject ON audit_log(subject_id);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`,
+  },
+  {
+    id: '0002-conversations',
+    sql: `
+      CREATE TABLE conversation_refs (
+        conversation_id TEXT PRIMARY KEY,
+        reference       TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );
+      CREATE TABLE user_ids (
+        aad_object_id  TEXT PRIMARY KEY,
+        teams_user_id  TEXT NOT NULL,
+        name           TEXT NOT NULL,
+        updated_at     TEXT NOT NULL
+      );
+      CREATE TABLE server_keys (
+        name       TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );`,
+  },
+];
