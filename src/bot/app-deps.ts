@@ -1,0 +1,43 @@
+/**
+ * What the composition root (main.ts) hands to every area's factory (`createHandlers(deps)` and
+ * the later ones). Kept in one place so the areas agree on it without importing main.
+ */
+import type { Roles } from '../core/roles';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import type { AppConfig } from './config';
+import type { Db } from './stores/db';
+import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
+import type { AuditLog, ChatNotifier, ServerKeyStore, UserIdStore } from './workflows/ports';
+
+export interface AppDeps {
+  config: AppConfig;
+  roles: Roles;
+  audit: AuditLog;
+  notifier: ChatNotifier;
+  clock: Clock;
+  logger: Logger;
+  /** The open SQLite database; each area builds its own stores on it (createXStore(db)). */
+  db: Db;
+  userIds: UserIdStore;
+  serverKeys: ServerKeyStore;
+  /** The Ed25519 job signing key pair, generated at first start and kept in server_keys. */
+  signingKeys: { privateKeyPem: string; publicKeyPem: string };
+}
+
+/**
+ * What an area contributes to the router. Command names are the first word of a message,
+ * lower-case ("start", "status"); action keys are verbs from src/bot/verbs.ts.
+ * The router refuses to start on a duplicate command/verb or a verb in VERBS without a handler.
+ */
+export interface HandlerSet {
+  commands?: Record<string, CommandHandler>;
+  actions?: Record<string, ActionHandler>;
+  /** The bot was added to a conversation (the welcome card). Only one area provides it. */
+  added?: (turn: AddedTurn) => Promise<void>;
+  /** Unknown text and `help` go here. Only one area provides it. */
+  help?: CommandHandler;
+}
+
+/** The signature of `createHandlers` in src/bot/handlers/index.ts (and of later areas' factories). */
+export type CreateHandlers = (deps: AppDeps) => HandlerSet;

@@ -1,0 +1,240 @@
+/**
+ * The bot's configuration: the ONLY reader of process.env (and of `.env`, through dotenv).
+ * Every variable is parsed once by zod; a bad or missing value stops the start with one line that
+ * names the variable (DESIGN §7). Production mode is selected by `MicrosoftAppId`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { CodedError } from '../shared/errors';
+
+export type Mode = 'local' | 'production';
+export type AppType = 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** A DNS server to ask instead of the system resolver (PICBOT_DNS_SERVERS). */
+export interface DnsServer {
+  host: string;
+  port: number;
+}
+
+/** Bot Framework identity, in botbuilder's own setting names' terms; all null in local mode. */
+export interface BotIdentity {
+  appId: string | null;
+  appPassword: string | null;
+  appTenantId: string | null;
+  appType: AppType | null;
+  /** Overrides where inbound channel tokens' signing keys come from (tests run their own). */
+  openIdMetadataUrl: string | null;
+}
+
+/** The parsed configuration every part of the server receives. */
+export interface AppConfig {
+  mode: Mode;
+  host: string;
+  port: number;
+  dbPath: string;
+  logLevel: LogLevel;
+  /** Entra object ids (lower-cased) of admins and approvers; empty = not configured. */
+  admins: string[];
+  approvers: string[];
+  /** Empty = the system resolver. */
+  dnsServers: DnsServer[];
+  preflightTimeoutMs: number;
+  /** Conversation id where approval cards go; null = the conversation the plan was asked in. */
+  approvalsConversation: string | null;
+  approvalTtlHours: number;
+  approvalQuorum: number;
+  /** How long the discovery card waits for a runner to lease the job. */
+  discoveryTimeoutSeconds: number;
+  playgroundPort: number;
+  /** The public host name of a production deployment (used by packaging); null when unset. */
+  publicHost: string | null;
+  simStatePath: string;
+  bot: BotIdentity;
+}
+
+/** The environment as a plain record (process.env, a test's table, or .env merged in). */
+export type Env = Record<string, string | undefined>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const APP_TYPES = ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'] as const;
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const guidList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .pipe(z.array(z.string().regex(GUID, 'each entry must be an Entra object id (a GUID)')))
+  .transform((ids) => ids.map((id) => id.toLowerCase()));
+
+const hostName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .refine((h) => isIP(h) !== 0 || /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(h), 'must be an IP address or a host name');
+
+const dnsServerList = z.string().transform((s, ctx) => {
+  const out: DnsServer[] = [];
+  for (const raw of s.split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
+    const server = parseDnsServer(raw);
+    if (!server) {
+      ctx.addIssue({ code: 'custom', message: `"${raw}" is not ip[:port] (IPv6 with a port as [ip]:port)` });
+      return z.NEVER;
+    }
+    out.push(server);
+  }
+  return out;
+});
+
+function parseDnsServer(raw: string): DnsServer | null {
+  let host = raw;
+  let port = 53;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(raw);
+  if (bracketed) {
+    host = bracketed[1]!;
+    if (bracketed[2] !== undefined) port = Number(bracketed[2]);
+    if (isIP(host) !== 6) return null;
+  } else if (isIP(raw) === 6) {
+    host = raw;
+  } else {
+    const m = /^([^:]+)(?::(\d+))?$/.exec(raw);
+    if (!m || isIP(m[1]!) !== 4) return null;
+    host = m[1]!;
+    if (m[2] !== undefined) port = Number(m[2]);
+  }
+  return port >= 1 && port <= 65535 ? { host, port } : null;
+}
+
+const url = z.url({ message: 'must be an absolute URL' });
+const text = z.string().trim().min(1, 'must not be empty');
+
+/** One schema per variable, so an error names exactly one variable. */
+const VARIABLES = {
+  MicrosoftAppId: z.string().trim().regex(GUID, 'must be the bot\'s Microsoft App ID (a GUID)'),
+  MicrosoftAppPassword: text,
+  MicrosoftAppTenantId: z.string().trim().regex(GUID, 'must be the Entra tenant id (a GUID)'),
+  MicrosoftAppType: z.enum(APP_TYPES, { message: `must be one of ${APP_TYPES.join(', ')}` }),
+  ToBotFromChannelOpenIdMetadataUrl: url,
+  HOST: hostName,
+  PORT: intIn(0, 65535),
+  PICBOT_DB: text,
+  PICBOT_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  PICBOT_ADMINS: guidList,
+  PICBOT_APPROVERS: guidList,
+  PICBOT_DNS_SERVERS: dnsServerList,
+  PICBOT_PREFLIGHT_TIMEOUT_MS: intIn(100, 600_000),
+  PICBOT_APPROVALS_CONVERSATION: text,
+  PICBOT_APPROVAL_TTL_HOURS: intIn(1, 24 * 365),
+  PICBOT_APPROVAL_QUORUM: intIn(1, 50),
+  PICBOT_DISCOVERY_TIMEOUT_SECONDS: intIn(5, 3600),
+  PICBOT_PLAYGROUND_PORT: intIn(1, 65535),
+  PICBOT_PUBLIC_HOST: hostName,
+  PICBOT_SIM_STATE: text,
+} as const;
+
+export type VariableName = keyof typeof VARIABLES;
+/** Every variable the server reads, in README order. */
+export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
+
+type Parsed = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]> };
+
+/** A configuration error: the message is the one line printed before exiting 1. */
+export class ConfigError extends CodedError {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super('config_invalid', `${variable}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parseVariables(env: Env): Parsed {
+  const out: Parsed = {};
+  for (const name of VARIABLE_NAMES) {
+    const raw = env[name];
+    // An empty value counts as unset, as in most .env tooling.
+    if (raw === undefined || raw.trim() === '') continue;
+    const result = VARIABLES[name].safeParse(raw);
+    if (!result.success) throw new ConfigError(name, result.error.issues[0]?.message ?? 'invalid value');
+    (out as Record<string, unknown>)[name] = result.data;
+  }
+  return out;
+}
+
+/** True for addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '[::1]') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/**
+ * Parses an environment table into AppConfig; throws ConfigError naming the first bad variable.
+ * Pure apart from path resolution, so tests feed it tables.
+ */
+export function parseConfig(env: Env): AppConfig {
+  const v = parseVariables(env);
+  const production = v.MicrosoftAppId !== undefined;
+  if (production) {
+    if (v.MicrosoftAppType === undefined) throw new ConfigError('MicrosoftAppType', `required when MicrosoftAppId is set (one of ${APP_TYPES.join(', ')})`);
+    if (v.MicrosoftAppType !== 'UserAssignedMSI' && v.MicrosoftAppPassword === undefined)
+      throw new ConfigError('MicrosoftAppPassword', `required when MicrosoftAppType is ${v.MicrosoftAppType}`);
+    if (v.MicrosoftAppTenantId === undefined) throw new ConfigError('MicrosoftAppTenantId', 'required when MicrosoftAppId is set');
+    if (!v.PICBOT_ADMINS?.length) throw new ConfigError('PICBOT_ADMINS', 'required when MicrosoftAppId is set (comma-separated Entra object ids)');
+    if (!v.PICBOT_APPROVERS?.length) throw new ConfigError('PICBOT_APPROVERS', 'required when MicrosoftAppId is set (comma-separated Entra object ids)');
+  } else if (v.HOST !== undefined && !isLoopbackHost(v.HOST)) {
+    // Local mode has no JWT check, so it must not be reachable from other machines.
+    throw new ConfigError('HOST', `${v.HOST} is not a loopback address; local mode (no MicrosoftAppId) binds loopback only`);
+  }
+  return {
+    mode: production ? 'production' : 'local',
+    host: v.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    port: v.PORT ?? 3978,
+    dbPath: resolve(v.PICBOT_DB ?? './data/picbot.db'),
+    logLevel: v.PICBOT_LOG_LEVEL ?? 'info',
+    admins: v.PICBOT_ADMINS ?? [],
+    approvers: v.PICBOT_APPROVERS ?? [],
+    dnsServers: v.PICBOT_DNS_SERVERS ?? [],
+    preflightTimeoutMs: v.PICBOT_PREFLIGHT_TIMEOUT_MS ?? 5000,
+    approvalsConversation: v.PICBOT_APPROVALS_CONVERSATION ?? null,
+    approvalTtlHours: v.PICBOT_APPROVAL_TTL_HOURS ?? 72,
+    approvalQuorum: v.PICBOT_APPROVAL_QUORUM ?? 1,
+    discoveryTimeoutSeconds: v.PICBOT_DISCOVERY_TIMEOUT_SECONDS ?? 120,
+    playgroundPort: v.PICBOT_PLAYGROUND_PORT ?? 56150,
+    publicHost: v.PICBOT_PUBLIC_HOST ?? null,
+    simStatePath: resolve(v.PICBOT_SIM_STATE ?? './data/lync-sim.json'),
+    bot: {
+      appId: production ? v.MicrosoftAppId! : null,
+      appPassword: production ? (v.MicrosoftAppPassword ?? null) : null,
+      appTenantId: production ? v.MicrosoftAppTenantId! : null,
+      appType: production ? v.MicrosoftAppType! : null,
+      openIdMetadataUrl: v.ToBotFromChannelOpenIdMetadataUrl ?? null,
+    },
+  };
+}
+
+/**
+ * The process environment with `.env` (in the working directory, if present) underneath it:
+ * a variable set in the real environment wins over the file.
+ */
+export function readEnvironment(cwd: string = process.cwd()): Env {
+  const file = resolve(cwd, '.env');
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  return { ...fromFile, ...process.env };
+}
+
+/** Reads and parses the configuration of this process; throws ConfigError. */
+export function loadConfig(overrides: Env = {}): AppConfig {
+  return parseConfig({ ...readEnvironment(), ...overrides });
+}
