@@ -75,7 +75,8 @@ export const WRITE_OPS = {
   },
   'publicProvider.remove': { params: z.object({ identity }).strict(), result: writeResult },
   'clientPolicy.set': {
-    params: z.object({ identity, disablePICPromptDisplayName: z.boolean() }).strict(),
+    // null restores "not set" (what Get-CsClientPolicy shows for a fresh policy) when rolling back.
+    params: z.object({ identity, disablePICPromptDisplayName: z.boolean().nullable() }).strict(),
     result: writeResult,
   },
 } as const;

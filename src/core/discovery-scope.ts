@@ -1,0 +1,22 @@
+import type { ProvisioningRequest } from './request';
+
+/** What a discovery (and the apply job's re-read) must read for a request, beyond the fixed reads. */
+export interface DiscoveryScope {
+  /** Users whose external access policy the plan depends on (per-user scope only). */
+  users: string[];
+  /** Client policies the plan depends on (`Global` when the request sets DisablePICPromptDisplayName). */
+  clientPolicyIdentities: string[];
+}
+
+/**
+ * The discovery scope of a request. The job envelope carries it, so discovery and the apply job's
+ * re-read see exactly the same slice of the server and their fingerprints are comparable.
+ */
+export function discoveryScope(request: ProvisioningRequest): DiscoveryScope {
+  const scope = request.options.policyScope;
+  const seen = new Set<string>();
+  const users = scope.kind === 'user'
+    ? scope.users.filter((u) => !seen.has(u.toLowerCase()) && seen.add(u.toLowerCase()))
+    : [];
+  return { users, clientPolicyIdentities: request.options.disablePICPromptDisplayName === null ? [] : ['Global'] };
+}
