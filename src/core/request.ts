@@ -12,6 +12,8 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 /** Why a DNS name is not acceptable, or null. Input is expected trimmed and lower-cased. */
 export function dnsNameProblem(name: string): string | null {
   if (name.length === 0) return 'enter a name such as sip.contoso.com';
+  if (name.includes('@')) return 'enter the domain name only, not an e-mail or SIP address';
+  if (/^sips?:/.test(name)) return 'enter the name only, without "sip:"';
   if (/^[a-z][a-z0-9+.-]*:\/\//.test(name)) return 'enter the name only, without a scheme such as https://';
   if (name.includes('/')) return 'enter the name only, without a path';
   if (name.includes('*')) return 'wildcards are not allowed: enter the exact name';
@@ -68,6 +70,7 @@ export const Target = z.object({
   label: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'a runner label is letters, digits, dot, underscore or hyphen'),
   profile: Profile,
 }).strict();
+export type Target = z.infer<typeof Target>;
 
 export const Agreement = z.object({
   type: AgreementType,
@@ -75,6 +78,7 @@ export const Agreement = z.object({
     .regex(/^[A-Za-z0-9-]+$/, 'letters, digits and hyphens only'),
   productUseRightsAccepted: z.literal(true, { error: 'the Lync Server product use rights must be accepted' }),
 }).strict();
+export type Agreement = z.infer<typeof Agreement>;
 
 export const AccessEdgeFqdns = z.array(DnsName).min(1, 'enter at least one Access Edge FQDN').max(10, 'at most 10 Access Edge FQDNs')
   .superRefine((names, ctx) => {
@@ -103,6 +107,7 @@ export const Contacts = z.object({
   phone: Phone.nullable().optional().transform((p) => p ?? null),
   domainAdmins: z.record(z.string(), Email),
 }).strict();
+export type Contacts = z.infer<typeof Contacts>;
 
 export const SipUri = z.string().trim().toLowerCase().regex(/^sip:[a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,}$/, 'enter a SIP URI such as sip:alice@contoso.com');
 
@@ -126,6 +131,7 @@ export const Options = z.object({
   /** true/false = set it; null = leave it as it is. */
   disablePICPromptDisplayName: z.boolean().nullable(),
 }).strict();
+export type Options = z.infer<typeof Options>;
 
 /** The whole request, with the cross-field rules. */
 export const ProvisioningRequest = z.object({
