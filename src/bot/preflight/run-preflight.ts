@@ -3,6 +3,7 @@
  * Preflight port. Result order is stable: per SIP domain federation-srv, federation-srv-suffix,
  * client-srv; then per Access Edge FQDN edge-address, edge-certificate.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../shared/clock';
 import { systemClock } from '../../shared/clock';
@@ -57,6 +58,8 @@ export async function runPreflight(request: PreflightRequest, options: Preflight
   // Budgets use the monotonic clock; the injected Clock only dates the certificate check.
   const started = performance.now();
   const deadline = new AbortController();
+  // One listener per check and per TLS probe: more than the default 10 is expected, not a leak.
+  setMaxListeners(0, deadline.signal);
   const dns = createDnsLookups(options.dnsServers ?? [], timeoutMs);
   const onDeadline = () => dns.cancel();
   deadline.signal.addEventListener('abort', onDeadline, { once: true });
@@ -83,7 +86,7 @@ export async function runPreflight(request: PreflightRequest, options: Preflight
       const target = route(fqdn, address);
       // What is left of the budget, so DNS time plus TLS time stays within timeoutMs.
       const left = Math.max(1, timeoutMs - (performance.now() - started));
-      const outcome = await probeTls(fqdn, target.host, target.port, { ca: options.trustedCa, signal: deadline.signal, timeoutMs: left });
+      const outcome = await probeTls(fqdn, target.host, target.port, { ca: options.trustedCa, signal: deadline.signal, waitMs: left, timeoutMs });
       return edgeCertificateRule(fqdn, outcome, clock.now());
     });
     lines.push(

@@ -19,6 +19,9 @@ export interface TlsProbeOptions {
   ca?: string[];
   /** Aborting destroys the connection; the outcome is then a timeout error. */
   signal: AbortSignal;
+  /** How long to wait for the handshake (what is left of the run's budget). */
+  waitMs: number;
+  /** The configured timeout, for the words of a timeout. */
   timeoutMs: number;
 }
 
@@ -73,7 +76,7 @@ export function probeTls(servername: string, host: string, port: number, options
     };
     const timedOut = () => finish({ kind: 'error', endpoint, reason: `no TLS answer within ${options.timeoutMs} ms (a firewall may drop the traffic, or the server does not speak TLS on that port)` });
     const onAbort = () => timedOut();
-    const timer = setTimeout(timedOut, options.timeoutMs);
+    const timer = setTimeout(timedOut, options.waitMs);
     if (options.signal.aborted) return timedOut();
     options.signal.addEventListener('abort', onAbort, { once: true });
     socket = connect({
