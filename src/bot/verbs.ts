@@ -15,11 +15,11 @@ export const VERBS = {
   intakeResume: 'intake.resume',
   intakeDiscard: 'intake.discard',
   intakeStart: 'intake.start',
-  intakeBack: 'intake.back',
-  intakeConfirm: 'intake.confirm',
+  intakeFinish: 'intake.finish',
   requestExport: 'request.export',
   requestStatus: 'request.status',
   requestSubmitted: 'request.submitted',
+  requestActive: 'request.active',
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];
