@@ -1,0 +1,58 @@
+/**
+ * The `picbot` command (bin/picbot.js): a dispatch table of subcommands, each a module that
+ * exports `usage` and `run(argv): Promise<number>` (the exit code: 0 ok, 1 usage/bad input/
+ * failure, 2 only for `picbot plan` refused). Results go to stdout, logs to stderr.
+ * To add a subcommand, add one line to COMMANDS.
+ */
+import type { CliIo } from './cli/io';
+
+interface Subcommand {
+  usage: string;
+  run(argv: string[], io?: CliIo): Promise<number>;
+}
+
+/** First word → summary and module (loaded lazily, so `picbot audit` does not load botbuilder). */
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand> }> = {
+  serve: { summary: 'start the server alone (local or production mode from the environment)', load: () => import('./cli/serve') },
+  audit: { summary: 'verify the audit log\'s hash chain, or export it as JSON Lines', load: () => import('./cli/audit') },
+  plan: { summary: 'compute a plan from a request and an observed state (exit 2 when refused)', load: () => import('./cli/plan') },
+};
+
+export const usage = `Usage: picbot <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
+  .join('\n')}
+
+Run "picbot <command> --help" for a command's options.
+`;
+
+/** Dispatches argv (what follows `picbot`); resolves to the exit code. */
+export async function main(argv: string[], io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout)(usage);
+    return name === undefined ? 1 : 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    io.stderr(`picbot: unknown command ${name}\n\n${usage}`);
+    return 1;
+  }
+  const mod = await command.load();
+  return mod.run(rest, io);
+}
+
+// Run when executed directly or through bin/picbot.js (which only requires this file).
+if (require.main === module || /[\\/]bin[\\/]picbot\.js$/.test(require.main?.filename ?? '')) {
+  void main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`picbot: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,51 @@
+/** `picbot serve`: the server alone, in the mode the environment selects. */
+import { ConfigError } from '../config';
+import { startServer } from '../main';
+import { processIo, type CliIo } from './io';
+
+export const usage = `Usage: picbot serve
+
+Starts the picbot server alone (no runner, no simulator, no client) on HOST:PORT, in production
+mode when MicrosoftAppId is set and local mode (loopback only, no token check) otherwise.
+Configuration comes from environment variables and .env (see README, Configuration).
+Logs go to stderr as JSON lines. Stops on SIGINT/SIGTERM.
+
+  -h, --help   print this help
+
+Exit codes: 0 stopped by a signal, 1 bad configuration or failed start.
+`;
+
+/** Runs until SIGINT/SIGTERM. Resolves to the exit code. */
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    io.stdout(usage);
+    return 0;
+  }
+  if (argv.length > 0) {
+    io.stderr(`picbot serve: unexpected argument ${argv[0]}\n${usage}`);
+    return 1;
+  }
+  let server;
+  try {
+    server = await startServer();
+  } catch (err) {
+    // One line, naming the variable for a config error; no stack.
+    if (err instanceof ConfigError) io.stderr(`picbot: configuration error: ${err.message}\n`);
+    else io.stderr(`picbot: could not start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const logger = server.deps.logger;
+  // A request must never take the process down; a stray rejection is logged, not fatal.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      void server.close().then(() => resolve(0), (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        resolve(1);
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

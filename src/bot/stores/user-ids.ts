@@ -1,0 +1,39 @@
+/** Entra object id → Teams user id, learned from activities (for `refresh.userIds`). */
+import { z } from 'zod';
+import type { Clock } from '../../shared/clock';
+import type { KnownUser, UserIdStore } from '../workflows/ports';
+import type { Db } from './db';
+
+const Row = z.object({ aad_object_id: z.string(), teams_user_id: z.string(), name: z.string() });
+
+const toUser = (row: unknown): KnownUser => {
+  const r = Row.parse(row);
+  return { aadObjectId: r.aad_object_id, teamsUserId: r.teams_user_id, name: r.name };
+};
+
+export function createUserIdStore(db: Db, clock: Clock): UserIdStore {
+  const upsert = db.prepare(
+    `INSERT INTO user_ids (aad_object_id, teams_user_id, name, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT(aad_object_id) DO UPDATE SET teams_user_id = excluded.teams_user_id, name = excluded.name, updated_at = excluded.updated_at
+     WHERE user_ids.teams_user_id <> excluded.teams_user_id OR user_ids.name <> excluded.name`,
+  );
+  const select = db.prepare('SELECT aad_object_id, teams_user_id, name FROM user_ids WHERE aad_object_id = ?');
+  return {
+    async remember(user) {
+      // Object ids are GUIDs; keep one spelling so lookups from PICBOT_APPROVERS match.
+      upsert.run(user.aadObjectId.toLowerCase(), user.teamsUserId, user.name, clock.now().toISOString());
+    },
+    async get(aadObjectId) {
+      const row = select.get(aadObjectId.toLowerCase());
+      return row ? toUser(row) : null;
+    },
+    async teamsUserIds(aadObjectIds) {
+      const out: string[] = [];
+      for (const id of aadObjectIds) {
+        const row = select.get(id.toLowerCase());
+        if (row) out.push(toUser(row).teamsUserId);
+      }
+      return out;
+    },
+  };
+}

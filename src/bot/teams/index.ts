@@ -1,0 +1,4 @@
+/** The Teams edge (the only importer of botbuilder): see adapter.ts. */
+export { createTeamsBridge, type EndpointAnswer, type MessagesEndpoint, type TeamsBridge, type TeamsDeps, type TeamsOptions } from './adapter';
+export { InboundActivity } from './activity';
+export type { CredentialsFactory } from './auth';
