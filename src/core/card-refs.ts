@@ -61,10 +61,11 @@ export function calendarDate(text: string): string | null {
  * date, not after `today`, not before `notBefore` when given.
  */
 export function parseDateCard(raw: unknown, field: 'submittedOn' | 'activeOn', today: string, notBefore?: string | null): DateOutcome {
-  const r = idField(raw, 'requestId', { inputs: [field] });
+  // The record card holds both date inputs; each button sends both.
+  const r = idField(raw, 'requestId', { inputs: ['submittedOn', 'activeOn'] });
   if (!r.ok) return { kind: 'refused', reason: r.reason };
   const requestId = r.fields.requestId;
-  const values: Fields = { [field]: r.fields[field] };
+  const values: Fields = { submittedOn: r.fields.submittedOn, activeOn: r.fields.activeOn };
   const errors: FieldErrors = {};
   const date = calendarDate(r.fields[field]);
   if (r.fields[field].trim() === '') addError(errors, field, 'enter the date');

@@ -2,7 +2,7 @@ import { PROFILES, type Profile } from '../contracts/profiles';
 import {
   addError, readCardFields, requestIdProblem, splitList, type CardSpec, type FieldErrors, type Fields,
 } from './card-fields';
-import type { IntakeStep } from './intake';
+import type { IntakeData, IntakeStep } from './intake';
 import {
   AGREEMENT_LABEL, AGREEMENT_TYPES, dnsNameProblem, Email, normalizeDnsName, Phone, SipUri,
   type Agreement, type Contacts, type Options, type PolicyScope, type Target,
@@ -51,7 +51,8 @@ function read(raw: unknown, step: IntakeStep, draftRequired: boolean, extra: Par
   };
   const r = readCardFields(raw, spec);
   if (!r.ok) return r;
-  const draftId = r.fields.draftId ?? null;
+  // The first target card has no draft yet: its hidden draftId may be absent or empty.
+  const draftId = r.fields.draftId === undefined || (!draftRequired && r.fields.draftId === '') ? null : r.fields.draftId;
   if (draftId !== null) {
     const problem = requestIdProblem(draftId);
     if (problem) return { ok: false as const, reason: problem };
@@ -270,4 +271,47 @@ function firstMessage(error: { issues: { message: string }[] }): string {
 function quote(entry: string): string {
   const shown = entry.length > 60 ? `${entry.slice(0, 60)}…` : entry;
   return `“${shown}”`;
+}
+
+/**
+ * The card values that show an accepted part again (for "Edit" and "Resume"): the inverse of the
+ * parsers above, so parsing these values gives the same part back.
+ */
+export function stepValues(step: IntakeStep, data: IntakeData): Fields {
+  switch (step) {
+    case 'target':
+      return { label: data.target?.label ?? '', profile: data.target?.profile ?? '' };
+    case 'agreement':
+      return {
+        agreementType: data.agreement?.type ?? '',
+        agreementNumber: data.agreement?.number ?? '',
+        productUseRights: data.agreement ? 'true' : 'false',
+      };
+    case 'edge':
+      return Object.fromEntries(EDGE_INPUTS.map((f, i) => [f, data.accessEdgeFqdns?.[i] ?? '']));
+    case 'domains':
+      return { domains: (data.sipDomains ?? []).join('\n') };
+    case 'contacts': {
+      const admins = data.contacts?.domainAdmins ?? {};
+      const values: Fields = { name: data.contacts?.name ?? '', phone: data.contacts?.phone ?? '' };
+      for (const d of data.sipDomains ?? []) values[adminInput(d)] = admins[d] ?? '';
+      return values;
+    }
+    case 'options': {
+      const o = data.options;
+      const s = o?.policyScope;
+      const choice = o === undefined || o.disablePICPromptDisplayName === null ? 'leave'
+        : o.disablePICPromptDisplayName ? 'set-true' : 'set-false';
+      return {
+        scope: s?.kind ?? 'global',
+        site: s?.kind === 'site' ? s.site : '',
+        policyName: s?.kind === 'user' ? s.policyName : '',
+        users: s?.kind === 'user' ? s.users.join('\n') : '',
+        publicAudioVideo: String(o?.publicAudioVideo ?? false),
+        // Partner discovery is what federation rests on now, so a fresh card suggests it.
+        partnerDiscovery: String(o?.partnerDiscovery ?? true),
+        disablePICPromptDisplayName: choice,
+      };
+    }
+  }
 }
