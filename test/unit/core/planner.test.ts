@@ -1,0 +1,324 @@
+import { fingerprint, sameState, type ObservedState } from '../../../src/contracts/observed';
+import { PROFILES, type Profile } from '../../../src/contracts/profiles';
+import { renderOp } from '../../../src/contracts/render';
+import { satisfied } from '../../../src/contracts/satisfied';
+import { SKYPE_PROVIDER_COMMAND } from '../../../src/contracts/skype-provider';
+import { legacyProductRefusal, plan, planHash, type Plan } from '../../../src/core/planner';
+import { applyOp } from '../../fakes/lync-state';
+import { configuredState, freshState, requestFixture } from '../../fixtures/load';
+
+const lines = (p: Plan) => p.steps.map((s) => renderOp(s.op, s.params));
+const rollbackLines = (p: Plan) => p.steps.map((s) => s.rollback.map((r) => renderOp(r.op, r.params)));
+const edit = (state: ObservedState, change: (s: ObservedState) => void): ObservedState => {
+  const s = structuredClone(state);
+  change(s);
+  return s;
+};
+/** Runs the steps through the fake shell the way the runner does: check → skip or change → verify. */
+const apply = (state: ObservedState, p: Plan): ObservedState => p.steps.reduce((s, step) => {
+  if (satisfied(step.op, step.params, s)) return s;
+  const next = applyOp(s, step.op, step.params);
+  expect(satisfied(step.op, step.params, next)).toBe(true);
+  return next;
+}, state);
+
+describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for every profile', () => {
+  it.each(PROFILES.map((p) => [p]))('%s, global scope', (profile) => {
+    const p = plan(requestFixture('global', {}, profile), freshState(profile), profile);
+    expect(p.refusals).toEqual([]);
+    expect(p.alreadyConfigured).toEqual([]);
+    expect(p.steps.map((s) => s.id)).toEqual(['federation', 'policy', 'provider-remove-1', 'provider-new']);
+    expect(lines(p)).toEqual([
+      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true',
+      'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
+      'Remove-CsPublicProvider -Identity Messenger',
+      SKYPE_PROVIDER_COMMAND[profile],
+    ]);
+    const sfb = profile.startsWith('sfb');
+    expect(rollbackLines(p)).toEqual([
+      ['Set-CsAccessEdgeConfiguration -AllowFederatedUsers $false -EnablePartnerDiscovery $false'],
+      ['Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $false -EnablePublicCloudAccess $false'],
+      [`New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysUnverifiable${sfb ? ' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false' : ''}`],
+      ['Remove-CsPublicProvider -Identity Skype'],
+    ]);
+  });
+
+  it('the seed document (lync2013) word for word', () => {
+    const p = plan(requestFixture('global', { partnerDiscovery: false }), freshState('lync2013'), 'lync2013');
+    expect(lines(p)).toEqual([
+      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true',
+      'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
+      'Remove-CsPublicProvider -Identity Messenger',
+      'New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -IconUrl "https://images.edge.messenger.live.com/Messenger_16x16.png" -VerificationLevel 2 -Enabled 1',
+    ]);
+  });
+
+  it('site scope creates site:<name> when absent', () => {
+    const p = plan(requestFixture('site'), freshState('lync2013'), 'lync2013');
+    expect(p.steps[1]).toMatchObject({ id: 'policy', op: 'externalAccessPolicy.new' });
+    expect(lines(p)[1]).toBe('New-CsExternalAccessPolicy -Identity site:Redmond -EnableFederationAccess $true -EnablePublicCloudAccess $true');
+    expect(rollbackLines(p)[1]).toEqual(['Remove-CsExternalAccessPolicy -Identity site:Redmond']);
+  });
+
+  it('site scope sets the site policy when it exists', () => {
+    const state = edit(freshState('lync2013'), (s) => {
+      s.externalAccessPolicies.push({ identity: 'site:Redmond', enableFederationAccess: true, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: true });
+    });
+    const p = plan(requestFixture('site', { publicAudioVideo: true }), state, 'lync2013');
+    expect(lines(p)[1]).toBe('Set-CsExternalAccessPolicy -Identity site:Redmond -EnablePublicCloudAccess $true -EnablePublicCloudAudioVideoAccess $true');
+    expect(rollbackLines(p)[1]).toEqual(['Set-CsExternalAccessPolicy -Identity site:Redmond -EnablePublicCloudAccess $false -EnablePublicCloudAudioVideoAccess $false']);
+  });
+
+  it('per-user scope: new policy with its bare name, one grant per user, client policy, A/V', () => {
+    const p = plan(requestFixture('user'), freshState('sfb2019'), 'sfb2019');
+    expect(p.steps.map((s) => s.id)).toEqual(['federation', 'policy', 'grant-1', 'grant-2', 'provider-remove-1', 'provider-new', 'client-policy']);
+    expect(lines(p)).toEqual([
+      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true',
+      'New-CsExternalAccessPolicy -Identity EnablePublicUsers -EnableFederationAccess $true -EnablePublicCloudAccess $true -EnablePublicCloudAudioVideoAccess $true',
+      "Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName EnablePublicUsers",
+      "Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName EnablePublicUsers",
+      'Remove-CsPublicProvider -Identity Messenger',
+      SKYPE_PROVIDER_COMMAND.sfb2019,
+      'Set-CsClientPolicy -Identity Global -DisablePICPromptDisplayName $true',
+    ]);
+    expect(rollbackLines(p)).toEqual([
+      ['Set-CsAccessEdgeConfiguration -AllowFederatedUsers $false'],
+      ['Remove-CsExternalAccessPolicy -Identity EnablePublicUsers'],
+      ["Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName $null"],
+      ["Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName $null"],
+      ['New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysUnverifiable -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false'],
+      ['Remove-CsPublicProvider -Identity Skype'],
+      ['Set-CsClientPolicy -Identity Global -DisablePICPromptDisplayName $null'],
+    ]);
+  });
+});
+
+describe('already configured', () => {
+  it.each(PROFILES.map((p) => [p]))('%s: the configured state gives zero change steps', (profile) => {
+    const p = plan(requestFixture('global', {}, profile), configuredState(profile), profile);
+    expect(p.refusals).toEqual([]);
+    expect(p.steps).toEqual([]);
+    expect(p.alreadyConfigured.map((a) => a.id)).toEqual(['federation', 'policy', 'provider']);
+    for (const a of p.alreadyConfigured) expect(a.reason).not.toBe('');
+  });
+
+  it.each(PROFILES.map((p) => [p]))('%s: applying the plan to a fresh server gives the configured state, and re-planning gives nothing', (profile) => {
+    const request = requestFixture('global', {}, profile);
+    const after = apply(freshState(profile), plan(request, freshState(profile), profile));
+    expect(sameState(after, configuredState(profile))).toBe(true);
+    expect(plan(request, after, profile).steps).toEqual([]);
+  });
+
+  it('per-user scope after apply: zero steps, each grant and the client policy listed', () => {
+    const request = requestFixture('user');
+    const after = apply(freshState('lync2013'), plan(request, freshState('lync2013'), 'lync2013'));
+    const again = plan(request, after, 'lync2013');
+    expect(again.steps).toEqual([]);
+    expect(again.alreadyConfigured.map((a) => a.id)).toEqual(['federation', 'policy', 'grant-1', 'grant-2', 'provider', 'client-policy']);
+  });
+
+  it('lists a user who already has the policy and grants only the other', () => {
+    const state = edit(freshState('lync2013'), (s) => {
+      s.externalAccessPolicies.push({ identity: 'tag:EnablePublicUsers', enableFederationAccess: true, enablePublicCloudAccess: true, enablePublicCloudAudioVideoAccess: true, enableOutsideAccess: false });
+      s.userPolicies[0].externalAccessPolicy = 'EnablePublicUsers';
+      s.userPolicies[1].externalAccessPolicy = 'OldPolicy';
+    });
+    const p = plan(requestFixture('user'), state, 'lync2013');
+    expect(p.alreadyConfigured.map((a) => a.id)).toEqual(['policy', 'grant-1']);
+    const grant = p.steps.find((s) => s.id === 'grant-2')!;
+    expect(rollbackLines({ ...p, steps: [grant] })).toEqual([["Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName OldPolicy"]]);
+  });
+
+  it('sets an existing per-user policy that lacks public access (read back as tag:<name>)', () => {
+    const state = edit(freshState('lync2013'), (s) => {
+      s.externalAccessPolicies.push({ identity: 'tag:EnablePublicUsers', enableFederationAccess: true, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: false });
+    });
+    const p = plan(requestFixture('user', { publicAudioVideo: false }), state, 'lync2013');
+    expect(lines(p)[1]).toBe('Set-CsExternalAccessPolicy -Identity tag:EnablePublicUsers -EnablePublicCloudAccess $true');
+  });
+
+  it('partner discovery: only what differs is set; false leaves it as it is', () => {
+    const onNoDiscovery = edit(freshState('lync2013'), (s) => { s.accessEdge.allowFederatedUsers = true; });
+    expect(lines(plan(requestFixture('global'), onNoDiscovery, 'lync2013'))[0]).toBe('Set-CsAccessEdgeConfiguration -EnablePartnerDiscovery $true');
+    const p = plan(requestFixture('global', { partnerDiscovery: false }), onNoDiscovery, 'lync2013');
+    expect(p.alreadyConfigured[0]).toMatchObject({ id: 'federation' });
+    expect(p.steps.some((s) => s.op === 'accessEdge.set')).toBe(false);
+    const discoveryOn = edit(freshState('lync2013'), (s) => { s.accessEdge.enablePartnerDiscovery = true; });
+    const q = plan(requestFixture('global', { partnerDiscovery: false }), discoveryOn, 'lync2013');
+    expect(q.steps[0].params).toEqual({ allowFederatedUsers: true });
+  });
+
+  it('client policy: nothing when the request leaves it, listed when already equal', () => {
+    expect(plan(requestFixture('global'), freshState('lync2013'), 'lync2013').steps.some((s) => s.op === 'clientPolicy.set')).toBe(false);
+    const state = edit(freshState('lync2013'), (s) => { s.clientPolicies[0].disablePICPromptDisplayName = false; });
+    const p = plan(requestFixture('global', { disablePICPromptDisplayName: false }), state, 'lync2013');
+    expect(p.alreadyConfigured.map((a) => a.id)).toContain('client-policy');
+    const q = plan(requestFixture('global', { disablePICPromptDisplayName: true }), state, 'lync2013');
+    expect(q.steps.at(-1)!.rollback).toEqual([{ op: 'clientPolicy.set', params: { identity: 'Global', disablePICPromptDisplayName: false } }]);
+  });
+});
+
+describe('the Skype provider', () => {
+  const skype2013 = () => structuredClone(configuredState('lync2013').publicProviders.find((p) => p.identity === 'Skype')!);
+  const withSkype = (change: Partial<ReturnType<typeof skype2013>>, profile: Profile = 'lync2013') => edit(freshState(profile), (s) => {
+    s.publicProviders = s.publicProviders.filter((p) => p.identity !== 'Messenger');
+    s.publicProviders.push({ ...skype2013(), ...change });
+  });
+  const providerSteps = (p: Plan) => p.steps.filter((s) => s.op.startsWith('publicProvider.'));
+
+  it('only disabled: Set-CsPublicProvider -Enabled $true, rolled back to disabled', () => {
+    const p = plan(requestFixture('global'), withSkype({ enabled: false }), 'lync2013');
+    expect(lines({ ...p, steps: providerSteps(p) })).toEqual(['Set-CsPublicProvider -Identity Skype -Enabled $true']);
+    expect(rollbackLines({ ...p, steps: providerSteps(p) })).toEqual([['Set-CsPublicProvider -Identity Skype -Enabled $false']]);
+  });
+
+  it('only the verification level differs (by the server map): set it to the seed integer, roll back to the captured name', () => {
+    const p = plan(requestFixture('global'), withSkype({ verificationLevel: 'AlwaysUnverifiable', enabled: false }), 'lync2013');
+    expect(lines({ ...p, steps: providerSteps(p) })).toEqual(['Set-CsPublicProvider -Identity Skype -Enabled $true -VerificationLevel 2']);
+    expect(rollbackLines({ ...p, steps: providerSteps(p) })).toEqual([['Set-CsPublicProvider -Identity Skype -Enabled $false -VerificationLevel AlwaysUnverifiable']]);
+  });
+
+  it('a server whose map says 2 is another name sees the same provider differently (never guessed)', () => {
+    const state = edit(withSkype({}), (s) => { s.serverVersion.verificationLevels = { AlwaysVerifiable: 2, AlwaysUnverifiable: 0, UseSourceVerification: 1 }; });
+    const p = plan(requestFixture('global'), state, 'lync2013');
+    expect(lines({ ...p, steps: providerSteps(p) })).toEqual(['Set-CsPublicProvider -Identity Skype -VerificationLevel 2']);
+  });
+
+  it('SfB profiles pass no verification level, so any level matches', () => {
+    const state = edit(configuredState('sfb2015'), (s) => { s.publicProviders[1].verificationLevel = 'AlwaysUnverifiable'; });
+    expect(plan(requestFixture('global', {}, 'sfb2015'), state, 'sfb2015').steps).toEqual([]);
+  });
+
+  it('a Skype provider from an older profile is removed with all its fields captured, then created as documented', () => {
+    const state = withSkype({ nameDecorationRoutingDomain: null }, 'lync2013');
+    const p = plan(requestFixture('global', {}, 'lync2013-cu5'), state, 'lync2013-cu5');
+    expect(lines({ ...p, steps: providerSteps(p) })).toEqual(['Remove-CsPublicProvider -Identity Skype', SKYPE_PROVIDER_COMMAND['lync2013-cu5']]);
+    expect(providerSteps(p)[0].rollback).toEqual([{ op: 'publicProvider.new', params: {
+      identity: 'Skype', proxyFqdn: 'federation.messenger.msn.com', enabled: true, verificationLevel: 'UseSourceVerification',
+      iconUrl: 'https://images.edge.messenger.live.com/Messenger_16x16.png',
+    } }]);
+  });
+
+  it('removes every public provider holding the identity Skype or the proxy FQDN, in identity order', () => {
+    const state = edit(freshState('sfb2015'), (s) => {
+      s.publicProviders.unshift({ ...s.publicProviders[1], identity: 'Skype', proxyFqdn: 'old.skype.example.com', iconUrl: 'https://x.example/i.png', enabled: true });
+    });
+    const p = plan(requestFixture('global', {}, 'sfb2015'), state, 'sfb2015');
+    expect(lines({ ...p, steps: providerSteps(p) })).toEqual([
+      'Remove-CsPublicProvider -Identity Messenger',
+      'Remove-CsPublicProvider -Identity Skype',
+      SKYPE_PROVIDER_COMMAND.sfb2015,
+    ]);
+    expect(rollbackLines({ ...p, steps: providerSteps(p) })[1]).toEqual([
+      "New-CsPublicProvider -Identity Skype -ProxyFqdn old.skype.example.com -Enabled $true -VerificationLevel AlwaysUnverifiable -IconUrl 'https://x.example/i.png' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false",
+    ]);
+  });
+
+  it('no conflicting provider: only the new one', () => {
+    const state = edit(freshState('lync2010'), (s) => { s.publicProviders = []; });
+    expect(lines(plan(requestFixture('global', {}, 'lync2010'), state, 'lync2010')).slice(2)).toEqual([SKYPE_PROVIDER_COMMAND.lync2010]);
+  });
+});
+
+describe('refusals: no steps at all', () => {
+  const fresh = freshState('lync2013');
+  it.each([
+    ['default routing', requestFixture('global'), edit(fresh, (s) => { s.accessEdge.routing = 'DefaultRoute'; s.accessEdge.enablePartnerDiscovery = null; }), 'lync2013', ['routing_not_dns_srv']],
+    ['a SIP domain the server does not have', requestWithDomains({ sipDomains: ['contoso.com', 'fabrikam.com'], domainAdmins: { 'contoso.com': 'dana@contoso.com', 'fabrikam.com': 'dana@contoso.com' } }), fresh, 'lync2013', ['sip_domain_missing']],
+    ['a hosting provider named Skype', requestFixture('global'), edit(fresh, (s) => { s.hostingProviders.push({ identity: 'skype', proxyFqdn: 'sip.hosted.example.com', enabled: true, verificationLevel: 'AlwaysVerifiable' }); }), 'lync2013', ['hosting_provider_conflict']],
+    ['a hosting provider on the Skype proxy FQDN', requestFixture('global'), edit(fresh, (s) => { s.hostingProviders.push({ identity: 'MSN', proxyFqdn: 'Federation.Messenger.MSN.com', enabled: false, verificationLevel: 'AlwaysVerifiable' }); }), 'lync2013', ['hosting_provider_conflict']],
+    ['a profile of another product', requestFixture('global'), fresh, 'sfb2015', ['product_mismatch']],
+    ['Lync 2010 profile on Lync 2013', requestFixture('global'), fresh, 'lync2010', ['product_mismatch']],
+    ['a user the server does not know', requestFixture('user'), edit(fresh, (s) => { s.userPolicies.pop(); s.unknownUsers = ['sip:bob@contoso.com']; }), 'lync2013', ['unknown_user']],
+    ['a user discovery did not read', requestFixture('user'), edit(fresh, (s) => { s.userPolicies.pop(); }), 'lync2013', ['unknown_user']],
+    ['a Global client policy that was not read', requestFixture('global', { disablePICPromptDisplayName: true }), edit(fresh, (s) => { s.clientPolicies = []; }), 'lync2013', ['observed_incomplete']],
+    ['no Global external access policy', requestFixture('global'), edit(fresh, (s) => { s.externalAccessPolicies = []; }), 'lync2013', ['observed_incomplete']],
+    ['several at once', requestFixture('global'), edit(fresh, (s) => { s.accessEdge.routing = 'DefaultRoute'; s.sipDomains = []; }), 'sfbse', ['product_mismatch', 'routing_not_dns_srv', 'sip_domain_missing']],
+  ] as const)('%s', (_what, request, state, profile, wantRefusal) => {
+    const p = plan(request, state, profile);
+    expect(p.refusals.map((r) => r.code)).toEqual(wantRefusal);
+    for (const r of p.refusals) expect(r.reason.length).toBeGreaterThan(20);
+    expect(p.steps).toEqual([]);
+    expect(p.alreadyConfigured).toEqual([]);
+    expect(p.fingerprint).toBe(fingerprint(state));
+    expect(p.planHash).toBe(planHash(profile, p.fingerprint, []));
+  });
+
+  it('OCS 2007 R2 or older: one refusal the intake can use too', () => {
+    const r = legacyProductRefusal();
+    expect(r.code).toBe('product_unsupported');
+    expect(r.reason).toMatch(/Office Communications Server 2007 R2 has no Lync Server Management Shell/);
+    expect(r.reason).toMatch(/2005 SP1/);
+  });
+});
+
+describe('hashes', () => {
+  const request = requestFixture('user');
+  const state = freshState('lync2013');
+
+  it('same inputs, same fingerprint and plan hash (pinned, so a change in canonical form is noticed)', () => {
+    const a = plan(request, state, 'lync2013');
+    const b = plan(requestFixture('user'), freshState('lync2013'), 'lync2013');
+    expect(b.fingerprint).toBe(a.fingerprint);
+    expect(b.planHash).toBe(a.planHash);
+    expect(a.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect({ fingerprint: a.fingerprint, planHash: a.planHash }).toEqual(PINNED);
+  });
+
+  it('the order the server lists things in does not matter', () => {
+    const shuffled = edit(state, (s) => {
+      s.publicProviders.reverse();
+      s.userPolicies.reverse();
+      s.externalAccessPolicies.unshift({ identity: 'site:Oslo', enableFederationAccess: false, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: false });
+    });
+    const sorted = edit(state, (s) => {
+      s.externalAccessPolicies.push({ identity: 'site:Oslo', enableFederationAccess: false, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: false });
+    });
+    const a = plan(request, shuffled, 'lync2013');
+    const b = plan(request, sorted, 'lync2013');
+    expect(a.fingerprint).toBe(b.fingerprint);
+    expect(a.planHash).toBe(b.planHash);
+    expect(a.steps).toEqual(b.steps);
+  });
+
+  it('faults in a simulator state file are ignored', () => {
+    const withFaults = { ...state, faults: { failOp: { op: 'publicProvider.new', message: 'x' } } } as ObservedState;
+    expect(plan(request, withFaults, 'lync2013').planHash).toBe(plan(request, state, 'lync2013').planHash);
+  });
+
+  it('binds the profile, the state and every param, but not titles', () => {
+    const base = plan(request, state, 'lync2013');
+    expect(plan(request, edit(state, (s) => { s.serverVersion.version = '5.0.8308.1'; }), 'lync2013').planHash).not.toBe(base.planHash);
+    expect(planHash('lync2013-cu5', base.fingerprint, base.steps)).not.toBe(base.planHash);
+    const changed = structuredClone(base.steps);
+    changed[2].params.policyName = 'Other';
+    expect(planHash('lync2013', base.fingerprint, changed)).not.toBe(base.planHash);
+    const rollbackChanged = structuredClone(base.steps);
+    rollbackChanged[2].rollback[0].params.policyName = 'Other';
+    expect(planHash('lync2013', base.fingerprint, rollbackChanged)).not.toBe(base.planHash);
+    const retitled = base.steps.map((s) => ({ ...s, title: 'x' }));
+    expect(planHash('lync2013', base.fingerprint, retitled)).toBe(base.planHash);
+  });
+});
+
+describe('never removes the Global external access policy', () => {
+  it.each(PROFILES.flatMap((profile) => (['global', 'site', 'user'] as const).map((scope) => [profile, scope] as const)))('%s, %s scope', (profile, scope) => {
+    for (const state of [freshState(profile), configuredState(profile)]) {
+      const p = plan(requestFixture(scope, {}, profile), state, profile);
+      for (const call of p.steps.flatMap((s) => [s, ...s.rollback])) {
+        expect(call.op === 'externalAccessPolicy.remove' && String(call.params.identity).toLowerCase() === 'global').toBe(false);
+      }
+    }
+  });
+});
+
+function requestWithDomains(change: { sipDomains: string[]; domainAdmins: Record<string, string> }) {
+  const r = requestFixture('global');
+  return { ...r, sipDomains: change.sipDomains, contacts: { ...r.contacts, domainAdmins: change.domainAdmins } };
+}
+
+// The fingerprint was cross-checked with Python's json.dumps(sort_keys=True, separators=(',', ':')) + hashlib.sha256.
+const PINNED = {
+  fingerprint: '23d1ca628670d311444e2c5cbe78cab9c43ff448df2bc0a21bce8a93079f094b',
+  planHash: 'c110a69bcb27100fae92af7692312a22b4f71dd426655649bca7bdfed39c1e28',
+};
