@@ -1,0 +1,135 @@
+/**
+ * The card gallery: every cards/<name>.json template, expanded in Node with its <name>.data.json
+ * sample, checked against the Teams rules, then parsed, validated and rendered by the real
+ * adaptivecards renderer in headless Chromium, and saved as <out>/<name>.png. A card with any
+ * problem gets no picture and fails the run.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { expandTemplate } from '../../bot/views/expand';
+import { CodedError } from '../../shared/errors';
+import type { RenderOutcome } from './browser-entry';
+import { TEAMS_LIGHT_CSS } from './teams-host-config';
+import { checkTeamsSupport } from './teams-rules';
+
+export interface GalleryOptions {
+  /** The repository root (holds src/tools/gallery/ and node_modules/). */
+  root: string;
+  cardsDir: string;
+  outDir: string;
+  chromiumPath: string;
+}
+
+export interface CardResult {
+  name: string;
+  problems: string[];
+  /** Where the picture went; null when the card failed. */
+  png: string | null;
+}
+
+export interface GalleryResult {
+  cards: CardResult[];
+  /** Pictures removed because their template is gone. */
+  removed: string[];
+}
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
+/** Template names in a cards folder (<name>.json beside <name>.data.json), sorted. */
+export function listTemplates(cardsDir: string): { names: string[]; orphanData: string[] } {
+  const files = existsSync(cardsDir) ? readdirSync(cardsDir) : [];
+  const names = files.filter((f) => f.endsWith('.json') && !f.endsWith('.data.json')).map((f) => basename(f, '.json')).sort();
+  const orphanData = files.filter((f) => f.endsWith('.data.json') && !names.includes(basename(f, '.data.json'))).sort();
+  return { names, orphanData };
+}
+
+async function pageHtml(root: string): Promise<string> {
+  const bundle = await build({
+    entryPoints: [join(root, 'src', 'tools', 'gallery', 'browser-entry.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome110',
+    logLevel: 'silent',
+  });
+  const script = bundle.outputFiles[0]!.text.replace(/<\/script/gi, '<\\/script');
+  const rendererCss = readFileSync(require.resolve('adaptivecards/dist/adaptivecards.css'), 'utf8');
+  return `<!doctype html><html><head><meta charset="utf-8"><style>${rendererCss}</style><style>${TEAMS_LIGHT_CSS}</style></head>`
+    + `<body><div id="frame"><div id="card"></div></div><script>${script}</script></body></html>`;
+}
+
+function readJson(file: string, what: string, problems: string[]): unknown {
+  if (!existsSync(file)) {
+    problems.push(`${what} ${basename(file)} is missing`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    problems.push(`${what} ${basename(file)} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+async function renderOne(page: Page, name: string, options: GalleryOptions): Promise<CardResult> {
+  const problems: string[] = [];
+  const template = readJson(join(options.cardsDir, `${name}.json`), 'template', problems);
+  const data = readJson(join(options.cardsDir, `${name}.data.json`), 'sample data', problems);
+  if (problems.length > 0) return { name, problems, png: null };
+
+  const expansion = expandTemplate(template as Record<string, unknown>, data);
+  problems.push(...expansion.warnings.map((w) => `templating: ${w}`));
+  problems.push(...expansion.unbound.map((p) => `templating: ${p} still holds \${…} after expansion (missing in ${name}.data.json?)`));
+  problems.push(...checkTeamsSupport(expansion.card).map((p) => `teams: ${p}`));
+
+  const fullWidth = (expansion.card.msteams as { width?: string } | undefined)?.width === 'Full';
+  const outcome = await page.evaluate(
+    ([card, full]) => (globalThis as unknown as { picbotGallery: { render(c: unknown, f: boolean): RenderOutcome } }).picbotGallery.render(card, full),
+    [expansion.card, fullWidth] as const,
+  );
+  problems.push(...outcome.events.map((e) => `renderer ${e.phase.toLowerCase()}: ${e.event}: ${e.message}`));
+  if (!outcome.rendered) problems.push('renderer: the card did not render');
+  if (problems.length > 0) return { name, problems, png: null };
+
+  const png = join(options.outDir, `${name}.png`);
+  await page.locator('#frame').screenshot({ path: png });
+  return { name, problems, png };
+}
+
+/** Renders every template in options.cardsDir; never throws for a bad card, only for a broken setup. */
+export async function renderGallery(options: GalleryOptions): Promise<GalleryResult> {
+  const { names, orphanData } = listTemplates(options.cardsDir);
+  if (!existsSync(options.chromiumPath)) {
+    throw new CodedError('config_invalid', `Chromium not found at ${options.chromiumPath} (apt-get update && apt-get install -y chromium)`);
+  }
+  mkdirSync(options.outDir, { recursive: true });
+  const cards: CardResult[] = orphanData.map((f) => ({ name: f, problems: [`sample data ${f} has no template ${basename(f, '.data.json')}.json`], png: null }));
+
+  const html = await pageHtml(options.root);
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: options.chromiumPath, headless: true, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
+    // The gallery is offline: nothing a card names is fetched.
+    await page.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
+    await page.setContent(html);
+    for (const name of names) cards.push(await renderOne(page, name, options));
+  } finally {
+    await browser?.close();
+  }
+
+  const removed: string[] = [];
+  for (const f of readdirSync(options.outDir)) {
+    if (f.endsWith('.png') && !names.includes(basename(f, '.png'))) {
+      rmSync(join(options.outDir, f));
+      removed.push(f);
+    }
+  }
+  return { cards, removed };
+}
