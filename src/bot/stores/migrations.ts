@@ -47,4 +47,34 @@ export const MIGRATIONS: Migration[] = [
         created_at TEXT NOT NULL
       );`,
   },
+  {
+    id: '0003-intake',
+    sql: `
+      CREATE TABLE intake_drafts (
+        id           TEXT PRIMARY KEY,
+        owner_id     TEXT NOT NULL,
+        owner_name   TEXT NOT NULL,
+        target_label TEXT NOT NULL,
+        position     TEXT NOT NULL,
+        data         TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('open', 'closed', 'discarded')),
+        version      INTEGER NOT NULL,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX intake_drafts_one_open ON intake_drafts(owner_id, target_label COLLATE NOCASE) WHERE state = 'open';
+      CREATE TABLE requests (
+        id           TEXT PRIMARY KEY,
+        owner_id     TEXT NOT NULL,
+        owner_name   TEXT NOT NULL,
+        target_label TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        status       TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'active')),
+        submitted_on TEXT,
+        active_on    TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+      );
+      CREATE INDEX requests_updated ON requests(updated_at);`,
+  },
 ];
