@@ -6,6 +6,7 @@ import { Profile } from '../../contracts/profiles';
 import { plan } from '../../core/planner';
 import { planScript, planView } from '../../core/plan-script';
 import { ProvisioningRequest } from '../../core/request';
+import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot plan --request REQ.json --observed OBS.json [--profile P] [--json]
 
@@ -22,17 +23,6 @@ script: a comment naming each step, the steps already configured, and the rollba
 
 Exit codes: 0 plan computed, 2 plan refused (the refusals are printed), 1 bad flags or bad input.
 `;
-
-/** Where the command writes; process streams by default, captured in tests. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const processIo: CliIo = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
 
 class InputError extends Error {}
 

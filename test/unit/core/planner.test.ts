@@ -317,7 +317,8 @@ function requestWithDomains(change: { sipDomains: string[]; domainAdmins: Record
   return { ...r, sipDomains: change.sipDomains, contacts: { ...r.contacts, domainAdmins: change.domainAdmins } };
 }
 
-// The fingerprint was cross-checked with Python's json.dumps(sort_keys=True, separators=(',', ':')) + hashlib.sha256.
+// Both were cross-checked outside JS: Python's json.dumps(sort_keys=True, separators=(',', ':')) + hashlib.sha256
+// over the fixture, and over {profile, fingerprint, steps: [{id, op, params, rollback}]} from `picbot plan --json`.
 const PINNED = {
   fingerprint: '23d1ca628670d311444e2c5cbe78cab9c43ff448df2bc0a21bce8a93079f094b',
   planHash: 'c110a69bcb27100fae92af7692312a22b4f71dd426655649bca7bdfed39c1e28',

@@ -1,0 +1,159 @@
+/**
+ * `picbot plan` as a real child process (bin/picbot.js → the compiled dispatcher; `npm test`
+ * builds it first): stdout carries only the script or the JSON, stderr the log lines, and the
+ * exit code says computed (0), refused (2) or bad input (1).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fixturePath } from '../fixtures/load';
+
+const CLI = resolve(__dirname, '../../bin/picbot.js');
+const COMPILED = resolve(__dirname, '../../dist/bot/cli/plan.js');
+
+interface Ran { code: number | null; stdout: string; stderr: string }
+
+let dir: string;
+
+function picbot(args: string[]): Promise<Ran> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, 'plan', ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const json = (name: string) => JSON.parse(readFileSync(fixturePath(name), 'utf8'));
+async function writeJson(name: string, value: unknown): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, typeof value === 'string' ? value : JSON.stringify(value));
+  return file;
+}
+const REQ = fixturePath('requests', 'global.json');
+const FRESH = fixturePath('observed', 'fresh-lync2013.json');
+
+beforeAll(async () => {
+  if (!existsSync(COMPILED)) throw new Error(`${COMPILED} is missing: run \`npm run build\` (npm test does it first)`);
+  dir = await mkdtemp(join(tmpdir(), 'picbot-plan-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('picbot plan', () => {
+  it('prints the PowerShell script of the plan, logs on stderr', async () => {
+    const r = await picbot(['--request', REQ, '--observed', FRESH]);
+    expect(r.code).toBe(0);
+    const commands = r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(commands).toEqual([
+      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true',
+      'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
+      'Remove-CsPublicProvider -Identity Messenger',
+      'New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -IconUrl "https://images.edge.messenger.live.com/Messenger_16x16.png" -VerificationLevel 2 -Enabled 1',
+    ]);
+    expect(r.stdout).toContain('# Step 1 of 4 [federation]: Enable federation and partner discovery on the Access Edge');
+    expect(r.stdout).toContain('# Remove-CsPublicProvider -Identity Skype');
+    expect(r.stderr).toMatch(/^picbot plan: 4 step\(s\), 0 already configured, plan hash [0-9a-f]{12}\n$/);
+  });
+
+  it('--json prints only the plan JSON, each step and rollback entry with its PowerShell', async () => {
+    const r = await picbot(['--request', fixturePath('requests', 'user.json'), '--observed', FRESH, '--json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(Object.keys(plan).sort()).toEqual(['alreadyConfigured', 'fingerprint', 'planHash', 'profile', 'refusals', 'steps']);
+    expect(plan.planHash).toBe('c110a69bcb27100fae92af7692312a22b4f71dd426655649bca7bdfed39c1e28');
+    expect(plan.steps[2]).toEqual({
+      id: 'grant-1',
+      title: 'Assign EnablePublicUsers to sip:alice@contoso.com',
+      op: 'externalAccessPolicy.grant',
+      params: { user: 'sip:alice@contoso.com', policyName: 'EnablePublicUsers' },
+      powershell: "Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName EnablePublicUsers",
+      rollback: [{ op: 'externalAccessPolicy.grant', params: { user: 'sip:alice@contoso.com', policyName: null }, powershell: "Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName $null" }],
+    });
+  });
+
+  it('lists already configured steps as {id, title, reason}', async () => {
+    const r = await picbot(['--request', REQ, '--observed', fixturePath('observed', 'configured-lync2013.json'), '--json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.steps).toEqual([]);
+    expect(plan.alreadyConfigured.map((a: { id: string }) => a.id)).toEqual(['federation', 'policy', 'provider']);
+    expect(Object.keys(plan.alreadyConfigured[0]).sort()).toEqual(['id', 'reason', 'title']);
+  });
+
+  it('--profile overrides the request profile', async () => {
+    const r = await picbot(['--request', REQ, '--observed', fixturePath('observed', 'fresh-sfb2015.json'), '--profile', 'sfb2015', '--json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.profile).toBe('sfb2015');
+    expect(plan.steps.at(-1).powershell).toMatch(/-EnableSkypeIdRouting \$true -EnableSkypeDirectorySearch \$true$/);
+  });
+
+  it('accepts a simulator state file (its faults are ignored)', async () => {
+    const file = await writeJson('sim-state.json', { ...json('observed/fresh-lync2013.json'), faults: { failOp: 'publicProvider.new' } });
+    const a = JSON.parse((await picbot(['--request', REQ, '--observed', file, '--json'])).stdout);
+    const b = JSON.parse((await picbot(['--request', REQ, '--observed', FRESH, '--json'])).stdout);
+    expect(a.planHash).toBe(b.planHash);
+  });
+
+  it('exits 2 when refused, still printing the plan JSON with its refusals', async () => {
+    const state = json('observed/fresh-lync2013.json');
+    state.accessEdge.routing = 'DefaultRoute';
+    const r = await picbot(['--request', REQ, '--observed', await writeJson('default-route.json', state), '--json']);
+    expect(r.code).toBe(2);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.steps).toEqual([]);
+    expect(plan.refusals).toEqual([{ code: 'routing_not_dns_srv', reason: expect.stringMatching(/default routing/) }]);
+    expect(r.stderr).toContain('refused (routing_not_dns_srv)');
+  });
+
+  it('exits 2 with the refusals in the script', async () => {
+    const r = await picbot(['--request', REQ, '--observed', FRESH, '--profile', 'lync2010']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/# REFUSED: nothing will be changed\.\n# \[product_mismatch\]/);
+  });
+
+  it.each([
+    ['an unknown flag', ['--request', REQ, '--observed', FRESH, '--bogus'], /Unknown option '--bogus'/],
+    ['a missing --observed', ['--request', REQ], /--observed is required/],
+    ['a positional argument', ['--request', REQ, '--observed', FRESH, 'extra'], /extra/],
+    ['an unknown profile', ['--request', REQ, '--observed', FRESH, '--profile', 'ocs2007'], /--profile: "ocs2007" is not one of lync2010, /],
+    ['a missing file', ['--request', 'nope.json', '--observed', FRESH], /--request nope\.json: cannot read: ENOENT/],
+  ])('exits 1 on %s', async (_what, args, want) => {
+    const r = await picbot(args);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(want);
+  });
+
+  it('exits 1 on bad input files, naming the zod path', async () => {
+    const badRequest = json('requests/global.json');
+    badRequest.options.policyScope = { kind: 'planet' };
+    let r = await picbot(['--request', await writeJson('bad-request.json', badRequest), '--observed', FRESH]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--request .*bad-request\.json: invalid:\n {2}options\.policyScope\.kind: /);
+
+    const badState = json('observed/fresh-lync2013.json');
+    badState.publicProviders[1].enabled = 'yes';
+    r = await picbot(['--request', REQ, '--observed', await writeJson('bad-state.json', badState)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/publicProviders\.1\.enabled: /);
+
+    r = await picbot(['--request', REQ, '--observed', await writeJson('not-json.json', '{"serverVersion":')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not-json\.json: not JSON: /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('--help prints the usage on stdout', async () => {
+    const r = await picbot(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: picbot plan --request REQ\.json --observed OBS\.json \[--profile P\] \[--json\]/);
+  });
+});
