@@ -67,7 +67,7 @@ describe('picbot plan', () => {
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(Object.keys(plan).sort()).toEqual(['alreadyConfigured', 'fingerprint', 'planHash', 'profile', 'refusals', 'steps']);
-    expect(plan.planHash).toBe('c110a69bcb27100fae92af7692312a22b4f71dd426655649bca7bdfed39c1e28');
+    expect(plan.planHash).toBe('857a5040397321b8816d6796b198ed50d9461dd66508186bcb487db6fdd77100');
     expect(plan.steps[2]).toEqual({
       id: 'grant-1',
       title: 'Assign EnablePublicUsers to sip:alice@contoso.com',

@@ -49,7 +49,7 @@ describe('satisfied: table', () => {
     ['publicProvider.new', { ...SKYPE_PROVIDER_PARAMS.lync2013, verificationLevel: 'usesourceverification' }, configured, true],
     ['publicProvider.new', { ...SKYPE_PROVIDER_PARAMS.lync2013, verificationLevel: 1 }, configured, false],
     ['publicProvider.new', { ...SKYPE_PROVIDER_PARAMS.lync2013, proxyFqdn: 'FEDERATION.messenger.msn.com' }, configured, true],
-    ['publicProvider.new', { identity: 'Messenger', proxyFqdn: 'federation.messenger.msn.com', enabled: false, verificationLevel: 'AlwaysUnverifiable' }, fresh, true],
+    ['publicProvider.new', { identity: 'Messenger', proxyFqdn: 'federation.messenger.msn.com', enabled: false, verificationLevel: 'AlwaysVerifiable' }, fresh, true],
     ['publicProvider.new', { identity: 'Messenger', proxyFqdn: 'federation.messenger.msn.com', enabled: false, iconUrl: 'https://x.example/i.png' }, fresh, false],
     ['publicProvider.new', SKYPE_PROVIDER_PARAMS.sfb2015, configuredState('sfb2015'), true],
     ['publicProvider.new', { ...SKYPE_PROVIDER_PARAMS.sfb2015, nameDecorationExcludedDomainList: 'hotmail.com, live.com,outlook.com,MSN.com' }, configuredState('sfb2015'), true],

@@ -33,7 +33,7 @@ describe('planScript', () => {
       '# Undo step 3 [provider-new]: Create the Skype public provider',
       '# Remove-CsPublicProvider -Identity Skype',
       '# Undo step 2 [provider-remove-1]: Remove the public provider Messenger (federation.messenger.msn.com)',
-      '# New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysUnverifiable',
+      '# New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable',
       '# Undo step 1 [policy]: Allow federation and public IM in the global external access policy',
       '# Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $false -EnablePublicCloudAccess $false',
       '',

@@ -38,7 +38,7 @@ describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for ever
     expect(rollbackLines(p)).toEqual([
       ['Set-CsAccessEdgeConfiguration -AllowFederatedUsers $false -EnablePartnerDiscovery $false'],
       ['Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $false -EnablePublicCloudAccess $false'],
-      [`New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysUnverifiable${sfb ? ' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false' : ''}`],
+      [`New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable${sfb ? ' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false' : ''}`],
       ['Remove-CsPublicProvider -Identity Skype'],
     ]);
   });
@@ -86,7 +86,7 @@ describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for ever
       ['Remove-CsExternalAccessPolicy -Identity EnablePublicUsers'],
       ["Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName $null"],
       ["Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName $null"],
-      ['New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysUnverifiable -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false'],
+      ['New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false'],
       ['Remove-CsPublicProvider -Identity Skype'],
       ['Set-CsClientPolicy -Identity Global -DisablePICPromptDisplayName $null'],
     ]);
@@ -210,7 +210,7 @@ describe('the Skype provider', () => {
       SKYPE_PROVIDER_COMMAND.sfb2015,
     ]);
     expect(rollbackLines({ ...p, steps: providerSteps(p) })[1]).toEqual([
-      "New-CsPublicProvider -Identity Skype -ProxyFqdn old.skype.example.com -Enabled $true -VerificationLevel AlwaysUnverifiable -IconUrl 'https://x.example/i.png' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false",
+      "New-CsPublicProvider -Identity Skype -ProxyFqdn old.skype.example.com -Enabled $true -VerificationLevel AlwaysVerifiable -IconUrl 'https://x.example/i.png' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false",
     ]);
   });
 
@@ -320,6 +320,6 @@ function requestWithDomains(change: { sipDomains: string[]; domainAdmins: Record
 // Both were cross-checked outside JS: Python's json.dumps(sort_keys=True, separators=(',', ':')) + hashlib.sha256
 // over the fixture, and over {profile, fingerprint, steps: [{id, op, params, rollback}]} from `picbot plan --json`.
 const PINNED = {
-  fingerprint: '23d1ca628670d311444e2c5cbe78cab9c43ff448df2bc0a21bce8a93079f094b',
-  planHash: 'c110a69bcb27100fae92af7692312a22b4f71dd426655649bca7bdfed39c1e28',
+  fingerprint: 'b35ca2e9e164b2a28e1f733edd6afec3810ff678bab04904b52b8052452d1b5b',
+  planHash: '857a5040397321b8816d6796b198ed50d9461dd66508186bcb487db6fdd77100',
 };

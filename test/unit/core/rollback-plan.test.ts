@@ -83,7 +83,7 @@ describe('rollbackPlan', () => {
     expect(back.steps.map((s) => renderOp(s.op, s.params))).toEqual([
       'Set-CsClientPolicy -Identity Global -DisablePICPromptDisplayName $null',
       'Remove-CsPublicProvider -Identity Skype',
-      'New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysUnverifiable',
+      'New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable',
       "Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName $null",
       "Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName $null",
       'Remove-CsExternalAccessPolicy -Identity EnablePublicUsers',
