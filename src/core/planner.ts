@@ -21,6 +21,7 @@ export type PlanRefusalCode =
   | 'product_mismatch'
   | 'unknown_user'
   | 'product_unsupported'
+  | 'policy_name_reserved'
   | 'observed_incomplete';
 
 export interface PlanRefusal { code: PlanRefusalCode; reason: string }
@@ -92,6 +93,9 @@ export function refusalsFor(request: ProvisioningRequest, observed: ObservedStat
     }
   }
   if (request.options.policyScope.kind === 'user') {
+    if (request.options.policyScope.policyName.toLowerCase() === 'global') {
+      refusals.push({ code: 'policy_name_reserved', reason: 'A per-user external access policy cannot be named Global: that is the global policy. Choose the global scope, or another name.' });
+    }
     const unknown = new Set(observed.unknownUsers.map((u) => u.toLowerCase()));
     const read = new Set(observed.userPolicies.map((u) => u.user.toLowerCase()));
     for (const user of dedupe(request.options.policyScope.users)) {

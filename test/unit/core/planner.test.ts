@@ -233,6 +233,7 @@ describe('refusals: no steps at all', () => {
     ['a user discovery did not read', requestFixture('user'), edit(fresh, (s) => { s.userPolicies.pop(); }), 'lync2013', ['unknown_user']],
     ['a Global client policy that was not read', requestFixture('global', { disablePICPromptDisplayName: true }), edit(fresh, (s) => { s.clientPolicies = []; }), 'lync2013', ['observed_incomplete']],
     ['no Global external access policy', requestFixture('global'), edit(fresh, (s) => { s.externalAccessPolicies = []; }), 'lync2013', ['observed_incomplete']],
+    ['a per-user policy named Global', requestFixture('user', { policyScope: { kind: 'user', policyName: 'global', users: ['sip:alice@contoso.com'] } }), fresh, 'lync2013', ['policy_name_reserved']],
     ['several at once', requestFixture('global'), edit(fresh, (s) => { s.accessEdge.routing = 'DefaultRoute'; s.sipDomains = []; }), 'sfbse', ['product_mismatch', 'routing_not_dns_srv', 'sip_domain_missing']],
   ] as const)('%s', (_what, request, state, profile, wantRefusal) => {
     const p = plan(request, state, profile);
