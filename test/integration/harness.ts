@@ -1,0 +1,147 @@
+/**
+ * Starts the real server in-process on a free loopback port, with a temporary SQLite file and the
+ * loopback Bot Connector emulator, and talks to it over real HTTP the way Teams does.
+ *
+ *   const h = await startHarness();                 // local mode, default areas (src/bot/areas.ts)
+ *   const r = await h.say('start');                  // Dana, personal chat
+ *   const card = cardOf(r.calls[0]);                 // what reached the connector
+ *   const c = await h.click('intake.target.submit', {...}, { replyToId: r.calls[0].activityId });
+ *   c.card                                           // the invoke response (next card)
+ *   await h.restart();                               // same SQLite file and connector
+ *   await h.close();
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CreateHandlers } from '../../src/bot/app-deps';
+import { parseConfig, type Env } from '../../src/bot/config';
+import { startServer, type RunningServer } from '../../src/bot/main';
+import type { TeamsOptions } from '../../src/bot/teams';
+import type { Clock } from '../../src/shared/clock';
+import { createLogger } from '../../src/shared/logger';
+import { startFakeConnector, type ConnectorCall, type FakeConnector } from '../fakes/connector';
+import { botAdded, DANA, invoke, message, personalChat, type TeamsConversation, type TeamsUser } from './teams-activities';
+
+export interface HarnessOptions {
+  /** Extra environment variables for the config (e.g. production settings). */
+  env?: Env;
+  /** The areas the router serves (default: src/bot/areas.ts AREAS). */
+  areas?: CreateHandlers[];
+  teams?: TeamsOptions;
+  clock?: Clock;
+  /** An existing SQLite file to use (default: a fresh one in a temp dir, removed on close). */
+  dbPath?: string;
+  /** Sent as Authorization on every post unless the post says otherwise (production tests). */
+  authorization?: () => Promise<string>;
+}
+
+export interface PostOptions {
+  /** Authorization header; null sends none. Default: the harness's `authorization`. */
+  authorization?: string | null;
+}
+
+export interface TurnResult {
+  status: number;
+  /** The parsed JSON answer, or null when the answer had no body. */
+  body: unknown;
+  /** What reached the connector while this request ran (sends, replies, updates). */
+  calls: ConnectorCall[];
+}
+
+export interface ClickResult extends TurnResult {
+  /** The card of the invoke response (`body.value`), or null. */
+  card: Record<string, unknown> | null;
+}
+
+export interface Who {
+  user?: TeamsUser;
+  conversation?: TeamsConversation;
+}
+
+export interface Harness {
+  url: string;
+  dbPath: string;
+  connector: FakeConnector;
+  server: RunningServer;
+  /** Posts any activity (or raw text with a content type) to /api/messages. */
+  post(activity: unknown, options?: PostOptions & { raw?: string; contentType?: string }): Promise<TurnResult>;
+  /** A text message (channels: with the @mention, as Teams sends it). Default: Dana, personal chat. */
+  say(text: string, who?: Who, options?: PostOptions): Promise<TurnResult>;
+  /** An Action.Execute click on the card message `replyToId`. */
+  click(verb: string, data: unknown, who?: Who & { replyToId?: string | null }, options?: PostOptions): Promise<ClickResult>;
+  /** The bot is added to a conversation. */
+  added(who?: Who, options?: PostOptions): Promise<TurnResult>;
+  /** Stops the server and starts it again on the same SQLite file and connector (a new port). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const tempDir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'picbot-test-'));
+  const dbPath = options.dbPath ?? join(tempDir!, 'picbot.db');
+  const connector = await startFakeConnector();
+  const env: Env = { HOST: '127.0.0.1', PORT: '0', PICBOT_DB: dbPath, PICBOT_LOG_LEVEL: process.env.PICBOT_TEST_LOG ?? 'silent', ...options.env };
+  const config = parseConfig(env);
+  const boot = () =>
+    startServer({ config, areas: options.areas, teams: options.teams, clock: options.clock, logger: createLogger({ level: config.logLevel }) });
+
+  let server = await boot();
+
+  async function post(activity: unknown, opts: PostOptions & { raw?: string; contentType?: string } = {}): Promise<TurnResult> {
+    const before = connector.calls.length;
+    const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
+    const authorization = opts.authorization === undefined ? await options.authorization?.() : opts.authorization;
+    if (authorization) headers.authorization = authorization;
+    const res = await fetch(`${server.url}/api/messages`, { method: 'POST', headers, body: opts.raw ?? JSON.stringify(activity) });
+    const text = await res.text();
+    let body: unknown = null;
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    return { status: res.status, body, calls: connector.calls.slice(before) };
+  }
+
+  const whoOf = (who: Who = {}) => {
+    const user = who.user ?? DANA;
+    return { user, conversation: who.conversation ?? personalChat(user) };
+  };
+
+  return {
+    get url() {
+      return server.url;
+    },
+    dbPath,
+    connector,
+    get server() {
+      return server;
+    },
+    post,
+    say(text, who, opts) {
+      const { user, conversation } = whoOf(who);
+      return post(message(connector.serviceUrl, conversation, user, text), opts);
+    },
+    async click(verb, data, who = {}, opts) {
+      const { user, conversation } = whoOf(who);
+      const result = await post(invoke(connector.serviceUrl, conversation, user, verb, data, who.replyToId ?? null), opts);
+      const value = (result.body as { value?: unknown } | null)?.value;
+      return { ...result, card: value && typeof value === 'object' ? (value as Record<string, unknown>) : null };
+    },
+    added(who, opts) {
+      const { user, conversation } = whoOf(who);
+      return post(botAdded(connector.serviceUrl, conversation, user), opts);
+    },
+    async restart() {
+      await server.close();
+      server = await boot();
+    },
+    async close() {
+      await server.close();
+      await connector.close();
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+}
