@@ -38,6 +38,8 @@ export interface ShellHostOptions {
   /** Overrides for unusual installs. */
   powershellExe?: string;
   scriptPath?: string;
+  /** Runs this program instead of the kind's default (another host speaking the protocol; tests). */
+  command?: { file: string; args: string[] };
 }
 
 export type ShellOutcome<T> =
@@ -69,6 +71,7 @@ const FQDN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z
 const STDERR_TAIL = 20;
 
 function command(options: ShellHostOptions): { file: string; args: string[] } {
+  if (options.command) return options.command;
   if (options.kind === 'sim') {
     if (!options.simState) throw new CodedError('bad_request', 'starting the simulated shell: simState (the state file) is required');
     if (!existsSync(SIM_MAIN)) throw new CodedError('shell_failed', `starting the simulated shell: ${SIM_MAIN} is missing; run npm run build`);
