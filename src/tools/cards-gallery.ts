@@ -1,7 +1,7 @@
 /**
  * `npm run cards`: renders every cards/*.json template with its *.data.json sample into
  * docs/cards/<name>.png (see gallery/gallery.ts) and exits 1 when any card has a problem.
- * Options: --cards DIR, --out DIR, --chromium PATH (default /usr/bin/chromium), --json.
+ * Options: --out DIR, --chromium PATH (default /usr/bin/chromium), --json.
  */
 import { join, relative, resolve } from 'node:path';
 import { renderGallery } from './gallery/gallery';
@@ -17,7 +17,6 @@ async function main(argv: string[]): Promise<number> {
   const started = process.hrtime.bigint();
   const result = await renderGallery({
     root,
-    cardsDir: resolve(option(argv, '--cards') ?? join(root, 'cards')),
     outDir: resolve(option(argv, '--out') ?? join(root, 'docs', 'cards')),
     chromiumPath: option(argv, '--chromium') ?? '/usr/bin/chromium',
   });

@@ -1,6 +1,6 @@
 /**
  * The card gallery: every cards/<name>.json template, expanded in Node with its <name>.data.json
- * sample, checked against the Teams rules, then parsed, validated and rendered by the real
+ * sample by the bot's own renderCard (src/bot/views/render.ts), checked against the Teams rules, then parsed, validated and rendered by the real
  * adaptivecards renderer in headless Chromium, and saved as <out>/<name>.png. A card with any
  * problem gets no picture and fails the run.
  */
@@ -8,16 +8,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expandTemplate } from '../../bot/views/expand';
+import { cardsFolder, renderCard } from '../../bot/views/render';
 import { CodedError } from '../../shared/errors';
 import type { RenderOutcome } from './browser-entry';
 import { TEAMS_LIGHT_CSS } from './teams-host-config';
 import { checkTeamsSupport } from './teams-rules';
+import { listTemplates } from './templates';
+import { unboundPaths } from './unbound';
 
 export interface GalleryOptions {
   /** The repository root (holds src/tools/gallery/ and node_modules/). */
   root: string;
-  cardsDir: string;
   outDir: string;
   chromiumPath: string;
 }
@@ -39,14 +40,6 @@ const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
-
-/** Template names in a cards folder (<name>.json beside <name>.data.json), sorted. */
-export function listTemplates(cardsDir: string): { names: string[]; orphanData: string[] } {
-  const files = existsSync(cardsDir) ? readdirSync(cardsDir) : [];
-  const names = files.filter((f) => f.endsWith('.json') && !f.endsWith('.data.json')).map((f) => basename(f, '.json')).sort();
-  const orphanData = files.filter((f) => f.endsWith('.data.json') && !names.includes(basename(f, '.data.json'))).sort();
-  return { names, orphanData };
-}
 
 async function pageHtml(root: string): Promise<string> {
   const bundle = await build({
@@ -79,19 +72,22 @@ function readJson(file: string, what: string, problems: string[]): unknown {
 
 async function renderOne(page: Page, name: string, options: GalleryOptions): Promise<CardResult> {
   const problems: string[] = [];
-  const template = readJson(join(options.cardsDir, `${name}.json`), 'template', problems);
-  const data = readJson(join(options.cardsDir, `${name}.data.json`), 'sample data', problems);
+  const data = readJson(join(cardsFolder(), `${name}.data.json`), 'sample data', problems);
   if (problems.length > 0) return { name, problems, png: null };
 
-  const expansion = expandTemplate(template as Record<string, unknown>, data);
-  problems.push(...expansion.warnings.map((w) => `templating: ${w}`));
-  problems.push(...expansion.unbound.map((p) => `templating: ${p} still holds \${…} after expansion (missing in ${name}.data.json?)`));
-  problems.push(...checkTeamsSupport(expansion.card).map((p) => `teams: ${p}`));
+  let card: Record<string, unknown>;
+  try {
+    card = renderCard(name, data as object, { localNote: null });
+  } catch (err) {
+    return { name, problems: [`templating: ${err instanceof Error ? err.message : String(err)}`], png: null };
+  }
+  problems.push(...unboundPaths(card).map((p) => `templating: ${p} still holds \${…} after expansion`));
+  problems.push(...checkTeamsSupport(card).map((p) => `teams: ${p}`));
 
-  const fullWidth = (expansion.card.msteams as { width?: string } | undefined)?.width === 'Full';
+  const fullWidth = (card.msteams as { width?: string } | undefined)?.width === 'Full';
   const outcome = await page.evaluate(
     ([card, full]) => (globalThis as unknown as { picbotGallery: { render(c: unknown, f: boolean): RenderOutcome } }).picbotGallery.render(card, full),
-    [expansion.card, fullWidth] as const,
+    [card, fullWidth] as const,
   );
   problems.push(...outcome.events.map((e) => `renderer ${e.phase.toLowerCase()}: ${e.event}: ${e.message}`));
   if (!outcome.rendered) problems.push('renderer: the card did not render');
@@ -104,7 +100,7 @@ async function renderOne(page: Page, name: string, options: GalleryOptions): Pro
 
 /** Renders every template in options.cardsDir; never throws for a bad card, only for a broken setup. */
 export async function renderGallery(options: GalleryOptions): Promise<GalleryResult> {
-  const { names, orphanData } = listTemplates(options.cardsDir);
+  const { names, orphanData } = listTemplates(cardsFolder());
   if (!existsSync(options.chromiumPath)) {
     throw new CodedError('config_invalid', `Chromium not found at ${options.chromiumPath} (apt-get update && apt-get install -y chromium)`);
   }
