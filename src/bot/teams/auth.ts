@@ -11,6 +11,16 @@ import type { AppConfig } from '../config';
 export type CredentialsFactory = NonNullable<ConstructorParameters<typeof ConfigurationBotFrameworkAuthentication>[1]>;
 export type BotAuthentication = ConfigurationBotFrameworkAuthentication;
 
+/** botframework-connector's AuthenticationConstants for the public cloud (not re-exported by botbuilder). */
+const PUBLIC_CLOUD = {
+  ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+  ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+  ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+  OAuthUrl: 'https://api.botframework.com',
+  ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
+  CallerId: 'urn:botframework:azure',
+};
+
 function productionGuard(inner: CredentialsFactory, appId: string): CredentialsFactory {
   return {
     // Only tokens minted for this bot are accepted, whatever the inner factory says.
@@ -27,7 +37,12 @@ export function createBotAuthentication(config: AppConfig, credentialsFactory?: 
   const settings: Record<string, string> = {};
   if (bot.appId) settings.MicrosoftAppId = bot.appId;
   if (bot.appTenantId) settings.MicrosoftAppTenantId = bot.appTenantId;
-  if (bot.openIdMetadataUrl) settings.ToBotFromChannelOpenIdMetadataUrl = bot.openIdMetadataUrl;
+  if (bot.openIdMetadataUrl) {
+    // botbuilder quirk: once any endpoint setting is given it takes ALL of them as given, leaving
+    // the rest undefined (the channel token issuer included, which then matches no token).
+    // So the override comes with the public-cloud values of the others.
+    Object.assign(settings, PUBLIC_CLOUD, { ToBotFromChannelOpenIdMetadataUrl: bot.openIdMetadataUrl });
+  }
 
   let factory: CredentialsFactory =
     credentialsFactory ??
