@@ -1,0 +1,165 @@
+import { ConfigError, isLoopbackHost, parseConfig, VARIABLE_NAMES, type Env } from '../../../src/bot/config';
+
+const APP = '2e1d7c3a-6f1b-4f34-9a8e-4c7a0c1b5d10';
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const ADMIN = '6c4b1e2a-1f3d-4e5a-9b8c-7d6e5f4a3b21';
+const APPROVER = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+const production: Env = {
+  MicrosoftAppId: APP,
+  MicrosoftAppPassword: 'secret-value',
+  MicrosoftAppType: 'MultiTenant',
+  MicrosoftAppTenantId: TENANT,
+  PICBOT_ADMINS: ADMIN,
+  PICBOT_APPROVERS: APPROVER,
+};
+
+function errorOf(env: Env): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('parseConfig accepted the environment');
+}
+
+describe('parseConfig defaults', () => {
+  it('local mode with nothing set', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({
+      mode: 'local',
+      host: '127.0.0.1',
+      port: 3978,
+      logLevel: 'info',
+      admins: [],
+      approvers: [],
+      dnsServers: [],
+      preflightTimeoutMs: 5000,
+      approvalsConversation: null,
+      approvalTtlHours: 72,
+      approvalQuorum: 1,
+      discoveryTimeoutSeconds: 120,
+      playgroundPort: 56150,
+      publicHost: null,
+      bot: { appId: null, appPassword: null, appTenantId: null, appType: null, openIdMetadataUrl: null },
+    });
+    expect(c.dbPath).toMatch(/[\\/]data[\\/]picbot\.db$/);
+    expect(c.simStatePath).toMatch(/[\\/]data[\\/]lync-sim\.json$/);
+  });
+
+  it('production mode binds 0.0.0.0 and keeps the identity', () => {
+    const c = parseConfig(production);
+    expect(c).toMatchObject({ mode: 'production', host: '0.0.0.0', admins: [ADMIN], approvers: [APPROVER] });
+    expect(c.bot).toEqual({ appId: APP, appPassword: 'secret-value', appTenantId: TENANT, appType: 'MultiTenant', openIdMetadataUrl: null });
+  });
+
+  it('treats empty values as unset', () => {
+    expect(parseConfig({ PORT: '', HOST: '  ', MicrosoftAppId: '' }).mode).toBe('local');
+  });
+});
+
+describe('parseConfig values', () => {
+  it.each([
+    { env: { PORT: '0' }, want: { port: 0 } },
+    { env: { PORT: '8080' }, want: { port: 8080 } },
+    { env: { HOST: 'localhost' }, want: { host: 'localhost' } },
+    { env: { HOST: '127.0.0.2' }, want: { host: '127.0.0.2' } },
+    { env: { HOST: '::1' }, want: { host: '::1' } },
+    { env: { PICBOT_LOG_LEVEL: 'debug' }, want: { logLevel: 'debug' } },
+    { env: { PICBOT_ADMINS: ` ${ADMIN.toUpperCase()} , ${APPROVER},` }, want: { admins: [ADMIN, APPROVER] } },
+    { env: { PICBOT_DNS_SERVERS: '10.0.0.53, 127.0.0.1:5353,[::1]:53,fd00::1' }, want: { dnsServers: [{ host: '10.0.0.53', port: 53 }, { host: '127.0.0.1', port: 5353 }, { host: '::1', port: 53 }, { host: 'fd00::1', port: 53 }] } },
+    { env: { PICBOT_PREFLIGHT_TIMEOUT_MS: '1500' }, want: { preflightTimeoutMs: 1500 } },
+    { env: { PICBOT_APPROVALS_CONVERSATION: '19:abc@thread.tacv2' }, want: { approvalsConversation: '19:abc@thread.tacv2' } },
+    { env: { PICBOT_APPROVAL_TTL_HOURS: '24' }, want: { approvalTtlHours: 24 } },
+    { env: { PICBOT_APPROVAL_QUORUM: '2' }, want: { approvalQuorum: 2 } },
+    { env: { PICBOT_DISCOVERY_TIMEOUT_SECONDS: '30' }, want: { discoveryTimeoutSeconds: 30 } },
+    { env: { PICBOT_PLAYGROUND_PORT: '56151' }, want: { playgroundPort: 56151 } },
+    { env: { PICBOT_PUBLIC_HOST: 'picbot.contoso.com' }, want: { publicHost: 'picbot.contoso.com' } },
+    { env: { ...production, HOST: '10.1.2.3' }, want: { host: '10.1.2.3' } },
+    { env: { ...production, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppPassword: undefined }, want: { bot: expect.objectContaining({ appType: 'UserAssignedMSI', appPassword: null }) } },
+    { env: { ToBotFromChannelOpenIdMetadataUrl: 'http://127.0.0.1:9999/v1/.well-known/openidconfiguration' }, want: { bot: expect.objectContaining({ openIdMetadataUrl: 'http://127.0.0.1:9999/v1/.well-known/openidconfiguration' }) } },
+  ])('$env', ({ env, want }) => {
+    expect(parseConfig(env as Env)).toMatchObject(want);
+  });
+
+  it('resolves PICBOT_DB and PICBOT_SIM_STATE to absolute paths', () => {
+    const c = parseConfig({ PICBOT_DB: 'x/y.db', PICBOT_SIM_STATE: 'x/sim.json' });
+    expect(c.dbPath).toMatch(/^(\/|[A-Za-z]:\\).*x[\\/]y\.db$/);
+    expect(c.simStatePath).toMatch(/x[\\/]sim\.json$/);
+  });
+});
+
+describe('parseConfig refuses, naming the variable in one line', () => {
+  it.each([
+    { env: { PORT: 'abc' }, variable: 'PORT' },
+    { env: { PORT: '70000' }, variable: 'PORT' },
+    { env: { PORT: '-1' }, variable: 'PORT' },
+    { env: { PORT: '80.5' }, variable: 'PORT' },
+    { env: { HOST: 'not a host!' }, variable: 'HOST' },
+    { env: { HOST: '0.0.0.0' }, variable: 'HOST' },
+    { env: { HOST: '10.1.2.3' }, variable: 'HOST' },
+    { env: { HOST: 'picbot.contoso.com' }, variable: 'HOST' },
+    { env: { HOST: '::' }, variable: 'HOST' },
+    { env: { PICBOT_LOG_LEVEL: 'loud' }, variable: 'PICBOT_LOG_LEVEL' },
+    { env: { PICBOT_ADMINS: 'dana@contoso.com' }, variable: 'PICBOT_ADMINS' },
+    { env: { PICBOT_APPROVERS: `${APPROVER},nope` }, variable: 'PICBOT_APPROVERS' },
+    { env: { PICBOT_DNS_SERVERS: 'dns.contoso.com' }, variable: 'PICBOT_DNS_SERVERS' },
+    { env: { PICBOT_DNS_SERVERS: '10.0.0.1:99999' }, variable: 'PICBOT_DNS_SERVERS' },
+    { env: { PICBOT_DNS_SERVERS: '10.0.0.1:0' }, variable: 'PICBOT_DNS_SERVERS' },
+    { env: { PICBOT_DNS_SERVERS: '[10.0.0.1]:53' }, variable: 'PICBOT_DNS_SERVERS' },
+    { env: { PICBOT_PREFLIGHT_TIMEOUT_MS: '5s' }, variable: 'PICBOT_PREFLIGHT_TIMEOUT_MS' },
+    { env: { PICBOT_PREFLIGHT_TIMEOUT_MS: '10' }, variable: 'PICBOT_PREFLIGHT_TIMEOUT_MS' },
+    { env: { PICBOT_APPROVAL_TTL_HOURS: '0' }, variable: 'PICBOT_APPROVAL_TTL_HOURS' },
+    { env: { PICBOT_APPROVAL_QUORUM: '0' }, variable: 'PICBOT_APPROVAL_QUORUM' },
+    { env: { PICBOT_APPROVAL_QUORUM: 'two' }, variable: 'PICBOT_APPROVAL_QUORUM' },
+    { env: { PICBOT_DISCOVERY_TIMEOUT_SECONDS: '1' }, variable: 'PICBOT_DISCOVERY_TIMEOUT_SECONDS' },
+    { env: { PICBOT_PLAYGROUND_PORT: '0' }, variable: 'PICBOT_PLAYGROUND_PORT' },
+    { env: { PICBOT_PUBLIC_HOST: 'https://picbot.contoso.com' }, variable: 'PICBOT_PUBLIC_HOST' },
+    { env: { ToBotFromChannelOpenIdMetadataUrl: 'not a url' }, variable: 'ToBotFromChannelOpenIdMetadataUrl' },
+    { env: { MicrosoftAppId: 'my-bot' }, variable: 'MicrosoftAppId' },
+    { env: { ...production, MicrosoftAppTenantId: 'contoso.com' }, variable: 'MicrosoftAppTenantId' },
+    { env: { ...production, MicrosoftAppType: 'Multitenant' }, variable: 'MicrosoftAppType' },
+    { env: { ...production, MicrosoftAppType: undefined }, variable: 'MicrosoftAppType' },
+    { env: { ...production, MicrosoftAppPassword: undefined }, variable: 'MicrosoftAppPassword' },
+    { env: { ...production, MicrosoftAppType: 'SingleTenant', MicrosoftAppPassword: undefined }, variable: 'MicrosoftAppPassword' },
+    { env: { ...production, MicrosoftAppTenantId: undefined }, variable: 'MicrosoftAppTenantId' },
+    { env: { ...production, PICBOT_ADMINS: undefined }, variable: 'PICBOT_ADMINS' },
+    { env: { ...production, PICBOT_ADMINS: ' , ' }, variable: 'PICBOT_ADMINS' },
+    { env: { ...production, PICBOT_APPROVERS: undefined }, variable: 'PICBOT_APPROVERS' },
+  ])('$variable ← $env', ({ env, variable }) => {
+    const err = errorOf(env as Env);
+    expect(err.variable).toBe(variable);
+    expect(err.code).toBe('config_invalid');
+    expect(err.message.startsWith(`${variable}: `)).toBe(true);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('never puts the password in the message', () => {
+    const err = errorOf({ ...production, MicrosoftAppTenantId: 'nope' });
+    expect(err.message).not.toContain('secret-value');
+  });
+
+  it('names the loopback rule for HOST in local mode', () => {
+    expect(errorOf({ HOST: '0.0.0.0' }).message).toMatch(/loopback/);
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.9.8.7', true],
+    ['localhost', true],
+    ['::1', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.10', false],
+    ['localhost.contoso.com', false],
+  ])('%s → %s', (host, want) => {
+    expect(isLoopbackHost(host)).toBe(want);
+  });
+});
+
+it('lists every variable the README documents', () => {
+  expect(VARIABLE_NAMES).toEqual(expect.arrayContaining(['HOST', 'PORT', 'PICBOT_DB', 'PICBOT_SIM_STATE', 'ToBotFromChannelOpenIdMetadataUrl']));
+});

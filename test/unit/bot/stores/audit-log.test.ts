@@ -1,0 +1,115 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auditHash, createAuditLog, GENESIS_HASH } from '../../../../src/bot/stores/audit-log';
+import { openDatabase, type Db } from '../../../../src/bot/stores/db';
+import type { AuditLog } from '../../../../src/bot/workflows/ports';
+import type { Clock } from '../../../../src/shared/clock';
+
+/** A clock tests move by hand. */
+function fakeClock(start: string): Clock & { advance(ms: number): void } {
+  let t = Date.parse(start);
+  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+}
+
+let dir: string;
+let path: string;
+let db: Db;
+let audit: AuditLog;
+let clock: ReturnType<typeof fakeClock>;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'picbot-audit-'));
+  path = join(dir, 'picbot.db');
+  db = openDatabase(path);
+  clock = fakeClock('2026-03-01T10:00:00.000Z');
+  audit = createAuditLog(db, clock);
+  await audit.append({ action: 'intake.submitted', actor: 'aad:dana', subjectId: 'req_0000000000000001', detail: { step: 'edge', fqdns: ['sip.contoso.com'] } });
+  clock.advance(60_000);
+  await audit.append({ action: 'plan.computed', actor: 'system', subjectId: 'plan_000000000000001', detail: { planHash: 'ab'.repeat(32), steps: 3 } });
+  clock.advance(60_000);
+  await audit.append({ action: 'plan.vote', actor: 'aad:alex', subjectId: 'plan_000000000000001', detail: { vote: 'approve', note: 'ünïcode ✓' } });
+});
+
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens the file as an attacker would: raw SQLite, triggers dropped. */
+function tamper(sql: string): void {
+  const raw = new Database(path);
+  raw.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;');
+  raw.exec(sql);
+  raw.close();
+}
+
+describe('audit log', () => {
+  it('chains each record to the previous hash', async () => {
+    const records = await audit.list();
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(records[0]!.prevHash).toBe(GENESIS_HASH);
+    expect(records[1]!.prevHash).toBe(records[0]!.hash);
+    expect(records[2]!.prevHash).toBe(records[1]!.hash);
+    const { prevHash, hash, ...content } = records[1]!;
+    expect(hash).toBe(auditHash(prevHash, content));
+  });
+
+  it('verifies an intact chain', async () => {
+    expect(await audit.verify()).toEqual({ ok: true, count: 3 });
+  });
+
+  it('verifies an empty log', async () => {
+    const fresh = openDatabase(':memory:');
+    expect(await createAuditLog(fresh, clock).verify()).toEqual({ ok: true, count: 0 });
+    fresh.close();
+  });
+
+  it.each([
+    { sql: 'UPDATE audit_log SET seq = seq WHERE seq = 1', what: 'update' },
+    { sql: 'DELETE FROM audit_log WHERE seq = 1', what: 'delete' },
+  ])('refuses an $what through the store file while the triggers stand', ({ sql }) => {
+    expect(() => db.exec(sql)).toThrow(/append-only/);
+  });
+
+  it.each([
+    { name: 'the detail of a row', sql: `UPDATE audit_log SET detail = '{"step":"edge","fqdns":["evil.contoso.com"]}' WHERE seq = 1`, seq: 1, reason: /edited/ },
+    { name: 'the actor of a row', sql: `UPDATE audit_log SET actor = 'aad:mallory' WHERE seq = 3`, seq: 3, reason: /edited/ },
+    { name: 'the time of a row', sql: `UPDATE audit_log SET at = '2020-01-01T00:00:00.000Z' WHERE seq = 2`, seq: 2, reason: /edited/ },
+    { name: 'the subject of a row', sql: `UPDATE audit_log SET subject_id = 'plan_zzzzzzzzzzzzzzzz' WHERE seq = 2`, seq: 2, reason: /edited/ },
+    { name: 'a row removed', sql: 'DELETE FROM audit_log WHERE seq = 2', seq: 3, reason: /expected row 2/ },
+    { name: 'a detail that is not JSON', sql: `UPDATE audit_log SET detail = 'oops' WHERE seq = 2`, seq: 2, reason: /not valid JSON/ },
+    { name: 'a prev_hash rewritten', sql: `UPDATE audit_log SET prev_hash = '${'f'.repeat(64)}' WHERE seq = 3`, seq: 3, reason: /prev_hash/ },
+  ])('names the first broken row after editing $name', async ({ sql, seq, reason }) => {
+    tamper(sql);
+    const result = await audit.verify();
+    expect(result).toMatchObject({ ok: false, seq });
+    expect(result.ok ? '' : result.reason).toMatch(reason);
+  });
+
+  it('catches an edit whose own hash was recomputed, at the next row', async () => {
+    const [r1] = await audit.list();
+    const content = { seq: 1, at: r1!.at, action: r1!.action, actor: 'aad:mallory', subjectId: r1!.subjectId, detail: r1!.detail };
+    tamper(`UPDATE audit_log SET actor = 'aad:mallory', hash = '${auditHash(GENESIS_HASH, content)}' WHERE seq = 1`);
+    expect(await audit.verify()).toMatchObject({ ok: false, seq: 2 });
+  });
+
+  it.each([
+    { filter: {}, want: [1, 2, 3] },
+    { filter: { subjectId: 'plan_000000000000001' }, want: [2, 3] },
+    { filter: { since: '2026-03-01T10:01:00.000Z' }, want: [2, 3] },
+    { filter: { since: '2026-03-01T10:01:00.000Z', subjectId: 'req_0000000000000001' }, want: [] },
+  ])('lists with $filter', async ({ filter, want }) => {
+    expect((await audit.list(filter)).map((r) => r.seq)).toEqual(want);
+  });
+
+  it('keeps appending after a reopen', async () => {
+    db.close();
+    db = openDatabase(path);
+    audit = createAuditLog(db, clock);
+    const r = await audit.append({ action: 'job.leased', actor: 'run_0000000000000001', subjectId: null, detail: {} });
+    expect(r.seq).toBe(4);
+    expect(await audit.verify()).toEqual({ ok: true, count: 4 });
+  });
+});
