@@ -30,6 +30,11 @@ export interface ShellHostOptions {
   frontEnd?: string;
   /** How long one op may take before the host is declared hung. */
   opTimeoutMs: number;
+  /**
+   * Extra time the first call may take while the host starts: Import-Module Lync or opening the
+   * remote session takes seconds, and it happens before the first answer. Default 60 s.
+   */
+  startTimeoutMs?: number;
   /** How long close() waits after ending stdin before it kills the process. */
   graceMs: number;
   /** Extra environment for the child (e.g. PICBOT_SIM_FAULTS); the runner's own is inherited. */
@@ -69,6 +74,7 @@ export const LYNC_OPS_SCRIPT = resolve(PACKAGE_ROOT, 'src', 'runner', 'scripts',
 
 const FQDN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 const STDERR_TAIL = 20;
+const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 function command(options: ShellHostOptions): { file: string; args: string[] } {
   if (options.command) return options.command;
@@ -143,7 +149,9 @@ export function createShellHost(options: ShellHostOptions): ShellHost {
       onExit();
     }
   });
-  child.on('exit', (code, signal) => {
+  // 'close', not 'exit': by then stdout and stderr are drained, so an answer written just before
+  // the process ended is matched, and the stderr tail is complete.
+  child.on('close', (code, signal) => {
     exitInfo = { code, signal };
     if (killTimer) clearTimeout(killTimer);
     const what = pending ? `${pending.op} (id ${pending.id})` : 'the shell host';
@@ -211,10 +219,11 @@ export function createShellHost(options: ShellHostOptions): ShellHost {
     if (exitInfo || killTimer) return Promise.reject(new CodedError('shell_failed', `${op}: the shell host is closed`));
     return new Promise((resolveCall, rejectCall) => {
       const id = nextId++;
+      const limitMs = options.opTimeoutMs + (id === 1 ? options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS : 0);
       const timer = setTimeout(() => {
-        fail(new CodedError('timeout', `${op} (id ${id}): no answer within ${options.opTimeoutMs} ms; stopping the shell host`));
+        fail(new CodedError('timeout', `${op} (id ${id}): no answer within ${limitMs} ms; stopping the shell host`));
         stop();
-      }, options.opTimeoutMs);
+      }, limitMs);
       pending = { id, op, resolve: resolveCall, reject: rejectCall, timer };
       child.stdin.write(`${JSON.stringify({ id, op, params })}\n`);
     });
