@@ -27,9 +27,9 @@ beforeEach(async () => {
   audit = createAuditLog(db, clock);
   await audit.append({ action: 'intake.submitted', actor: 'aad:dana', subjectId: 'req_0000000000000001', detail: { step: 'edge', fqdns: ['sip.contoso.com'] } });
   clock.advance(60_000);
-  await audit.append({ action: 'plan.computed', actor: 'system', subjectId: 'plan_000000000000001', detail: { planHash: 'ab'.repeat(32), steps: 3 } });
+  await audit.append({ action: 'plan.computed', actor: 'system', subjectId: 'plan_0000000000000001', detail: { planHash: 'ab'.repeat(32), steps: 3 } });
   clock.advance(60_000);
-  await audit.append({ action: 'plan.vote', actor: 'aad:alex', subjectId: 'plan_000000000000001', detail: { vote: 'approve', note: 'ünïcode ✓' } });
+  await audit.append({ action: 'plan.vote', actor: 'aad:alex', subjectId: 'plan_0000000000000001', detail: { vote: 'approve', note: 'ünïcode ✓' } });
 });
 
 afterEach(() => {
@@ -97,7 +97,7 @@ describe('audit log', () => {
 
   it.each([
     { filter: {}, want: [1, 2, 3] },
-    { filter: { subjectId: 'plan_000000000000001' }, want: [2, 3] },
+    { filter: { subjectId: 'plan_0000000000000001' }, want: [2, 3] },
     { filter: { since: '2026-03-01T10:01:00.000Z' }, want: [2, 3] },
     { filter: { since: '2026-03-01T10:01:00.000Z', subjectId: 'req_0000000000000001' }, want: [] },
   ])('lists with $filter', async ({ filter, want }) => {

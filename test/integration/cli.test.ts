@@ -1,0 +1,148 @@
+/**
+ * The real `picbot` process (bin/picbot.js → dist/bot/cli.js, built by `npm test`'s pretest):
+ * audit verify/export against a real SQLite file, and serve refusing a bad configuration with
+ * one line naming the variable. Each child runs in a temp dir with a minimal environment, so a
+ * developer's .env or MicrosoftAppId cannot leak in.
+ */
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createAuditLog } from '../../src/bot/stores/audit-log';
+import { openDatabase } from '../../src/bot/stores/db';
+import type { Clock } from '../../src/shared/clock';
+
+const BIN = resolve(__dirname, '../../bin/picbot.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function picbot(args: string[], options: { env?: Record<string, string>; cwd: string }): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: options.cwd, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+let dbPath: string;
+const ids = { request: 'req_0000000000000001', plan: 'plan_0000000000000001' };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'picbot-cli-'));
+  dbPath = join(dir, 'picbot.db');
+  let t = Date.parse('2026-03-01T10:00:00.000Z');
+  const clock: Clock = { now: () => new Date((t += 60_000)) };
+  const db = openDatabase(dbPath);
+  const audit = createAuditLog(db, clock);
+  await audit.append({ action: 'intake.submitted', actor: 'aad:dana', subjectId: ids.request, detail: { n: 1 } });
+  await audit.append({ action: 'plan.computed', actor: 'system', subjectId: ids.plan, detail: { n: 2 } });
+  await audit.append({ action: 'plan.vote', actor: 'aad:alex', subjectId: ids.plan, detail: { n: 3 } });
+  db.close();
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('picbot audit', () => {
+  it('verify: exit 0 and the record count on an intact chain', async () => {
+    const r = await picbot(['audit', 'verify', '--db', dbPath], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stdout: 'audit chain intact: 3 records\n' });
+  });
+
+  it('verify: finds the database through PICBOT_DB', async () => {
+    const r = await picbot(['audit', 'verify', '--json'], { cwd: dir, env: { PICBOT_DB: dbPath } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, count: 3 });
+  });
+
+  it('export: JSON Lines on stdout, oldest first', async () => {
+    const r = await picbot(['audit', 'export', '--db', dbPath], { cwd: dir });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; hash: string; prevHash: string });
+    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3]);
+    expect(lines[1]!.prevHash).toBe(lines[0]!.hash);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each([
+    { args: ['--id', ids.plan], want: [2, 3] },
+    { args: ['--since', '2026-03-01T10:02:00Z'], want: [2, 3] },
+    { args: ['--since', '2026-03-01T10:02:30Z', '--id', ids.plan], want: [3] },
+    { args: ['--id', 'job_0000000000000009'], want: [] },
+  ])('export $args', async ({ args, want }) => {
+    const r = await picbot(['audit', 'export', '--db', dbPath, ...args], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual(want);
+  });
+
+  it.each([
+    { name: 'a bad --since', args: ['audit', 'export', '--since', 'yesterday'], want: /--since yesterday is not an ISO time/ },
+    { name: 'a bad --id', args: ['audit', 'export', '--id', 'plan-7'], want: /not a picbot id/ },
+    { name: 'an unknown flag', args: ['audit', 'verify', '--fast'], want: /Unknown option '--fast'/ },
+    { name: 'no subcommand', args: ['audit'], want: /missing subcommand/ },
+    { name: 'an unknown subcommand', args: ['audit', 'repair'], want: /unknown subcommand repair/ },
+    { name: 'a missing database', args: ['audit', 'verify', '--db', '/nonexistent/picbot.db'], want: /no picbot database at \/nonexistent\/picbot\.db/ },
+  ])('exit 1 on $name, message on stderr', async ({ args, want }) => {
+    const withDb = args.includes('--db') ? args : [...args, '--db', dbPath];
+    const r = await picbot(withDb, { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(want);
+    expect(r.stdout).toBe('');
+  });
+
+  it('verify: exit 1 and the edited row after tampering', async () => {
+    const copy = join(dir, 'tampered.db');
+    const src = new Database(dbPath);
+    await src.backup(copy);
+    src.close();
+    const raw = new Database(copy);
+    raw.exec(`DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'aad:mallory' WHERE seq = 2`);
+    raw.close();
+    const r = await picbot(['audit', 'verify', '--db', copy], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^audit chain broken at row 2: /);
+  });
+});
+
+describe('picbot (dispatcher, help, serve refusals)', () => {
+  it.each([
+    { args: ['--help'], want: /Usage: picbot <command>/ },
+    { args: ['audit', '--help'], want: /Usage: picbot audit verify/ },
+    { args: ['serve', '--help'], want: /Usage: picbot serve/ },
+  ])('$args → usage on stdout, exit 0', async ({ args, want }) => {
+    const r = await picbot(args, { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(want);
+  });
+
+  it('an unknown command → exit 1', async () => {
+    const r = await picbot(['frobnicate'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown command frobnicate/);
+  });
+
+  it.each([
+    { env: { PORT: 'abc' }, variable: 'PORT' },
+    { env: { HOST: '0.0.0.0' }, variable: 'HOST' },
+    { env: { MicrosoftAppId: '2e1d7c3a-6f1b-4f34-9a8e-4c7a0c1b5d10', MicrosoftAppType: 'MultiTenant', MicrosoftAppPassword: 'top-secret', MicrosoftAppTenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47' }, variable: 'PICBOT_ADMINS' },
+  ])('serve refuses $variable with one line and exit 1', async ({ env, variable }) => {
+    const r = await picbot(['serve'], { cwd: dir, env: { PICBOT_DB: join(dir, 'serve.db'), ...env } });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^picbot: configuration error: ${variable}: `));
+    expect(r.stderr).not.toContain('top-secret');
+  });
+});
