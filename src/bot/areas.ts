@@ -3,5 +3,6 @@
  * Each factory gets AppDeps and returns a HandlerSet (commands, verb actions, help, welcome).
  */
 import type { CreateHandlers } from './app-deps';
+import { createHandlers as intake } from './handlers';
 
-export const AREAS: CreateHandlers[] = [];
+export const AREAS: CreateHandlers[] = [intake];

@@ -75,3 +75,11 @@ export function parseDateCard(raw: unknown, field: 'submittedOn' | 'activeOn', t
   if (Object.keys(errors).length > 0 || date === null) return { kind: 'invalid', requestId, values, errors };
   return { kind: 'accepted', requestId, date };
 }
+
+/** "Start an intake": `another` is set by the resume-or-discard card's "start one for another deployment". */
+export function parseStartRef(raw: unknown): RefOutcome<{ another: boolean }> {
+  const r = readCardFields(raw, { optionalHidden: ['another'] });
+  if (!r.ok) return r;
+  if (r.fields.another !== undefined && r.fields.another !== 'true') return { ok: false, reason: 'the card sent an unexpected "another" value' };
+  return { ok: true, value: { another: r.fields.another === 'true' } };
+}

@@ -1,0 +1,100 @@
+/** Text commands of the intake area: start, resume, status, whoami, help; and the welcome card. */
+import type { Roles } from '../../core/roles';
+import { idKind } from '../../shared/ids';
+import type { AddedTurn, CommandHandler, MessageTurn } from '../turn';
+import { helpCard, refusalCard, whoamiCard, welcomeCard, type CommandHelp } from '../views/common';
+import { stepCard } from '../views/intake';
+import { recordCard, requestListCard } from '../views/request';
+import { callerOf } from './caller';
+import { choiceCard, draftCard } from './draft-card';
+import { unfinishedText } from './intake-nav';
+import type { IntakeHandlerDeps } from './intake-steps';
+import type { IntakeRefusal } from '../workflows/intake';
+import { refused } from './outcomes';
+
+export interface CommandDeps extends IntakeHandlerDeps {
+  roles: Roles;
+  /** The help card's lines (later areas append theirs). */
+  commandHelp: readonly CommandHelp[];
+}
+
+export function createIntakeCommands(deps: CommandDeps) {
+  const { intake } = deps;
+  const sayRefusal = async (turn: MessageTurn, r: IntakeRefusal) => {
+    await turn.say({ card: refused(r).card });
+  };
+
+  const start: CommandHandler = async (turn) => {
+    const caller = callerOf(turn.actor, deps.roles);
+    const may = intake.canStart(caller);
+    if (!may.ok) return sayRefusal(turn, may);
+    const open = await intake.openDrafts(caller);
+    if (open.length > 0) {
+      await turn.say({ card: await choiceCard(intake, open, { ...unfinishedText(open.length), offerNew: true }) });
+      return;
+    }
+    await turn.say({ card: stepCard({ step: 'target', draftId: null, data: {} }) });
+  };
+
+  const resume: CommandHandler = async (turn, args) => {
+    const caller = callerOf(turn.actor, deps.roles);
+    if (args.length > 0) {
+      if (idKind(args[0]) !== 'request') {
+        await turn.say({ card: refusalCard('Not an intake id', `"${args[0].slice(0, 40)}" is not an intake id (req_…).`, 'Say "resume" without an id for your open intakes.') });
+        return;
+      }
+      const r = await intake.resume(caller, args[0]);
+      if (!r.ok) return sayRefusal(turn, r);
+      await turn.say({ card: draftCard(r.draft, deps.nextSteps) });
+      return;
+    }
+    if (!caller.admin) return sayRefusal(turn, { ok: false, code: 'not-admin', reason: 'Only picbot admins work on intakes.' });
+    const open = await intake.openDrafts(caller);
+    if (open.length === 0) {
+      await turn.say({ card: refusalCard('Nothing to resume', 'You have no unfinished intake.', 'Say "start" to begin one, or "status" for the saved requests.') });
+      return;
+    }
+    // One open draft comes back as it stands; several are offered to choose from.
+    if (open.length === 1) {
+      await turn.say({ card: draftCard(open[0], deps.nextSteps) });
+      return;
+    }
+    await turn.say({ card: await choiceCard(intake, open, { ...unfinishedText(open.length), offerNew: false }) });
+  };
+
+  const status: CommandHandler = async (turn, args) => {
+    const caller = callerOf(turn.actor, deps.roles);
+    if (args.length > 0) {
+      if (idKind(args[0]) !== 'request') {
+        await turn.say({ card: refusalCard('Unknown id', `"${args[0].slice(0, 40)}" is not a provisioning request id (req_…).`, 'Say "status" for the list.') });
+        return;
+      }
+      const r = await intake.record(caller, args[0]);
+      if (!r.ok) return sayRefusal(turn, r);
+      await turn.say({ card: recordCard({ record: r.record, today: intake.today() }) });
+      return;
+    }
+    const list = await intake.records(caller);
+    if (!list.ok) return sayRefusal(turn, list);
+    const drafts = caller.admin ? await intake.openDrafts(caller) : [];
+    await turn.say({ card: requestListCard(list.records, drafts, intake.today()) });
+  };
+
+  const whoami: CommandHandler = async (turn) => {
+    await turn.say({ card: whoamiCard(turn.actor, { admin: deps.roles.isAdmin(turn.actor), approver: deps.roles.isApprover(turn.actor) }) });
+  };
+
+  /** `help`, and any text no command claims (shown back as what was not understood). */
+  const help: CommandHandler = async (turn) => {
+    const first = turn.text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+    const heard = first === 'help' ? '' : turn.text;
+    await turn.say({ card: helpCard(deps.commandHelp, heard) });
+  };
+
+  const added = async (turn: AddedTurn) => {
+    await turn.say({ card: welcomeCard() });
+  };
+
+  return { commands: { start, resume, status, whoami }, help, added };
+}
+

@@ -1,0 +1,27 @@
+/** The card an intake draft stands at: one of the six steps, or the review. */
+import { completeRequest, nextStep } from '../../core/intake';
+import type { Card } from '../turn';
+import { resumeOrDiscardCard } from '../views/common';
+import { reviewCard, stepCard } from '../views/intake';
+import type { IntakeWorkflow } from '../workflows/intake';
+import type { IntakeDraft } from '../workflows/ports';
+
+/** Which "Next steps" the review card offers for a draft (later areas: preflight, discovery, approval). */
+export type ReviewNextSteps = (draft: IntakeDraft) => Record<string, boolean>;
+
+export function draftCard(draft: IntakeDraft, nextSteps: ReviewNextSteps, notice = ''): Card {
+  if (draft.position === 'review') {
+    const request = completeRequest(draft.data);
+    if (request) return reviewCard({ draftId: draft.id, request, notice, next: nextSteps(draft) });
+  }
+  // A draft at the review that does not add up (never expected) goes back to its first gap.
+  const gap = nextStep(draft.data);
+  const step = draft.position !== 'review' ? draft.position : gap === 'review' ? 'domains' : gap;
+  return stepCard({ step, draftId: draft.id, data: draft.data, notice });
+}
+
+/** The resume-or-discard card for some of the caller's open drafts. */
+export async function choiceCard(intake: IntakeWorkflow, drafts: IntakeDraft[], text: { title: string; text: string; offerNew: boolean }): Promise<Card> {
+  const recorded = await intake.withRecords(drafts.map((d) => d.id));
+  return resumeOrDiscardCard({ ...text, choices: drafts.map((draft) => ({ draft, hasRecord: recorded.has(draft.id) })) });
+}

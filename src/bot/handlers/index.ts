@@ -1,0 +1,51 @@
+/**
+ * The intake area (issue 2): the `start`/`resume`/`status`/`whoami`/`help` commands, the welcome
+ * card, and the handlers of every intake and request verb. main.ts serves it through AREAS.
+ */
+import type { AppDeps, HandlerSet } from '../app-deps';
+import { createDraftStore } from '../stores/drafts';
+import { createRequestStore } from '../stores/requests';
+import { localModeNote, setCardEnv } from '../views/render';
+import { INTAKE_COMMANDS, type CommandHelp } from '../views/common';
+import { createIntakeWorkflow } from '../workflows/intake';
+import { createIntakeCommands } from './commands';
+import type { ReviewNextSteps } from './draft-card';
+import { createIntakeNavHandlers } from './intake-nav';
+import { createIntakeStepHandlers } from './intake-steps';
+import { createRequestActionHandlers } from './request-actions';
+
+export interface IntakeAreaOptions {
+  /** Which "Next steps" the review card shows (default none); later areas turn theirs on. */
+  nextSteps?: ReviewNextSteps;
+  /** Extra lines for the help card (later areas' commands). */
+  commandHelp?: readonly CommandHelp[];
+}
+
+/** Builds the intake area on AppDeps, with its SQLite stores on the shared database. */
+export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions = {}): HandlerSet {
+  // Every card of this server carries the local-mode note when it applies (DESIGN §7).
+  setCardEnv({ localNote: localModeNote(deps.roles) });
+  const intake = createIntakeWorkflow({
+    drafts: createDraftStore(deps.db),
+    requests: createRequestStore(deps.db),
+    audit: deps.audit,
+    clock: deps.clock,
+  });
+  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})) };
+  const { commands, help, added } = createIntakeCommands({ ...handlerDeps, commandHelp: [...INTAKE_COMMANDS, ...(options.commandHelp ?? [])] });
+  return {
+    commands,
+    actions: {
+      ...createIntakeStepHandlers(handlerDeps),
+      ...createIntakeNavHandlers(handlerDeps),
+      ...createRequestActionHandlers(handlerDeps),
+    },
+    help,
+    added,
+  };
+}
+
+/** The signature main.ts expects (CreateHandlers). */
+export function createHandlers(deps: AppDeps): HandlerSet {
+  return createIntakeHandlers(deps);
+}
