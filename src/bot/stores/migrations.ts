@@ -77,4 +77,44 @@ export const MIGRATIONS: Migration[] = [
       );
       CREATE INDEX requests_updated ON requests(updated_at);`,
   },
+  {
+    id: '0004-plans',
+    sql: `
+      CREATE TABLE plans (
+        id              TEXT PRIMARY KEY,
+        kind            TEXT NOT NULL CHECK (kind IN ('apply', 'rollback')),
+        request_id      TEXT NOT NULL,
+        revision        INTEGER NOT NULL,
+        target_label    TEXT NOT NULL,
+        request         TEXT NOT NULL,
+        plan            TEXT NOT NULL,
+        plan_hash       TEXT NOT NULL,
+        discovery       TEXT NOT NULL,
+        requester_id    TEXT NOT NULL,
+        requester_name  TEXT NOT NULL,
+        requested_in    TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        expires_at      TEXT NOT NULL,
+        reminded_at     TEXT,
+        card            TEXT,
+        job_id          TEXT UNIQUE,
+        rollback_of     TEXT,
+        card_shows      TEXT
+      );
+      CREATE INDEX plans_request ON plans(request_id);
+      CREATE INDEX plans_status ON plans(status, updated_at);
+      CREATE TABLE plan_votes (
+        seq        INTEGER PRIMARY KEY,
+        plan_id    TEXT NOT NULL REFERENCES plans(id),
+        voter_id   TEXT NOT NULL,
+        voter_name TEXT NOT NULL,
+        plan_hash  TEXT NOT NULL,
+        decision   TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+        reason     TEXT,
+        at         TEXT NOT NULL,
+        UNIQUE (plan_id, voter_id, plan_hash)
+      );`,
+  },
 ];
