@@ -117,6 +117,45 @@ describe('picbot audit', () => {
   });
 });
 
+describe('picbot serve', () => {
+  it('starts in local mode on loopback, answers health checks, and stops on SIGTERM with exit 0', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', PICBOT_DB: join(dir, 'serve-live.db') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((done) => child.on('close', done));
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const url = await new Promise<string>((done, fail) => {
+      let buffered = '';
+      child.stderr.on('data', (d: Buffer) => {
+        buffered += d.toString();
+        const line = buffered.split('\n').find((l) => l.includes('"picbot listening"'));
+        if (line) done((JSON.parse(line) as { url: string }).url);
+      });
+      child.on('close', (code) => fail(new Error(`serve exited ${code} before listening: ${buffered}`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stdout).toBe('');
+  });
+
+  it('node dist/bot/main.js without "serve" prints its usage and exits 1', async () => {
+    const r = await new Promise<Run>((done) => {
+      const child = spawn(process.execPath, [resolve(__dirname, '../../dist/bot/main.js')], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => done({ code, stdout: '', stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Usage: node dist\/bot\/main\.js serve/);
+  });
+});
+
 describe('picbot (dispatcher, help, serve refusals)', () => {
   it.each([
     { args: ['--help'], want: /Usage: picbot <command>/ },

@@ -1,6 +1,6 @@
 /** `picbot serve`: the server alone, in the mode the environment selects. */
-import { ConfigError } from '../config';
-import { startServer } from '../main';
+import { ConfigError, loadConfig } from '../config';
+import type { RunningServer } from '../main';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot serve
@@ -25,9 +25,12 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     io.stderr(`picbot serve: unexpected argument ${argv[0]}\n${usage}`);
     return 1;
   }
-  let server;
+  let server: RunningServer;
   try {
-    server = await startServer();
+    const config = loadConfig();
+    // Loaded only now, so --help and configuration errors answer without loading botbuilder.
+    const { startServer } = await import('../main');
+    server = await startServer({ config });
   } catch (err) {
     // One line, naming the variable for a config error; no stack.
     if (err instanceof ConfigError) io.stderr(`picbot: configuration error: ${err.message}\n`);
