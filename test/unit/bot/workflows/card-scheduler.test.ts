@@ -1,0 +1,153 @@
+import { createCardScheduler, TEAMS_CONVERSATION_LIMITS } from '../../../../src/bot/workflows/card-scheduler';
+import type { ChatNotifier } from '../../../../src/bot/workflows/ports';
+import type { Card } from '../../../../src/bot/turn';
+import { silentLogger } from '../../../../src/shared/logger';
+import { fakeTimerClock, type FakeTimerClock } from '../../../fakes/timer-clock';
+
+/** A ChatNotifier that records what reached the channel and when, and fails on demand. */
+function recordingNotifier(clock: FakeTimerClock) {
+  const calls: { at: number; kind: 'send' | 'update'; conversationId: string; activityId: string; card: Card }[] = [];
+  const failures: { status: number; retryAfter?: string }[] = [];
+  let n = 0;
+  const maybeFail = () => {
+    const f = failures.shift();
+    if (f) {
+      const headers = { get: (name: string) => (name === 'retry-after' ? f.retryAfter : undefined) };
+      throw Object.assign(new Error(`channel said ${f.status}`), { statusCode: f.status, response: { status: f.status, headers } });
+    }
+  };
+  const notifier: ChatNotifier = {
+    async send(conversationId, card) {
+      maybeFail();
+      n += 1;
+      calls.push({ at: clock.now(), kind: 'send', conversationId, activityId: `a${n}`, card });
+      return `a${n}`;
+    },
+    async update(conversationId, activityId, card) {
+      maybeFail();
+      calls.push({ at: clock.now(), kind: 'update', conversationId, activityId, card });
+    },
+  };
+  return { notifier, calls, failNext: (status: number, retryAfter?: string) => failures.push({ status, retryAfter }) };
+}
+
+const card = (text: string): Card => ({ type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text }] });
+const textOf = (c: Card) => (c.body as { text: string }[])[0]!.text;
+
+/** The most operations seen in any window of `windowMs` (sliding over every call time). */
+function busiest(times: number[], windowMs: number): number {
+  let max = 0;
+  for (const start of times) max = Math.max(max, times.filter((t) => t >= start && t < start + windowMs).length);
+  return max;
+}
+
+function setup() {
+  const clock = fakeTimerClock(1_000_000);
+  const rec = recordingNotifier(clock);
+  const scheduler = createCardScheduler({ notifier: rec.notifier, clock, logger: silentLogger() });
+  return { clock, rec, scheduler };
+}
+
+describe('card scheduler', () => {
+  it('coalesces a burst of updates to one message: the first goes at once, then only the latest', async () => {
+    const { clock, rec, scheduler } = setup();
+    let state = 0;
+    for (let i = 1; i <= 20; i += 1) {
+      state = i;
+      scheduler.update({ conversationId: 'c1', activityId: 'm1' }, async () => card(`state ${state}`));
+    }
+    await clock.advance(5_000);
+    await scheduler.idle();
+    // The first was rendered when it went out; the other 19 became one update showing the latest.
+    expect(rec.calls.map((c) => textOf(c.card))).toEqual(['state 1', 'state 20']);
+  });
+
+  it.each([
+    { name: '30 sends', ops: 30 },
+    { name: '100 sends', ops: 100 },
+  ])('keeps $name in one conversation inside every Teams window', async ({ ops }) => {
+    const { clock, rec, scheduler } = setup();
+    const sent = Array.from({ length: ops }, (_, i) => scheduler.send('c1', card(`m${i}`)));
+    await clock.advance(120_000);
+    expect(await Promise.all(sent)).toHaveLength(ops);
+    const times = rec.calls.map((c) => c.at);
+    for (const [windowMs, max] of TEAMS_CONVERSATION_LIMITS) expect(busiest(times, windowMs)).toBeLessThanOrEqual(max);
+    // In order, and not slower than needed: the first 7 go at once.
+    expect(rec.calls.map((c) => textOf(c.card))).toEqual(Array.from({ length: ops }, (_, i) => `m${i}`));
+    expect(times.slice(0, 7).every((t) => t === 1_000_000)).toBe(true);
+    expect(times[7]).toBeGreaterThan(1_000_000);
+  });
+
+  it('limits each conversation on its own', async () => {
+    const { clock, rec, scheduler } = setup();
+    for (let i = 0; i < 7; i += 1) {
+      void scheduler.send('c1', card(`one ${i}`));
+      void scheduler.send('c2', card(`two ${i}`));
+    }
+    await clock.advance(0);
+    expect(rec.calls.filter((c) => c.at === 1_000_000)).toHaveLength(14);
+  });
+
+  it.each([
+    { status: 429, retryAfter: '3', wantDelay: 3_000 },
+    { status: 429, retryAfter: undefined, wantDelay: 1_000 },
+    { status: 412, retryAfter: undefined, wantDelay: 1_000 },
+    { status: 502, retryAfter: undefined, wantDelay: 1_000 },
+    { status: 504, retryAfter: undefined, wantDelay: 1_000 },
+  ])('retries $status after $wantDelay ms', async ({ status, retryAfter, wantDelay }) => {
+    const { clock, rec, scheduler } = setup();
+    rec.failNext(status, retryAfter);
+    scheduler.update({ conversationId: 'c1', activityId: 'm1' }, async () => card('x'));
+    await clock.advance(wantDelay - 1);
+    expect(rec.calls).toHaveLength(0);
+    await clock.advance(1);
+    expect(rec.calls).toHaveLength(1);
+    expect(rec.calls[0]!.at).toBe(1_000_000 + wantDelay);
+  });
+
+  it('backs off exponentially and gives up after the last attempt; a send then rejects', async () => {
+    const { clock, rec, scheduler } = setup();
+    for (let i = 0; i < 6; i += 1) rec.failNext(502);
+    const sent = scheduler.send('c1', card('x'));
+    const outcome = sent.then(() => 'sent', (e: Error) => e.message);
+    await clock.advance(1_000 + 2_000 + 4_000 + 8_000 + 16_000);
+    expect(await outcome).toBe('channel said 502');
+    expect(rec.calls).toHaveLength(0);
+    // The lane is free again.
+    const next = scheduler.send('c1', card('y'));
+    await clock.advance(0);
+    expect(await next).toBe('a1');
+  });
+
+  it.each([400, 403, 404, 500])('does not retry %s', async (status) => {
+    const { clock, rec, scheduler } = setup();
+    rec.failNext(status);
+    const outcome = scheduler.send('c1', card('x')).then(() => 'sent', () => 'rejected');
+    await clock.advance(60_000);
+    expect(await outcome).toBe('rejected');
+    expect(rec.calls).toHaveLength(0);
+  });
+
+  it('a newer update asked during a backoff goes instead of the failed one', async () => {
+    const { clock, rec, scheduler } = setup();
+    rec.failNext(429);
+    let state = 'first';
+    scheduler.update({ conversationId: 'c1', activityId: 'm1' }, async () => card(state));
+    await clock.advance(10);
+    state = 'second';
+    scheduler.update({ conversationId: 'c1', activityId: 'm1' }, async () => card(state));
+    await clock.advance(5_000);
+    expect(rec.calls.map((c) => textOf(c.card))).toEqual(['second']);
+  });
+
+  it('skips an update whose render returns null and tells `sent` after a delivered one', async () => {
+    const { clock, rec, scheduler } = setup();
+    const delivered: string[] = [];
+    scheduler.update({ conversationId: 'c1', activityId: 'm1' }, async () => null, async () => { delivered.push('m1'); });
+    scheduler.update({ conversationId: 'c1', activityId: 'm2' }, async () => card('two'), async () => { delivered.push('m2'); });
+    await clock.advance(0);
+    await scheduler.idle();
+    expect(rec.calls.map((c) => c.activityId)).toEqual(['m2']);
+    expect(delivered).toEqual(['m2']);
+  });
+});
