@@ -70,7 +70,49 @@ function readJson(file: string, what: string, problems: string[]): unknown {
   }
 }
 
-async function renderOne(page: Page, name: string, options: GalleryOptions): Promise<CardResult> {
+/** A card rendered in the page: the renderer's problems, and a screenshot function when it rendered. */
+export interface PageRender {
+  problems: string[];
+  screenshot(path: string): Promise<void>;
+}
+
+/** The gallery page in headless Chromium, ready to render cards one after another. */
+export interface CardRenderer {
+  render(card: Record<string, unknown>): Promise<PageRender>;
+  close(): Promise<void>;
+}
+
+/** Opens the page (bundle, renderer CSS, Teams-like host config); nothing it loads leaves the machine. */
+export async function openCardRenderer(options: { root: string; chromiumPath: string }): Promise<CardRenderer> {
+  if (!existsSync(options.chromiumPath)) {
+    throw new CodedError('config_invalid', `Chromium not found at ${options.chromiumPath} (apt-get update && apt-get install -y chromium)`);
+  }
+  const html = await pageHtml(options.root);
+  const browser: Browser = await chromium.launch({ executablePath: options.chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  try {
+    const page: Page = await browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
+    await page.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
+    await page.setContent(html);
+    return {
+      async render(card) {
+        const fullWidth = (card.msteams as { width?: string } | undefined)?.width === 'Full';
+        const outcome = await page.evaluate(
+          ([c, full]) => (globalThis as unknown as { picbotGallery: { render(c: unknown, f: boolean): RenderOutcome } }).picbotGallery.render(c, full),
+          [card, fullWidth] as const,
+        );
+        const problems = outcome.events.map((e) => `renderer ${e.phase.toLowerCase()}: ${e.event}: ${e.message}`);
+        if (!outcome.rendered) problems.push('renderer: the card did not render');
+        return { problems, screenshot: async (path) => void (await page.locator('#frame').screenshot({ path })) };
+      },
+      close: () => browser.close(),
+    };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}
+
+async function renderOne(renderer: CardRenderer, name: string, options: GalleryOptions): Promise<CardResult> {
   const problems: string[] = [];
   const data = readJson(join(cardsFolder(), `${name}.data.json`), 'sample data', problems);
   if (problems.length > 0) return { name, problems, png: null };
@@ -83,41 +125,25 @@ async function renderOne(page: Page, name: string, options: GalleryOptions): Pro
   }
   problems.push(...unboundPaths(card).map((p) => `templating: ${p} still holds \${…} after expansion`));
   problems.push(...checkTeamsSupport(card).map((p) => `teams: ${p}`));
-
-  const fullWidth = (card.msteams as { width?: string } | undefined)?.width === 'Full';
-  const outcome = await page.evaluate(
-    ([card, full]) => (globalThis as unknown as { picbotGallery: { render(c: unknown, f: boolean): RenderOutcome } }).picbotGallery.render(card, full),
-    [card, fullWidth] as const,
-  );
-  problems.push(...outcome.events.map((e) => `renderer ${e.phase.toLowerCase()}: ${e.event}: ${e.message}`));
-  if (!outcome.rendered) problems.push('renderer: the card did not render');
+  const rendered = await renderer.render(card);
+  problems.push(...rendered.problems);
   if (problems.length > 0) return { name, problems, png: null };
 
   const png = join(options.outDir, `${name}.png`);
-  await page.locator('#frame').screenshot({ path: png });
+  await rendered.screenshot(png);
   return { name, problems, png };
 }
 
-/** Renders every template in options.cardsDir; never throws for a bad card, only for a broken setup. */
+/** Renders every template in cards/; never throws for a bad card, only for a broken setup. */
 export async function renderGallery(options: GalleryOptions): Promise<GalleryResult> {
   const { names, orphanData } = listTemplates(cardsFolder());
-  if (!existsSync(options.chromiumPath)) {
-    throw new CodedError('config_invalid', `Chromium not found at ${options.chromiumPath} (apt-get update && apt-get install -y chromium)`);
-  }
+  const renderer = await openCardRenderer(options);
   mkdirSync(options.outDir, { recursive: true });
   const cards: CardResult[] = orphanData.map((f) => ({ name: f, problems: [`sample data ${f} has no template ${basename(f, '.data.json')}.json`], png: null }));
-
-  const html = await pageHtml(options.root);
-  let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: options.chromiumPath, headless: true, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
-    // The gallery is offline: nothing a card names is fetched.
-    await page.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
-    await page.setContent(html);
-    for (const name of names) cards.push(await renderOne(page, name, options));
+    for (const name of names) cards.push(await renderOne(renderer, name, options));
   } finally {
-    await browser?.close();
+    await renderer.close();
   }
 
   const removed: string[] = [];
