@@ -35,7 +35,7 @@ describe('npm run package (dist/tools/package-app.js)', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each([
+  it.each<{ name: string; env: Record<string, string>; wantStderr: string }>([
     { name: 'no variables', env: {}, wantStderr: 'MicrosoftAppId: required to package the Teams app' },
     { name: 'no public host', env: { MicrosoftAppId: APP_ID }, wantStderr: 'PICBOT_PUBLIC_HOST: required to package the Teams app' },
     { name: 'a URL for the host', env: { MicrosoftAppId: APP_ID, PICBOT_PUBLIC_HOST: 'https://picbot.contoso.com/' }, wantStderr: 'PICBOT_PUBLIC_HOST: give the host name only' },
