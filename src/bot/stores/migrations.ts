@@ -117,4 +117,8 @@ export const MIGRATIONS: Migration[] = [
         UNIQUE (plan_id, voter_id, plan_hash)
       );`,
   },
+  {
+    id: '0007-plan-follows',
+    sql: `ALTER TABLE plans ADD COLUMN follows TEXT;`,
+  },
 ];

@@ -43,6 +43,7 @@ const Row = z.object({
   job_id: z.string().nullable(),
   rollback_of: z.string().nullable(),
   card_shows: z.string().nullable(),
+  follows: z.string().nullable(),
 });
 
 function parseJson<T>(schema: z.ZodType<T>, text: string, what: string): T {
@@ -79,6 +80,7 @@ function toRecord(raw: unknown): PlanRecord {
     jobId: row.job_id,
     rollbackOf: row.rollback_of,
     cardShows: row.card_shows,
+    follows: row.follows,
   };
 }
 
@@ -106,20 +108,21 @@ function columns(r: PlanRecord) {
     job_id: r.jobId,
     rollback_of: r.rollbackOf,
     card_shows: r.cardShows,
+    follows: r.follows,
   };
 }
 
 const COLUMNS = [
   'id', 'kind', 'request_id', 'revision', 'target_label', 'request', 'plan', 'plan_hash', 'discovery', 'requester_id',
   'requester_name', 'requested_in', 'status', 'created_at', 'updated_at', 'expires_at', 'reminded_at', 'card', 'job_id',
-  'rollback_of', 'card_shows',
+  'rollback_of', 'card_shows', 'follows',
 ] as const satisfies readonly (keyof ReturnType<typeof columns>)[];
 
 export function createPlanStore(db: Db, now: () => string): PlanStore {
   const insert = db.prepare(`INSERT INTO plans (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const byId = db.prepare('SELECT * FROM plans WHERE id = ?');
   const byJobId = db.prepare('SELECT * FROM plans WHERE job_id = ?');
-  const fixed: readonly string[] = ['id', 'kind', 'request_id', 'target_label', 'rollback_of'];
+  const fixed: readonly string[] = ['id', 'kind', 'request_id', 'target_label', 'rollback_of', 'follows'];
   const updateCols = COLUMNS.filter((c) => !fixed.includes(c));
   const replace = db.prepare(`UPDATE plans SET ${updateCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id AND status = @expectStatus AND revision = @expectRevision`);
   const noteStmt = db.prepare('UPDATE plans SET card = COALESCE(@card, card), card_shows = COALESCE(@cardShows, card_shows) WHERE id = @id');

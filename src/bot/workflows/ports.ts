@@ -175,6 +175,8 @@ export interface PlanRecord {
   jobId: string | null;
   /** Rollback plans: the job whose changes they undo. */
   rollbackOf: string | null;
+  /** The plan this one was made from by "Roll back" or "Retry", if any. */
+  follows: string | null;
   /** The job the card last showed, as `<event count>:<job status>` (a restart brings changed cards up to date). */
   cardShows: string | null;
 }

@@ -21,7 +21,7 @@ function record(id: string, over: Partial<PlanRecord> = {}): PlanRecord {
     plan: plan(request, freshState('lync2013'), 'lync2013'), discovery: discoveryScope(request),
     requesterId: 'dana', requesterName: 'Dana', requestedIn: 'conv-1', status: 'pending-approval',
     createdAt: now(), updatedAt: now(), expiresAt: '2026-03-04T00:00:00.000Z', remindedAt: null,
-    card: null, jobId: null, rollbackOf: null, cardShows: null, ...over,
+    card: null, jobId: null, rollbackOf: null, cardShows: null, follows: null, ...over,
   };
 }
 const vote = (voterId: string, planHash: string, decision: Vote['decision'] = 'approve'): Vote =>
