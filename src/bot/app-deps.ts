@@ -8,7 +8,7 @@ import type { Logger } from '../shared/logger';
 import type { AppConfig } from './config';
 import type { Db } from './stores/db';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
-import type { AuditLog, ChatNotifier, ServerKeyStore, UserIdStore } from './workflows/ports';
+import type { AuditLog, ChatNotifier, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
 
 export interface AppDeps {
   config: AppConfig;
@@ -23,6 +23,10 @@ export interface AppDeps {
   serverKeys: ServerKeyStore;
   /** The Ed25519 job signing key pair, generated at first start and kept in server_keys. */
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
+  /** Signed jobs for runners (src/bot/runner-gateway/): create, read, cancel, hear of changes. */
+  jobs: JobQueue;
+  /** Enrollment tokens and enrolled runners. */
+  runners: RunnerRegistry;
 }
 
 /**

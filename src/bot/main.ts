@@ -14,6 +14,7 @@ import { loadConfig, type AppConfig, type Env } from './config';
 import { mountMessages } from './http/messages-route';
 import { closeServer, createHttpServer, listen, type HttpServer } from './http/server';
 import { createRouter } from './routing/router';
+import { createRunnerGateway, mountRunnerGateway, type RunnerGatewayOptions } from './runner-gateway';
 import { createAuditLog } from './stores/audit-log';
 import { createConversationRefStore } from './stores/conversation-refs';
 import { openDatabase } from './stores/db';
@@ -31,6 +32,8 @@ export interface StartOptions {
   teams?: TeamsOptions;
   logger?: Logger;
   clock?: Clock;
+  /** Runner gateway tuning (tests shorten the lease to see it expire). */
+  runnerGateway?: RunnerGatewayOptions;
 }
 
 export interface RunningServer {
@@ -51,6 +54,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const db = openDatabase(config.dbPath);
+  let gateway: ReturnType<typeof createRunnerGateway> | null = null;
   try {
     const serverKeys = createServerKeyStore(db, clock);
     const signingKeys = SigningKeys.parse(JSON.parse(await serverKeys.getOrCreate(SIGNING_KEY, () => JSON.stringify(generateSigningKeys()))));
@@ -58,10 +62,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const userIds = createUserIdStore(db, clock);
     const roles = createRoles({ localMode: config.mode === 'local', admins: config.admins, approvers: config.approvers });
     const teams = createTeamsBridge({ config, logger, refs, userIds }, options.teams);
+    const audit = createAuditLog(db, clock);
+    gateway = createRunnerGateway({ db, clock, logger, audit, signingKeys }, options.runnerGateway);
     const deps: AppDeps = {
       config,
       roles,
-      audit: createAuditLog(db, clock),
+      audit,
       notifier: teams.notifier,
       clock,
       logger,
@@ -69,6 +75,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       userIds,
       serverKeys,
       signingKeys,
+      jobs: gateway.jobs,
+      runners: gateway.runners,
     };
     const router = createRouter((options.areas ?? AREAS).map((make) => make(deps)));
 
@@ -77,7 +85,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ready: async () => db.prepare('SELECT 1 AS ok').get() !== undefined,
     });
     mountMessages(http, teams.createEndpoint(router), { requiresToken: teams.requiresToken });
-    // Later areas mount their HTTP routes here (e.g. mountRunnerGateway(http, deps)).
+    // Later areas mount their HTTP routes here.
+    mountRunnerGateway(http, gateway);
 
     const url = await listen(http, config.host, config.port);
     if (config.mode === 'local') {
@@ -90,11 +99,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       deps,
       http,
       async close() {
+        // Release long-polling runners first, so closing the server does not wait on them.
+        gateway?.close();
         await closeServer(http);
         db.close();
       },
     };
   } catch (err) {
+    gateway?.close();
     db.close();
     throw err;
   }

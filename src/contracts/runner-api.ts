@@ -52,7 +52,15 @@ export const EnrollRequest = z.object({
 export const EnrollResponse = z.object({ runnerId: z.string(), runnerToken: z.string(), serverKey: z.string() });
 
 export const LeaseRequest = z.object({ waitSeconds: z.number().int().min(0).max(30) }).strict();
-export const LeaseResponse = z.object({ job: SignedJob, leaseId: z.string(), leaseExpiresAt: z.string() });
+export const LeaseResponse = z.object({
+  job: SignedJob,
+  leaseId: z.string(),
+  leaseExpiresAt: z.string(),
+  /** The job's id, so a runner can report on a job whose envelope it refuses (tampered, unparsable). */
+  jobId: z.string().optional(),
+  /** The lease's life in seconds: the runner heartbeats every third of it (at most 20 s), skew-free. */
+  leaseSeconds: z.number().positive().optional(),
+});
 
 export const StepStatus = z.enum(['pending', 'running', 'done', 'skipped', 'failed']);
 export type StepStatus = z.infer<typeof StepStatus>;
@@ -78,7 +86,7 @@ export const EventsRequest = z.object({
   events: z.array(JobEvent).max(100),
 }).strict();
 export const HeartbeatRequest = z.object({ leaseId: z.string() }).strict();
-export const HeartbeatResponse = z.object({ leaseExpiresAt: z.string(), cancel: z.boolean() });
+export const HeartbeatResponse = z.object({ leaseExpiresAt: z.string(), cancel: z.boolean(), leaseSeconds: z.number().positive().optional() });
 
 export const JobResultStatus = z.enum(['succeeded', 'failed', 'aborted-drift', 'cancelled']);
 export type JobResultStatus = z.infer<typeof JobResultStatus>;

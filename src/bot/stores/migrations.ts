@@ -118,6 +118,74 @@ export const MIGRATIONS: Migration[] = [
       );`,
   },
   {
+    id: '0005-runners-jobs',
+    sql: `
+      CREATE TABLE runner_enrollment_tokens (
+        token_hash  TEXT PRIMARY KEY,
+        labels      TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_at     TEXT,
+        used_by     TEXT
+      );
+      CREATE TABLE runners (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        labels        TEXT NOT NULL,
+        token_hash    TEXT NOT NULL UNIQUE,
+        enrolled_at   TEXT NOT NULL,
+        enrolled_by   TEXT NOT NULL,
+        last_seen_at  TEXT NOT NULL,
+        revoked_at    TEXT,
+        revoked_by    TEXT
+      );
+      CREATE TABLE jobs (
+        id                TEXT PRIMARY KEY,
+        kind              TEXT NOT NULL CHECK (kind IN ('discover', 'apply', 'rollback')),
+        target            TEXT NOT NULL,
+        status            TEXT NOT NULL CHECK (status IN ('queued', 'leased', 'succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted', 'expired')),
+        envelope          TEXT NOT NULL,
+        signature         TEXT NOT NULL,
+        purpose           TEXT NOT NULL,
+        request_id        TEXT,
+        plan_id           TEXT,
+        card              TEXT,
+        created_by        TEXT NOT NULL,
+        created_at        TEXT NOT NULL,
+        pickup_deadline   TEXT,
+        runner_id         TEXT REFERENCES runners(id),
+        lease_id          TEXT,
+        leased_at         TEXT,
+        lease_expires_at  TEXT,
+        cancel_requested  INTEGER NOT NULL DEFAULT 0,
+        finished_at       TEXT,
+        next_seq          INTEGER NOT NULL DEFAULT 0,
+        event_count       INTEGER NOT NULL DEFAULT 0,
+        result            TEXT
+      );
+      CREATE INDEX jobs_queue ON jobs(status, target, created_at);
+      CREATE INDEX jobs_request ON jobs(request_id, created_at);
+      CREATE INDEX jobs_plan ON jobs(plan_id);
+      CREATE TABLE job_events (
+        job_id       TEXT NOT NULL REFERENCES jobs(id),
+        seq          INTEGER NOT NULL,
+        idx          INTEGER NOT NULL,
+        event        TEXT NOT NULL,
+        received_at  TEXT NOT NULL,
+        PRIMARY KEY (job_id, seq, idx)
+      );`,
+  },
+  {
+    id: '0006-preflight-runs',
+    sql: `
+      CREATE TABLE preflight_runs (
+        request_id  TEXT PRIMARY KEY REFERENCES requests(id),
+        ran_at      TEXT NOT NULL,
+        results     TEXT NOT NULL
+      );`,
+  },
+  {
     id: '0007-plan-follows',
     sql: `ALTER TABLE plans ADD COLUMN follows TEXT;`,
   },

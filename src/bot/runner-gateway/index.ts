@@ -1,0 +1,66 @@
+/**
+ * The server side of the runner protocol (DESIGN §3), built once by main.ts: the JobQueue and
+ * RunnerRegistry ports the workflows use, and the HTTP routes the runners call. One object, so
+ * the lease waiters, the sweeper timer and the change listeners are shared by both.
+ */
+import type { Clock } from '../../shared/clock';
+import type { Logger } from '../../shared/logger';
+import type { HttpServer } from '../http/server';
+import type { Db } from '../stores/db';
+import { createJobStore } from '../stores/jobs';
+import { createRunnerStore } from '../stores/runners';
+import type { AuditLog } from '../workflows/ports';
+import { createJobQueue, type GatewayJobQueue } from './job-queue';
+import { createRunnerRegistry, type GatewayRegistry } from './registry';
+import { mountRunnerRoutes } from './routes';
+import { createLeaseWaiters } from './waiters';
+
+export interface RunnerGatewayOptions {
+  /** Lease life in ms (default 60 s); tests shorten it to see leases expire. */
+  leaseMs?: number;
+}
+
+export interface RunnerGatewayDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  audit: AuditLog;
+  signingKeys: { privateKeyPem: string; publicKeyPem: string };
+}
+
+export interface RunnerGateway {
+  jobs: GatewayJobQueue;
+  runners: GatewayRegistry;
+  /** Releases long-polls and stops the sweeper (before the server closes). */
+  close(): void;
+}
+
+export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGatewayOptions = {}): RunnerGateway & { mount(http: HttpServer): void } {
+  const waiters = createLeaseWaiters();
+  const jobs = createJobQueue({
+    store: createJobStore(deps.db, deps.clock),
+    audit: deps.audit,
+    clock: deps.clock,
+    logger: deps.logger,
+    signingKeys: deps.signingKeys,
+    waiters,
+    leaseMs: options.leaseMs,
+  });
+  const runners = createRunnerRegistry({ store: createRunnerStore(deps.db, deps.clock), audit: deps.audit });
+  return {
+    jobs,
+    runners,
+    mount(http) {
+      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem });
+    },
+    close() {
+      waiters.close();
+      jobs.close();
+    },
+  };
+}
+
+/** Mounts the runner API on the server (main.ts: `mountRunnerGateway(http, gateway)`). */
+export function mountRunnerGateway(http: HttpServer, gateway: { mount(http: HttpServer): void }): void {
+  gateway.mount(http);
+}

@@ -1,0 +1,262 @@
+/**
+ * The JobQueue port (what workflows see) and the job side of the runner protocol (what the
+ * routes call), on the SQLite job store: jobs are signed at creation, leased atomically, their
+ * leases renewed by heartbeats and expired by a sweeper timer set to the next deadline (no
+ * polling), and every change is audited and told to the listeners after it is stored.
+ */
+import { fingerprint } from '../../contracts/observed';
+import { checkOpCall, isReadOp, isWriteOp } from '../../contracts/ops';
+import { JobEnvelope, PROTOCOL_VERSION, type JobEvent, type ResultRequest } from '../../contracts/runner-api';
+import { signEnvelope } from '../../contracts/signing';
+import type { Clock } from '../../shared/clock';
+import { CodedError } from '../../shared/errors';
+import { newId } from '../../shared/ids';
+import type { Logger } from '../../shared/logger';
+import type { EventsOutcome, FinishOutcome, JobStore, Lease, LeaseCheck } from '../stores/jobs';
+import { FINAL_JOB_STATUSES } from '../stores/jobs';
+import type { AuditLog, JobChange, JobQueue, NewJob, RunnerInfo } from '../workflows/ports';
+import type { LeaseWaiters } from './waiters';
+
+/** Lease life and the longest long-poll (DESIGN §3). */
+export const DEFAULT_LEASE_MS = 60_000;
+export const MAX_WAIT_SECONDS = 30;
+// The sweeper re-reads the next deadline at least this often (another process may add one).
+const MAX_SWEEP_DELAY_MS = 60_000;
+
+export interface JobQueueDeps {
+  store: JobStore;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  signingKeys: { privateKeyPem: string };
+  waiters: LeaseWaiters;
+  leaseMs?: number;
+}
+
+/** The gateway's own view: the port plus what the runner routes need. */
+export interface GatewayJobQueue extends JobQueue {
+  readonly leaseMs: number;
+  /** Looks for a job for the runner's labels; the route waits on the waiters between tries. */
+  tryLease(runner: RunnerInfo): Promise<Lease | null>;
+  heartbeat(jobId: string, runner: RunnerInfo, leaseId: string): Promise<LeaseCheck>;
+  appendEvents(jobId: string, runner: RunnerInfo, leaseId: string, seq: number, events: JobEvent[]): Promise<EventsOutcome>;
+  finish(jobId: string, runner: RunnerInfo, body: ResultRequest): Promise<FinishOutcome | { ok: false; code: 'bad-result'; reason: string }>;
+  /** Expires due leases and pickups now (the timer calls it; tests with a fake clock too). */
+  sweep(): Promise<void>;
+  close(): void;
+}
+
+/** Why a job cannot be created, or null: the same rules the runner enforces, checked first here. */
+export function jobProblem(job: NewJob): string | null {
+  const steps = job.steps ?? [];
+  for (const step of steps) {
+    const checked = checkOpCall({ op: step.op, params: step.params });
+    if (!checked.ok) return `step ${step.id}: ${checked.reason}`;
+    if (job.kind === 'discover' && !isReadOp(step.op)) return `step ${step.id}: ${step.op} is not a read op; a discovery job may only contain read ops`;
+    if (job.kind !== 'discover' && !isWriteOp(step.op)) return `step ${step.id}: ${step.op} is not a write op; an ${job.kind} job runs write steps`;
+    for (const undo of step.rollback) {
+      const r = checkOpCall(undo);
+      if (!r.ok) return `step ${step.id} rollback: ${r.reason}`;
+    }
+  }
+  if (job.kind !== 'discover' && job.expectedFingerprint === undefined) return `an ${job.kind} job needs the expected fingerprint (the state it was planned from)`;
+  return null;
+}
+
+export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
+  const { store, audit, clock, logger, waiters } = deps;
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const log = logger.child({ component: 'runner-gateway' });
+  const listeners = new Set<(change: JobChange) => void | Promise<void>>();
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  function emit(change: JobChange): void {
+    // After the caller's transaction and outside the runner's HTTP call: a slow card update
+    // must never hold up a lease or a heartbeat.
+    setImmediate(() => {
+      for (const listener of [...listeners]) {
+        Promise.resolve()
+          .then(() => listener(change))
+          .catch((err: unknown) => log.error({ err, jobId: change.job.id, change: change.type }, 'a job change listener failed'));
+      }
+    });
+  }
+
+  async function schedule(): Promise<void> {
+    if (closed) return;
+    const next = await store.nextDeadline();
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (next === null) return;
+    const delay = Math.min(MAX_SWEEP_DELAY_MS, Math.max(0, Date.parse(next) - clock.now().getTime()));
+    timer = setTimeout(() => {
+      timer = null;
+      sweep().catch((err: unknown) => log.error({ err }, 'sweeping job leases failed'));
+    }, delay + 5);
+    timer.unref();
+  }
+
+  async function sweep(): Promise<void> {
+    const changed = await store.sweep();
+    for (const job of changed) {
+      log.warn({ jobId: job.id, status: job.status, runnerId: job.runnerId }, job.status === 'interrupted' ? 'job lease expired: the runner stopped answering' : 'job expired: no runner leased it in time');
+      await audit.append({
+        action: `job.${job.status}`,
+        actor: 'picbot',
+        subjectId: job.id,
+        detail: { target: job.target, runnerId: job.runnerId, requestId: job.context.requestId, planId: job.context.planId },
+      });
+      emit({ type: 'finished', job, result: null });
+    }
+    await schedule();
+  }
+
+  const queue: GatewayJobQueue = {
+    leaseMs,
+
+    async create(input) {
+      const problem = jobProblem(input);
+      if (problem) throw new CodedError('bad_request', `creating a ${input.kind} job for ${input.target}: ${problem}`);
+      const issuedAt = clock.now().toISOString();
+      const envelope = JobEnvelope.parse({
+        protocolVersion: PROTOCOL_VERSION,
+        jobId: newId('job'),
+        kind: input.kind,
+        target: input.target.toLowerCase(),
+        profile: input.profile,
+        discovery: input.discovery,
+        steps: input.steps ?? [],
+        ...(input.expectedFingerprint !== undefined ? { expectedFingerprint: input.expectedFingerprint } : {}),
+        ...(input.planHash !== undefined ? { planHash: input.planHash } : {}),
+        approvals: input.approvals ?? [],
+        issuedAt,
+      });
+      const signature = signEnvelope(envelope, deps.signingKeys.privateKeyPem);
+      const pickup = input.pickupTimeoutSeconds ?? null;
+      const job = await store.insert({
+        envelope,
+        signature,
+        context: input.context,
+        createdBy: input.createdBy,
+        pickupDeadline: pickup === null ? null : new Date(clock.now().getTime() + pickup * 1000).toISOString(),
+      });
+      await audit.append({
+        action: 'job.created',
+        actor: input.createdBy,
+        subjectId: job.id,
+        detail: {
+          kind: job.kind, target: job.target, purpose: job.context.purpose, requestId: job.context.requestId, planId: job.context.planId,
+          steps: envelope.steps.length, planHash: envelope.planHash ?? null, pickupDeadline: job.pickupDeadline,
+        },
+      });
+      log.info({ jobId: job.id, kind: job.kind, target: job.target, requestId: job.context.requestId, planId: job.context.planId }, 'job created');
+      waiters.wake(job.target);
+      if (job.pickupDeadline !== null) await schedule();
+      emit({ type: 'created', job });
+      return job;
+    },
+
+    get: (jobId) => store.get(jobId),
+    list: (filter = {}) => store.list(filter),
+    latestObserved: (requestId) => store.latestObserved(requestId),
+
+    async cancel(jobId, by) {
+      const r = await store.requestCancel(jobId);
+      if (!r) return { ok: false, code: 'not-found', reason: `there is no job ${jobId}` };
+      if (r.moved === 'none') {
+        if (FINAL_JOB_STATUSES.has(r.job.status)) return { ok: false, code: 'finished', reason: `job ${jobId} has already ended (${r.job.status})` };
+        return { ok: true, job: r.job }; // cancel already requested
+      }
+      await audit.append({ action: r.moved === 'cancelled' ? 'job.cancelled' : 'job.cancel-requested', actor: by, subjectId: jobId, detail: { target: r.job.target } });
+      emit(r.moved === 'cancelled' ? { type: 'finished', job: r.job, result: null } : { type: 'cancel-requested', job: r.job });
+      return { ok: true, job: r.job };
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async tryLease(runner) {
+      const lease = await store.lease({ id: runner.id, labels: runner.labels }, leaseMs);
+      if (!lease) return null;
+      await audit.append({ action: 'job.leased', actor: runner.id, subjectId: lease.jobId, detail: { target: lease.target, runner: runner.name, leaseExpiresAt: lease.leaseExpiresAt } });
+      log.info({ jobId: lease.jobId, runnerId: runner.id, leaseExpiresAt: lease.leaseExpiresAt }, 'job leased');
+      await schedule();
+      const job = await store.record(lease.jobId);
+      if (job) emit({ type: 'leased', job });
+      return lease;
+    },
+
+    async heartbeat(jobId, runner, leaseId) {
+      const r = await store.heartbeat(jobId, runner.id, leaseId, leaseMs);
+      if (r.ok) await schedule();
+      return r;
+    },
+
+    async appendEvents(jobId, runner, leaseId, seq, events) {
+      const r = await store.appendEvents(jobId, runner.id, leaseId, seq, events);
+      if (r.ok && !r.duplicate) {
+        for (const e of events) {
+          if (e.type !== 'step-finished') continue;
+          await audit.append({
+            action: 'job.step',
+            actor: runner.id,
+            subjectId: jobId,
+            detail: { stepId: e.stepId, status: e.status, durationMs: e.durationMs, error: e.error ?? null },
+          });
+        }
+        emit({ type: 'events', job: r.job, events });
+      }
+      return r;
+    },
+
+    async finish(jobId, runner, body) {
+      const job = await store.record(jobId);
+      if (job && job.kind === 'discover') {
+        if (body.status === 'succeeded' && !body.observed) return { ok: false, code: 'bad-result', reason: 'a succeeded discovery must carry the observed state' };
+        if (body.status === 'aborted-drift') return { ok: false, code: 'bad-result', reason: 'a discovery job cannot abort on drift' };
+      }
+      const r = await store.finish(jobId, runner.id, body.leaseId, {
+        status: body.status,
+        observed: body.observed ?? null,
+        after: body.after ?? null,
+        replication: body.replication ?? null,
+        error: body.error ?? null,
+      });
+      if (r.ok && !r.duplicate) {
+        await audit.append({
+          action: 'job.result',
+          actor: runner.id,
+          subjectId: jobId,
+          detail: {
+            status: body.status,
+            error: body.error ?? null,
+            observedFingerprint: body.observed ? fingerprint(body.observed) : null,
+            afterFingerprint: body.after ? fingerprint(body.after) : null,
+            requestId: r.job.context.requestId,
+            planId: r.job.context.planId,
+          },
+        });
+        log.info({ jobId, runnerId: runner.id, status: body.status, error: body.error?.code }, 'job result');
+        await schedule();
+        emit({ type: 'finished', job: r.job, result: r.result });
+      }
+      return r;
+    },
+
+    sweep,
+
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      listeners.clear();
+    },
+  };
+
+  // Leases and pickups that fell due while the server was down are swept at start.
+  void sweep().catch((err: unknown) => log.error({ err }, 'sweeping job leases at start failed'));
+  return queue;
+}

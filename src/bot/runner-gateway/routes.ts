@@ -1,0 +1,117 @@
+/**
+ * The runner API of DESIGN §3 at /api/runner/v1 on the bot's restify server. Bodies are parsed
+ * by the zod schemas in src/contracts/runner-api.ts (400 naming the bad field); every call but
+ * enroll needs `Authorization: Bearer <runnerToken>` (401 JSON otherwise, checked before the
+ * body is read). Lease conflicts are 409, unknown jobs 404.
+ */
+import type { Request } from 'restify';
+import {
+  EnrollRequest, EventsRequest, HeartbeatRequest, LeaseRequest, ResultRequest, RUNNER_API_BASE,
+} from '../../contracts/runner-api';
+import { HttpError } from '../http/http-error';
+import { jsonRoute } from '../http/json-route';
+import type { HttpServer } from '../http/server';
+import type { RunnerInfo } from '../workflows/ports';
+import type { GatewayJobQueue } from './job-queue';
+import { MAX_WAIT_SECONDS } from './job-queue';
+import type { GatewayRegistry } from './registry';
+import type { LeaseWaiters } from './waiters';
+
+export interface GatewayRoutesDeps {
+  jobs: GatewayJobQueue;
+  registry: GatewayRegistry;
+  waiters: LeaseWaiters;
+  /** The Ed25519 public key the runner pins at enrollment. */
+  serverKeyPem: string;
+}
+
+const JOB_ID = /^job_[0-9a-z]{16}$/;
+
+/** Mounts the runner routes on the server. */
+export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): void {
+  const { jobs, registry, waiters } = deps;
+  const runners = new WeakMap<Request, RunnerInfo>();
+
+  // Cheap and before the body is read: an unauthenticated caller cannot make us buffer anything.
+  async function authenticate(req: Request): Promise<void> {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer ([A-Za-z0-9_\-.~+/]+=*)$/.exec(header);
+    if (!m) throw new HttpError(401, 'unauthorized', 'missing or malformed Authorization: Bearer <runner token>');
+    const runner = await registry.authenticate(m[1]!);
+    if (!runner) throw new HttpError(401, 'unauthorized', 'runner token unknown or revoked; enroll the runner again');
+    runners.set(req, runner);
+  }
+  const runnerOf = (req: Request): RunnerInfo => {
+    const runner = runners.get(req);
+    if (!runner) throw new HttpError(401, 'unauthorized', 'not authenticated');
+    return runner;
+  };
+  const jobIdOf = (params: Record<string, string>): string => {
+    const id = params.id ?? '';
+    if (!JOB_ID.test(id)) throw new HttpError(404, 'not_found', `there is no job ${id.slice(0, 40)}`);
+    return id;
+  };
+  const refusal = (r: { code: string; reason: string }): never => {
+    if (r.code === 'not-found') throw new HttpError(404, 'not_found', r.reason);
+    if (r.code === 'bad-result') throw new HttpError(400, 'bad_request', r.reason);
+    throw new HttpError(409, 'conflict', r.reason);
+  };
+
+  http.post(`${RUNNER_API_BASE}/enroll`, jsonRoute(EnrollRequest, async ({ body }) => {
+    const outcome = await registry.enroll(body);
+    if (!outcome.ok) {
+      if (outcome.code === 'labels-not-allowed') throw new HttpError(403, 'forbidden', outcome.reason);
+      throw new HttpError(401, 'unauthorized', outcome.reason);
+    }
+    return { status: 200, body: { runnerId: outcome.runner.id, runnerToken: outcome.runnerToken, serverKey: deps.serverKeyPem } };
+  }));
+
+  http.post(`${RUNNER_API_BASE}/jobs/lease`, jsonRoute(LeaseRequest, async ({ body, req }) => {
+    const runner = runnerOf(req);
+    const deadline = Date.now() + Math.min(body.waitSeconds, MAX_WAIT_SECONDS) * 1000;
+    for (;;) {
+      // Register first, then look: a job created in between still wakes this waiter.
+      const waiter = waiters.register(runner.labels, (abort) => req.socket.once('close', abort));
+      const lease = await jobs.tryLease(runner);
+      if (lease) {
+        waiter.cancel();
+        return {
+          status: 200,
+          body: {
+            jobId: lease.jobId,
+            job: { envelope: lease.envelope, signature: lease.signature },
+            leaseId: lease.leaseId,
+            leaseExpiresAt: lease.leaseExpiresAt,
+            leaseSeconds: jobs.leaseMs / 1000,
+          },
+        };
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        waiter.cancel();
+        return { status: 204 };
+      }
+      const end = await waiter.wait(remaining);
+      if (end !== 'woken') return { status: 204 };
+    }
+  }, { before: authenticate }));
+
+  http.post(`${RUNNER_API_BASE}/jobs/:id/events`, jsonRoute(EventsRequest, async ({ body, req, params }) => {
+    const r = await jobs.appendEvents(jobIdOf(params), runnerOf(req), body.leaseId, body.seq, body.events);
+    if (!r.ok) return refusal(r);
+    return { status: 200, body: { ok: true, duplicate: r.duplicate } };
+  }, { before: authenticate, maxBytes: 4 * 1024 * 1024 }));
+
+  http.post(`${RUNNER_API_BASE}/jobs/:id/heartbeat`, jsonRoute(HeartbeatRequest, async ({ body, req, params }) => {
+    const r = await jobs.heartbeat(jobIdOf(params), runnerOf(req), body.leaseId);
+    if (!r.ok) return refusal(r);
+    return { status: 200, body: { leaseExpiresAt: r.job.leaseExpiresAt, cancel: r.job.cancelRequested, leaseSeconds: jobs.leaseMs / 1000 } };
+  }, { before: authenticate }));
+
+  // A result can carry two observed states; allow more than the default 256 KiB.
+  http.post(`${RUNNER_API_BASE}/jobs/:id/result`, jsonRoute(ResultRequest, async ({ body, req, params }) => {
+    const r = await jobs.finish(jobIdOf(params), runnerOf(req), body);
+    if (!r.ok) return refusal(r);
+    return { status: 200, body: { ok: true, duplicate: r.duplicate } };
+  }, { before: authenticate, maxBytes: 4 * 1024 * 1024 }));
+}

@@ -1,0 +1,86 @@
+/**
+ * The in-process registry of runners long-polling for a job (DESIGN §3): creating a job for a
+ * label wakes every waiter with that label at once — no polling interval. A waiter registers
+ * before it looks for a job, so a job created between "nothing for you" and "waiting" still
+ * wakes it. Cross-instance wake-ups (PostgreSQL LISTEN/NOTIFY) would plug in here.
+ */
+export type WaitEnd = 'woken' | 'timeout' | 'gone' | 'closed';
+
+export interface Waiter {
+  /** Resolves when woken, after `ms`, when `abort` fires (the client went away) or on close. */
+  wait(ms: number): Promise<WaitEnd>;
+  /** Deregisters (when the runner got a job without waiting). */
+  cancel(): void;
+}
+
+export interface LeaseWaiters {
+  /** Registers interest in jobs for these (lower-case) labels. */
+  register(labels: string[], onGone?: (abort: () => void) => void): Waiter;
+  /** Wakes every waiter holding this label. */
+  wake(label: string): void;
+  /** How many runners are waiting (for tests and /readyz-like views). */
+  size(): number;
+  /** Ends every wait with 'closed' (server shutdown). */
+  close(): void;
+}
+
+interface Entry {
+  labels: Set<string>;
+  woken: boolean;
+  settle: ((end: WaitEnd) => void) | null;
+}
+
+export function createLeaseWaiters(): LeaseWaiters {
+  const entries = new Set<Entry>();
+  let closed = false;
+
+  function finish(entry: Entry, end: WaitEnd): void {
+    entries.delete(entry);
+    const settle = entry.settle;
+    entry.settle = null;
+    settle?.(end);
+  }
+
+  return {
+    register(labels, onGone) {
+      const entry: Entry = { labels: new Set(labels.map((l) => l.toLowerCase())), woken: false, settle: null };
+      if (!closed) entries.add(entry);
+      let goneEarly = false;
+      onGone?.(() => {
+        goneEarly = true;
+        finish(entry, 'gone');
+      });
+      return {
+        wait(ms) {
+          if (closed) return Promise.resolve('closed');
+          if (goneEarly) return Promise.resolve('gone');
+          if (entry.woken) return Promise.resolve('woken');
+          return new Promise<WaitEnd>((resolve) => {
+            const timer = setTimeout(() => finish(entry, 'timeout'), Math.max(0, ms));
+            entry.settle = (end) => {
+              clearTimeout(timer);
+              resolve(end);
+            };
+          });
+        },
+        cancel() {
+          entries.delete(entry);
+          entry.settle = null;
+        },
+      };
+    },
+    wake(label) {
+      const wanted = label.toLowerCase();
+      for (const entry of [...entries]) {
+        if (!entry.labels.has(wanted)) continue;
+        entry.woken = true;
+        finish(entry, 'woken');
+      }
+    },
+    size: () => entries.size,
+    close() {
+      closed = true;
+      for (const entry of [...entries]) finish(entry, 'closed');
+    },
+  };
+}
