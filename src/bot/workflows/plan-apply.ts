@@ -1,0 +1,323 @@
+/**
+ * Apply, progress and report (DESIGN §1.7–1.9, issue 4 §3–§4): an approved plan becomes a signed
+ * apply (or rollback) job for the target's runners; the job's events keep the plan's card up to
+ * date; its end is the report. Cancel, rollback and retry start here. A restart loses nothing:
+ * the runner gateway stores events as they arrive, and `resync` brings plans and cards up to date.
+ */
+import { tally } from '../../core/approval-policy';
+import { discoveryScope } from '../../core/discovery-scope';
+import { stepProgress, stepStatuses } from '../../core/job-progress';
+import { nextPlanStatus, RETRY_FROM, ROLLBACK_FROM, FINAL_STATUSES, type JobOutcome } from '../../core/plan-status';
+import { planHash } from '../../core/planner';
+import { rollbackPlan } from '../../core/rollback-plan';
+import type { ObservedState } from '../../contracts/observed';
+import { CodedError } from '../../shared/errors';
+import type { ApprovalWorkflow } from './plan-approval';
+import { JOB_PURPOSE, refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
+import type { JobChange, JobRecord, JobResult, JobView, PlanRecord } from './ports';
+
+const FINAL_JOB = new Set(['succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted', 'expired']);
+
+/** How a finished job ends its plan. A job nobody leased in time counts as interrupted. */
+function outcomeOf(job: JobRecord): JobOutcome {
+  return job.status === 'expired' ? 'interrupted' : (job.status as JobOutcome);
+}
+
+const OUTCOME_TITLE: Record<JobOutcome, { title: string; color: 'good' | 'attention' | 'warning' }> = {
+  succeeded: { title: 'Your plan was applied', color: 'good' },
+  failed: { title: 'Your plan failed', color: 'attention' },
+  'aborted-drift': { title: 'Your plan was not applied: the server changed', color: 'warning' },
+  cancelled: { title: 'Your plan was cancelled', color: 'warning' },
+  interrupted: { title: 'Your plan was interrupted', color: 'attention' },
+};
+
+export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWorkflow) {
+  const { deps, log } = ctx;
+  const { plans, votes, jobs } = deps;
+
+  /** Creates the signed job of an approved plan, after checking again what it was approved for. */
+  async function dispatch(planId: string): Promise<void> {
+    await ctx.serialize(planId, async () => {
+      const plan = await plans.get(planId);
+      if (!plan || plan.status !== 'approved') return;
+      // Fail closed at the last moment too: the votes are counted again, and the hash is
+      // recomputed from the stored steps, so a plan altered after approval never runs.
+      const planVotes = await votes.list(planId);
+      const counted = tally({ ...plan, planHash: plan.plan.planHash }, planVotes, ctx.approverCheck(), ctx.policyConfig);
+      const recomputed = planHash(plan.plan.profile, plan.plan.fingerprint, plan.plan.steps);
+      if (recomputed !== plan.plan.planHash) return refuseDispatch(plan, 'the stored plan no longer matches the hash that was approved', { recomputed });
+      if (counted.outcome !== 'approved') return refuseDispatch(plan, 'the approvals no longer reach the quorum (an approver was removed?)', { approvals: counted.approvals.length });
+
+      const existing = (await jobs.list({ planId, purpose: JOB_PURPOSE.apply, limit: 5 }))[0];
+      let job: JobRecord;
+      try {
+        job = existing ?? await jobs.create({
+          kind: plan.kind,
+          target: plan.targetLabel,
+          profile: plan.plan.profile,
+          discovery: plan.discovery,
+          steps: plan.plan.steps,
+          expectedFingerprint: plan.plan.fingerprint,
+          planHash: plan.plan.planHash,
+          approvals: counted.approvals.map((v) => ({ approver: `${v.voterName} (${v.voterId})`, at: v.at })),
+          context: { purpose: JOB_PURPOSE.apply, requestId: plan.requestId, planId: plan.id, card: plan.card },
+          createdBy: plan.requesterId,
+          pickupTimeoutSeconds: null,
+        });
+      } catch (err) {
+        if (err instanceof CodedError && err.code === 'bad_request') return refuseDispatch(plan, err.message, {});
+        throw err;
+      }
+      const t = nextPlanStatus(plan.status, { type: 'dispatch' });
+      const moved = t.ok ? await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status, jobId: job.id }) : null;
+      if (!moved) {
+        log.warn({ planId, jobId: job.id }, 'the plan moved while its job was created; cancelling the job');
+        await jobs.cancel(job.id, 'picbot');
+        return;
+      }
+      await ctx.audit('picbot', 'plan.dispatched', plan.id, { jobId: job.id, kind: plan.kind, target: plan.targetLabel, planHash: plan.plan.planHash, approvals: counted.approvals.map((v) => v.voterId) });
+      ctx.updateCard(plan.id, moved.card);
+      // The job may have finished before the plan moved to applying (a very fast runner).
+      const view = await jobs.get(job.id);
+      if (view && FINAL_JOB.has(view.job.status)) await finish(moved, view.job, view.result);
+    });
+  }
+
+  async function refuseDispatch(plan: PlanRecord, why: string, detail: Record<string, unknown>): Promise<void> {
+    const t = nextPlanStatus(plan.status, { type: 'dispatch-refused' });
+    if (!t.ok) return;
+    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status });
+    if (!moved) return;
+    await ctx.audit('picbot', 'plan.dispatch-refused', plan.id, { reason: why, ...detail });
+    log.error({ planId: plan.id, reason: why }, 'refused to dispatch an approved plan');
+    ctx.updateCard(plan.id, moved.card);
+    await ctx.tellRequester(moved, 'Your plan was not started', 'attention', [`picbot refused to start plan ${plan.id}: ${why}. Nothing was changed.`]);
+  }
+
+  /** The end of an apply/rollback job: the plan takes the job's outcome (once). */
+  async function finish(plan: PlanRecord, job: JobRecord, result: JobResult | null): Promise<void> {
+    const outcome = outcomeOf(job);
+    const t = nextPlanStatus(plan.status, { type: 'job-finished', outcome });
+    if (!t.ok) return;
+    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status });
+    if (!moved) return;
+    const warnings = (result?.replication ?? []).filter((r) => !r.upToDate).map((r) => r.replicaFqdn);
+    await ctx.audit('picbot', 'plan.finished', plan.id, {
+      jobId: job.id, outcome, runner: job.runnerName ?? job.runnerId, error: result?.error ?? null, replicasBehind: warnings,
+    });
+    ctx.updateCard(plan.id, moved.card);
+    const what = plan.kind === 'rollback' ? 'The rollback' : 'The plan';
+    const lines: Record<JobOutcome, string> = {
+      succeeded: `${what} ${plan.id} for ${plan.targetLabel} was applied${warnings.length > 0 ? `; ${warnings.length} replica(s) were not up to date yet (replication can take minutes)` : ''}.`,
+      failed: `${what} ${plan.id} for ${plan.targetLabel} stopped at a failed step: ${result?.error?.message ?? 'see the report'}. The report offers a rollback.`,
+      'aborted-drift': `The server changed since plan ${plan.id} was made, so nothing was changed. Re-plan from the report.`,
+      cancelled: `${what} ${plan.id} for ${plan.targetLabel} was cancelled; it stopped after the step that was running.`,
+      interrupted: `The runner stopped answering during plan ${plan.id} (or none picked it up). Re-discover and plan again, or roll back what was done.`,
+    };
+    const look = OUTCOME_TITLE[outcome];
+    await ctx.tellRequester(moved, plan.kind === 'rollback' ? look.title.replace('plan', 'rollback') : look.title, look.color, [lines[outcome]]);
+  }
+
+  /** Full step output and errors go to the audit log (the card shows them cut to fit). */
+  async function auditSteps(plan: PlanRecord, job: JobRecord, change: Extract<JobChange, { type: 'events' }>): Promise<void> {
+    for (const e of change.events) {
+      if (e.type !== 'step-finished' || (e.output === undefined && e.error === undefined)) continue;
+      await ctx.audit(job.runnerId ?? 'runner', 'plan.step-output', plan.id, { jobId: job.id, stepId: e.stepId, status: e.status, output: e.output ?? null, error: e.error ?? null });
+    }
+  }
+
+  /** Every job change the runner gateway tells: progress on the card, the end of a plan, follow-ups. */
+  async function onJobChange(change: JobChange): Promise<void> {
+    const { job } = change;
+    const planId = job.context.planId;
+    if (!planId) return;
+    if (job.context.purpose === JOB_PURPOSE.apply) {
+      const plan = (await plans.byJob(job.id)) ?? (await plans.get(planId));
+      if (!plan) return;
+      if (change.type === 'events') await auditSteps(plan, job, change);
+      if (change.type === 'finished') await ctx.serialize(plan.id, async () => {
+        const current = await plans.get(plan.id);
+        if (current && current.jobId === job.id) await finish(current, job, change.result);
+      });
+      else ctx.updateCard(plan.id, plan.card);
+      return;
+    }
+    if (change.type !== 'finished') return;
+    if (job.context.purpose === JOB_PURPOSE.replan) await afterRediscovery(planId, job, change.result);
+    if (job.context.purpose === JOB_PURPOSE.rollbackRead) await afterRollbackRead(planId, job, change.result);
+  }
+
+  /** Who asked for a follow-up job, as the new plan's requester (the job keeps only the id). */
+  async function askerOf(job: JobRecord, source: PlanRecord): Promise<PlanActor> {
+    const known = job.createdBy === source.requesterId ? source.requesterName : (await deps.userIds.get(job.createdBy))?.name;
+    return { id: job.createdBy, aadObjectId: job.createdBy.startsWith('teams:') ? null : job.createdBy, name: known || job.createdBy, admin: true, reader: true, conversationId: source.requestedIn };
+  }
+
+  async function afterRediscovery(planId: string, job: JobRecord, result: JobResult | null): Promise<void> {
+    const source = await plans.get(planId);
+    if (!source) return;
+    ctx.updateCard(source.id, source.card);
+    if (job.status !== 'succeeded' || !result?.observed) {
+      await ctx.tellRequester(source, 'Re-discovery did not finish', 'attention', [rediscoveryProblem(job, result)]);
+      return;
+    }
+    const record = await deps.requests.get(source.requestId);
+    const request = record?.request ?? source.request;
+    const planned = approval().planFor(request, result.observed);
+    if (!planned.ok) {
+      await ctx.audit(job.createdBy, planned.code === 'plan-refused' ? 'plan.refused' : 'plan.nothing-to-change', source.requestId, { follows: source.id, jobId: job.id, refusals: planned.refusals?.map((r) => r.code) ?? [] });
+      const lines = planned.refusals ? planned.refusals.map((r) => r.reason) : [planned.reason];
+      await ctx.tellRequester(source, planned.code === 'plan-refused' ? 'The new plan was refused' : 'Nothing left to change', planned.code === 'plan-refused' ? 'attention' : 'good', lines);
+      return;
+    }
+    const actor = await askerOf(job, source);
+    const put = await approval().putUp({ kind: 'apply', requestId: source.requestId, request, plan: planned.plan, discovery: discoveryScope(request), actor, rollbackOf: null, follows: source.id });
+    if (put.ok) ctx.updateCard(source.id, source.card);
+  }
+
+  async function afterRollbackRead(planId: string, job: JobRecord, result: JobResult | null): Promise<void> {
+    const source = await plans.get(planId);
+    if (!source) return;
+    ctx.updateCard(source.id, source.card);
+    if (job.status !== 'succeeded' || !result?.observed) {
+      await ctx.tellRequester(source, 'Reading the server for the rollback did not finish', 'attention', [rediscoveryProblem(job, result)]);
+      return;
+    }
+    const actor = await askerOf(job, source);
+    const built = await buildRollback(actor, source, result.observed);
+    if (!built.ok) await ctx.tellRequester(source, 'No rollback plan', built.code === 'nothing-to-change' ? 'good' : 'attention', built.refusals ? built.refusals.map((r) => r.reason) : [built.reason]);
+  }
+
+  function rediscoveryProblem(job: JobRecord, result: JobResult | null): string {
+    if (job.status === 'expired') return `No runner with the label ${job.target} picked up the discovery in time. Start a runner for ${job.target}, then try again.`;
+    return `The discovery job ${job.id} ended ${job.status}${result?.error ? `: ${result.error.message}` : ''}.`;
+  }
+
+  /** Builds the rollback plan of a finished job from its captured state, and puts it up for approval. */
+  async function buildRollback(actor: PlanActor, source: PlanRecord, current: ObservedState) {
+    const view = source.jobId ? await jobs.get(source.jobId) : null;
+    if (!view) return refuse('no-rollback', `Plan ${source.id} has no job to roll back.`);
+    const progress = stepProgress(source.plan.steps, view.events.map((e) => e.event));
+    const rb = rollbackPlan({
+      profile: source.plan.profile,
+      steps: source.plan.steps,
+      statuses: stepStatuses(progress),
+      current,
+      planFingerprint: source.plan.fingerprint,
+      ...(view.result?.observed ? { captured: view.result.observed } : {}),
+    });
+    if (rb.refusals.length > 0) {
+      await ctx.audit(actor.id, 'plan.rollback-refused', source.id, { jobId: view.job.id, refusals: rb.refusals.map((r) => r.code) });
+      return refuse('plan-refused', 'The rollback plan was refused.', { refusals: rb.refusals });
+    }
+    if (rb.steps.length === 0) {
+      await ctx.audit(actor.id, 'plan.rollback-nothing', source.id, { jobId: view.job.id });
+      return refuse('nothing-to-change', `Job ${view.job.id} changed nothing, so there is nothing to roll back.`);
+    }
+    return approval().putUp({ kind: 'rollback', requestId: source.requestId, request: source.request, plan: rb, discovery: source.discovery, actor, rollbackOf: view.job.id, follows: source.id });
+  }
+
+  /** "Roll back" on the report: from the job's captured state and the state after it (read again if the job did not). */
+  async function rollback(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; reading: boolean }>> {
+    if (!actor.admin) return refuse('not-admin', 'Only picbot admins may request a rollback (it becomes a plan that needs approval).');
+    return ctx.serialize(`follow:${planId}`, async () => {
+      const source = await plans.get(planId);
+      if (!source) return refuse('not-found', `There is no plan ${planId}.`);
+      if (!ROLLBACK_FROM.has(source.status) || !source.jobId) return refuse('not-final', `Plan ${planId} is ${source.status}: only a finished, failed, cancelled or interrupted plan can be rolled back.`);
+      const related = await plans.list({ requestId: source.requestId, limit: 50 });
+      const open = related.find((p) => p.follows === source.id && p.kind === 'rollback' && !FINAL_STATUSES.has(p.status));
+      if (open) return refuse('busy', `A rollback of this plan is already ${open.status}: ${open.id}.`, { planId: open.id });
+      const view = await jobs.get(source.jobId);
+      if (!view) return refuse('no-rollback', `The job ${source.jobId} of plan ${planId} is gone.`);
+      await ctx.audit(actor.id, 'plan.rollback-asked', source.id, { jobId: source.jobId, readFirst: !view.result?.after });
+      if (view.result?.after) {
+        const built = await buildRollback(actor, source, view.result.after);
+        if (!built.ok) return built;
+        ctx.updateCard(source.id, source.card);
+        return { ok: true, plan: built.plan, reading: false };
+      }
+      // The job did not re-read the server after its last step (it failed or vanished): read it now.
+      const reading = await startRead(actor, source, JOB_PURPOSE.rollbackRead);
+      return { ok: true, plan: source, reading: reading !== null };
+    });
+  }
+
+  /** "Retry" / "Re-plan": discover the server again, then plan from the request as it is now. */
+  async function retry(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
+    if (!actor.admin) return refuse('not-admin', 'Only picbot admins may re-plan.');
+    return ctx.serialize(`follow:${planId}`, async () => {
+      const source = await plans.get(planId);
+      if (!source) return refuse('not-found', `There is no plan ${planId}.`);
+      if (!RETRY_FROM.has(source.status)) return refuse('not-final', `Plan ${planId} is ${source.status}: retry is offered once it has ended without success.`);
+      const running = (await jobs.list({ planId, purpose: JOB_PURPOSE.replan, statuses: ['queued', 'leased'], limit: 1 }))[0];
+      if (running) return refuse('busy', `A re-discovery for this plan is already running (${running.id}).`);
+      const job = await startRead(actor, source, JOB_PURPOSE.replan);
+      if (!job) return refuse('not-found', `The provisioning request ${source.requestId} is gone.`);
+      await ctx.audit(actor.id, 'plan.retry', source.id, { jobId: job.id });
+      ctx.updateCard(source.id, source.card);
+      return { ok: true, plan: source, job };
+    });
+  }
+
+  /** A discovery job for a follow-up of `source` (retry or rollback read); null when the request is gone. */
+  async function startRead(actor: PlanActor, source: PlanRecord, purpose: string): Promise<JobRecord | null> {
+    const record = await deps.requests.get(source.requestId);
+    const request = purpose === JOB_PURPOSE.replan ? record?.request : source.request;
+    if (!request) return null;
+    // A rollback re-reads exactly what the plan read; a retry reads what the request needs now.
+    const scope = purpose === JOB_PURPOSE.replan ? discoveryScope(request) : source.discovery;
+    return jobs.create({
+      kind: 'discover', target: request.target.label, profile: request.target.profile, discovery: scope,
+      context: { purpose, requestId: source.requestId, planId: source.id, card: source.card },
+      createdBy: actor.id, pickupTimeoutSeconds: deps.config.discoveryTimeoutSeconds,
+    });
+  }
+
+  /** "Cancel" on the status card: the requester or an approver; the runner stops after the current step. */
+  async function cancel(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
+    const plan = await plans.get(planId);
+    if (!plan) return refuse('not-found', `There is no plan ${planId}.`);
+    const isApprover = actor.aadObjectId !== null && (ctx.approverCheck()?.(actor.aadObjectId.toLowerCase()) ?? false);
+    if (actor.id !== plan.requesterId && !isApprover) return refuse('not-allowed', 'Only the requester or an approver may cancel a running plan.');
+    if (plan.status !== 'applying' || !plan.jobId) return refuse('not-running', plan.status === 'approved' ? 'The plan is being started; try again in a moment.' : `Plan ${planId} is ${plan.status}: there is nothing running to cancel.`);
+    const r = await jobs.cancel(plan.jobId, actor.id);
+    if (!r.ok) return refuse('not-running', r.code === 'finished' ? 'The job has already finished.' : r.reason);
+    await ctx.audit(actor.id, 'plan.cancel-requested', plan.id, { jobId: plan.jobId, jobStatus: r.job.status });
+    ctx.updateCard(plan.id, plan.card);
+    return { ok: true, plan, job: r.job };
+  }
+
+  /**
+   * At start (and safe at any time): dispatch approved plans, finish plans whose job ended, and
+   * bring every card that shows less than its plan and job to date.
+   */
+  async function resync(): Promise<{ dispatched: number; finished: number; cards: number }> {
+    let dispatched = 0;
+    let finished = 0;
+    let cards = 0;
+    for (const plan of await plans.list({ statuses: ['approved', 'applying'], limit: 500 })) {
+      if (plan.status === 'approved') {
+        await dispatch(plan.id);
+        dispatched += 1;
+        continue;
+      }
+      const view = plan.jobId ? await jobs.get(plan.jobId) : null;
+      if (view && FINAL_JOB.has(view.job.status)) {
+        await ctx.serialize(plan.id, () => finish(plan, view.job, view.result));
+        finished += 1;
+      }
+    }
+    for (const plan of await plans.list({ limit: 100 })) {
+      const view: JobView | null = plan.jobId ? await jobs.get(plan.jobId) : null;
+      if (plan.card && ctx.shows(plan, view) !== plan.cardShows) {
+        ctx.updateCard(plan.id, plan.card);
+        cards += 1;
+      }
+    }
+    return { dispatched, finished, cards };
+  }
+
+  return { dispatch, onJobChange, rollback, retry, cancel, resync, buildRollback };
+}
+
+export type ApplyWorkflow = ReturnType<typeof createApplyWorkflow>;

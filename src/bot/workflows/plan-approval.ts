@@ -1,0 +1,284 @@
+/**
+ * Approval in chat (DESIGN §1.5–1.6, issue 4 §2): a plan computed from a request and the latest
+ * discovery is put up for approval; every Approve/Reject click is decided by the approval policy
+ * on what the server has stored, never on what the card shows; quorum dispatches the plan;
+ * rejects, expiry and reminders are handled here. Every decision and refusal is audited.
+ */
+import { decideVote, dueAction, type Decision, type Vote, type VoteDecision } from '../../core/approval-policy';
+import { discoveryScope, type DiscoveryScope } from '../../core/discovery-scope';
+import { nextPlanStatus, type PlanKind } from '../../core/plan-status';
+import { plan as computePlan, type Plan } from '../../core/planner';
+import type { ProvisioningRequest } from '../../core/request';
+import { canonicalJson } from '../../contracts/canonical';
+import type { ObservedState } from '../../contracts/observed';
+import { newId } from '../../shared/ids';
+import type { Card } from '../turn';
+import { refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
+import type { PlanRecord } from './ports';
+
+const HOUR = 3_600_000;
+const sameScope = (a: DiscoveryScope, b: DiscoveryScope) => canonicalJson(a) === canonicalJson(b);
+const sentence = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+export interface VoteInput {
+  decision: VoteDecision;
+  /** The plan hash the clicked card showed. */
+  cardHash: string;
+  reason: string | null;
+}
+
+/** What a click gets back: the card (for everyone, or the clicker only) and how it was decided. */
+export interface VoteAnswer {
+  card: Card;
+  scope: 'everyone' | 'clicker';
+  decision: Decision;
+}
+
+export interface NewPlanInput {
+  kind: PlanKind;
+  requestId: string;
+  request: ProvisioningRequest;
+  plan: Plan;
+  discovery: DiscoveryScope;
+  actor: PlanActor;
+  rollbackOf: string | null;
+  follows: string | null;
+}
+
+export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: string) => Promise<void>) {
+  const { deps, log } = ctx;
+  const { plans, votes, clock } = deps;
+  const now = () => clock.now();
+  const expiry = (from: Date) => new Date(from.getTime() + deps.config.approvalTtlHours * HOUR).toISOString();
+
+  /**
+   * Puts a computed plan up for approval and posts its card. A pending plan of the same request
+   * and kind is re-planned in place instead (same card, new hash): the votes for the old hash no
+   * longer count, and the approval window starts again.
+   */
+  async function putUp(input: NewPlanInput): Promise<Outcome<{ plan: PlanRecord; replanned: boolean; unchanged: boolean; fellBack: boolean }>> {
+    const at = now();
+    const pending = input.kind === 'apply'
+      ? (await plans.list({ requestId: input.requestId, statuses: ['pending-approval'] })).find((p) => p.kind === 'apply')
+      : undefined;
+    if (pending) {
+      return ctx.serialize(pending.id, async () => {
+        const current = await plans.get(pending.id);
+        if (!current || current.status !== 'pending-approval') return putUp(input);
+        if (current.plan.planHash === input.plan.planHash) return { ok: true, plan: current, replanned: false, unchanged: true, fellBack: false };
+        const updated = await plans.update(current.id, { status: 'pending-approval', revision: current.revision }, {
+          revision: current.revision + 1, plan: input.plan, request: input.request, discovery: input.discovery,
+          createdAt: at.toISOString(), expiresAt: expiry(at), remindedAt: null,
+          requesterId: input.actor.id, requesterName: input.actor.name, requestedIn: input.actor.conversationId,
+        });
+        if (!updated) return putUp(input);
+        await ctx.audit(input.actor.id, 'plan.replanned', updated.id, {
+          revision: updated.revision, planHash: updated.plan.planHash, previousHash: current.plan.planHash,
+          fingerprint: updated.plan.fingerprint, steps: updated.plan.steps.length, expiresAt: updated.expiresAt,
+        });
+        ctx.updateCard(updated.id, updated.card);
+        return { ok: true, plan: updated, replanned: true, unchanged: false, fellBack: false };
+      });
+    }
+    const record: PlanRecord = {
+      id: newId('plan'), kind: input.kind, requestId: input.requestId, revision: 1, targetLabel: input.request.target.label,
+      request: input.request, plan: input.plan, discovery: input.discovery,
+      requesterId: input.actor.id, requesterName: input.actor.name, requestedIn: input.actor.conversationId,
+      status: 'pending-approval', createdAt: at.toISOString(), updatedAt: at.toISOString(), expiresAt: expiry(at), remindedAt: null,
+      card: null, jobId: null, rollbackOf: input.rollbackOf, cardShows: null, follows: input.follows,
+    };
+    await plans.create(record);
+    await ctx.audit(input.actor.id, input.kind === 'rollback' ? 'plan.rollback-requested' : 'plan.requested', record.id, {
+      requestId: record.requestId, kind: record.kind, planHash: record.plan.planHash, fingerprint: record.plan.fingerprint,
+      steps: record.plan.steps.map((s) => ({ id: s.id, op: s.op })), alreadyConfigured: record.plan.alreadyConfigured.map((a) => a.id),
+      expiresAt: record.expiresAt, quorum: ctx.policyConfig.quorum, requesterMayCount: ctx.requesterMayCount,
+      ...(record.rollbackOf ? { rollbackOf: record.rollbackOf } : {}), ...(record.follows ? { follows: record.follows } : {}),
+    });
+    const posted = await ctx.postCard(record);
+    await plans.note(record.id, { card: posted.card });
+    return { ok: true, plan: { ...record, card: posted.card }, replanned: false, unchanged: false, fellBack: posted.fellBack };
+  }
+
+  /** The plan of a request from an observed state, or why there is none to approve. */
+  function planFor(request: ProvisioningRequest, observed: ObservedState): Outcome<{ plan: Plan }> {
+    const p = computePlan(request, observed, request.target.profile);
+    if (p.refusals.length > 0) {
+      return refuse('plan-refused', 'The plan was refused: nothing would be changed.', { refusals: p.refusals });
+    }
+    if (p.steps.length === 0) {
+      return refuse('nothing-to-change', 'The server is already configured as requested: there is nothing to approve.');
+    }
+    return { ok: true, plan: p };
+  }
+
+  /** "Request approval" on the review card: plan from the stored request and its latest discovery. */
+  async function requestApproval(actor: PlanActor, requestId: string) {
+    if (!actor.admin) return refuse('not-admin', 'Only picbot admins may request approval of a plan.');
+    const record = await deps.requests.get(requestId);
+    if (!record) return refuse('not-found', `There is no provisioning request ${requestId}. Finish the intake first.`);
+    const snapshot = await deps.jobs.latestObserved(requestId);
+    if (!snapshot) return refuse('no-discovery', 'picbot has not read this server yet: choose "Discover current state" first, then request approval.');
+    const scope = discoveryScope(record.request);
+    if (!sameScope(scope, snapshot.discovery)) {
+      return refuse('discovery-stale', 'The request changed since the last discovery (other users or client policies to read): discover the current state again, then request approval.');
+    }
+    const planned = planFor(record.request, snapshot.observed);
+    if (!planned.ok) {
+      await ctx.audit(actor.id, planned.code === 'plan-refused' ? 'plan.refused' : 'plan.nothing-to-change', requestId, {
+        fingerprint: snapshot.fingerprint, refusals: planned.refusals?.map((r) => r.code) ?? [],
+      });
+      return planned;
+    }
+    return putUp({ kind: 'apply', requestId, request: record.request, plan: planned.plan, discovery: scope, actor, rollbackOf: null, follows: null });
+  }
+
+  /** Closes a pending plan that expired (CAS: a vote that got there first wins). */
+  async function expire(plan: PlanRecord, by: string): Promise<PlanRecord | null> {
+    const t = nextPlanStatus(plan.status, { type: 'expire' });
+    if (!t.ok) return null;
+    const expired = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status });
+    if (!expired) return null;
+    const planVotes = await votes.list(plan.id);
+    await ctx.audit(by, 'plan.expired', plan.id, { expiresAt: plan.expiresAt, approvals: planVotes.filter((v) => v.planHash === plan.plan.planHash).length, quorum: ctx.policyConfig.quorum });
+    ctx.updateCard(plan.id, expired.card);
+    ctx.later(plan.id, 'telling the requester of the expiry', () => ctx.tellRequester(expired, 'Your plan expired', 'warning', [
+      `Plan ${plan.id} for ${plan.targetLabel} did not get ${ctx.policyConfig.quorum === 1 ? 'an approval' : `${ctx.policyConfig.quorum} approvals`} before ${plan.expiresAt.slice(0, 16).replace('T', ' ')} UTC, so it will not run.`,
+      'Request approval again from the review card (it plans again from the latest discovery).',
+    ]));
+    return expired;
+  }
+
+  /**
+   * One Approve/Reject click. Serialised per plan, so a double-click is decided after the first
+   * click was stored; the vote table's unique key catches a second bot instance.
+   */
+  async function vote(actor: PlanActor, planId: string, input: VoteInput): Promise<VoteAnswer> {
+    return ctx.serialize(planId, async () => {
+      let plan: PlanRecord | null = null;
+      let planVotes: Vote[] | null = null;
+      try {
+        plan = await plans.get(planId);
+        planVotes = plan ? await votes.list(planId) : [];
+      } catch (err) {
+        // Fail closed: what cannot be read approves nothing (the policy refuses with 'unverifiable').
+        log.error({ err, planId }, 'reading the plan or its votes failed; refusing the vote');
+        plan = null;
+        planVotes = null;
+      }
+      if (plan === null && planVotes !== null) {
+        return { card: notFoundCard(planId), scope: 'clicker', decision: { ok: false, code: 'unverifiable', reason: `There is no plan ${planId}.` } };
+      }
+      const click = { voterId: actor.aadObjectId?.toLowerCase() ?? null, voterName: actor.name, decision: input.decision, cardHash: input.cardHash, reason: input.reason };
+      let decision = decideVote({ plan: plan && { ...plan, planHash: plan.plan.planHash }, votes: planVotes, click, isApprover: ctx.approverCheck(), now: now(), config: ctx.policyConfig });
+
+      if (decision.ok && decision.effect === 'recorded' && plan) {
+        const stored = await votes.add(plan.id, decision.vote);
+        if (!stored) {
+          // Another instance stored this person's vote first: decide again on what is stored.
+          const again = await votes.list(plan.id);
+          decision = decideVote({ plan: { ...plan, planHash: plan.plan.planHash }, votes: again, click, isApprover: ctx.approverCheck(), now: now(), config: ctx.policyConfig });
+        } else {
+          await ctx.audit(actor.id, 'plan.vote', plan.id, {
+            decision: decision.vote.decision, planHash: decision.vote.planHash, revision: plan.revision,
+            ...(decision.vote.reason ? { reason: decision.vote.reason } : {}),
+            approvals: decision.tally.approvals.length, quorum: decision.tally.quorum, outcome: decision.tally.outcome,
+          });
+          plan = await settle(plan, decision, actor);
+        }
+      }
+
+      if (!decision.ok) {
+        await ctx.audit(actor.id, 'plan.vote-refused', planId, { code: decision.code, decision: input.decision, cardHash: input.cardHash.slice(0, 64) });
+        if (decision.code === 'expired' && plan) plan = (await expire(plan, 'picbot')) ?? plan;
+        if (decision.code === 'reason-required' && plan) {
+          // Bad input on the card: the same card for the clicker, the message under the field.
+          return { card: ctx.deps.views.planCard(await ctx.cardModel(plan, { voteError: decision.reason, reasonValue: input.reason ?? '' })), scope: 'clicker', decision };
+        }
+        if (decision.code === 'stale-plan' && plan) {
+          // The clicker's card is old: show them the current one, saying why.
+          return { card: ctx.deps.views.planCard(await ctx.cardModel(plan, { notice: decision.reason })), scope: 'clicker', decision };
+        }
+        return { card: ctx.deps.views.notice({ heading: planId, title: 'Vote not counted', color: 'attention', lines: [decision.reason], planId: plan ? planId : null }), scope: 'clicker', decision };
+      }
+      const card = ctx.deps.views.planCard(await ctx.cardModel(plan!, decision.effect === 'repeat' ? { notice: `Your vote to ${decision.vote.decision} was already recorded at ${decision.vote.at.slice(11, 16)} UTC.` } : {}));
+      return { card, scope: 'everyone', decision };
+    });
+  }
+
+  function notFoundCard(planId: string): Card {
+    return ctx.deps.views.notice({ heading: planId, title: 'No such plan', color: 'attention', lines: [`There is no plan ${planId}.`], planId: null });
+  }
+
+  /** After a recorded vote: quorum moves the plan to approved (and dispatches it); a reject ends it. */
+  async function settle(plan: PlanRecord, decision: Extract<Decision, { ok: true }>, actor: PlanActor): Promise<PlanRecord> {
+    const outcome = decision.tally.outcome;
+    if (outcome === 'pending') return plan;
+    const event = outcome === 'approved' ? { type: 'quorum' as const } : { type: 'reject' as const };
+    const t = nextPlanStatus(plan.status, event);
+    if (!t.ok) return plan;
+    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status });
+    if (!moved) return (await plans.get(plan.id)) ?? plan;
+    if (t.status === 'approved') {
+      await ctx.audit(actor.id, 'plan.approved', plan.id, {
+        planHash: plan.plan.planHash, approvers: decision.tally.approvals.map((v) => ({ id: v.voterId, name: v.voterName, at: v.at })), quorum: decision.tally.quorum,
+      });
+      ctx.later(plan.id, 'telling the requester of the approval', () => ctx.tellRequester(moved, 'Your plan was approved', 'good', [
+        `Plan ${plan.id} for ${plan.targetLabel} was approved by ${decision.tally.approvals.map((v) => v.voterName).join(', ')}. It is being applied now; the plan's card shows the progress.`,
+      ]));
+      ctx.later(plan.id, 'dispatching the approved plan', () => dispatch(plan.id));
+    } else {
+      const by = decision.tally.rejection!;
+      await ctx.audit(actor.id, 'plan.rejected', plan.id, { planHash: plan.plan.planHash, by: by.voterId, reason: by.reason });
+      ctx.later(plan.id, 'telling the requester of the rejection', () => ctx.tellRequester(moved, 'Your plan was rejected', 'attention', [
+        `${by.voterName} rejected plan ${plan.id} for ${plan.targetLabel}: ${sentence(by.reason ?? '')}`,
+        'Nothing was changed. Fix what was asked, then request approval again from the review card.',
+      ]));
+    }
+    return moved;
+  }
+
+  /**
+   * The sweeper: expires pending plans past their time and reminds the approvers who have not
+   * voted, once, halfway to expiry. Safe to run often and from several instances (CAS moves).
+   */
+  async function sweep(): Promise<{ expired: number; reminded: number }> {
+    let expired = 0;
+    let reminded = 0;
+    for (const plan of await plans.list({ statuses: ['pending-approval'], limit: 500 })) {
+      const due = dueAction(plan, now());
+      if (due === 'expire') {
+        if (await ctx.serialize(plan.id, () => expire(plan, 'picbot'))) expired += 1;
+      } else if (due === 'remind') {
+        if (await remind(plan)) reminded += 1;
+      }
+    }
+    return { expired, reminded };
+  }
+
+  async function remind(plan: PlanRecord): Promise<boolean> {
+    const marked = await plans.update(plan.id, { status: 'pending-approval', revision: plan.revision }, { remindedAt: now().toISOString() });
+    if (!marked) return false;
+    const planVotes = (await votes.list(plan.id)).filter((v) => v.planHash === plan.plan.planHash);
+    const voted = new Set(planVotes.map((v) => v.voterId));
+    const waiting = ctx.approverIds().filter((id) => !voted.has(id) && id !== plan.requesterId);
+    const names: string[] = [];
+    for (const id of waiting) names.push((await deps.userIds.get(id))?.name || id);
+    const missing = Math.max(0, ctx.policyConfig.quorum - planVotes.filter((v) => v.decision === 'approve').length);
+    const lines = [
+      `Plan ${plan.id} for ${plan.targetLabel}, requested by ${plan.requesterName}, needs ${missing === 1 ? 'one more approval' : `${missing} more approvals`} before ${plan.expiresAt.slice(0, 16).replace('T', ' ')} UTC.`,
+      names.length > 0 ? `Not voted yet: ${names.join(', ')}.` : 'Any approver may vote on the plan\'s card.',
+    ];
+    const conversationId = plan.card?.conversationId ?? deps.config.approvalsConversation ?? plan.requestedIn;
+    try {
+      await deps.cards.send(conversationId, deps.views.notice({ heading: `${plan.targetLabel} · ${plan.id}`, title: 'Reminder: a plan waits for approval', color: 'warning', lines, planId: plan.id }));
+    } catch (err) {
+      log.warn({ err, planId: plan.id }, 'sending the approval reminder failed');
+    }
+    await ctx.audit('picbot', 'plan.reminded', plan.id, { waiting, missing, expiresAt: plan.expiresAt });
+    return true;
+  }
+
+  return { requestApproval, putUp, planFor, vote, sweep, expire };
+}
+
+export type ApprovalWorkflow = ReturnType<typeof createApprovalWorkflow>;
