@@ -46,7 +46,15 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     waiters,
     leaseMs: options.leaseMs,
   });
-  const runners = createRunnerRegistry({ store: createRunnerStore(deps.db, deps.clock), audit: deps.audit });
+  const registry = createRunnerRegistry({ store: createRunnerStore(deps.db, deps.clock), audit: deps.audit });
+  const runners: GatewayRegistry = {
+    ...registry,
+    async revoke(runnerId, by) {
+      const outcome = await registry.revoke(runnerId, by);
+      if (outcome.ok) waiters.wakeRunner(runnerId);
+      return outcome;
+    },
+  };
   return {
     jobs,
     runners,

@@ -71,7 +71,7 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
     const deadline = Date.now() + Math.min(body.waitSeconds, MAX_WAIT_SECONDS) * 1000;
     for (;;) {
       // Register first, then look: a job created in between still wakes this waiter.
-      const waiter = waiters.register(runner.labels, (abort) => req.socket.once('close', abort));
+      const waiter = waiters.register(runner.labels, (abort) => req.socket.once('close', abort), runner.id);
       const lease = await jobs.tryLease(runner);
       if (lease) {
         waiter.cancel();
@@ -93,6 +93,8 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
       }
       const end = await waiter.wait(remaining);
       if (end !== 'woken') return { status: 204 };
+      // Woken by a revocation (or a job): a revoked runner gets its 401 now, not at its next poll.
+      if ((await registry.get(runner.id))?.revokedAt) throw new HttpError(401, 'unauthorized', 'runner token revoked; enroll the runner again');
     }
   }, { before: authenticate }));
 

@@ -14,10 +14,12 @@ export interface Waiter {
 }
 
 export interface LeaseWaiters {
-  /** Registers interest in jobs for these (lower-case) labels. */
-  register(labels: string[], onGone?: (abort: () => void) => void): Waiter;
+  /** Registers a runner's interest in jobs for these (lower-case) labels. */
+  register(labels: string[], onGone?: (abort: () => void) => void, runnerId?: string): Waiter;
   /** Wakes every waiter holding this label. */
   wake(label: string): void;
+  /** Wakes one runner's waits (it was revoked: its long-poll should end now, not in 30 s). */
+  wakeRunner(runnerId: string): void;
   /** How many runners are waiting (for tests and /readyz-like views). */
   size(): number;
   /** Ends every wait with 'closed' (server shutdown). */
@@ -26,6 +28,7 @@ export interface LeaseWaiters {
 
 interface Entry {
   labels: Set<string>;
+  runnerId: string | null;
   woken: boolean;
   settle: ((end: WaitEnd) => void) | null;
 }
@@ -42,8 +45,8 @@ export function createLeaseWaiters(): LeaseWaiters {
   }
 
   return {
-    register(labels, onGone) {
-      const entry: Entry = { labels: new Set(labels.map((l) => l.toLowerCase())), woken: false, settle: null };
+    register(labels, onGone, runnerId) {
+      const entry: Entry = { labels: new Set(labels.map((l) => l.toLowerCase())), runnerId: runnerId ?? null, woken: false, settle: null };
       if (!closed) entries.add(entry);
       let goneEarly = false;
       onGone?.(() => {
@@ -73,6 +76,13 @@ export function createLeaseWaiters(): LeaseWaiters {
       const wanted = label.toLowerCase();
       for (const entry of [...entries]) {
         if (!entry.labels.has(wanted)) continue;
+        entry.woken = true;
+        finish(entry, 'woken');
+      }
+    },
+    wakeRunner(runnerId) {
+      for (const entry of [...entries]) {
+        if (entry.runnerId !== runnerId) continue;
         entry.woken = true;
         finish(entry, 'woken');
       }

@@ -1,0 +1,273 @@
+/**
+ * Runs one leased job: checks it first, then drives one shell host through it.
+ *
+ * Refused before anything runs (result `failed`, error code `job_refused` or
+ * `signature_invalid`): a signature that does not verify against the pinned server key (over the
+ * envelope exactly as received), an envelope the protocol does not know, an op outside the
+ * catalog or with params its schema rejects, a write op in a discovery job, a read op as an
+ * apply step, an apply/rollback job without the fingerprint it was planned from.
+ *
+ * discover: reads the state in the envelope's scope (plus any read-op steps) → `observed`.
+ * apply/rollback: re-reads the state in the same scope; a different fingerprint aborts with
+ * `aborted-drift` and changes nothing. Then per step: check (skip if satisfied) → change →
+ * re-read → verify; the first failure stops the job. The state read after the last change is
+ * `after`, then `replication.status` is read. A stop request (cancel, shutdown, lost lease) is
+ * obeyed between steps; a read-only discovery is cut short at once.
+ */
+import { fingerprint, type ObservedState } from '../contracts/observed';
+import { checkOpCall, isReadOp, isWriteOp, type OpName } from '../contracts/ops';
+import { JobEnvelope, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
+import { checkSatisfied } from '../contracts/satisfied';
+import { verifyEnvelope } from '../contracts/signing';
+import { CodedError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { discover } from './discover';
+import type { RawLease } from './gateway-client';
+import type { ShellHost } from './shell-host';
+
+export type StopReason = 'cancel' | 'shutdown' | 'lease-lost';
+
+export interface JobControl {
+  /** Why the job must stop after its current step, or null to go on. */
+  stopReason(): StopReason | null;
+  /** Called once when a stop is first requested. */
+  onStop(listener: () => void): void;
+}
+
+export interface ExecuteOptions {
+  lease: RawLease;
+  /** The server's Ed25519 public key pinned at enrollment (PEM). */
+  serverKey: string;
+  openShell: () => ShellHost;
+  events: { push(event: JobEvent): void };
+  control: JobControl;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** What to report: the result body without the lease id. */
+export type JobReport = Omit<ResultRequest, 'leaseId'>;
+
+export interface Executed {
+  jobId: string;
+  report: JobReport;
+  /** How the shell host ended, when one was started. */
+  shellExit: { code: number | null; signal: string | null; killed: boolean } | null;
+}
+
+// A step's output in an event (the schema allows 64 KiB; cards need far less).
+const MAX_OUTPUT = 16 * 1024;
+
+function cut(text: string): string {
+  return text.length > MAX_OUTPUT ? `${text.slice(0, MAX_OUTPUT)}… (cut at ${MAX_OUTPUT} characters)` : text;
+}
+
+const errorOf = (err: unknown): { code: string; message: string } =>
+  err instanceof CodedError ? { code: err.code, message: err.message } : { code: 'internal', message: (err as Error)?.message ?? String(err) };
+
+/** Why a job must be refused before anything runs, or null. */
+export function refuseJob(envelope: JobEnvelope): string | null {
+  for (const step of envelope.steps) {
+    const checked = checkOpCall({ op: step.op, params: step.params });
+    if (!checked.ok) return `step ${step.id}: ${checked.reason}`;
+    if (envelope.kind === 'discover' && !isReadOp(step.op)) {
+      return `step ${step.id}: ${step.op} is a write op; a discovery job may only contain read ops`;
+    }
+    if (envelope.kind !== 'discover' && !isWriteOp(step.op)) {
+      return `step ${step.id}: ${step.op} is not a write op; ${envelope.kind} steps are changes checked before and after`;
+    }
+    for (const undo of step.rollback) {
+      const r = checkOpCall(undo);
+      if (!r.ok) return `step ${step.id} rollback: ${r.reason}`;
+    }
+  }
+  if (envelope.kind !== 'discover' && envelope.expectedFingerprint === undefined) {
+    return `an ${envelope.kind} job must carry the fingerprint of the state it was planned from`;
+  }
+  return null;
+}
+
+function describe(observed: ObservedState): string {
+  const edge = observed.accessEdge;
+  return [
+    `${observed.serverVersion.product} ${observed.serverVersion.version}`,
+    `routing ${edge.routing}`,
+    `federation ${edge.allowFederatedUsers ? 'on' : 'off'}`,
+    `${observed.publicProviders.length} public provider(s)`,
+    `${observed.externalAccessPolicies.length} external access policies`,
+    `fingerprint ${fingerprint(observed).slice(0, 12)}`,
+  ].join('; ');
+}
+
+function outputOf(data: unknown, warnings: string[]): string | undefined {
+  const parts: string[] = [];
+  if (data !== null && data !== undefined && data !== '') parts.push(typeof data === 'string' ? data : JSON.stringify(data));
+  for (const w of warnings) parts.push(`WARNING: ${w}`);
+  return parts.length > 0 ? cut(parts.join('\n')) : undefined;
+}
+
+/** Runs a leased job to its report. Never throws: every failure becomes the report. */
+export async function executeJob(options: ExecuteOptions): Promise<Executed> {
+  const { lease, events, control, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const at = () => now().toISOString();
+  const rawId = (lease.envelope as { jobId?: unknown } | null)?.jobId;
+  const jobId = lease.jobId ?? (typeof rawId === 'string' ? rawId : 'unknown');
+  const log = logger.child({ jobId });
+  const refuse = (code: string, message: string): Executed => {
+    log.error({ code, reason: message }, 'refusing the job');
+    events.push({ type: 'log', at: at(), level: 'error', message: `refused: ${message}` });
+    return { jobId, report: { status: 'failed', error: { code, message } }, shellExit: null };
+  };
+
+  // The signature covers the envelope exactly as it arrived, before any parsing.
+  if (!verifyEnvelope(lease.envelope, lease.signature, options.serverKey)) {
+    return refuse('signature_invalid', 'the job\'s signature does not verify against the server key pinned at enrollment (altered or not signed by this server); nothing was run');
+  }
+  const parsed = JobEnvelope.safeParse(lease.envelope);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refuse('job_refused', `the job envelope does not match protocol version 1 (${issue?.path.join('.') || '(root)'}: ${issue?.message})`);
+  }
+  const envelope = parsed.data;
+  if (lease.jobId !== null && envelope.jobId !== lease.jobId) return refuse('job_refused', `the lease is for ${lease.jobId} but the envelope is job ${envelope.jobId}`);
+  const problem = refuseJob(envelope);
+  if (problem) return refuse('job_refused', problem);
+
+  log.info({ kind: envelope.kind, target: envelope.target, steps: envelope.steps.length }, 'running job');
+  let host: ShellHost;
+  try {
+    host = options.openShell();
+  } catch (err) {
+    const error = errorOf(err);
+    events.push({ type: 'log', at: at(), level: 'error', message: `starting the shell host: ${error.message}` });
+    return { jobId, report: { status: 'failed', error }, shellExit: null };
+  }
+  // A discovery only reads: a stop request may cut it short by closing the shell at once.
+  if (envelope.kind === 'discover') control.onStop(() => void host.close());
+
+  let report: JobReport;
+  try {
+    report = envelope.kind === 'discover' ? await runDiscovery(envelope, host) : await runChanges(envelope, host);
+  } catch (err) {
+    report = { status: control.stopReason() ? 'cancelled' : 'failed', error: errorOf(err) };
+  }
+  const shellExit = await host.close();
+  if (shellExit.killed) log.warn({ pid: host.pid }, 'the shell host was killed after the grace period');
+  log.info({ status: report.status, error: report.error?.code }, 'job finished');
+  return { jobId, report, shellExit };
+
+  async function runStep(step: PlanStep | { id: string; op: string; params: Record<string, unknown> }): Promise<{ ok: true; output?: string } | { ok: false; error: { code: string; message: string } }> {
+    try {
+      const outcome = await host.call(step.op as OpName, step.params);
+      if (!outcome.ok) return { ok: false, error: outcome.error };
+      return { ok: true, output: outputOf(outcome.data, outcome.warnings) };
+    } catch (err) {
+      return { ok: false, error: errorOf(err) };
+    }
+  }
+
+  async function runDiscovery(env: JobEnvelope, shell: ShellHost): Promise<JobReport> {
+    const started = now().getTime();
+    events.push({ type: 'step-started', stepId: 'discover', at: at() });
+    let observed: ObservedState;
+    try {
+      observed = await discover(shell, env.discovery);
+    } catch (err) {
+      const error = errorOf(err);
+      const stop = control.stopReason();
+      events.push({ type: 'step-finished', stepId: 'discover', at: at(), status: 'failed', durationMs: now().getTime() - started, error });
+      return stop ? { status: 'cancelled', error: { code: 'cancelled', message: `stopped (${stop}) during discovery` } } : { status: 'failed', error };
+    }
+    events.push({ type: 'step-finished', stepId: 'discover', at: at(), status: 'done', durationMs: now().getTime() - started, output: describe(observed) });
+    for (const step of env.steps) {
+      const stop = control.stopReason();
+      if (stop) return { status: 'cancelled', observed, error: { code: 'cancelled', message: `stopped (${stop}) before step ${step.id}` } };
+      const t0 = now().getTime();
+      events.push({ type: 'step-started', stepId: step.id, at: at() });
+      const r = await runStep(step);
+      events.push(r.ok
+        ? { type: 'step-finished', stepId: step.id, at: at(), status: 'done', durationMs: now().getTime() - t0, ...(r.output ? { output: r.output } : {}) }
+        : { type: 'step-finished', stepId: step.id, at: at(), status: 'failed', durationMs: now().getTime() - t0, error: r.error });
+      if (!r.ok) return { status: 'failed', observed, error: r.error };
+    }
+    return { status: 'succeeded', observed };
+  }
+
+  async function runChanges(env: JobEnvelope, shell: ShellHost): Promise<JobReport> {
+    const read = () => discover(shell, env.discovery);
+    const before = await read();
+    const actual = fingerprint(before);
+    if (actual !== env.expectedFingerprint) {
+      const message = `the server changed since the plan was made (fingerprint ${actual.slice(0, 12)}, planned from ${env.expectedFingerprint!.slice(0, 12)}): nothing was changed; re-plan`;
+      events.push({ type: 'log', at: at(), level: 'warn', message });
+      return { status: 'aborted-drift', observed: before, error: { code: 'drift', message } };
+    }
+    let current = before;
+    let changed = false;
+    let outcome: JobReport | null = null;
+    for (const step of env.steps) {
+      const stop = control.stopReason();
+      if (stop) {
+        outcome = { status: 'cancelled', error: { code: 'cancelled', message: `stopped (${stop}) before step ${step.id}` } };
+        break;
+      }
+      const t0 = now().getTime();
+      const finished = (e: Omit<Extract<JobEvent, { type: 'step-finished' }>, 'type' | 'stepId' | 'at' | 'durationMs'>) =>
+        events.push({ type: 'step-finished', stepId: step.id, at: at(), durationMs: now().getTime() - t0, ...e });
+      events.push({ type: 'step-started', stepId: step.id, at: at() });
+      if (checkSatisfied(step.op, step.params, current).satisfied) {
+        finished({ status: 'skipped', output: 'already so: nothing to change' });
+        continue;
+      }
+      const r = await runStep(step);
+      if (!r.ok) {
+        finished({ status: 'failed', error: r.error });
+        outcome = { status: 'failed', error: { code: r.error.code, message: `step ${step.id} (${step.op}): ${r.error.message}` } };
+        break;
+      }
+      changed = true;
+      try {
+        current = await read();
+      } catch (err) {
+        const error = errorOf(err);
+        finished({ status: 'failed', error: { code: error.code, message: `re-reading the state to verify: ${error.message}` } });
+        outcome = { status: 'failed', error: { code: error.code, message: `step ${step.id}: re-reading the state to verify failed: ${error.message}` } };
+        break;
+      }
+      const verify = checkSatisfied(step.op, step.params, current);
+      if (!verify.satisfied) {
+        const error = { code: 'verify_failed', message: `the change ran but the state does not show it: ${verify.differences.join('; ')}` };
+        finished({ status: 'failed', ...(r.output ? { output: r.output } : {}), error });
+        outcome = { status: 'failed', error: { code: error.code, message: `step ${step.id} (${step.op}): ${error.message}` } };
+        break;
+      }
+      finished({ status: 'done', ...(r.output ? { output: r.output } : {}) });
+    }
+
+    const report: JobReport = outcome ?? { status: 'succeeded' };
+    report.observed = before;
+    if (!changed) return report;
+    // The state after the last change (read fresh after a failure: the failed op may have done part of its work).
+    try {
+      report.after = outcome?.status === 'failed' ? await read() : current;
+    } catch (err) {
+      log.warn({ err: errorOf(err).message }, 'could not re-read the state after the last change');
+      report.after = current;
+      return report;
+    }
+    try {
+      const replication = await shell.call('replication.status', {});
+      if (replication.ok) {
+        report.replication = replication.data;
+        const behind = replication.data.filter((r) => !r.upToDate).map((r) => r.replicaFqdn);
+        if (behind.length > 0) events.push({ type: 'log', at: at(), level: 'warn', message: `replicas not yet up to date: ${behind.join(', ')} (replication can lag minutes)` });
+      } else {
+        events.push({ type: 'log', at: at(), level: 'warn', message: `reading replication status failed: ${replication.error.message}` });
+      }
+    } catch (err) {
+      events.push({ type: 'log', at: at(), level: 'warn', message: `reading replication status failed: ${errorOf(err).message}` });
+    }
+    return report;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * picbot-runner (bin/picbot-runner.js → dist/runner/main.js): enrolls once, keeps its credentials
+ * in a 0600 file, then runs the agent loop until SIGINT/SIGTERM. See args.ts for the flags.
+ * Depends only on src/contracts and src/shared (lint enforces it): it runs on another machine.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createLogger, type Logger } from '../shared/logger';
+import { createAgent } from './agent';
+import { parseRunnerArgs, USAGE, UsageError, type RunnerArgs } from './args';
+import { CredentialsError, readCredentials, writeCredentials, type RunnerCredentials } from './credentials';
+import { createGatewayClient, GatewayCallError } from './gateway-client';
+import { createShellHost } from './shell-host';
+
+class StartError extends Error {}
+
+async function enroll(args: RunnerArgs, log: Logger): Promise<RunnerCredentials> {
+  const server = args.server!;
+  const client = createGatewayClient({ server });
+  let answer;
+  try {
+    answer = await client.enroll({ enrollmentToken: args.enroll!, name: args.name, labels: args.labels! });
+  } catch (err) {
+    if (err instanceof GatewayCallError && err.failure === 'unauthorized') {
+      throw new StartError('the server refused the enrollment token (unknown, expired after 1 hour, or already used): make a new one with "runner token" in a personal chat with the bot, or "picbot runner-token --labels …"');
+    }
+    if (err instanceof GatewayCallError && err.status === 403) throw new StartError(`enrollment refused: ${err.message.replace(/^POST \/enroll: 403 /, '')}`);
+    throw new StartError(`enrolling with ${server}: ${(err as Error).message}`);
+  }
+  const credentials: RunnerCredentials = {
+    server,
+    runnerId: answer.runnerId,
+    runnerToken: answer.runnerToken,
+    serverKey: answer.serverKey,
+    labels: args.labels!,
+    name: args.name,
+    shell: args.shell!,
+    simState: args.shell === 'sim' ? (args.simState ?? resolve('data', 'lync-sim.json')) : null,
+    frontEnd: args.frontEnd,
+    enrolledAt: new Date().toISOString(),
+  };
+  writeCredentials(args.config, credentials);
+  log.info({ runnerId: credentials.runnerId, labels: credentials.labels, config: args.config }, 'enrolled; credentials saved (readable by this user only)');
+  return credentials;
+}
+
+async function start(argv: string[]): Promise<number> {
+  let args: RunnerArgs | 'help';
+  try {
+    args = parseRunnerArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`picbot-runner: ${err.message}\n\n${USAGE}`);
+      return 1;
+    }
+    throw err;
+  }
+  if (args === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const log = createLogger({ name: 'picbot-runner', level: args.logLevel });
+  try {
+    let credentials = readCredentials(args.config);
+    if (args.enroll !== null) {
+      if (credentials) throw new StartError(`already enrolled as ${credentials.runnerId} (${args.config}); start without --enroll, or remove that file to enroll again`);
+      credentials = await enroll(args, log);
+    } else if (!credentials) {
+      throw new StartError(`not enrolled: ${args.config} does not exist. Enroll first: picbot-runner --server URL --enroll TOKEN --labels LABELS --shell sim|powershell`);
+    } else if (args.labels !== null && args.labels.join(',') !== [...credentials.labels].join(',')) {
+      throw new StartError(`labels are fixed at enrollment (${credentials.labels.join(', ')}); to serve others, enroll again with a token for them`);
+    }
+    const server = args.server ?? credentials.server;
+    const shell = args.shell ?? credentials.shell;
+    const simState = args.simState ?? credentials.simState ?? resolve('data', 'lync-sim.json');
+    const frontEnd = args.frontEnd ?? credentials.frontEnd;
+    if (shell === 'sim' && !existsSync(simState)) {
+      throw new StartError(`the simulator state file ${simState} does not exist; create it with: npx picbot-lync-sim --state ${simState} --init lync2013 < /dev/null`);
+    }
+    if (server.startsWith('http://') && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(`${server}/`)) {
+      log.warn({ server }, 'the server URL is plain http to another machine: the runner token crosses the network unencrypted; use https');
+    }
+
+    const agent = createAgent({
+      client: createGatewayClient({ server, runnerToken: credentials.runnerToken }),
+      serverKey: credentials.serverKey,
+      logger: log.child({ runnerId: credentials.runnerId }),
+      openShell: () => createShellHost({
+        kind: shell,
+        simState: shell === 'sim' ? simState : undefined,
+        frontEnd: frontEnd ?? undefined,
+        opTimeoutMs: args.opTimeoutMs,
+        graceMs: args.graceMs,
+        logger: log.child({ component: 'shell' }),
+      }),
+    });
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        log.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      log.info({ signal }, 'stopping: the job in hand (if any) stops after its current step and is reported as cancelled');
+      agent.stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    log.info({ runnerId: credentials.runnerId, server, labels: credentials.labels, shell }, 'picbot runner started');
+    const end = await agent.run();
+    return end === 'stopped' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof StartError || err instanceof CredentialsError) {
+      process.stderr.write(`picbot-runner: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+// Runs when loaded as the program (bin/picbot-runner.js only requires this file).
+void start(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // The shell host and sockets are closed by now; exit even if a keep-alive lingers.
+    setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    process.stderr.write(`picbot-runner: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
