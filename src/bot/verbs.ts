@@ -20,6 +20,8 @@ export const VERBS = {
   requestStatus: 'request.status',
   requestSubmitted: 'request.submitted',
   requestActive: 'request.active',
+  // discovery (issue 3)
+  requestDiscover: 'request.discover',
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];

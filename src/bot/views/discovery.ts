@@ -1,0 +1,168 @@
+/** The discovery card: waiting for a runner, reading, the observed state in readable form, or why not. */
+import { fingerprint, type ObservedState } from '../../contracts/observed';
+import type { Card } from '../turn';
+import type { DiscoveryStatus } from '../workflows/discovery';
+import { when } from './request';
+import { renderCard } from './render';
+
+interface Fact {
+  title: string;
+  value: string;
+}
+interface Section {
+  title: string;
+  facts: Fact[];
+  empty: string;
+}
+
+const onOff = (v: boolean | null, unset = 'not set') => (v === null ? unset : v ? 'on' : 'off');
+
+/** The observed state as card sections: what an admin checks before planning. */
+export function observedSections(observed: ObservedState): Section[] {
+  const edge = observed.accessEdge;
+  const v = observed.serverVersion;
+  const unknown = new Set(observed.unknownUsers.map((u) => u.toLowerCase()));
+  return [
+    {
+      title: 'Server',
+      empty: '',
+      facts: [
+        { title: 'Product', value: `${v.product} (${v.version})` },
+        { title: 'Routing', value: edge.routing === 'DnsSrv' ? 'DNS SRV (partner discovery possible)' : 'default route (public providers cannot be added)' },
+        { title: 'Federation (AllowFederatedUsers)', value: onOff(edge.allowFederatedUsers) },
+        { title: 'Partner discovery', value: onOff(edge.enablePartnerDiscovery, 'not available with default routing') },
+        { title: 'Archiving disclaimer', value: onOff(edge.enableArchivingDisclaimer) },
+        { title: 'Remote users (AllowOutsideUsers)', value: onOff(edge.allowOutsideUsers) },
+      ],
+    },
+    {
+      title: 'SIP domains',
+      empty: 'None.',
+      facts: observed.sipDomains.map((d) => ({ title: d.name, value: d.isDefault ? 'default' : 'additional' })),
+    },
+    {
+      title: 'Public providers',
+      empty: 'None.',
+      facts: observed.publicProviders.map((p) => ({
+        title: p.identity,
+        value: [
+          p.enabled ? 'enabled' : 'disabled',
+          p.proxyFqdn,
+          `verification ${p.verificationLevel}`,
+          p.nameDecorationRoutingDomain ? `name decoration ${p.nameDecorationRoutingDomain}` : null,
+          p.enableSkypeIdRouting ? 'Skype ID routing' : null,
+        ].filter((x): x is string => x !== null).join(' · '),
+      })),
+    },
+    {
+      title: 'Hosting providers',
+      empty: 'None.',
+      facts: observed.hostingProviders.map((p) => ({ title: p.identity, value: `${p.enabled ? 'enabled' : 'disabled'} · ${p.proxyFqdn} · verification ${p.verificationLevel}` })),
+    },
+    {
+      title: 'External access policies',
+      empty: 'None.',
+      facts: observed.externalAccessPolicies.map((p) => ({
+        title: p.identity,
+        value: `federation ${onOff(p.enableFederationAccess)} · public providers ${onOff(p.enablePublicCloudAccess)} · public A/V ${onOff(p.enablePublicCloudAudioVideoAccess)} · remote access ${onOff(p.enableOutsideAccess)}`,
+      })),
+    },
+    {
+      title: 'Users\' external access policies',
+      empty: 'No users asked about (the request does not use a per-user policy).',
+      facts: [
+        ...observed.userPolicies.map((u) => ({ title: u.user, value: u.externalAccessPolicy ?? 'none assigned (site or global applies)' })),
+        ...[...unknown].map((u) => ({ title: u, value: 'not a Lync-enabled user on this server' })),
+      ],
+    },
+    {
+      title: 'Client policy',
+      empty: 'Not read (the request leaves DisablePICPromptDisplayName as it is).',
+      facts: observed.clientPolicies.map((p) => ({ title: p.identity, value: `DisablePICPromptDisplayName: ${p.disablePICPromptDisplayName === null ? 'not set' : String(p.disablePICPromptDisplayName)}` })),
+    },
+  ];
+}
+
+function runnerText(status: DiscoveryStatus): string {
+  return status.job.runnerName ? `${status.job.runnerName} (${status.job.runnerId})` : (status.job.runnerId ?? 'a runner');
+}
+
+/** The template data of the discovery card. */
+export function discoveryCardData(status: DiscoveryStatus): Record<string, unknown> {
+  const { job, label } = status;
+  const base = {
+    heading: `${label} · ${job.context.requestId ?? ''} · ${job.id}`,
+    requestId: job.context.requestId ?? '',
+    sections: [] as Section[],
+    hint: '',
+    footer: '',
+    canRetry: true,
+  };
+  const enroll = `Enroll one: say "runner token ${label}" in a personal chat with picbot (admins), then on the Lync management host run picbot-runner --enroll with that token and --labels ${label}.`;
+  switch (status.phase) {
+    case 'waiting':
+      return {
+        ...base,
+        title: `Discovering the current state of ${label}`,
+        statusLine: `Waiting for a runner with label ${label} to pick the job up (up to ${status.timeoutSeconds} s)…`,
+        statusColor: 'default',
+        hint: status.runnerSeen ? '' : `No runner with label ${label} has been seen yet. ${enroll}`,
+        canRetry: false,
+      };
+    case 'running':
+      return {
+        ...base,
+        title: `Discovering the current state of ${label}`,
+        statusLine: `Runner ${runnerText(status)} is reading the server (read-only)…`,
+        statusColor: 'default',
+        canRetry: false,
+      };
+    case 'done':
+      return {
+        ...base,
+        title: `Current state of ${label}`,
+        statusLine: `Read by ${runnerText(status)} on ${when(status.result?.reportedAt ?? job.finishedAt ?? job.createdAt)}.`,
+        statusColor: 'good',
+        sections: status.observed ? observedSections(status.observed) : [],
+        footer: status.observed ? `Fingerprint ${fingerprint(status.observed).slice(0, 12)} · a plan is computed from this state, and applying it first checks that the server still matches it.` : '',
+      };
+    case 'failed':
+      return {
+        ...base,
+        title: `Discovery of ${label} failed`,
+        statusLine: `Runner ${runnerText(status)} could not read the server: ${status.result?.error?.message ?? 'no reason given'}`,
+        statusColor: 'attention',
+        hint: status.result?.error?.code === 'signature_invalid' ? 'The runner refused the job because its signature did not verify: the job was altered, or the runner was enrolled with another picbot server.' : '',
+      };
+    case 'interrupted':
+      return {
+        ...base,
+        title: `Discovery of ${label} was interrupted`,
+        statusLine: `Runner ${runnerText(status)} stopped answering (its lease expired without a heartbeat). Nothing was changed: discovery only reads.`,
+        statusColor: 'warning',
+        hint: 'Check that the runner is running, then discover again.',
+      };
+    case 'expired':
+      return {
+        ...base,
+        title: `Discovery of ${label} did not start`,
+        statusLine: status.runnerSeen
+          ? `No runner picked the job up within ${status.timeoutSeconds} s. Runners with label ${label} are enrolled, but none is polling now.`
+          : `No runner with label ${label} has been seen.`,
+        statusColor: 'warning',
+        hint: status.runnerSeen ? 'Say "runners" to see when each runner was last seen; start it, then discover again.' : enroll,
+      };
+    case 'cancelled':
+      return {
+        ...base,
+        title: `Discovery of ${label} was cancelled`,
+        statusLine: status.job.runnerId ? `Runner ${runnerText(status)} stopped before it finished reading.` : 'It was cancelled before a runner picked it up.',
+        statusColor: 'warning',
+      };
+  }
+}
+
+/** The discovery card. */
+export function discoveryCard(status: DiscoveryStatus): Card {
+  return renderCard('discovery', discoveryCardData(status));
+}
