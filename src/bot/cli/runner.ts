@@ -1,0 +1,101 @@
+/** `picbot runner list` and `picbot runner revoke <id>`: enrolled runners, from the server's shell. */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../../shared/clock';
+import { loadConfig } from '../config';
+import { createRunnerRegistry } from '../runner-gateway/registry';
+import { createAuditLog } from '../stores/audit-log';
+import { openDatabase } from '../stores/db';
+import { createRunnerStore } from '../stores/runners';
+import type { RunnerInfo } from '../workflows/ports';
+import { processIo, type CliIo } from './io';
+
+export const usage = `Usage: picbot runner list [--json] [--db FILE]
+       picbot runner revoke RUNNER-ID [--json] [--db FILE]
+
+list     the enrolled runners: id, name, labels, last seen, revoked or active
+revoke   revokes a runner: from now on its token gets 401 (a runner of a server in another
+         process notices at its next long-poll, within 30 s); a job it holds is marked
+         interrupted when its lease runs out. The same as "runners revoke ID" in chat.
+
+  --json       print JSON instead of text
+  --db FILE    the SQLite file (default: PICBOT_DB, else ./data/picbot.db)
+  -h, --help   print this help
+
+Exit codes: 0 success, 1 bad flags, unknown or already revoked runner, or failure.
+`;
+
+export class UsageError extends Error {}
+
+/** Opens the registry on the server's SQLite file (audited like the chat commands). */
+export function openRegistry(dbFlag: string | undefined, options: { mustExist: boolean }) {
+  const path = dbFlag ?? loadConfig().dbPath;
+  if (options.mustExist && !existsSync(path)) throw new UsageError(`no picbot database at ${path}`);
+  const db = openDatabase(path);
+  const registry = createRunnerRegistry({ store: createRunnerStore(db, systemClock), audit: createAuditLog(db, systemClock) });
+  return { registry, close: () => db.close() };
+}
+
+const line = (r: RunnerInfo) =>
+  `${r.id}  ${r.name}  ${r.labels.join(',')}  last seen ${r.lastSeenAt}  ${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}`;
+
+/** `picbot runner …` (argv is what follows `runner`). Resolves to the exit code. */
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  try {
+    let values: { json?: boolean; db?: string; help?: boolean };
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: { json: { type: 'boolean' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (values.help) {
+      io.stdout(usage);
+      return 0;
+    }
+    const [sub, ...rest] = positionals;
+    if (sub === 'list') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+      const { registry, close } = openRegistry(values.db, { mustExist: true });
+      try {
+        const runners = await registry.list();
+        if (values.json) io.stdout(`${JSON.stringify(runners)}\n`);
+        else io.stdout(runners.length === 0 ? 'no runner has enrolled\n' : `${runners.map(line).join('\n')}\n`);
+        return 0;
+      } finally {
+        close();
+      }
+    }
+    if (sub === 'revoke') {
+      const [id, ...extra] = rest;
+      if (id === undefined) throw new UsageError('revoke needs the runner id (run_…); "picbot runner list" shows them');
+      if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+      if (!/^run_[0-9a-z]{16}$/.test(id)) throw new UsageError(`${id} is not a runner id (run_…)`);
+      const { registry, close } = openRegistry(values.db, { mustExist: true });
+      try {
+        const r = await registry.revoke(id, 'cli');
+        if (!r.ok) {
+          io.stderr(`picbot runner: ${r.reason}\n`);
+          return 1;
+        }
+        io.stdout(values.json ? `${JSON.stringify(r.runner)}\n` : `revoked ${r.runner.id} (${r.runner.name}, ${r.runner.labels.join(',')})\n`);
+        return 0;
+      } finally {
+        close();
+      }
+    }
+    throw new UsageError(sub === undefined ? 'missing subcommand (list or revoke)' : `unknown subcommand ${sub}`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`picbot runner: ${err.message}\n\n${usage}`);
+      return 1;
+    }
+    io.stderr(`picbot runner: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
