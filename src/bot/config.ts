@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { RunnerLabel } from '../contracts/runner-api';
 import { CodedError } from '../shared/errors';
 
 export type Mode = 'local' | 'production';
@@ -53,6 +54,8 @@ export interface AppConfig {
   /** The public host name of a production deployment (used by packaging); null when unset. */
   publicHost: string | null;
   simStatePath: string;
+  /** The runner label the intake's target card offers (npm start sets its simulated runner's); null = none. */
+  defaultTargetLabel: string | null;
   bot: BotIdentity;
 }
 
@@ -140,6 +143,7 @@ const VARIABLES = {
   PICBOT_PLAYGROUND_PORT: intIn(1, 65535),
   PICBOT_PUBLIC_HOST: hostName,
   PICBOT_SIM_STATE: text,
+  PICBOT_DEFAULT_TARGET: z.string().trim().pipe(RunnerLabel),
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -214,6 +218,7 @@ export function parseConfig(env: Env): AppConfig {
     playgroundPort: v.PICBOT_PLAYGROUND_PORT ?? 56150,
     publicHost: v.PICBOT_PUBLIC_HOST ?? null,
     simStatePath: resolve(v.PICBOT_SIM_STATE ?? './data/lync-sim.json'),
+    defaultTargetLabel: v.PICBOT_DEFAULT_TARGET ?? null,
     bot: {
       appId: production ? v.MicrosoftAppId! : null,
       appPassword: production ? (v.MicrosoftAppPassword ?? null) : null,

@@ -3,10 +3,9 @@ import type { Roles } from '../../core/roles';
 import { idKind } from '../../shared/ids';
 import type { AddedTurn, CommandHandler, MessageTurn } from '../turn';
 import { helpCard, refusalCard, whoamiCard, welcomeCard, type CommandHelp } from '../views/common';
-import { stepCard } from '../views/intake';
 import { recordCard, requestListCard } from '../views/request';
 import { callerOf } from './caller';
-import { choiceCard, draftCard } from './draft-card';
+import { choiceCard, draftCard, newTargetCard } from './draft-card';
 import { unfinishedText } from './intake-nav';
 import type { IntakeHandlerDeps } from './intake-steps';
 import type { IntakeRefusal } from '../workflows/intake';
@@ -16,6 +15,8 @@ export interface CommandDeps extends IntakeHandlerDeps {
   roles: Roles;
   /** The help card's lines (later areas append theirs). */
   commandHelp: readonly CommandHelp[];
+  /** The runner label a new intake's target card offers (AppConfig.defaultTargetLabel). */
+  defaultTargetLabel?: string | null;
 }
 
 export function createIntakeCommands(deps: CommandDeps) {
@@ -33,7 +34,7 @@ export function createIntakeCommands(deps: CommandDeps) {
       await turn.say({ card: await choiceCard(intake, open, { ...unfinishedText(open.length), offerNew: true }) });
       return;
     }
-    await turn.say({ card: stepCard({ step: 'target', draftId: null, data: {} }) });
+    await turn.say({ card: newTargetCard(deps.defaultTargetLabel) });
   };
 
   const resume: CommandHandler = async (turn, args) => {

@@ -20,6 +20,11 @@ export function draftCard(draft: IntakeDraft, nextSteps: ReviewNextSteps, notice
   return stepCard({ step, draftId: draft.id, data: draft.data, notice });
 }
 
+/** The first card of a new intake; `defaultLabel` (PICBOT_DEFAULT_TARGET, set by `npm start`) fills the runner label. */
+export function newTargetCard(defaultLabel: string | null | undefined): Card {
+  return stepCard({ step: 'target', draftId: null, data: {}, values: defaultLabel ? { label: defaultLabel } : undefined });
+}
+
 /** The resume-or-discard card for some of the caller's open drafts. */
 export async function choiceCard(intake: IntakeWorkflow, drafts: IntakeDraft[], text: { title: string; text: string; offerNew: boolean }): Promise<Card> {
   const recorded = await intake.withRecords(drafts.map((d) => d.id));

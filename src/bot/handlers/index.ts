@@ -31,7 +31,7 @@ export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions =
     audit: deps.audit,
     clock: deps.clock,
   });
-  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})) };
+  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.config.defaultTargetLabel };
   const { commands, help, added } = createIntakeCommands({ ...handlerDeps, commandHelp: [...INTAKE_COMMANDS, ...(options.commandHelp ?? [])] });
   return {
     commands,

@@ -3,14 +3,13 @@ import { parseDraftRef, parseEditRef, parseStartRef } from '../../core/card-refs
 import type { ActionHandler } from '../turn';
 import { VERBS } from '../verbs';
 import { endedCard } from '../views/common';
-import { stepCard } from '../views/intake';
 import { recordCard } from '../views/request';
 import { callerOf } from './caller';
-import { choiceCard, draftCard } from './draft-card';
+import { choiceCard, draftCard, newTargetCard } from './draft-card';
 import type { IntakeHandlerDeps } from './intake-steps';
 import { malformed, refused } from './outcomes';
 
-export function createIntakeNavHandlers(deps: IntakeHandlerDeps): Record<string, ActionHandler> {
+export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTargetLabel?: string | null }): Record<string, ActionHandler> {
   const { intake } = deps;
 
   /** "Start an intake" (welcome, help, ended cards): like the `start` command, in place. */
@@ -24,7 +23,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps): Record<string,
     if (open.length > 0) {
       return { card: await choiceCard(intake, open, { ...unfinishedText(open.length), offerNew: true }) };
     }
-    return { card: stepCard({ step: 'target', draftId: null, data: {} }) };
+    return { card: newTargetCard(deps.defaultTargetLabel) };
   };
 
   const edit: ActionHandler = async (turn) => {

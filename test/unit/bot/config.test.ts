@@ -42,6 +42,7 @@ describe('parseConfig defaults', () => {
       discoveryTimeoutSeconds: 120,
       playgroundPort: 56150,
       publicHost: null,
+      defaultTargetLabel: null,
       bot: { appId: null, appPassword: null, appTenantId: null, appType: null, openIdMetadataUrl: null },
     });
     expect(c.dbPath).toMatch(/[\\/]data[\\/]picbot\.db$/);
@@ -83,6 +84,10 @@ describe('parseConfig values', () => {
     expect(parseConfig(env as Env)).toMatchObject(want);
   });
 
+  it('keeps PICBOT_DEFAULT_TARGET (the runner label the target card offers)', () => {
+    expect(parseConfig({ PICBOT_DEFAULT_TARGET: ' lync-sim ' }).defaultTargetLabel).toBe('lync-sim');
+  });
+
   it('resolves PICBOT_DB and PICBOT_SIM_STATE to absolute paths', () => {
     const c = parseConfig({ PICBOT_DB: 'x/y.db', PICBOT_SIM_STATE: 'x/sim.json' });
     expect(c.dbPath).toMatch(/^(\/|[A-Za-z]:\\).*x[\\/]y\.db$/);
@@ -116,6 +121,8 @@ describe('parseConfig refuses, naming the variable in one line', () => {
     { env: { PICBOT_DISCOVERY_TIMEOUT_SECONDS: '1' }, variable: 'PICBOT_DISCOVERY_TIMEOUT_SECONDS' },
     { env: { PICBOT_PLAYGROUND_PORT: '0' }, variable: 'PICBOT_PLAYGROUND_PORT' },
     { env: { PICBOT_PUBLIC_HOST: 'https://picbot.contoso.com' }, variable: 'PICBOT_PUBLIC_HOST' },
+    { env: { PICBOT_DEFAULT_TARGET: 'pool eu' }, variable: 'PICBOT_DEFAULT_TARGET' },
+    { env: { PICBOT_DEFAULT_TARGET: '-sim' }, variable: 'PICBOT_DEFAULT_TARGET' },
     { env: { ToBotFromChannelOpenIdMetadataUrl: 'not a url' }, variable: 'ToBotFromChannelOpenIdMetadataUrl' },
     { env: { MicrosoftAppId: 'my-bot' }, variable: 'MicrosoftAppId' },
     { env: { ...production, MicrosoftAppTenantId: 'contoso.com' }, variable: 'MicrosoftAppTenantId' },
