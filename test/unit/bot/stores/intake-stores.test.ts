@@ -1,0 +1,126 @@
+/** The SQLite DraftStore and RequestStore on a real file: the port contracts the workflows rely on. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Db } from '../../../../src/bot/stores/db';
+import { createDraftStore } from '../../../../src/bot/stores/drafts';
+import { createRequestStore } from '../../../../src/bot/stores/requests';
+import type { IntakeDraft, RequestRecord } from '../../../../src/bot/workflows/ports';
+import { ProvisioningRequest } from '../../../../src/core/request';
+import { newId } from '../../../../src/shared/ids';
+
+let dir: string;
+let path: string;
+let db: Db;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'picbot-stores-'));
+  path = join(dir, 'picbot.db');
+  db = openDatabase(path);
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const draft = (over: Partial<IntakeDraft> = {}): Omit<IntakeDraft, 'version' | 'state'> => ({
+  id: newId('request'),
+  ownerId: 'owner-1',
+  ownerName: 'Dana',
+  targetLabel: 'pool-eu',
+  position: 'agreement',
+  data: { target: { label: 'pool-eu', profile: 'sfb2019' } },
+  createdAt: '2026-11-02T09:00:00.000Z',
+  updatedAt: '2026-11-02T09:00:00.000Z',
+  ...over,
+});
+
+describe('DraftStore (SQLite)', () => {
+  it('keeps one open draft per owner and target label, case-insensitively', async () => {
+    const drafts = createDraftStore(db);
+    const a = await drafts.create(draft());
+    expect(a.ok).toBe(true);
+    const b = await drafts.create(draft({ targetLabel: 'POOL-EU' }));
+    expect(b).toEqual({ ok: false, openId: a.ok ? a.draft.id : '' });
+    // Another owner, or another label, is fine.
+    expect((await drafts.create(draft({ ownerId: 'owner-2' }))).ok).toBe(true);
+    expect((await drafts.create(draft({ targetLabel: 'pool-us' }))).ok).toBe(true);
+  });
+
+  it('a discarded or closed draft frees its target label', async () => {
+    const drafts = createDraftStore(db);
+    const a = await drafts.create(draft());
+    if (!a.ok) throw new Error('create');
+    expect((await drafts.update({ ...a.draft, state: 'discarded' })).ok).toBe(true);
+    expect((await drafts.create(draft())).ok).toBe(true);
+  });
+
+  it('saves only on the version it read (a second click on the same version is stale)', async () => {
+    const drafts = createDraftStore(db);
+    const a = await drafts.create(draft());
+    if (!a.ok) throw new Error('create');
+    const first = await drafts.update({ ...a.draft, position: 'edge' });
+    expect(first).toMatchObject({ ok: true, draft: { version: 2, position: 'edge' } });
+    expect(await drafts.update({ ...a.draft, position: 'domains' })).toEqual({ ok: false, reason: 'stale' });
+    expect((await drafts.get(a.draft.id))?.position).toBe('edge');
+  });
+
+  it('renaming onto another open draft\'s label is target-taken', async () => {
+    const drafts = createDraftStore(db);
+    const eu = await drafts.create(draft());
+    const us = await drafts.create(draft({ targetLabel: 'pool-us' }));
+    if (!eu.ok || !us.ok) throw new Error('create');
+    expect(await drafts.update({ ...us.draft, targetLabel: 'Pool-Eu' })).toEqual({ ok: false, reason: 'target-taken', openId: eu.draft.id });
+  });
+
+  it('lists the owner\'s open drafts, most recent first, and reads them back after reopening the file', async () => {
+    const drafts = createDraftStore(db);
+    await drafts.create(draft({ targetLabel: 'old', updatedAt: '2026-11-01T00:00:00.000Z' }));
+    await drafts.create(draft({ targetLabel: 'new', updatedAt: '2026-11-02T00:00:00.000Z' }));
+    await drafts.create(draft({ targetLabel: 'other', ownerId: 'owner-2' }));
+    db.close();
+    db = openDatabase(path);
+    const reread = await createDraftStore(db).listOpen('owner-1');
+    expect(reread.map((d) => d.targetLabel)).toEqual(['new', 'old']);
+    expect(reread[0].data).toEqual({ target: { label: 'pool-eu', profile: 'sfb2019' } });
+  });
+
+  it('a row whose data no longer parses is a store error naming the draft, not a crash later', async () => {
+    const drafts = createDraftStore(db);
+    const a = await drafts.create(draft());
+    if (!a.ok) throw new Error('create');
+    db.prepare('UPDATE intake_drafts SET data = ? WHERE id = ?').run(JSON.stringify({ target: { label: 'x', profile: 'ocs2007' } }), a.draft.id);
+    await expect(drafts.get(a.draft.id)).rejects.toThrow(new RegExp(`reading intake draft ${a.draft.id}: stored data no longer parses`));
+  });
+});
+
+describe('RequestStore (SQLite)', () => {
+  const request = ProvisioningRequest.parse({
+    target: { label: 'pool-eu', profile: 'lync2013' },
+    agreement: { type: 'volume-licensing', number: '12345678', productUseRightsAccepted: true },
+    accessEdgeFqdns: ['sip.contoso.com'],
+    sipDomains: ['contoso.com'],
+    contacts: { name: 'Dana Admin', phone: '+14255550100', domainAdmins: { 'contoso.com': 'dana@contoso.com' } },
+    options: { policyScope: { kind: 'global' }, publicAudioVideo: false, partnerDiscovery: true, disablePICPromptDisplayName: null },
+  });
+  const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
+    id: newId('request'), ownerId: 'owner-1', ownerName: 'Dana', request, status: 'draft', submittedOn: null, activeOn: null,
+    createdAt: '2026-11-02T09:00:00.000Z', updatedAt: '2026-11-02T09:00:00.000Z', ...over,
+  });
+
+  it('upserts by id, keeping createdAt, and lists the most recently changed first', async () => {
+    const requests = createRequestStore(db);
+    const a = record({ updatedAt: '2026-11-01T00:00:00.000Z' });
+    const b = record({ updatedAt: '2026-11-02T00:00:00.000Z' });
+    await requests.save(a);
+    await requests.save(b);
+    await requests.save({ ...a, status: 'submitted', submittedOn: '2026-11-03', createdAt: 'ignored', updatedAt: '2026-11-03T00:00:00.000Z' });
+    expect(await requests.get(a.id)).toEqual({ ...a, status: 'submitted', submittedOn: '2026-11-03', updatedAt: '2026-11-03T00:00:00.000Z' });
+    expect((await requests.list()).map((r) => r.id)).toEqual([a.id, b.id]);
+    expect((await requests.list({ limit: 1 })).map((r) => r.id)).toEqual([a.id]);
+    expect(await requests.get(newId('request'))).toBeNull();
+  });
+
+  it('refuses a status the schema does not know (CHECK constraint)', async () => {
+    await expect(createRequestStore(db).save(record({ status: 'approved' as RequestRecord['status'] }))).rejects.toThrow(/saving request req_/);
+  });
+});
