@@ -22,6 +22,16 @@ export const VERBS = {
   requestActive: 'request.active',
   // discovery (issue 3)
   requestDiscover: 'request.discover',
+  // plans: approval, apply, report, rollback (issue 4)
+  planRequest: 'plan.request',
+  planApprove: 'plan.approve',
+  planReject: 'plan.reject',
+  planScript: 'plan.script',
+  planRefresh: 'plan.refresh',
+  planStatus: 'plan.status',
+  jobCancel: 'job.cancel',
+  jobRollback: 'job.rollback',
+  jobRetry: 'job.retry',
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];

@@ -1,6 +1,6 @@
 /** Text commands of the intake area: start, resume, status, whoami, help; and the welcome card. */
 import type { Roles } from '../../core/roles';
-import { idKind } from '../../shared/ids';
+import { idKind, type IdKind } from '../../shared/ids';
 import type { AddedTurn, CommandHandler, MessageTurn } from '../turn';
 import { helpCard, refusalCard, whoamiCard, welcomeCard, type CommandHelp } from '../views/common';
 import { recordCard, requestListCard } from '../views/request';
@@ -15,9 +15,14 @@ export interface CommandDeps extends IntakeHandlerDeps {
   roles: Roles;
   /** The help card's lines (later areas append theirs). */
   commandHelp: readonly CommandHelp[];
+  /** `status <id>` for other areas' ids (plan_…, job_…). */
+  statusOf?: StatusOf;
   /** The runner label a new intake's target card offers (AppConfig.defaultTargetLabel). */
   defaultTargetLabel?: string | null;
 }
+
+/** Another area's `status <id>`, by the kind of id it answers for. */
+export type StatusOf = Partial<Record<IdKind, (turn: MessageTurn, id: string) => Promise<void>>>;
 
 export function createIntakeCommands(deps: CommandDeps) {
   const { intake } = deps;
@@ -66,7 +71,10 @@ export function createIntakeCommands(deps: CommandDeps) {
   const status: CommandHandler = async (turn, args) => {
     const caller = callerOf(turn.actor, deps.roles);
     if (args.length > 0) {
-      if (idKind(args[0]) !== 'request') {
+      const kind = idKind(args[0]);
+      const other = kind !== null && kind !== 'request' ? deps.statusOf?.[kind] : undefined;
+      if (other) return other(turn, args[0]);
+      if (kind !== 'request') {
         await turn.say({ card: refusalCard('Unknown id', `"${args[0].slice(0, 40)}" is not a provisioning request id (req_…).`, 'Say "status" for the list.') });
         return;
       }

@@ -1,0 +1,222 @@
+/**
+ * The plan area's buttons and commands: request approval, approve/reject, script, refresh, open,
+ * cancel, roll back, retry; `plans`, `audit <id>`, and `status <plan_/job_ id>`. Each handler
+ * parses the card data, calls one workflow and returns a view or a refusal (for the clicker only).
+ */
+import { z } from 'zod';
+import type { Roles } from '../../core/roles';
+import { idKind } from '../../shared/ids';
+import type { ActionHandler, ActionResult, ActionTurn, Card, CommandHandler, MessageTurn } from '../turn';
+import { VERBS } from '../verbs';
+import { auditTrailCard, planListCard, planNoticeCard, planScriptCard } from '../views/plan';
+import type { ApplyWorkflow } from '../workflows/plan-apply';
+import type { ApprovalWorkflow } from '../workflows/plan-approval';
+import type { PlanActor, PlanContext, WorkflowRefusal } from '../workflows/plan-context';
+import type { AuditLog, PlanStore } from '../workflows/ports';
+import { ownerKey } from './caller';
+
+const PLAN_ID = /^plan_[0-9a-z]{16}$/;
+const REQUEST_ID = /^req_[0-9a-z]{16}$/;
+const PlanRef = z.object({ planId: z.string().regex(PLAN_ID, 'not a plan id') }).loose();
+const RequestRef = z.object({ requestId: z.string().regex(REQUEST_ID, 'not a request id') }).loose();
+const VoteData = z.object({
+  planId: z.string().regex(PLAN_ID, 'not a plan id'),
+  planHash: z.string().regex(/^[0-9a-f]{64}$/, 'not a plan hash'),
+  reason: z.string().max(2000, 'the reason is too long (500 characters at most)').optional(),
+}).loose();
+
+export interface PlanHandlerDeps {
+  ctx: PlanContext;
+  approval: ApprovalWorkflow;
+  apply: ApplyWorkflow;
+  plans: PlanStore;
+  audit: AuditLog;
+  roles: Roles;
+}
+
+/** The acting person as the plan workflows see them. */
+export function planActor(turn: Pick<ActionTurn, 'actor' | 'conversation'>, roles: Roles): PlanActor {
+  const admin = roles.isAdmin(turn.actor);
+  return {
+    id: ownerKey(turn.actor),
+    aadObjectId: turn.actor.aadObjectId ? turn.actor.aadObjectId.toLowerCase() : null,
+    name: turn.actor.name || turn.actor.teamsUserId,
+    admin,
+    reader: admin || roles.isApprover(turn.actor),
+    conversationId: turn.conversation.id,
+  };
+}
+
+const notice = (title: string, lines: string[], planId: string | null = null, color: 'good' | 'attention' | 'warning' | 'accent' = 'attention', heading = ''): Card =>
+  planNoticeCard({ heading, title, color, lines, planId });
+
+const REFUSAL_TITLE: Record<WorkflowRefusal['code'], string> = {
+  'not-admin': 'Admins only',
+  'not-reader': 'Admins and approvers only',
+  'not-found': 'Not found',
+  'no-discovery': 'Discover the server first',
+  'discovery-stale': 'Discover the server again',
+  'plan-refused': 'The plan was refused',
+  'nothing-to-change': 'Nothing to change',
+  'not-allowed': 'Not allowed',
+  'not-running': 'Nothing running',
+  'not-final': 'Not possible yet',
+  'no-rollback': 'No rollback',
+  busy: 'Already under way',
+  malformed: 'That card can\'t be used',
+};
+
+/** A workflow refusal as a card for the clicker only. */
+export function refusedCard(r: WorkflowRefusal): ActionResult {
+  const lines = r.refusals && r.refusals.length > 0 ? r.refusals.map((x) => x.reason) : [r.reason];
+  const color = r.code === 'nothing-to-change' ? 'good' : 'attention';
+  return { card: notice(REFUSAL_TITLE[r.code], lines, r.planId ?? null, color), scope: 'clicker' };
+}
+
+const malformed = (reason: string): ActionResult =>
+  ({ card: notice('That card can\'t be used', [`${reason}. Say "plans" for the current plans.`]), scope: 'clicker' });
+
+const issue = (e: z.ZodError) => `${e.issues[0]?.path.join('.') || 'data'}: ${e.issues[0]?.message ?? 'invalid'}`;
+
+export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionHandler> {
+  const { ctx, approval, apply, plans, roles } = deps;
+
+  /** The plan card for a reader (the clicker only), with an optional note. */
+  async function readerCard(turn: ActionTurn, planId: string, note?: string): Promise<ActionResult> {
+    const actor = planActor(turn, roles);
+    if (!actor.reader) return refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans. Say "whoami" for your Entra object id.' });
+    const card = await ctx.currentCard(planId, note ? { notice: note } : {});
+    if (!card) return refusedCard({ ok: false, code: 'not-found', reason: `There is no plan ${planId}.` });
+    return { card, scope: 'clicker' };
+  }
+
+  const requestApproval: ActionHandler = async (turn) => {
+    const ref = RequestRef.safeParse(turn.data);
+    if (!ref.success) return malformed(issue(ref.error));
+    const r = await approval.requestApproval(planActor(turn, roles), ref.data.requestId);
+    if (!r.ok) return refusedCard(r);
+    const where = r.plan.card && r.plan.card.conversationId !== turn.conversation.id ? 'in the approvals conversation' : 'in this conversation';
+    const steps = `${r.plan.plan.steps.length} step${r.plan.plan.steps.length === 1 ? '' : 's'}`;
+    const lines = r.unchanged ? [`Plan ${r.plan.id} already waits for approval with exactly these steps (${steps}).`]
+      : r.replanned ? [`Plan ${r.plan.id} was planned again from the latest discovery (revision ${r.plan.revision}, ${steps}). Votes for the earlier revision no longer count; its card shows the new plan.`]
+        : [`Plan ${r.plan.id} (${steps}) waits for approval; its card is ${where}. You will be told here when it is decided.`];
+    if (r.fellBack) lines.push('The approvals conversation (PICBOT_APPROVALS_CONVERSATION) could not be reached, so the card was posted here instead.');
+    return { card: notice('Approval requested', lines, r.plan.id, 'good', `${r.plan.targetLabel} · ${r.plan.requestId}`), scope: 'clicker' };
+  };
+
+  function vote(decision: 'approve' | 'reject'): ActionHandler {
+    return async (turn) => {
+      const data = VoteData.safeParse(turn.data);
+      if (!data.success) return malformed(issue(data.error));
+      const answer = await approval.vote(planActor(turn, roles), data.data.planId, { decision, cardHash: data.data.planHash, reason: data.data.reason ?? null });
+      return { card: answer.card, scope: answer.scope };
+    };
+  }
+
+  const script: ActionHandler = async (turn) => {
+    const ref = PlanRef.safeParse(turn.data);
+    if (!ref.success) return malformed(issue(ref.error));
+    if (!planActor(turn, roles).reader) return refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' });
+    const plan = await plans.get(ref.data.planId);
+    if (!plan) return refusedCard({ ok: false, code: 'not-found', reason: `There is no plan ${ref.data.planId}.` });
+    return { card: planScriptCard(plan), scope: 'clicker' };
+  };
+
+  /** Teams' automatic refresh for the listed approvers, and "Open": the current card, for this viewer. */
+  const show: ActionHandler = async (turn) => {
+    const ref = PlanRef.safeParse(turn.data);
+    if (!ref.success) return malformed(issue(ref.error));
+    return readerCard(turn, ref.data.planId);
+  };
+
+  const cancel: ActionHandler = async (turn) => {
+    const ref = PlanRef.safeParse(turn.data);
+    if (!ref.success) return malformed(issue(ref.error));
+    const r = await apply.cancel(planActor(turn, roles), ref.data.planId);
+    if (!r.ok) return refusedCard(r);
+    const card = await ctx.currentCard(r.plan.id, { notice: `Cancel requested by ${turn.actor.name}: the runner stops after the current step.` });
+    return { card: card!, scope: 'everyone' };
+  };
+
+  const rollback: ActionHandler = async (turn) => {
+    const ref = PlanRef.safeParse(turn.data);
+    if (!ref.success) return malformed(issue(ref.error));
+    const r = await apply.rollback(planActor(turn, roles), ref.data.planId);
+    if (!r.ok) return refusedCard(r);
+    const lines = r.reading
+      ? ['The job did not read the server after its last step, so picbot reads it now; the rollback plan follows when that is done.']
+      : [`Rollback plan ${r.plan.id} (${r.plan.plan.steps.length} step${r.plan.plan.steps.length === 1 ? '' : 's'}) waits for approval like any plan.`];
+    return { card: notice('Rollback requested', lines, r.plan.id, 'good'), scope: 'clicker' };
+  };
+
+  const retry: ActionHandler = async (turn) => {
+    const ref = PlanRef.safeParse(turn.data);
+    if (!ref.success) return malformed(issue(ref.error));
+    const r = await apply.retry(planActor(turn, roles), ref.data.planId);
+    if (!r.ok) return refusedCard(r);
+    return { card: notice('Re-planning', [`Reading ${r.plan.targetLabel} again (job ${r.job.id}); a new plan follows for approval when that is done.`], r.plan.id, 'good'), scope: 'clicker' };
+  };
+
+  return {
+    [VERBS.planRequest]: requestApproval,
+    [VERBS.planApprove]: vote('approve'),
+    [VERBS.planReject]: vote('reject'),
+    [VERBS.planScript]: script,
+    [VERBS.planRefresh]: show,
+    [VERBS.planStatus]: show,
+    [VERBS.jobCancel]: cancel,
+    [VERBS.jobRollback]: rollback,
+    [VERBS.jobRetry]: retry,
+  };
+}
+
+export function createPlanCommands(deps: PlanHandlerDeps & { jobsOfPlan?: never }) {
+  const { ctx, plans, roles } = deps;
+
+  const plansCommand: CommandHandler = async (turn) => {
+    const actor = planActor(turn, roles);
+    if (!actor.reader) {
+      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' }).card });
+      return;
+    }
+    const open = await plans.list({ statuses: ['pending-approval', 'approved', 'applying'], limit: 20 });
+    const recent = await plans.list({ limit: 20 });
+    const shown = [...open, ...recent.filter((p) => !open.some((o) => o.id === p.id))].slice(0, 20);
+    await turn.say({ card: planListCard(shown, open.length) });
+  };
+
+  const audit: CommandHandler = async (turn, args) => {
+    const actor = planActor(turn, roles);
+    if (!actor.reader) {
+      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may read the audit log.' }).card });
+      return;
+    }
+    const id = args[0] ?? '';
+    if (idKind(id) === null) {
+      await turn.say({ card: notice('Which id?', [`Say "audit <id>" with a request, plan, job or runner id (req_…, plan_…, job_…, run_…)${id ? `; "${id.slice(0, 40)}" is not one` : ''}.`]) });
+      return;
+    }
+    await turn.say({ card: auditTrailCard(id, await deps.audit.list({ subjectId: id })) });
+  };
+
+  /** `status <plan_…|job_…>`: the plan's card (a job shows the plan it belongs to). */
+  async function status(turn: MessageTurn, id: string): Promise<void> {
+    const actor = planActor(turn, roles);
+    if (!actor.reader) {
+      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' }).card });
+      return;
+    }
+    const plan = idKind(id) === 'job' ? await plans.byJob(id) : await plans.get(id);
+    if (!plan) {
+      const job = idKind(id) === 'job' ? await ctx.deps.jobs.get(id) : null;
+      const lines = job
+        ? [`Job ${id} is a ${job.job.kind} job for ${job.job.target}: ${job.job.status}${job.job.runnerName ? ` (runner ${job.job.runnerName})` : ''}, created ${job.job.createdAt.slice(0, 16).replace('T', ' ')} UTC.`]
+        : [`There is no ${idKind(id)} ${id}.`];
+      await turn.say({ card: notice(job ? `Job ${id}` : 'Not found', lines, null, job ? 'accent' : 'attention') });
+      return;
+    }
+    await turn.say({ card: (await ctx.currentCard(plan.id))! });
+  }
+
+  return { commands: { plans: plansCommand, audit }, status };
+}

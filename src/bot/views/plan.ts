@@ -1,0 +1,295 @@
+/**
+ * The plan's cards: the approval card (which becomes the status card and then the report, updated
+ * in place), the script, the plans list, the audit trail and short notices. Long step output is
+ * cut so the card stays under Teams' 28 KB; the full text is in the audit trail.
+ */
+import { stepProgress, warningsOf, type StepProgress } from '../../core/job-progress';
+import { PLAN_STATUS_TEXT, RETRY_FROM, ROLLBACK_FROM, type PlanStatus } from '../../core/plan-status';
+import { planScript, planView } from '../../core/plan-script';
+import { PROFILE_LABEL } from '../../contracts/profiles';
+import { SKYPE_IDENTITY } from '../../contracts/skype-provider';
+import type { PreflightRun } from '../preflight/port';
+import { summarizePreflight } from '../preflight/port';
+import type { Card } from '../turn';
+import type { PlanCardModel, PlanViews } from '../workflows/plan-context';
+import type { AuditRecord, JobView, PlanRecord } from '../workflows/ports';
+import { reviewSections } from './intake';
+import { renderCard } from './render';
+import { when } from './request';
+
+/** Teams refuses messages over about 28 KB; the card leaves room for the activity around it. */
+export const CARD_BUDGET_BYTES = 27 * 1024;
+/** Output shown per step, tried in turn until the card fits. */
+const DETAIL_LIMITS = [4000, 1500, 500, 150, 0];
+
+const short = (hash: string) => hash.slice(0, 12);
+const exportCommand = (id: string) => `npx picbot audit export --id ${id}`;
+
+export function duration(ms: number | null): string {
+  if (ms === null) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+const STEP_LOOK: Record<StepProgress['status'], { icon: string; text: string; color: string }> = {
+  pending: { icon: '○', text: 'pending', color: 'default' },
+  running: { icon: '◐', text: 'running', color: 'accent' },
+  done: { icon: '✓', text: 'done', color: 'good' },
+  skipped: { icon: '↷', text: 'skipped (already so)', color: 'default' },
+  failed: { icon: '✗', text: 'failed', color: 'attention' },
+};
+
+const STATUS_COLOR: Record<PlanStatus, string> = {
+  'pending-approval': 'accent',
+  approved: 'accent',
+  applying: 'accent',
+  succeeded: 'good',
+  failed: 'attention',
+  'aborted-drift': 'warning',
+  cancelled: 'warning',
+  interrupted: 'attention',
+  rejected: 'attention',
+  expired: 'warning',
+};
+
+function title(plan: PlanRecord): string {
+  const what = plan.kind === 'rollback' ? 'rollback' : 'plan';
+  switch (plan.status) {
+    case 'pending-approval':
+      return `Approve this ${what}?`;
+    case 'approved':
+    case 'applying':
+      return plan.kind === 'rollback' ? 'Rolling back' : 'Applying the plan';
+    case 'succeeded':
+      return plan.kind === 'rollback' ? 'Rollback applied' : 'Plan applied';
+    case 'aborted-drift':
+      return 'The server changed since the plan was made';
+    default:
+      return `${what.charAt(0).toUpperCase()}${what.slice(1)} ${PLAN_STATUS_TEXT[plan.status]}`;
+  }
+}
+
+/** Cuts text to `max` characters, saying where the rest is. */
+function cut(text: string, max: number, planId: string): string {
+  const clean = text.replace(/\r\n/g, '\n').trimEnd();
+  if (clean.length <= max) return clean;
+  if (max === 0) return `(output not shown to keep the card small: ${exportCommand(planId)})`;
+  return `${clean.slice(0, max)}… (cut; the full text: ${exportCommand(planId)})`;
+}
+
+function statusLine(m: PlanCardModel): string {
+  const { plan, job, tally } = m;
+  const base = PLAN_STATUS_TEXT[plan.status];
+  switch (plan.status) {
+    case 'pending-approval': {
+      const need = tally.quorum - tally.approvals.length;
+      return `Waiting for approval: ${tally.approvals.length} of ${tally.quorum} (${need} more needed) · expires ${when(plan.expiresAt)}`;
+    }
+    case 'applying':
+      if (!job) return base;
+      if (job.job.cancelRequested) return 'Cancelling: the runner stops after the current step.';
+      return job.job.status === 'queued' ? `Waiting for a runner with the label ${plan.targetLabel}…` : `Applying on ${job.job.runnerName ?? job.job.runnerId ?? 'the runner'}…`;
+    case 'rejected':
+      return `Rejected by ${tally.rejection?.voterName ?? 'an approver'}: ${tally.rejection?.reason ?? ''}`;
+    case 'aborted-drift':
+      return 'Stopped before any change: the server changed since the plan was made. Nothing was changed; re-plan to see what is needed now.';
+    default:
+      return base.charAt(0).toUpperCase() + base.slice(1);
+  }
+}
+
+function facts(m: PlanCardModel): { title: string; value: string }[] {
+  const { plan, tally, job } = m;
+  const out = [
+    { title: 'Requested by', value: `${plan.requesterName} · ${when(plan.createdAt)}` },
+    { title: 'Target', value: `${plan.targetLabel} · ${PROFILE_LABEL[plan.plan.profile]}` },
+    { title: 'Request', value: plan.requestId },
+  ];
+  if (plan.kind === 'rollback') out.push({ title: 'Rolls back', value: `${plan.rollbackOf ?? '?'}${plan.follows ? ` (plan ${plan.follows})` : ''}` });
+  else if (plan.follows) out.push({ title: 'Follows', value: `plan ${plan.follows}` });
+  out.push({ title: 'Plan hash', value: `${short(plan.plan.planHash)}${plan.revision > 1 ? ` (revision ${plan.revision}: votes for earlier revisions do not count)` : ''}` });
+  out.push({ title: 'Server state read', value: short(plan.plan.fingerprint) });
+  const approvals = tally.approvals.map((v) => `${v.voterName} (${when(v.at)})`).join(', ');
+  out.push({ title: 'Approvals', value: `${tally.approvals.length} of ${tally.quorum}${approvals ? `: ${approvals}` : ''}` });
+  if (plan.status === 'pending-approval') out.push({ title: 'Expires', value: when(plan.expiresAt) });
+  if (job) out.push({ title: 'Job', value: `${job.job.id} · ${job.job.status}` });
+  return out;
+}
+
+function summary(plan: PlanRecord): { title: string; value: string }[] {
+  const wanted = new Set(['edge', 'domains', 'options']);
+  return reviewSections(plan.request).filter((s) => wanted.has(s.step)).flatMap((s) => s.facts);
+}
+
+function preflightData(run: PreflightRun | null) {
+  if (!run) return { shown: false, title: '', summary: '', color: 'default', lines: [] as string[] };
+  const s = summarizePreflight(run.results);
+  const problems = run.results.filter((r) => r.status !== 'pass').slice(0, 8);
+  return {
+    shown: true,
+    title: `Preflight (${when(run.ranAt)})`,
+    summary: `${s.pass} passed · ${s.fail} failed · ${s.warn} warning${s.warn === 1 ? '' : 's'}`,
+    color: s.fail > 0 ? 'attention' : s.warn > 0 ? 'warning' : 'good',
+    lines: problems.map((r) => `${r.status === 'fail' ? '✗' : '!'} ${r.subject}: ${r.detail}`),
+  };
+}
+
+/** The verification level the server resolved the seed's integer to, from the state after the job. */
+function resolvedLevel(plan: PlanRecord, job: JobView | null): string | null {
+  const step = plan.plan.steps.find((s) => s.op === 'publicProvider.new' && String(s.params.identity).toLowerCase() === SKYPE_IDENTITY.toLowerCase());
+  const provider = job?.result?.after?.publicProviders.find((p) => p.identity.toLowerCase() === SKYPE_IDENTITY.toLowerCase());
+  if (!step || !provider || step.params.verificationLevel === undefined) return null;
+  return `The server resolved VerificationLevel ${String(step.params.verificationLevel)} of the Skype provider to ${provider.verificationLevel}.`;
+}
+
+function report(m: PlanCardModel): { title: string; value: string }[] {
+  const { plan, job, tally } = m;
+  if (!job || !['succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted'].includes(plan.status)) return [];
+  const j = job.job;
+  const rows = [
+    { title: 'Result', value: PLAN_STATUS_TEXT[plan.status] },
+    { title: 'Requested by', value: `${plan.requesterName} (${when(plan.createdAt)})` },
+    { title: 'Approved by', value: tally.approvals.map((v) => `${v.voterName} (${when(v.at)})`).join(', ') || 'nobody counted' },
+    { title: 'Runner', value: j.runnerName ? `${j.runnerName} (${j.runnerId})` : (j.runnerId ?? 'none') },
+    { title: 'Started', value: j.leasedAt ? when(j.leasedAt) : 'never' },
+    { title: 'Finished', value: j.finishedAt ? when(j.finishedAt) : 'not reported' },
+    { title: 'Plan hash', value: plan.plan.planHash },
+    { title: 'Job', value: j.id },
+  ];
+  if (job.result?.error) rows.push({ title: 'Error', value: `${job.result.error.code}: ${job.result.error.message.slice(0, 500)}` });
+  rows.push({ title: 'Audit', value: exportCommand(plan.id) });
+  return rows;
+}
+
+function warnings(m: PlanCardModel): string[] {
+  const out: string[] = [];
+  const level = resolvedLevel(m.plan, m.job);
+  if (level) out.push(level);
+  for (const r of m.job?.result?.replication ?? []) {
+    if (!r.upToDate) out.push(`Replica ${r.replicaFqdn} was not up to date yet (last update ${r.lastUpdate ?? 'never'}). Replication can take minutes; this is not a failure.`);
+  }
+  if (m.job) out.push(...warningsOf(m.job.events.map((e) => e.event)).slice(0, 5).map((w) => w.slice(0, 300)));
+  return out;
+}
+
+function notices(m: PlanCardModel): string {
+  const lines: string[] = [];
+  if (m.notice) lines.push(m.notice);
+  if (m.rediscovering) lines.push('Reading the server again for a follow-up plan…');
+  for (const f of m.followUps.slice(0, 3)) {
+    lines.push(`${f.kind === 'rollback' ? 'Rollback' : 'New plan'} ${f.id}: ${PLAN_STATUS_TEXT[f.status]}.`);
+  }
+  return lines.join(' ');
+}
+
+/** The template data of the approval/status/report card, with step details cut to `detailMax`. */
+export function planCardData(m: PlanCardModel, detailMax = DETAIL_LIMITS[0]!): Record<string, unknown> {
+  const { plan, job } = m;
+  const view = planView(plan.plan);
+  const progress = stepProgress(plan.plan.steps, job?.events.map((e) => e.event) ?? []);
+  const final = !['pending-approval', 'approved', 'applying'].includes(plan.status);
+  const steps = view.steps.map((s, i) => {
+    const p = progress[i]!;
+    // A step never reached on a plan that has ended did not run: say so rather than "pending".
+    const look = final && p.status === 'pending' && plan.jobId ? { icon: '–', text: 'not run', color: 'default' } : STEP_LOOK[p.status];
+    const detailText = p.error ? `${p.error.code}: ${p.error.message}` : p.output ?? '';
+    return {
+      n: i + 1,
+      title: s.title,
+      powershell: s.powershell,
+      icon: look.icon,
+      statusText: `${look.text}${p.durationMs !== null ? ` · ${duration(p.durationMs)}` : ''}`,
+      color: look.color,
+      detail: detailText ? cut(detailText, detailMax, plan.id) : '',
+      detailColor: p.error ? 'attention' : 'default',
+    };
+  });
+  const stepsLabel = plan.kind === 'rollback' ? 'Rollback steps' : 'Steps';
+  return {
+    planId: plan.id,
+    planHash: plan.plan.planHash,
+    heading: `${plan.targetLabel} · ${plan.id} · ${plan.kind === 'rollback' ? 'rollback' : 'plan'}`,
+    title: title(plan),
+    statusText: statusLine(m),
+    statusColor: STATUS_COLOR[plan.status],
+    notice: notices(m),
+    relaxed: m.requesterMayCount && plan.status === 'pending-approval'
+      ? 'Local mode without PICBOT_APPROVERS: every user is an approver, and the requester\'s own approval counts.'
+      : '',
+    facts: facts(m),
+    summary: summary(plan),
+    preflight: preflightData(m.preflight),
+    stepsTitle: `${stepsLabel} (${steps.length}): the exact commands, checked before and after each change`,
+    steps,
+    already: view.alreadyConfigured.map((a) => ({ title: a.title, reason: a.reason })),
+    report: report(m),
+    warnings: warnings(m),
+    canVote: plan.status === 'pending-approval',
+    reasonValue: m.reasonValue ?? '',
+    voteError: m.voteError ?? '',
+    canCancel: plan.status === 'applying' && !(job?.job.cancelRequested ?? false),
+    canRollback: ROLLBACK_FROM.has(plan.status) && plan.jobId !== null,
+    canRetry: RETRY_FROM.has(plan.status),
+    retryTitle: plan.status === 'aborted-drift' ? 'Re-plan' : 'Retry (re-discover and re-plan)',
+    refreshUserIds: m.refreshUserIds.slice(0, 60),
+  };
+}
+
+/** The approval/status/report card, cut to fit Teams' size limit. */
+export function planCard(m: PlanCardModel): Card {
+  let card: Card = {};
+  for (const limit of DETAIL_LIMITS) {
+    card = renderCard('approval', planCardData(m, limit));
+    if (Buffer.byteLength(JSON.stringify(card)) <= CARD_BUDGET_BYTES) return card;
+  }
+  return card;
+}
+
+/** Short notices: the requester told of a decision, reminders, refusals, follow-ups. */
+export function planNoticeCard(input: Parameters<PlanViews['notice']>[0]): Card {
+  return renderCard('plan-notice', { heading: input.heading, title: input.title, color: input.color, lines: input.lines, planId: input.planId ?? '' });
+}
+
+/** The whole plan as a PowerShell script, for the clicker to copy. */
+export function planScriptCard(plan: PlanRecord): Card {
+  const script = planScript(plan.plan);
+  const max = 20_000;
+  return renderCard('plan-script', {
+    heading: `${plan.targetLabel} · ${plan.id} · hash ${short(plan.plan.planHash)}`,
+    script: script.length > max ? script.slice(0, max) : script,
+    cut: script.length > max ? `The script is longer than a card can hold; the rest: npx picbot plan --request REQ.json --observed OBS.json` : '',
+  });
+}
+
+/** `plans`: open and recent plans with their status. */
+export function planListCard(plans: PlanRecord[], openCount: number): Card {
+  return renderCard('plan-list', {
+    subtitle: `${openCount} open · ${plans.length} shown, most recent first. "status <plan id>" shows one.`,
+    plans: plans.map((p) => ({
+      planId: p.id,
+      title: `${p.targetLabel} · ${p.kind === 'rollback' ? 'rollback' : 'plan'} ${p.id}`,
+      line: `${PLAN_STATUS_TEXT[p.status]} · ${p.plan.steps.length} step${p.plan.steps.length === 1 ? '' : 's'} · by ${p.requesterName} · ${when(p.updatedAt)}`,
+    })),
+  });
+}
+
+const MAX_AUDIT_ROWS = 40;
+
+/** `audit <id>`: the audit trail of a request, plan, job or runner, and the export command. */
+export function auditTrailCard(subjectId: string, records: AuditRecord[]): Card {
+  const shown = records.slice(-MAX_AUDIT_ROWS);
+  return renderCard('audit-trail', {
+    subjectId,
+    subtitle: records.length === 0 ? 'No audit records name this id.' : `${records.length} record${records.length === 1 ? '' : 's'}, oldest first.`,
+    records: shown.map((r) => ({
+      head: `#${r.seq} · ${when(r.at)} · ${r.action} · ${r.actor}`,
+      detail: JSON.stringify(r.detail).slice(0, 240),
+    })),
+    more: records.length > shown.length ? `Only the last ${shown.length} are shown here.` : '',
+    exportCommand: exportCommand(subjectId),
+  });
+}
+
+/** The views the plan workflows use on their own (proactive sends and updates). */
+export const planViews: PlanViews = { planCard, notice: planNoticeCard };
