@@ -173,7 +173,7 @@ describe('picbot (dispatcher, help, serve refusals)', () => {
     expect(r.stderr).toMatch(/unknown command frobnicate/);
   });
 
-  it.each([
+  it.each<{ env: Record<string, string>; variable: string }>([
     { env: { PORT: 'abc' }, variable: 'PORT' },
     { env: { HOST: '0.0.0.0' }, variable: 'HOST' },
     { env: { MicrosoftAppId: '2e1d7c3a-6f1b-4f34-9a8e-4c7a0c1b5d10', MicrosoftAppType: 'MultiTenant', MicrosoftAppPassword: 'top-secret', MicrosoftAppTenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47' }, variable: 'PICBOT_ADMINS' },
