@@ -1,0 +1,61 @@
+import { join, resolve } from 'node:path';
+import { defaultConfigPath, parseRunnerArgs, parseServerUrl, UsageError } from '../../../src/runner/args';
+
+describe('parseRunnerArgs', () => {
+  it('parses a first start', () => {
+    expect(parseRunnerArgs(['--server', 'https://picbot.contoso.com/', '--enroll', 'pbe_x', '--labels', 'Pool-EU, pool-us', '--shell', 'powershell', '--fe', 'fe01.contoso.com', '--name', 'mgmt01', '--op-timeout', '90', '--shell-grace', '2.5'])).toEqual({
+      server: 'https://picbot.contoso.com',
+      enroll: 'pbe_x',
+      labels: ['pool-eu', 'pool-us'],
+      shell: 'powershell',
+      simState: null,
+      frontEnd: 'fe01.contoso.com',
+      name: 'mgmt01',
+      config: defaultConfigPath(),
+      opTimeoutMs: 90_000,
+      graceMs: 2_500,
+      logLevel: 'info',
+    });
+  });
+
+  it('parses a later start with defaults', () => {
+    expect(parseRunnerArgs(['--config', 'x/runner.json', '--sim-state', 's.json'])).toMatchObject({
+      server: null, enroll: null, labels: null, shell: null, config: resolve('x/runner.json'), simState: resolve('s.json'), opTimeoutMs: 300_000, graceMs: 10_000,
+    });
+  });
+
+  it('answers help', () => {
+    expect(parseRunnerArgs(['-h'])).toBe('help');
+  });
+
+  it.each([
+    { args: ['--enroll', ''], want: /the token is empty/ },
+    { args: ['--enroll', 't', '--server', 'http://x', '--labels', 'a'], want: /--enroll needs --shell/ },
+    { args: ['--labels', ','], want: /at least one label/ },
+    { args: ['--shell-grace', '0'], want: /more than 0/ },
+    { args: ['--op-timeout', '100000'], want: /at most 86400/ },
+    { args: ['--log-level', 'loud'], want: /expected one of/ },
+    { args: ['--name', ' '], want: /1 to 128 characters/ },
+    { args: ['--server'], want: /argument missing/ },
+  ])('refuses $args', ({ args, want }) => {
+    expect(() => parseRunnerArgs(args)).toThrow(UsageError);
+    expect(() => parseRunnerArgs(args)).toThrow(want);
+  });
+
+  it.each([
+    { url: 'https://bot.contoso.com/', want: 'https://bot.contoso.com' },
+    { url: 'http://127.0.0.1:3978', want: 'http://127.0.0.1:3978' },
+    { url: 'https://bot.contoso.com/picbot/', want: 'https://bot.contoso.com/picbot' },
+  ])('takes $url as $want', ({ url, want }) => {
+    expect(parseServerUrl(url)).toBe(want);
+  });
+
+  it.each(['bot.contoso.com', 'ftp://x', 'https://x/?a=1', 'https://u:p@x/'])('refuses the server URL %s', (url) => {
+    expect(() => parseServerUrl(url)).toThrow(UsageError);
+  });
+
+  it('keeps the Windows credentials in the user profile', () => {
+    expect(defaultConfigPath('win32', { LOCALAPPDATA: 'C:\\Users\\svc\\AppData\\Local' })).toBe(join('C:\\Users\\svc\\AppData\\Local', 'picbot', 'runner.json'));
+    expect(defaultConfigPath('linux', {})).toBe(resolve('data', 'runner.json'));
+  });
+});
