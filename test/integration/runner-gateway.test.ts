@@ -192,6 +192,17 @@ describe('jobs', () => {
     expect(lease).toMatchObject({ status: 200, body: { jobId: job.id } });
   });
 
+  it('serves many long-polls on one keep-alive connection without piling up listeners', async () => {
+    await boot();
+    const runner = await enroll();
+    const sockets: import('node:net').Socket[] = [];
+    server.http.server.on('connection', (s) => sockets.push(s));
+    for (let i = 0; i < 15; i += 1) expect((await post('/jobs/lease', { waitSeconds: 0 }, runner.runnerToken)).status).toBe(204);
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(sockets.length).toBeLessThan(15); // the client reused its connection
+    for (const s of sockets) expect(s.listenerCount('close')).toBeLessThan(5);
+  });
+
   it('leases each job to one runner only when several poll at once', async () => {
     await boot();
     const runners = await Promise.all([1, 2, 3, 4].map((n) => enroll(['pool-eu'], `fe0${n}`)));

@@ -69,32 +69,45 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
   http.post(`${RUNNER_API_BASE}/jobs/lease`, jsonRoute(LeaseRequest, async ({ body, req }) => {
     const runner = runnerOf(req);
     const deadline = Date.now() + Math.min(body.waitSeconds, MAX_WAIT_SECONDS) * 1000;
-    for (;;) {
-      // Register first, then look: a job created in between still wakes this waiter.
-      const waiter = waiters.register(runner.labels, (abort) => req.socket.once('close', abort), runner.id);
-      const lease = await jobs.tryLease(runner);
-      if (lease) {
-        waiter.cancel();
-        return {
-          status: 200,
-          body: {
-            jobId: lease.jobId,
-            job: { envelope: lease.envelope, signature: lease.signature },
-            leaseId: lease.leaseId,
-            leaseExpiresAt: lease.leaseExpiresAt,
-            leaseSeconds: jobs.leaseMs / 1000,
-          },
-        };
+    // A runner that hangs up ends its wait (and is not handed a job it would never see). One
+    // listener per request, removed at the end: keep-alive sockets carry many long-polls.
+    let abortWait: (() => void) | null = null;
+    const onClose = () => abortWait?.();
+    req.socket.once('close', onClose);
+    try {
+      for (;;) {
+        // Register first, then look: a job created in between still wakes this waiter.
+        const waiter = waiters.register(runner.labels, (abort) => { abortWait = abort; }, runner.id);
+        if (req.socket.destroyed) {
+          waiter.cancel();
+          return { status: 204 };
+        }
+        const lease = await jobs.tryLease(runner);
+        if (lease) {
+          waiter.cancel();
+          return {
+            status: 200,
+            body: {
+              jobId: lease.jobId,
+              job: { envelope: lease.envelope, signature: lease.signature },
+              leaseId: lease.leaseId,
+              leaseExpiresAt: lease.leaseExpiresAt,
+              leaseSeconds: jobs.leaseMs / 1000,
+            },
+          };
+        }
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          waiter.cancel();
+          return { status: 204 };
+        }
+        const end = await waiter.wait(remaining);
+        if (end !== 'woken') return { status: 204 };
+        // Woken by a revocation (or a job): a revoked runner gets its 401 now, not at its next poll.
+        if ((await registry.get(runner.id))?.revokedAt) throw new HttpError(401, 'unauthorized', 'runner token revoked; enroll the runner again');
       }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        waiter.cancel();
-        return { status: 204 };
-      }
-      const end = await waiter.wait(remaining);
-      if (end !== 'woken') return { status: 204 };
-      // Woken by a revocation (or a job): a revoked runner gets its 401 now, not at its next poll.
-      if ((await registry.get(runner.id))?.revokedAt) throw new HttpError(401, 'unauthorized', 'runner token revoked; enroll the runner again');
+    } finally {
+      req.socket.off('close', onClose);
     }
   }, { before: authenticate }));
 
