@@ -1,0 +1,80 @@
+import type { DiscoveryPhase, DiscoveryStatus } from '../../../../src/bot/workflows/discovery';
+import type { JobRecord } from '../../../../src/bot/workflows/ports';
+import { discoveryCard } from '../../../../src/bot/views/discovery';
+import { checkTeamsSupport } from '../../../../src/tools/gallery/teams-rules';
+import { freshState } from '../../../fixtures/load';
+
+const job = (extra: Partial<JobRecord> = {}): JobRecord => ({
+  id: 'job_0123456789abcdef',
+  kind: 'discover',
+  target: 'pool-eu',
+  status: 'queued',
+  envelope: { protocolVersion: 1, jobId: 'job_0123456789abcdef', kind: 'discover', target: 'pool-eu', profile: 'lync2013', discovery: { users: [], clientPolicyIdentities: [] }, steps: [], approvals: [], issuedAt: '2026-11-28T14:00:00.000Z' },
+  signature: 'x',
+  context: { purpose: 'discovery', requestId: 'req_0123456789abcdef', planId: null, card: null },
+  createdBy: 'dana',
+  createdAt: '2026-11-28T14:00:00.000Z',
+  pickupDeadline: null,
+  runnerId: null,
+  runnerName: null,
+  leasedAt: null,
+  leaseExpiresAt: null,
+  cancelRequested: false,
+  finishedAt: null,
+  eventCount: 0,
+  ...extra,
+});
+
+const status = (phase: DiscoveryPhase, extra: Partial<DiscoveryStatus> = {}): DiscoveryStatus => ({
+  job: job(phase === 'waiting' ? {} : { runnerId: 'run_0123456789abcdef', runnerName: 'fe01' }),
+  phase,
+  request: null,
+  label: 'pool-eu',
+  runnerSeen: true,
+  timeoutSeconds: 120,
+  observed: null,
+  result: null,
+  events: [],
+  ...extra,
+});
+
+function text(card: unknown): string {
+  const out: string[] = [];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (typeof n !== 'object' || n === null) return;
+    const o = n as Record<string, unknown>;
+    if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(o.text);
+    if (o.type === 'FactSet') for (const f of o.facts as { title: string; value: string }[]) out.push(`${f.title}: ${f.value}`);
+    Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return out.join('\n');
+}
+
+describe('discovery card', () => {
+  it.each([
+    { phase: 'waiting' as const, extra: { runnerSeen: false }, want: /Waiting for a runner with label pool-eu[\s\S]*No runner with label pool-eu has been seen yet/ },
+    { phase: 'waiting' as const, extra: {}, want: /Waiting for a runner with label pool-eu to pick the job up \(up to 120 s\)/ },
+    { phase: 'running' as const, extra: {}, want: /Runner fe01 \(run_0123456789abcdef\) is reading the server/ },
+    { phase: 'failed' as const, extra: { result: { status: 'failed' as const, observed: null, after: null, replication: null, error: { code: 'signature_invalid', message: 'bad signature' }, reportedAt: '2026-11-28T14:01:00.000Z' } }, want: /could not read the server: bad signature[\s\S]*signature did not verify/ },
+    { phase: 'interrupted' as const, extra: {}, want: /stopped answering \(its lease expired without a heartbeat\)/ },
+    { phase: 'expired' as const, extra: { runnerSeen: false }, want: /No runner with label pool-eu has been seen\./ },
+    { phase: 'expired' as const, extra: { runnerSeen: true }, want: /No runner picked the job up within 120 s/ },
+    { phase: 'cancelled' as const, extra: {}, want: /stopped before it finished reading/ },
+  ])('says where a $phase discovery stands', ({ phase, extra, want }) => {
+    const card = discoveryCard(status(phase, extra));
+    expect(text(card)).toMatch(want);
+    expect(checkTeamsSupport(card)).toEqual([]);
+  });
+
+  it('keeps a state with 200 users, unknown ones first, under Teams\' size limit', () => {
+    const observed = freshState('lync2013');
+    observed.userPolicies = Array.from({ length: 199 }, (_, i) => ({ user: `sip:user-with-a-long-name-${i}@subsidiary.contoso.com`, externalAccessPolicy: 'EnablePublicUsers' }));
+    observed.unknownUsers = ['sip:gone@contoso.com'];
+    const card = discoveryCard(status('done', { observed, result: { status: 'succeeded', observed, after: null, replication: null, error: null, reportedAt: '2026-11-28T14:01:00.000Z' } }));
+    expect(checkTeamsSupport(card)).toEqual([]);
+    expect(text(card)).toMatch(/sip:gone@contoso.com: not a Lync-enabled user on this server/);
+    expect(text(card)).toMatch(/…: 160 more users/);
+  });
+});
