@@ -17,6 +17,13 @@ interface Section {
 
 const onOff = (v: boolean | null, unset = 'not set') => (v === null ? unset : v ? 'on' : 'off');
 
+// A request may name 200 users; Teams refuses cards over 28 KB. Longer lists end in "… N more".
+const MAX_FACTS = 40;
+function capped(facts: Fact[], what: string): Fact[] {
+  if (facts.length <= MAX_FACTS) return facts;
+  return [...facts.slice(0, MAX_FACTS), { title: '…', value: `${facts.length - MAX_FACTS} more ${what} (all of them are in the plan and the audit export)` }];
+}
+
 /** The observed state as card sections: what an admin checks before planning. */
 export function observedSections(observed: ObservedState): Section[] {
   const edge = observed.accessEdge;
@@ -43,7 +50,7 @@ export function observedSections(observed: ObservedState): Section[] {
     {
       title: 'Public providers',
       empty: 'None.',
-      facts: observed.publicProviders.map((p) => ({
+      facts: capped(observed.publicProviders.map((p) => ({
         title: p.identity,
         value: [
           p.enabled ? 'enabled' : 'disabled',
@@ -52,28 +59,29 @@ export function observedSections(observed: ObservedState): Section[] {
           p.nameDecorationRoutingDomain ? `name decoration ${p.nameDecorationRoutingDomain}` : null,
           p.enableSkypeIdRouting ? 'Skype ID routing' : null,
         ].filter((x): x is string => x !== null).join(' · '),
-      })),
+      })), 'providers'),
     },
     {
       title: 'Hosting providers',
       empty: 'None.',
-      facts: observed.hostingProviders.map((p) => ({ title: p.identity, value: `${p.enabled ? 'enabled' : 'disabled'} · ${p.proxyFqdn} · verification ${p.verificationLevel}` })),
+      facts: capped(observed.hostingProviders.map((p) => ({ title: p.identity, value: `${p.enabled ? 'enabled' : 'disabled'} · ${p.proxyFqdn} · verification ${p.verificationLevel}` })), 'providers'),
     },
     {
       title: 'External access policies',
       empty: 'None.',
-      facts: observed.externalAccessPolicies.map((p) => ({
+      facts: capped(observed.externalAccessPolicies.map((p) => ({
         title: p.identity,
         value: `federation ${onOff(p.enableFederationAccess)} · public providers ${onOff(p.enablePublicCloudAccess)} · public A/V ${onOff(p.enablePublicCloudAudioVideoAccess)} · remote access ${onOff(p.enableOutsideAccess)}`,
-      })),
+      })), 'policies'),
     },
     {
       title: 'Users\' external access policies',
       empty: 'No users asked about (the request does not use a per-user policy).',
-      facts: [
-        ...observed.userPolicies.map((u) => ({ title: u.user, value: u.externalAccessPolicy ?? 'none assigned (site or global applies)' })),
+      facts: capped([
+        // Unknown users first: they stop the plan, so they must not hide behind "… more".
         ...[...unknown].map((u) => ({ title: u, value: 'not a Lync-enabled user on this server' })),
-      ],
+        ...observed.userPolicies.map((u) => ({ title: u.user, value: u.externalAccessPolicy ?? 'none assigned (site or global applies)' })),
+      ], 'users'),
     },
     {
       title: 'Client policy',
