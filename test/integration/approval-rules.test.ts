@@ -1,0 +1,258 @@
+/**
+ * The approval rules over the real HTTP invoke path, with different Teams users, in local mode
+ * with PICBOT_ADMINS and PICBOT_APPROVERS set (so the production rules apply). Each rule has a
+ * refused click (answered for the clicker only, the card message left as it is) and a passing one.
+ */
+import { VERBS } from '../../src/bot/verbs';
+import { planAreaFor } from '../../src/bot/handlers/plan-area';
+import { fakeClock, type FakeClock } from '../fakes/clock';
+import { freshState, requestFixture } from '../fixtures/load';
+import { allText, errorsUnder, inputs, type Json } from './card-query';
+import { startHarness, type Harness } from './harness';
+import { cardShows, discover, httpRunner, requestApproval, sayForCard, seedRequest, updatedForEveryone, vote, type PostedCard } from './plan-helpers';
+import { ALEX, channel, DANA, type TeamsUser } from './teams-activities';
+
+const SAM: TeamsUser = { aadObjectId: '3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f', teamsUserId: '29:1sam-Xy7wQz3pL', name: 'Sam Approver' };
+const EVE: TeamsUser = { aadObjectId: 'e1e2e3e4-0000-4000-8000-00000000e4e5', teamsUserId: '29:1eve-Nb4vTr8kM', name: 'Eve Bystander' };
+const APPROVALS = channel('approvals');
+const REQ = 'req_0123456789abcdef';
+
+interface World {
+  h: Harness;
+  clock: FakeClock;
+  runner: Awaited<ReturnType<typeof httpRunner>>;
+  votes(): number;
+}
+
+async function world(quorum: number): Promise<World> {
+  const clock = fakeClock('2026-11-02T09:00:00.000Z');
+  const h = await startHarness({
+    clock,
+    env: {
+      PICBOT_ADMINS: DANA.aadObjectId,
+      PICBOT_APPROVERS: [DANA, ALEX, SAM].map((u) => u.aadObjectId).join(','),
+      PICBOT_APPROVALS_CONVERSATION: APPROVALS.id,
+      PICBOT_APPROVAL_QUORUM: String(quorum),
+    },
+  });
+  // The bot learns the approvals channel (and the approvers' Teams ids) from messages there.
+  for (const u of [ALEX, SAM, EVE]) await h.say('help', { user: u, conversation: APPROVALS });
+  await h.say('help', { user: DANA });
+  await seedRequest(h, REQ, requestFixture('global'), DANA);
+  const runner = await httpRunner(h);
+  await discover(h, REQ, DANA, runner, freshState('lync2013'));
+  const votes = () => (h.server.deps.db.prepare('SELECT COUNT(*) AS n FROM plan_votes').get() as { n: number }).n;
+  return { h, clock, runner, votes };
+}
+
+const planIdOf = (p: PostedCard) => String((p.card.refresh as { action: { data: { planId: string } } }).action.data.planId);
+const status = (w: World, p: PostedCard) => (w.h.server.deps.db.prepare('SELECT status FROM plans WHERE id = ?').get(planIdOf(p)) as { status: string }).status;
+
+/** A refused click: the clicker sees why; the message stays as it is for everyone else; nothing is stored. */
+function expectRefused(r: { card: Json | null; calls: unknown[] }, posted: PostedCard, pattern: RegExp): void {
+  expect(allText(r.card)).toMatch(pattern);
+  expect(updatedForEveryone(r as never, posted)).toBe(false);
+}
+
+describe('quorum 1', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await world(1);
+  });
+  afterAll(async () => {
+    await planAreaFor(w.h.server.deps).idle();
+    await w.h.close();
+  });
+
+  it('the approval card shows the requester, target, data, commands, hash, votes, expiry and refreshes for the approvers', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    const text = allText(posted.card);
+    expect(text).toMatch(/Approve this plan\?/);
+    expect(text).toMatch(/Requested by: Dana Admin/);
+    expect(text).toMatch(/Target: pool-eu · Lync Server 2013 \(before CU5\)/);
+    expect(text).toMatch(/SIP domains: contoso\.com/);
+    expect(text).toMatch(/Set-CsAccessEdgeConfiguration -AllowFederatedUsers \$true/);
+    expect(text).toMatch(/Remove-CsPublicProvider -Identity Messenger/);
+    expect(text).toContain('New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -IconUrl "https://images.edge.messenger.live.com/Messenger_16x16.png" -VerificationLevel 2 -Enabled 1');
+    expect(text).toMatch(/Plan hash: [0-9a-f]{12}/);
+    expect(text).toMatch(/Approvals: 0 of 1/);
+    expect(text).toMatch(/Expires: 2026-11-05 09:00 UTC/);
+    expect((posted.card.refresh as { userIds: string[] }).userIds.sort()).toEqual([ALEX.teamsUserId, DANA.teamsUserId, SAM.teamsUserId].sort());
+    // The requester is told where it went, in their own chat.
+    expect(allText(posted.answer.card)).toMatch(/in the approvals conversation/);
+    // Show script: the whole plan with its rollback, for the clicker only, and only for admins and approvers.
+    const script = await w.h.click(VERBS.planScript, { planId: planIdOf(posted) }, { user: ALEX, conversation: APPROVALS, replyToId: posted.messageId });
+    expect(allText(script.card)).toMatch(/# ---- Rollback ----/);
+    expect(allText(script.card)).toContain(`# Plan hash: ${String((posted.card.refresh as { action: { data: { planId: string } } }) && '')}`.slice(0, 14));
+    expect(updatedForEveryone(script, posted)).toBe(false);
+    const eve = await w.h.click(VERBS.planScript, { planId: planIdOf(posted) }, { user: EVE, conversation: APPROVALS, replyToId: posted.messageId });
+    expectRefused(eve, posted, /Only picbot admins and approvers may see plans/);
+    // Settle this plan so the next test starts clean.
+    await vote(w.h, posted, ALEX, 'Reject', 'not now');
+  });
+
+  it('clicker must be an approver: Eve refused, Alex passes', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    expectRefused(await vote(w.h, posted, EVE, 'Approve'), posted, /Only picbot approvers may vote/);
+    expect(status(w, posted)).toBe('pending-approval');
+    const ok = await vote(w.h, posted, ALEX, 'Approve');
+    expect(updatedForEveryone(ok, posted)).toBe(true);
+    expect(allText(ok.card)).toMatch(/Approvals: 1 of 1: Alex Approver/);
+    expect(status(w, posted)).not.toBe('pending-approval');
+  });
+
+  it('the requester never counts: Dana (an approver) refused on her own plan, Sam passes', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    const before = w.votes();
+    expectRefused(await vote(w.h, posted, DANA, 'Approve', '', posted.card), posted, /You requested this plan/);
+    expect(w.votes()).toBe(before);
+    await vote(w.h, posted, SAM, 'Approve');
+    expect(status(w, posted)).toMatch(/approved|applying/);
+  });
+
+  it('idempotent: a double click or a retried invoke records one vote and answers the same', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    const before = w.votes();
+    const first = await vote(w.h, posted, ALEX, 'Approve');
+    const again = await vote(w.h, posted, ALEX, 'Approve');
+    expect(w.votes()).toBe(before + 1);
+    expect(allText(again.card)).toMatch(/Your vote to approve was already recorded/);
+    expect(allText(again.card)).toMatch(/Approvals: 1 of 1: Alex Approver/);
+    expect(allText(first.card)).toMatch(/Approvals: 1 of 1: Alex Approver/);
+  });
+
+  it('the vote is bound to the plan hash on the card: an old hash is refused, the current one passes', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    const forged = { ...posted.card, actions: posted.card.actions } as Json;
+    const oldHash = 'f'.repeat(64);
+    const r = await w.h.click(VERBS.planApprove, { planId: planIdOf(posted), planHash: oldHash }, { user: ALEX, conversation: APPROVALS, replyToId: posted.messageId });
+    expectRefused(r, posted, /The plan changed since this card was shown/);
+    expect(forged).toBeTruthy();
+    await vote(w.h, posted, ALEX, 'Approve');
+    expect(status(w, posted)).toMatch(/approved|applying/);
+  });
+
+  it('a reject needs a reason: the same card for the clicker with the message under the field; with a reason it ends the request and the requester is told', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    const empty = await vote(w.h, posted, ALEX, 'Reject', '');
+    expect(errorsUnder(empty.card, 'reason')).toEqual(['Give a reason to reject the plan: the requester sees it.']);
+    expect(updatedForEveryone(empty, posted)).toBe(false);
+    const typed = await vote(w.h, posted, ALEX, 'Reject', 'Change freeze until Monday');
+    expect(updatedForEveryone(typed, posted)).toBe(true);
+    expect(allText(typed.card)).toMatch(/Rejected by Alex Approver: Change freeze until Monday/);
+    expect(inputs(typed.card)).toEqual({});
+    await w.h.connector.waitFor((c) => (c.kind === 'send' || c.kind === 'reply') && /Your plan was rejected/.test(allText((c.activity.attachments as { content: Json }[])[0]!.content)));
+    expectRefused(await vote(w.h, posted, SAM, 'Approve', '', posted.card), posted, /no longer takes votes: it is rejected/);
+  });
+
+  it('expiry: a click after the approval window is refused and the card says expired; a fresh plan passes', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    w.clock.advanceDays(3);
+    expectRefused(await vote(w.h, posted, ALEX, 'Approve'), posted, /expired without enough approvals/);
+    await cardShows(w.h, posted, /Plan expired/);
+    const fresh = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    await vote(w.h, fresh, ALEX, 'Approve');
+    expect(status(w, fresh)).toMatch(/approved|applying/);
+  });
+
+  it('fail closed: when the votes cannot be read nothing is approved; once readable the click passes', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    const db = w.h.server.deps.db;
+    db.prepare('ALTER TABLE plan_votes RENAME TO plan_votes_away').run();
+    try {
+      expectRefused(await vote(w.h, posted, ALEX, 'Approve'), posted, /could not read the plan, its votes or the approver list/);
+    } finally {
+      db.prepare('ALTER TABLE plan_votes_away RENAME TO plan_votes').run();
+    }
+    expect(status(w, posted)).toBe('pending-approval');
+    await vote(w.h, posted, ALEX, 'Approve');
+    expect(status(w, posted)).toMatch(/approved|applying/);
+  });
+
+  it('every decision and refusal is in the audit trail, and `audit <plan id>` shows it with the export command', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    await vote(w.h, posted, EVE, 'Approve');
+    await vote(w.h, posted, ALEX, 'Approve');
+    await cardShows(w.h, posted, /Job: job_/);
+    const text = allText(await sayForCard(w.h, `audit ${planIdOf(posted)}`, { user: ALEX, conversation: APPROVALS }, /Audit trail of/));
+    for (const action of ['plan.requested', 'plan.vote-refused', 'plan.vote', 'plan.approved', 'plan.dispatched']) expect(text).toContain(action);
+    expect(text).toContain(`npx picbot audit export --id ${planIdOf(posted)}`);
+  });
+
+  it('`plans` lists open and recent plans; `status <plan id>` shows the card', async () => {
+    const listText = allText(await sayForCard(w.h, 'plans', { user: ALEX, conversation: APPROVALS }, /Plans/));
+    expect(listText).toMatch(/Plans/);
+    expect(listText).toMatch(/pool-eu · plan plan_[0-9a-z]{16}/);
+    expect(listText).toMatch(/rejected|expired|applying/);
+    const planId = /plan (plan_[0-9a-z]{16})/.exec(listText)![1]!;
+    expect(allText(await sayForCard(w.h, `status ${planId}`, { user: ALEX, conversation: APPROVALS }, new RegExp(planId)))).toMatch(/Requested by: Dana Admin/);
+    await sayForCard(w.h, 'plans', { user: EVE, conversation: APPROVALS }, /Admins and approvers only/);
+  });
+});
+
+describe('quorum 2', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await world(2);
+  });
+  afterAll(async () => {
+    await planAreaFor(w.h.server.deps).idle();
+    await w.h.close();
+  });
+
+  it('quorum: one approval is not enough, the second approves', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    const first = await vote(w.h, posted, ALEX, 'Approve');
+    expect(allText(first.card)).toMatch(/Waiting for approval: 1 of 2 \(1 more needed\)/);
+    expect(status(w, posted)).toBe('pending-approval');
+    await vote(w.h, posted, SAM, 'Approve');
+    expect(status(w, posted)).toMatch(/approved|applying/);
+  });
+
+  it('one vote per person: Alex cannot also reject after approving; Sam\'s approval passes', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    await vote(w.h, posted, ALEX, 'Approve');
+    expectRefused(await vote(w.h, posted, ALEX, 'Reject', 'changed my mind'), posted, /You already voted to approve this plan/);
+    await vote(w.h, posted, SAM, 'Approve');
+    expect(status(w, posted)).toMatch(/approved|applying/);
+  });
+
+  it('a plan change voids the votes: after re-planning, the old card is refused and the votes start again', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    await vote(w.h, posted, ALEX, 'Approve');
+    // The server changed: a new discovery, then "Request approval" again re-plans the pending plan in place.
+    const changed = freshState('lync2013');
+    changed.accessEdge.allowFederatedUsers = true;
+    changed.accessEdge.enablePartnerDiscovery = true;
+    await discover(w.h, REQ, DANA, w.runner, changed);
+    const again = await w.h.click(VERBS.planRequest, { requestId: REQ }, { user: DANA });
+    expect(allText(again.card)).toMatch(/planned again from the latest discovery \(revision 2/);
+    const current = await cardShows(w.h, posted, /revision 2: votes for earlier revisions do not count/);
+    expect(allText(current)).toMatch(/Approvals: 0 of 2/);
+    expect(allText(current)).not.toMatch(/Set-CsAccessEdgeConfiguration/);
+    // Sam still has the old card: refused, and shown the current one.
+    expectRefused(await vote(w.h, posted, SAM, 'Approve', '', posted.card), posted, /The plan changed since this card was shown/);
+    const alexAgain = await vote(w.h, posted, ALEX, 'Approve', '', current);
+    expect(allText(alexAgain.card)).toMatch(/Approvals: 1 of 2/);
+    await vote(w.h, posted, SAM, 'Approve', '', current);
+    expect(status(w, posted)).toMatch(/approved|applying/);
+    // Put the state back for the other tests.
+    await discover(w.h, REQ, DANA, w.runner, freshState('lync2013'));
+  });
+
+  it('the sweeper reminds approvers who have not voted once, halfway to expiry', async () => {
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    await vote(w.h, posted, ALEX, 'Approve');
+    const area = planAreaFor(w.h.server.deps);
+    w.clock.advanceDays(1);
+    expect(await area.sweep()).toEqual({ expired: 0, reminded: 0 });
+    w.clock.advanceDays(0.5);
+    expect(await area.sweep()).toEqual({ expired: 0, reminded: 1 });
+    expect(await area.sweep()).toEqual({ expired: 0, reminded: 0 });
+    const reminder = await w.h.connector.waitFor((c) => (c.kind === 'send' || c.kind === 'reply') && c.conversationId === APPROVALS.id && /Reminder: a plan waits for approval/.test(allText((c.activity.attachments as { content: Json }[])[0]!.content)));
+    expect(allText((reminder.activity.attachments as { content: Json }[])[0]!.content)).toMatch(/Not voted yet: Sam Approver\./);
+    w.clock.advanceDays(1.5);
+    expect(await area.sweep()).toEqual({ expired: 1, reminded: 0 });
+    expect(status(w, posted)).toBe('expired');
+  });
+});
