@@ -245,8 +245,9 @@ describe('discovery', () => {
 
   it('answers the server\'s cancel (heartbeat) by stopping the discovery and reporting cancelled', async () => {
     await t.close();
-    t = await startTestServer({ leaseMs: 900 });
-    const sim = writeState(t.dir, 'lync2013', (s) => { s.faults = { delayMs: 400 }; });
+    // Heartbeats every second (a third of the lease); reading takes 9 ops × 1 s, so the cancel lands mid-read.
+    t = await startTestServer({ leaseMs: 3000 });
+    const sim = writeState(t.dir, 'lync2013', (s) => { s.faults = { delayMs: 1000 }; });
     await enrolledRunner(t, { simState: sim });
     const job = await t.server.deps.jobs.create(discoverJob());
     await t.nextChange((c) => c.type === 'events' && c.job.id === job.id);
