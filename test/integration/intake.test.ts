@@ -113,7 +113,7 @@ describe('the happy path', () => {
     const audit = await h.server.deps.audit.list({ subjectId: id });
     expect(audit.map((a) => `${a.action}${a.detail.step ? ` ${String(a.detail.step)}` : ''}`)).toEqual([
       'intake.started target', 'intake.step agreement', 'intake.step edge', 'intake.step domains', 'intake.step contacts',
-      'intake.step options', 'request.saved', 'request.saved', 'intake.finished', 'request.status', 'request.status',
+      'intake.step options', 'request.saved', 'intake.finished', 'request.status', 'request.status',
     ]);
     expect(audit.every((a) => a.actor === who.user.aadObjectId)).toBe(true);
     expect(JSON.stringify(audit)).not.toContain('dana@contoso.com');

@@ -168,7 +168,8 @@ export function createIntakeWorkflow(deps: IntakeDeps) {
       const own = await ownDraft(caller, draftId);
       if (!own.ok) return own;
       if (nextStep(own.draft.data) !== 'review') return refuse('not-at-review', 'This intake is not complete yet.');
-      const record = await saveRecord(caller, own.draft);
+      // The record was written when the intake last became complete; write it only if it is missing.
+      const record = (await deps.requests.get(draftId)) ?? (await saveRecord(caller, own.draft));
       if (!record) return refuse('not-at-review', 'This intake is not complete yet.');
       const closed = await update(caller, { ...own.draft, state: 'closed', position: 'review' });
       if (!closed.ok) return closed;
