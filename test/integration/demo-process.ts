@@ -37,11 +37,19 @@ export interface StartOptions {
   dataDir?: string;
 }
 
-const running = new Set<DemoProcess>();
+/** Every start.js spawned and not yet stopped, ready or not. */
+const running = new Map<ChildProcess, Promise<unknown>>();
 
-/** Stops every demo a test started and did not stop (after a failed assertion). */
+/**
+ * Stops every demo a test started and did not stop (after a failed assertion or a timeout,
+ * even one that never got to its ready line), and waits for each to exit.
+ */
 export async function stopLeftovers(): Promise<void> {
-  await Promise.all([...running].map((demo) => demo.stop('SIGINT')));
+  await Promise.all([...running].map(([child, exited]) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+    return exited;
+  }));
+  running.clear();
 }
 
 /** A port nothing listens on right now (the OS's pick). */
@@ -123,6 +131,8 @@ export async function startDemoProcess(options: StartOptions = {}): Promise<Demo
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
+  running.set(child, exited);
+  void exited.then(() => running.delete(child));
   const ready = new Promise<string>((resolve) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       stdoutLines.push(line);
@@ -149,7 +159,7 @@ export async function startDemoProcess(options: StartOptions = {}): Promise<Demo
     }
   }).find((l) => l.msg === 'picbot listening');
   if (!listening?.url) throw await fail(`no "picbot listening" log line:\n${stderr.slice(-4000)}`);
-  const demo: DemoProcess = {
+  return {
     child,
     dataDir,
     stdoutLines,
@@ -159,13 +169,10 @@ export async function startDemoProcess(options: StartOptions = {}): Promise<Demo
     stderr: () => stderr,
     childPids: childrenOf(child.pid!),
     async stop(signal: NodeJS.Signals = 'SIGINT') {
-      running.delete(demo);
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
-  running.add(demo);
-  return demo;
 }
 
 /** `picbot runner list --json` on the demo's database. */

@@ -11,6 +11,7 @@ import { accepts, freePort, groupAlive, pidAlive, runnerList, START, startDemoPr
 jest.setTimeout(120_000);
 // A failed test leaves its demo running: stop it, so no process outlives the suite.
 afterEach(() => stopLeftovers());
+afterAll(() => stopLeftovers());
 
 /** Every address of this machine that is not loopback (where nothing of the demo may listen). */
 const outsideAddresses = Object.values(networkInterfaces()).flat()
