@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { CreateHandlers } from '../../src/bot/app-deps';
 import { parseConfig, type Env } from '../../src/bot/config';
 import { startServer, type RunningServer } from '../../src/bot/main';
+import type { RunnerGatewayOptions } from '../../src/bot/runner-gateway';
 import type { TeamsOptions } from '../../src/bot/teams';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
@@ -33,6 +34,8 @@ export interface HarnessOptions {
   dbPath?: string;
   /** Sent as Authorization on every post unless the post says otherwise (production tests). */
   authorization?: () => Promise<string>;
+  /** Runner gateway tuning (a short lease makes runners heartbeat, and so hear a cancel, sooner). */
+  runnerGateway?: RunnerGatewayOptions;
 }
 
 export interface PostOptions {
@@ -83,7 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const env: Env = { HOST: '127.0.0.1', PORT: '0', PICBOT_DB: dbPath, PICBOT_LOG_LEVEL: process.env.PICBOT_TEST_LOG ?? 'silent', ...options.env };
   const config = parseConfig(env);
   const boot = () =>
-    startServer({ config, areas: options.areas, teams: options.teams, clock: options.clock, logger: createLogger({ level: config.logLevel }) });
+    startServer({ config, areas: options.areas, teams: options.teams, clock: options.clock, logger: createLogger({ level: config.logLevel }), runnerGateway: options.runnerGateway });
 
   let server = await boot();
 

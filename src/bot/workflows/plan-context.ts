@@ -187,18 +187,27 @@ export function createPlanContext(deps: PlanDeps) {
   /** A marker of what the card shows, so a restart can tell which cards fell behind. */
   const shows = (plan: PlanRecord, job: JobView | null) => `${plan.status}:${plan.revision}:${job ? `${job.job.status}:${job.job.eventCount}:${job.job.cancelRequested ? 1 : 0}` : '-'}`;
 
-  /** Brings the plan's card up to date (coalesced and throttled by the card scheduler). */
-  function updateCard(planId: string, card: CardRef | null): void {
+  /**
+   * Brings the plan's card up to date (coalesced and throttled by the card scheduler), and the
+   * card of the plan it follows, which lists where its rollback or retry stands.
+   */
+  function updateCard(planId: string, card: CardRef | null, withSource = true): void {
     if (!card) return;
     let marker: string | null = null;
+    let source: { id: string; card: CardRef | null } | null = null;
     cards.update(card, async () => {
       const plan = await plans.get(planId);
       if (!plan) return null;
       const model = await cardModel(plan);
       marker = shows(plan, model.job);
+      if (withSource && plan.follows) {
+        const followed = await plans.get(plan.follows);
+        source = followed ? { id: followed.id, card: followed.card } : null;
+      }
       return views.planCard(model);
     }, async () => {
       if (marker) await plans.note(planId, { cardShows: marker });
+      if (source) updateCard(source.id, source.card, false);
     });
   }
 

@@ -1,0 +1,292 @@
+/**
+ * The whole journey end to end over real HTTP, with the REAL runner process (node
+ * dist/runner/main.js) on the REAL simulator: intake cards → discover → plan → approve (a second
+ * user) → apply → report on the same card; then the simulator's state file is the configured
+ * state. Also: drift between plan and apply, a failing step and its approved rollback, cancel
+ * mid-job, and a bot restart mid-job on the same SQLite file.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ObservedState, sameState } from '../../src/contracts/observed';
+import type { Profile } from '../../src/contracts/profiles';
+import type { SimState } from '../../src/lync-sim/state';
+import { planAreaFor } from '../../src/bot/handlers/plan-area';
+import { cardOf } from '../fakes/connector';
+import { configuredState, requestFixture } from '../fixtures/load';
+import { allText, button, type Json } from './card-query';
+import { startHarness, type Harness } from './harness';
+import { press, sayForCard as sayForShown, type Shown } from './intake-flow';
+import { cardShows, latestCard, nextJobChange, requestApproval, seedRequest, vote, type PostedCard } from './plan-helpers';
+import { enrolledRunner, killRunners, type RunnerProcess, type TestServer } from './runner-helpers';
+import { writeState } from './sim-helpers';
+import { ALEX, channel, DANA } from './teams-activities';
+
+// Real processes on a shared 2-core machine: give each journey room (nothing here asserts on time).
+jest.setTimeout(90_000);
+
+const APPROVALS = channel('approvals');
+const REQ = 'req_0123456789abcdef';
+
+let dir: string;
+let h: Harness | null = null;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'picbot-apply-'));
+});
+afterEach(async () => {
+  await killRunners();
+  if (h) {
+    await planAreaFor(h.server.deps).idle();
+    await h.close();
+  }
+  h = null;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const readSim = (file: string): SimState => JSON.parse(readFileSync(file, 'utf8')) as SimState;
+const observedOf = (file: string) => ObservedState.parse(readSim(file));
+function editSim(file: string, change: (s: SimState) => void): void {
+  const s = readSim(file);
+  change(s);
+  writeFileSync(file, JSON.stringify(s, null, 2));
+}
+
+/** A free loopback port (so a restarted server comes back where the runner looks for it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(options: { port?: number; dbPath?: string; leaseMs?: number } = {}): Promise<Harness> {
+  const harness = await startHarness({
+    ...(options.dbPath ? { dbPath: options.dbPath } : {}),
+    ...(options.leaseMs ? { runnerGateway: { leaseMs: options.leaseMs } } : {}),
+    env: {
+      PICBOT_ADMINS: DANA.aadObjectId,
+      PICBOT_APPROVERS: ALEX.aadObjectId,
+      PICBOT_APPROVALS_CONVERSATION: APPROVALS.id,
+      ...(options.port ? { PORT: String(options.port) } : {}),
+    },
+  });
+  await harness.say('help', { user: ALEX, conversation: APPROVALS });
+  await harness.say('help', { user: DANA });
+  return harness;
+}
+
+const runnerFor = (harness: Harness, simState: string, extra: string[] = []): Promise<RunnerProcess> =>
+  enrolledRunner({ server: harness.server, dir, changes: [], nextChange: () => new Promise(() => undefined), close: async () => undefined } as TestServer, { simState, name: 'fe01', extra });
+
+/** Discovery of the request through its review card's button, answered by the real runner. */
+async function discoverFromReview(harness: Harness, review: Shown): Promise<void> {
+  const stored = nextJobChange(harness, (c) => c.type === 'finished' && c.job.kind === 'discover');
+  const click = await press(harness, review, 'Discover current state');
+  expect(click.status).toBe(200);
+  const done = await stored;
+  expect(done.job.status).toBe('succeeded');
+}
+
+/** A seeded request for `profile` (the global-scope fixture), discovered by the runner. */
+async function seededAndDiscovered(harness: Harness, profile: Profile): Promise<void> {
+  await seedRequest(harness, REQ, requestFixture('global', {}, profile), DANA);
+  const review = await sayForShown(harness, `resume ${REQ}`, { user: DANA });
+  await discoverFromReview(harness, review);
+}
+
+/** Waits until the plan's job has reported at least one finished step. */
+const firstStepDone = (harness: Harness) => nextJobChange(harness, (c) => c.type === 'events' && c.events.some((e) => e.type === 'step-finished'));
+
+const planIdOf = (p: PostedCard) => String((p.card.refresh as { action: { data: { planId: string } } }).action.data.planId);
+
+describe('the seed procedure end to end', () => {
+  it('intake → discover → plan → approve (second user) → apply → report; the simulator ends in the configured state', async () => {
+    h = await start();
+    const sim = writeState(dir, 'lync2013');
+    await runnerFor(h, sim);
+
+    // The intake, card by card, as Dana types it.
+    let shown = await sayForShown(h, 'start', { user: DANA });
+    const typed: Record<string, string>[] = [
+      { label: 'pool-eu', profile: 'lync2013' },
+      { agreementType: 'volume-licensing', agreementNumber: '12345678', productUseRights: 'true' },
+      { edge_0: 'sip.contoso.com' },
+      { domains: 'contoso.com' },
+      { name: 'Dana Admin', phone: '+14255550100', 'admin:contoso.com': 'dana@contoso.com' },
+      { scope: 'global', publicAudioVideo: 'false', partnerDiscovery: 'true', disablePICPromptDisplayName: 'leave' },
+    ];
+    for (const [i, values] of typed.entries()) {
+      const r = await press(h, shown, i === typed.length - 1 ? 'Review' : 'Next', values, { user: DANA });
+      shown = { card: r.card, messageId: shown.messageId };
+    }
+    expect(allText(shown.card)).toMatch(/Review the provisioning request/);
+    const requestId = /"draftId":"(req_[0-9a-z]{16})"/.exec(JSON.stringify(shown.card))![1]!;
+
+    await discoverFromReview(h, shown);
+    const review = await sayForShown(h, `resume ${requestId}`, { user: DANA });
+    expect(button(review.card, 'Request approval').data).toEqual({ requestId });
+
+    const posted = await requestApproval(h, requestId, DANA, APPROVALS);
+    expect(allText(posted.card)).toMatch(/Approvals: 0 of 1/);
+    const finished = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
+    const approved = await vote(h, posted, ALEX, 'Approve');
+    expect(allText(approved.card)).toMatch(/Approvals: 1 of 1: Alex Approver/);
+    expect((await finished).job.status).toBe('succeeded');
+
+    const report = await cardShows(h, posted, /Plan applied/);
+    const text = allText(report);
+    expect(text).toMatch(/1\. Enable federation and partner discovery on the Access Edge/);
+    expect(text.match(/✓ done · \d+(\.\d)? m?s/g)).toHaveLength(4);
+    expect(text).toContain('Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true');
+    expect(text).toContain('New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -IconUrl "https://images.edge.messenger.live.com/Messenger_16x16.png" -VerificationLevel 2 -Enabled 1');
+    expect(text).toMatch(/Requested by: Dana Admin \(/);
+    expect(text).toMatch(/Approved by: Alex Approver \(/);
+    expect(text).toMatch(/Runner: fe01 \(run_[0-9a-z]{16}\)/);
+    expect(text).toMatch(/Plan hash: [0-9a-f]{64}/);
+    expect(text).toMatch(/Started: \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(text).toMatch(/The server resolved VerificationLevel 2 of the Skype provider to UseSourceVerification/);
+    expect(text).toContain(`npx picbot audit export --id ${planIdOf(posted)}`);
+    expect(buttons(report)).toEqual(expect.arrayContaining(['Show script', 'Roll back']));
+
+    // The requester is told in her chat; the server is exactly as the seed document's steps leave it.
+    await h.connector.waitFor((c) => c.conversationId !== APPROVALS.id && /Your plan was applied/.test(allText(cardOf(c))));
+    expect(sameState(observedOf(sim), configuredState('lync2013'))).toBe(true);
+  });
+});
+
+function buttons(card: Json): string[] {
+  const out: string[] = [];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (typeof n !== 'object' || n === null) return;
+    const o = n as Json;
+    if (o.type === 'Action.Execute' && typeof o.title === 'string') out.push(o.title);
+    Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
+
+describe('when things go wrong', () => {
+  it('drift between plan and apply: aborted-drift, nothing changed, and Re-plan makes a new plan from the new state', async () => {
+    h = await start();
+    const sim = writeState(dir, 'sfb2019');
+    await runnerFor(h, sim);
+    await seededAndDiscovered(h, 'sfb2019');
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+
+    // Somebody changes the server after the plan was made.
+    editSim(sim, (s) => {
+      s.accessEdge.allowFederatedUsers = true;
+    });
+    const edited = observedOf(sim);
+    const finished = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
+    await vote(h, posted, ALEX, 'Approve');
+    expect((await finished).job.status).toBe('aborted-drift');
+    const card = await cardShows(h, posted, /The server changed since the plan was made/);
+    expect(allText(card)).toMatch(/Nothing was changed/);
+    expect(sameState(observedOf(sim), edited)).toBe(true);
+
+    // Re-plan: discovery again, then a new plan for approval that no longer turns federation on.
+    const rediscovered = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'discover');
+    const replan = button(card, 'Re-plan');
+    const click = await h.click(replan.verb, replan.data, { user: DANA, conversation: APPROVALS, replyToId: posted.messageId });
+    expect(allText(click.card)).toMatch(/Re-planning/);
+    await rediscovered;
+    const next = await h.connector.waitFor((c) => c.conversationId === APPROVALS.id && /Approve this plan\?/.test(allText(cardOf(c))) && c.activityId !== posted.messageId);
+    expect(allText(cardOf(next))).toMatch(/Follows: plan plan_/);
+    expect(allText(cardOf(next))).toContain('Set-CsAccessEdgeConfiguration -EnablePartnerDiscovery $true');
+  });
+
+  it('a failing step stops the job and the report shows the error; the rollback plan, approved and applied, restores the original state', async () => {
+    h = await start();
+    const sim = writeState(dir, 'lync2013', (s) => {
+      s.faults = { fail: { 'publicProvider.remove': 'Cannot remove the provider: access is denied.' } };
+    });
+    const original = observedOf(sim);
+    await runnerFor(h, sim);
+    await seededAndDiscovered(h, 'lync2013');
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+    const failed = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
+    await vote(h, posted, ALEX, 'Approve');
+    expect((await failed).job.status).toBe('failed');
+
+    const report = allText(await cardShows(h, posted, /Plan failed/));
+    expect(report.match(/✓ done/g)).toHaveLength(2);
+    expect(report).toMatch(/✗ failed/);
+    expect(report).toMatch(/Cannot remove the provider: access is denied\./);
+    expect(report).toMatch(/– not run/);
+    expect(sameState(observedOf(sim), original)).toBe(false);
+
+    // Roll back: a new plan of its own, approved like any plan.
+    const rb = button(latestCard(h, posted), 'Roll back');
+    const asked = await h.click(rb.verb, rb.data, { user: DANA, conversation: APPROVALS, replyToId: posted.messageId });
+    expect(allText(asked.card)).toMatch(/Rollback requested/);
+    const sent = await h.connector.waitFor((c) => c.conversationId === APPROVALS.id && /Approve this rollback\?/.test(allText(cardOf(c))));
+    const rollback: PostedCard = { messageId: sent.activityId, conversation: APPROVALS, card: cardOf(sent)! };
+    expect(allText(rollback.card)).toMatch(/Rolls back: job_[0-9a-z]{16} \(plan plan_/);
+    expect(allText(rollback.card)).toContain('Set-CsAccessEdgeConfiguration -AllowFederatedUsers $false -EnablePartnerDiscovery $false');
+    const done = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'rollback');
+    await vote(h, rollback, ALEX, 'Approve');
+    expect((await done).job.status).toBe('succeeded');
+    await cardShows(h, rollback, /Rollback applied/);
+    expect(sameState(observedOf(sim), original)).toBe(true);
+    // The first card tells where its rollback stands.
+    await cardShows(h, posted, /Rollback plan_[0-9a-z]{16}: applied/);
+  });
+
+  it('cancel mid-job stops after the current step', async () => {
+    // A 3 s lease: the runner heartbeats (and hears a cancel) every second, while each slowed step takes longer.
+    h = await start({ leaseMs: 3_000 });
+    const sim = writeState(dir, 'lync2013');
+    await runnerFor(h, sim);
+    await seededAndDiscovered(h, 'lync2013');
+    // Slow every op from now on (faults are not part of the state the plan was made from).
+    editSim(sim, (s) => {
+      s.faults = { delayMs: 800 };
+    });
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+    const started = nextJobChange(h, (c) => c.type === 'events' && c.events.some((e) => e.type === 'step-started'));
+    const finished = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
+    await vote(h, posted, ALEX, 'Approve');
+    await started;
+    const running = await cardShows(h, posted, /Applying on fe01/);
+    const cancel = button(running, 'Cancel');
+    const click = await h.click(cancel.verb, cancel.data, { user: DANA, conversation: APPROVALS, replyToId: posted.messageId });
+    expect(allText(click.card)).toMatch(/Cancel requested by Dana Admin: the runner stops after the current step/);
+    expect((await finished).job.status).toBe('cancelled');
+    const report = allText(await cardShows(h, posted, /Plan cancelled/));
+    expect(report).toMatch(/– not run/);
+    expect(await h.server.deps.audit.list({ subjectId: planIdOf(posted) })).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'plan.cancel-requested', actor: DANA.aadObjectId.toLowerCase() })]));
+  });
+
+  it('a bot restart mid-job (same SQLite file) loses nothing: the report completes on the same card', async () => {
+    const port = await freePort();
+    const dbPath = join(dir, 'picbot.db');
+    h = await start({ port, dbPath });
+    const sim = writeState(dir, 'lync2013');
+    await runnerFor(h, sim);
+    await seededAndDiscovered(h, 'lync2013');
+    editSim(sim, (s) => {
+      s.faults = { delayMs: 250 };
+    });
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+    const oneDone = firstStepDone(h);
+    await vote(h, posted, ALEX, 'Approve');
+    await oneDone;
+
+    // Stop the bot while the runner works (card updates still queued are lost with it).
+    await h.restart();
+    // After the restart the runner's remaining events and result reach the new server.
+    const report = allText(await cardShows(h, posted, /Plan applied/));
+    expect(report.match(/✓ done/g)).toHaveLength(4);
+    expect(sameState(observedOf(sim), configuredState('lync2013'))).toBe(true);
+    const actions = (await h.server.deps.audit.list({ subjectId: planIdOf(posted) })).map((r) => r.action);
+    expect(actions).toEqual(expect.arrayContaining(['plan.requested', 'plan.vote', 'plan.approved', 'plan.dispatched', 'plan.finished']));
+  });
+});
