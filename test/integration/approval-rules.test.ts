@@ -179,6 +179,13 @@ describe('quorum 1', () => {
     expect(text).toContain(`npx picbot audit export --id ${planIdOf(posted)}`);
   });
 
+  it('a throttled channel (429 twice) delays the approval card but does not lose it', async () => {
+    w.h.connector.failNext(429, 2);
+    const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    expect(allText(posted.card)).toMatch(/Approve this plan\?/);
+    await vote(w.h, posted, ALEX, 'Reject', 'only testing the channel');
+  });
+
   it('`plans` lists open and recent plans; `status <plan id>` shows the card', async () => {
     const listText = allText(await sayForCard(w.h, 'plans', { user: ALEX, conversation: APPROVALS }, /Plans/));
     expect(listText).toMatch(/Plans/);

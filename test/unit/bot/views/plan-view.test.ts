@@ -1,0 +1,134 @@
+import { auditTrailCard, CARD_BUDGET_BYTES, planCard, planListCard, planScriptCard } from '../../../../src/bot/views/plan';
+import type { PlanCardModel } from '../../../../src/bot/workflows/plan-context';
+import type { JobView, PlanRecord } from '../../../../src/bot/workflows/ports';
+import { tally, type Vote } from '../../../../src/core/approval-policy';
+import { discoveryScope } from '../../../../src/core/discovery-scope';
+import type { PlanStatus } from '../../../../src/core/plan-status';
+import { plan } from '../../../../src/core/planner';
+import type { JobEvent } from '../../../../src/contracts/runner-api';
+import { checkTeamsSupport } from '../../../../src/tools/gallery/teams-rules';
+import { configuredState, freshState, requestFixture } from '../../../fixtures/load';
+import { allText, buttons, errorsUnder, type Json } from '../../../integration/card-query';
+
+const request = requestFixture('global');
+const p = plan(request, freshState('lync2013'), 'lync2013');
+const record = (over: Partial<PlanRecord> = {}): PlanRecord => ({
+  id: 'plan_7x1k0v3m9q2d8a5n', kind: 'apply', requestId: 'req_0123456789abcdef', revision: 1, targetLabel: 'pool-eu', request, plan: p,
+  discovery: discoveryScope(request), requesterId: 'dana', requesterName: 'Dana Admin', requestedIn: 'c', status: 'pending-approval',
+  createdAt: '2026-11-28T14:05:00.000Z', updatedAt: '2026-11-28T14:05:00.000Z', expiresAt: '2026-12-01T14:05:00.000Z', remindedAt: null,
+  card: null, jobId: null, rollbackOf: null, cardShows: null, follows: null, ...over,
+});
+const alexVote: Vote = { voterId: 'alex', voterName: 'Alex Approver', planHash: p.planHash, decision: 'approve', reason: null, at: '2026-11-28T14:18:00.000Z' };
+
+function job(status: JobView['job']['status'], events: JobEvent[], result: Partial<NonNullable<JobView['result']>> | null = null): JobView {
+  return {
+    job: {
+      id: 'job_5m2k8q1x0v7d3a9n', kind: 'apply', target: 'pool-eu', status, envelope: {} as never, signature: 'x',
+      context: { purpose: 'plan-apply', requestId: 'req_0123456789abcdef', planId: 'plan_7x1k0v3m9q2d8a5n', card: null },
+      createdBy: 'dana', createdAt: '2026-11-28T14:18:00.000Z', pickupDeadline: null, runnerId: 'run_4k2m9x0q1v8d3a7n', runnerName: 'fe01',
+      leasedAt: '2026-11-28T14:18:01.000Z', leaseExpiresAt: null, cancelRequested: false, finishedAt: status === 'leased' ? null : '2026-11-28T14:18:09.000Z', eventCount: events.length,
+    },
+    events: events.map((event, index) => ({ seq: 0, index, event, receivedAt: '' })),
+    result: result && { status: 'succeeded', observed: null, after: null, replication: null, error: null, reportedAt: '', ...result } as JobView['result'],
+  };
+}
+
+const done = (stepId: string, extra: Partial<Extract<JobEvent, { type: 'step-finished' }>> = {}): JobEvent[] => [
+  { type: 'step-started', stepId, at: '2026-11-28T14:18:02.000Z' },
+  { type: 'step-finished', stepId, at: '2026-11-28T14:18:03.000Z', status: 'done', durationMs: 1240, ...extra },
+];
+
+function model(over: Partial<PlanCardModel> = {}): PlanCardModel {
+  const plan = over.plan ?? record();
+  const votes = over.votes ?? [];
+  return {
+    plan, votes, tally: tally({ ...plan, planHash: plan.plan.planHash }, votes, () => true, { quorum: 1, requesterMayCount: false }),
+    job: null, preflight: null, followUps: [], rediscovering: false, requesterMayCount: false, refreshUserIds: ['29:alex'], now: new Date('2026-11-28T14:20:00.000Z'), ...over,
+  };
+}
+const titles = (card: Json) => buttons(card).map((b) => b.title).filter((t) => t !== 'Refresh');
+
+describe('the approval / status / report card', () => {
+  it.each<{ status: PlanStatus; job?: JobView; want: string[]; title: RegExp }>([
+    { status: 'pending-approval', want: ['Approve', 'Reject', 'Show script'], title: /Approve this plan\?/ },
+    { status: 'applying', job: job('leased', done('federation')), want: ['Show script', 'Cancel'], title: /Applying the plan/ },
+    { status: 'succeeded', job: job('succeeded', p.steps.flatMap((s) => done(s.id))), want: ['Show script', 'Roll back'], title: /Plan applied/ },
+    { status: 'failed', job: job('failed', [...done('federation'), ...done('policy', { status: 'failed', error: { code: 'cmdlet_failed', message: 'Access denied' } })]), want: ['Show script', 'Roll back', 'Retry (re-discover and re-plan)'], title: /Plan failed/ },
+    { status: 'aborted-drift', job: job('aborted-drift', []), want: ['Show script', 'Re-plan'], title: /The server changed since the plan was made/ },
+    { status: 'cancelled', job: job('cancelled', done('federation')), want: ['Show script', 'Roll back', 'Retry (re-discover and re-plan)'], title: /Plan cancelled/ },
+    { status: 'interrupted', job: job('interrupted', done('federation')), want: ['Show script', 'Roll back', 'Retry (re-discover and re-plan)'], title: /Plan interrupted/ },
+    { status: 'rejected', want: ['Show script', 'Retry (re-discover and re-plan)'], title: /Plan rejected/ },
+    { status: 'expired', want: ['Show script', 'Retry (re-discover and re-plan)'], title: /Plan expired/ },
+  ])('$status: $want', ({ status, job: j, want, title }) => {
+    const card = planCard(model({ plan: record({ status, jobId: j ? j.job.id : null }), job: j ?? null, votes: status === 'pending-approval' ? [] : [alexVote] }));
+    expect(titles(card)).toEqual(want);
+    expect(allText(card)).toMatch(title);
+    expect(checkTeamsSupport(card)).toEqual([]);
+  });
+
+  it('shows each step\'s state, duration and error, and steps never reached as not run', () => {
+    const events = [...done('federation'), ...done('policy', { status: 'failed', durationMs: 90, error: { code: 'cmdlet_failed', message: 'Access denied' } })];
+    const text = allText(planCard(model({ plan: record({ status: 'failed', jobId: 'job_5m2k8q1x0v7d3a9n' }), job: job('failed', events), votes: [alexVote] })));
+    expect(text).toMatch(/✓ done · 1\.2 s/);
+    expect(text).toMatch(/✗ failed · 90 ms/);
+    expect(text).toMatch(/cmdlet_failed: Access denied/);
+    expect(text.match(/– not run/g)).toHaveLength(2);
+  });
+
+  it('the report names requester, approvers, runner, times, plan hash, replication lag and the resolved verification level', () => {
+    const after = configuredState('lync2013');
+    const card = planCard(model({
+      plan: record({ status: 'succeeded', jobId: 'job_5m2k8q1x0v7d3a9n' }),
+      votes: [alexVote],
+      job: job('succeeded', p.steps.flatMap((s) => done(s.id)), { after, replication: [{ replicaFqdn: 'edge01.contoso.com', upToDate: false, lastUpdate: null }] }),
+    }));
+    const text = allText(card);
+    expect(text).toMatch(/Requested by: Dana Admin \(2026-11-28 14:05 UTC\)/);
+    expect(text).toMatch(/Approved by: Alex Approver \(2026-11-28 14:18 UTC\)/);
+    expect(text).toMatch(/Runner: fe01 \(run_4k2m9x0q1v8d3a7n\)/);
+    expect(text).toMatch(/Started: 2026-11-28 14:18 UTC/);
+    expect(text).toContain(`Plan hash: ${p.planHash}`);
+    expect(text).toMatch(/Replica edge01\.contoso\.com was not up to date yet/);
+    expect(text).toMatch(/resolved VerificationLevel 2 of the Skype provider to UseSourceVerification/);
+  });
+
+  it('stays under Teams\' size limit with huge outputs, cutting them and pointing at the audit export', () => {
+    const huge = 'x'.repeat(60_000);
+    const events = p.steps.flatMap((s) => done(s.id, { output: huge }));
+    const card = planCard(model({ plan: record({ status: 'succeeded', jobId: 'job_5m2k8q1x0v7d3a9n' }), votes: [alexVote], job: job('succeeded', events) }));
+    expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+    expect(allText(card)).toMatch(/npx picbot audit export --id plan_7x1k0v3m9q2d8a5n/);
+    expect(checkTeamsSupport(card)).toEqual([]);
+  });
+
+  it('pending: the reason field with its message, the local-mode rule said plainly, refresh for at most 60 approvers', () => {
+    const ids = Array.from({ length: 80 }, (_, i) => `29:user${i}`);
+    const card = planCard(model({ requesterMayCount: true, refreshUserIds: ids, voteError: 'Give a reason to reject the plan: the requester sees it.' }));
+    expect(errorsUnder(card, 'reason')).toEqual(['Give a reason to reject the plan: the requester sees it.']);
+    expect(allText(card)).toMatch(/the requester's own approval counts/);
+    expect((card.refresh as { userIds: string[] }).userIds).toHaveLength(60);
+    expect(buttons(card).find((b) => b.title === 'Approve')?.data).toEqual({ planId: 'plan_7x1k0v3m9q2d8a5n', planHash: p.planHash });
+  });
+
+  it('a re-planned plan says earlier votes no longer count; a follow-up plan is listed', () => {
+    const text = allText(planCard(model({ plan: record({ revision: 3 }), followUps: [record({ id: 'plan_2d8a5n7x1k0v3m9q', kind: 'rollback', status: 'succeeded' })] })));
+    expect(text).toMatch(/revision 3: votes for earlier revisions do not count/);
+    expect(text).toMatch(/Rollback plan_2d8a5n7x1k0v3m9q: applied\./);
+  });
+});
+
+describe('other plan cards', () => {
+  it('the script card holds the whole script with its rollback', () => {
+    const text = allText(planScriptCard(record()));
+    expect(text).toContain('Remove-CsPublicProvider -Identity Messenger');
+    expect(text).toMatch(/# ---- Rollback ----/);
+  });
+
+  it('the plans list and the audit trail', () => {
+    expect(allText(planListCard([record()], 1))).toMatch(/pool-eu · plan plan_7x1k0v3m9q2d8a5n\nwaiting for approval · 4 steps · by Dana Admin/);
+    const trail = auditTrailCard('plan_7x1k0v3m9q2d8a5n', Array.from({ length: 50 }, (_, i) => ({ seq: i + 1, at: '2026-11-28T14:05:00.000Z', action: 'plan.vote', actor: 'alex', subjectId: 'plan_7x1k0v3m9q2d8a5n', detail: { n: i }, prevHash: '', hash: '' })));
+    expect(allText(trail)).toMatch(/Only the last 40 are shown here/);
+    expect(allText(trail)).toContain('npx picbot audit export --id plan_7x1k0v3m9q2d8a5n');
+    expect(checkTeamsSupport(trail)).toEqual([]);
+  });
+});
