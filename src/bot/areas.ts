@@ -8,14 +8,20 @@ import type { AppDeps, CreateHandlers } from './app-deps';
 import { createIntakeHandlers } from './handlers';
 import type { ReviewNextSteps } from './handlers/draft-card';
 import { PLAN_COMMANDS, planAreaFor, planNextSteps } from './handlers/plan-area';
+import { createPreflightHandlers } from './handlers/preflight';
+import type { Preflight } from './preflight/port';
 import { createRunnerArea } from './handlers/runner-area';
+import { createPreflightRunStore } from './stores/preflight-runs';
 import { RUNNER_COMMANDS } from './views/runners';
 
 /** The review card's "Next steps" that are on; each flag guards one button in cards/review.json. */
-const nextSteps: ReviewNextSteps = (draft) => ({ discover: draft.position === 'review', ...planNextSteps(draft) });
+const nextSteps: ReviewNextSteps = (draft) => ({ discover: draft.position === 'review', preflight: draft.position === 'review', ...planNextSteps(draft) });
 
-/** The plan area of this server (one per AppDeps). */
-const plans = (deps: AppDeps) => planAreaFor(deps);
+/** The plan area of this server (one per AppDeps), showing the latest preflight on approval cards. */
+const plans = (deps: AppDeps) => planAreaFor(deps, { preflightRuns: createPreflightRunStore(deps.db) });
+
+/** The preflight area: DNS and TLS checks from the configuration (PICBOT_DNS_SERVERS, …). */
+const preflightArea: CreateHandlers = (deps) => createPreflightHandlers(deps, { nextSteps });
 
 export const AREAS: CreateHandlers[] = [
   (deps) => createIntakeHandlers(deps, {
@@ -24,5 +30,11 @@ export const AREAS: CreateHandlers[] = [
     statusOf: { plan: plans(deps).status, job: plans(deps).status },
   }),
   (deps) => createRunnerArea(deps),
+  preflightArea,
   (deps) => plans(deps).handlers,
 ];
+
+/** AREAS with other preflight checks (tests route DNS and TLS to a loopback lab). */
+export function areasWithPreflight(preflight: Preflight): CreateHandlers[] {
+  return AREAS.map((area) => (area === preflightArea ? (deps: AppDeps) => createPreflightHandlers(deps, { nextSteps, preflight }) : area));
+}

@@ -22,6 +22,8 @@ export const VERBS = {
   requestActive: 'request.active',
   // discovery (issue 3)
   requestDiscover: 'request.discover',
+  // preflight (issue 5)
+  preflightRun: 'preflight.run',
   // plans: approval, apply, report, rollback (issue 4)
   planRequest: 'plan.request',
   planApprove: 'plan.approve',

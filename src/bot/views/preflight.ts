@@ -31,7 +31,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const when = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
 /** The template data of the card (exported for the card gallery and tests). */
-export function preflightCardData(run: PreflightRun) {
+export function preflightCardData(run: PreflightRun, context: { heading?: string } = {}) {
   const s = summarizePreflight(run.results);
   const total = run.results.length;
   const summary =
@@ -44,17 +44,18 @@ export function preflightCardData(run: PreflightRun) {
   const more = unlisted === 0 ? ''
     : `${plural(unlisted, 'more line')} (${s.pass} passed${problems.length > shown.length ? `, ${problems.length - shown.length} more problems` : ''}) not listed here: "picbot preflight --request REQ.json" prints every line.`;
   return {
+    heading: context.heading ?? '',
     summary,
     summaryColor: s.fail > 0 ? 'Attention' : s.warn > 0 ? 'Warning' : 'Good',
     counts: `${s.pass} passed · ${s.fail} failed · ${plural(s.warn, 'warning')}`,
     ranAt: when(run.ranAt),
     lines: shown.map((r) => ({ ...LOOK[r.status], label: LABEL[r.check], subject: r.subject, detail: r.detail })),
     more,
-    note: 'A failed check does not block planning; fix it before federation partners need it. Results are kept with the request and shown on the approval card.',
+    note: 'A failed check does not block planning, but approvers will see it. Fix the DNS record or the certificate, then run preflight again.',
   };
 }
 
-/** The result card of one preflight run. */
-export function preflightCard(run: PreflightRun): Card {
-  return renderCard('preflight', preflightCardData(run));
+/** The result card of one preflight run; `heading` names the request (e.g. `pool-eu · req_…`). */
+export function preflightCard(run: PreflightRun, context: { heading?: string } = {}): Card {
+  return renderCard('preflight', preflightCardData(run, context));
 }
