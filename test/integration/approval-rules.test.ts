@@ -31,7 +31,8 @@ async function world(quorum: number): Promise<World> {
     env: {
       PICBOT_ADMINS: DANA.aadObjectId,
       PICBOT_APPROVERS: [DANA, ALEX, SAM].map((u) => u.aadObjectId).join(','),
-      PICBOT_APPROVALS_CONVERSATION: APPROVALS.id,
+      // A channel id, as an operator configures it; the bot has only seen threads of it.
+      PICBOT_APPROVALS_CONVERSATION: APPROVALS.channelId,
       PICBOT_APPROVAL_QUORUM: String(quorum),
     },
   });
@@ -66,6 +67,8 @@ describe('quorum 1', () => {
 
   it('the approval card shows the requester, target, data, commands, hash, votes, expiry and refreshes for the approvers', async () => {
     const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
+    // A new post in the configured channel (the bot knew the channel only from a thread in it).
+    expect(posted.conversation.id).toBe(`${APPROVALS.channelId};messageid=${posted.messageId}`);
     const text = allText(posted.card);
     expect(text).toMatch(/Approve this plan\?/);
     expect(text).toMatch(/Requested by: Dana Admin/);
@@ -256,7 +259,7 @@ describe('quorum 2', () => {
     w.clock.advanceDays(0.5);
     expect(await area.sweep()).toEqual({ expired: 0, reminded: 1 });
     expect(await area.sweep()).toEqual({ expired: 0, reminded: 0 });
-    const reminder = await w.h.connector.waitFor((c) => (c.kind === 'send' || c.kind === 'reply') && c.conversationId === APPROVALS.id && /Reminder: a plan waits for approval/.test(allText((c.activity.attachments as { content: Json }[])[0]!.content)));
+    const reminder = await w.h.connector.waitFor((c) => (c.kind === 'send' || c.kind === 'reply') && c.conversationId === APPROVALS.channelId && /Reminder: a plan waits for approval/.test(allText((c.activity.attachments as { content: Json }[])[0]!.content)));
     expect(allText((reminder.activity.attachments as { content: Json }[])[0]!.content)).toMatch(/Not voted yet: Sam Approver\./);
     w.clock.advanceDays(1.5);
     expect(await area.sweep()).toEqual({ expired: 1, reminded: 0 });

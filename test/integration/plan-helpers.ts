@@ -98,9 +98,19 @@ export async function requestApproval(h: Harness, requestId: string, owner: Team
   const before = h.connector.calls.length;
   const answer = await h.click(VERBS.planRequest, { requestId }, { user: owner });
   if (!/Approval requested/.test(allText(answer.card))) throw new Error(`request approval: ${allText(answer.card)}`);
-  const sent = h.connector.calls.slice(before).find(isCardIn(approvals.id, /Approve this (plan|rollback)\?/));
+  const calls = h.connector.calls.slice(before);
+  const sent = calls.find(isCardIn(approvals.id, /Approve this (plan|rollback)\?/))
+    ?? (approvals.channelId ? calls.find(isCardIn(approvals.channelId, /Approve this (plan|rollback)\?/)) : undefined);
   if (!sent) throw new Error('no approval card was posted');
-  return { messageId: sent.activityId, conversation: approvals, card: cardOf(sent)!, answer };
+  return { messageId: sent.activityId, conversation: clickedIn(approvals, sent), card: cardOf(sent)!, answer };
+}
+
+/**
+ * Where Teams says a click on a posted card comes from: a card posted into a channel is the root
+ * of a new thread, `<channel id>;messageid=<its id>`.
+ */
+export function clickedIn(approvals: TeamsConversation, sent: ConnectorCall): TeamsConversation {
+  return sent.conversationId === approvals.channelId ? { ...approvals, id: `${approvals.channelId};messageid=${sent.activityId}` } : approvals;
 }
 
 /** Approve or Reject on a posted card, as Teams sends it (the card's data plus the typed reason). */

@@ -12,13 +12,24 @@ export function createConversationRefStore(db: Db, clock: Clock): ConversationRe
      ON CONFLICT(conversation_id) DO UPDATE SET reference = excluded.reference, updated_at = excluded.updated_at`,
   );
   const select = db.prepare('SELECT reference FROM conversation_refs WHERE conversation_id = ?');
+  const threadOf = db.prepare("SELECT reference FROM conversation_refs WHERE substr(conversation_id, 1, ?) = ? ORDER BY updated_at DESC LIMIT 1");
   return {
     async save(conversationId, reference) {
       upsert.run(conversationId, JSON.stringify(reference), clock.now().toISOString());
     },
     async get(conversationId) {
       const row = select.get(conversationId) as { reference: string } | undefined;
-      return row ? Reference.parse(JSON.parse(row.reference)) : null;
+      if (row) return Reference.parse(JSON.parse(row.reference));
+      // A Teams channel (PICBOT_APPROVALS_CONVERSATION is a channel id) is only ever seen as its
+      // threads, `<channel id>;messageid=<root>`: any thread's reference, pointed at the channel
+      // itself and at no message, posts a new message in the channel.
+      if (conversationId.includes(';')) return null;
+      const prefix = `${conversationId};messageid=`;
+      const thread = threadOf.get(prefix.length, prefix) as { reference: string } | undefined;
+      if (!thread) return null;
+      const { activityId: _activityId, ...reference } = Reference.parse(JSON.parse(thread.reference));
+      const conversation = typeof reference.conversation === 'object' && reference.conversation !== null ? reference.conversation : {};
+      return { ...reference, conversation: { ...conversation, id: conversationId } };
     },
   };
 }
