@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ObservedState, sameState } from '../../src/contracts/observed';
-import type { Profile } from '../../src/contracts/profiles';
+import { PROFILES, type Profile } from '../../src/contracts/profiles';
+import { SKYPE_PROVIDER_COMMAND } from '../../src/contracts/skype-provider';
 import type { SimState } from '../../src/lync-sim/state';
 import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { cardOf } from '../fakes/connector';
@@ -156,6 +157,21 @@ describe('the seed procedure end to end', () => {
     // The requester is told in her chat; the server is exactly as the seed document's steps leave it.
     await h.connector.waitFor((c) => c.conversationId !== APPROVALS.id && /Your plan was applied/.test(allText(cardOf(c))));
     expect(sameState(observedOf(sim), configuredState('lync2013'))).toBe(true);
+  });
+});
+
+describe.each(PROFILES.filter((p) => p !== 'lync2013').map((p) => [p]))('%s: discover → approve → apply', (profile) => {
+  it('ends in the state the documented commands produce for the profile', async () => {
+    h = await start();
+    const sim = writeState(dir, profile);
+    await runnerFor(h, sim);
+    await seededAndDiscovered(h, profile);
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+    const finished = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
+    await vote(h, posted, ALEX, 'Approve');
+    expect((await finished).job.status).toBe('succeeded');
+    expect(allText(await cardShows(h, posted, /Plan applied/))).toContain(SKYPE_PROVIDER_COMMAND[profile]);
+    expect(sameState(observedOf(sim), configuredState(profile))).toBe(true);
   });
 });
 
