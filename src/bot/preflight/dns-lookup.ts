@@ -57,13 +57,21 @@ export function createDnsLookups(servers: readonly DnsServerAddress[], timeoutMs
   // second try, hence a third of the budget for the first.
   const resolver = new Resolver({ timeout: Math.max(50, Math.floor(timeoutMs / 3)), tries: 2 });
   if (servers.length > 0) resolver.setServers(servers.map(resolverServer));
-  const ask = async <T>(question: () => Promise<T[]>): Promise<Lookup<T>> => {
+  const answer = async <T>(question: () => Promise<T[]>): Promise<Lookup<T>> => {
     try {
       const records = await question();
       return records.length > 0 ? { kind: 'found', records } : { kind: 'none' };
     } catch (err) {
       return toLookup<T>(err);
     }
+  };
+  // c-ares' own retry timing can run past timeoutMs; each question also ends on its own timer.
+  const ask = <T>(question: () => Promise<T[]>): Promise<Lookup<T>> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Lookup<T>>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'error', reason: `the DNS server did not answer within ${timeoutMs} ms` }), timeoutMs);
+    });
+    return Promise.race([answer(question), late]).finally(() => clearTimeout(timer));
   };
   return {
     srv: (name) => ask(async () => (await resolver.resolveSrv(name)).map((r) => ({ target: bare(r.name), port: r.port, priority: r.priority, weight: r.weight }))),

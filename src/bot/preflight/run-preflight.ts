@@ -30,7 +30,7 @@ export interface PreflightOptions {
 }
 
 /** Resolves with `late()` when the signal fires first: the hard bound on one check. */
-function bounded<T>(work: Promise<T>, signal: AbortSignal, late: () => T): Promise<T> {
+export function bounded<T>(work: Promise<T>, signal: AbortSignal, late: () => T): Promise<T> {
   if (signal.aborted) return Promise.resolve(late());
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => resolve(late());
