@@ -88,7 +88,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const boot = () =>
     startServer({ config, areas: options.areas, teams: options.teams, clock: options.clock, logger: createLogger({ level: config.logLevel }), runnerGateway: options.runnerGateway });
 
-  let server = await boot();
+  let server: RunningServer;
+  try {
+    server = await boot();
+  } catch (err) {
+    // A refused start (e.g. a verb without a handler) must not leave the connector open,
+    // or jest never exits.
+    await connector.close();
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    throw err;
+  }
 
   async function post(activity: unknown, opts: PostOptions & { raw?: string; contentType?: string } = {}): Promise<TurnResult> {
     const before = connector.calls.length;
