@@ -9,8 +9,8 @@ import { fakeClock, type FakeClock } from '../fakes/clock';
 import { freshState, requestFixture } from '../fixtures/load';
 import { allText, errorsUnder, inputs, type Json } from './card-query';
 import { startHarness, type Harness } from './harness';
-import { cardShows, discover, httpRunner, requestApproval, sayForCard, seedRequest, updatedForEveryone, vote, type PostedCard } from './plan-helpers';
-import { ALEX, channel, DANA, type TeamsUser } from './teams-activities';
+import { cardShows, discover, httpRunner, nextJobChange, requestApproval as requestApprovalCard, sayForCard, seedRequest, updatedForEveryone, vote, type PostedCard } from './plan-helpers';
+import { ALEX, channel, DANA, type TeamsConversation, type TeamsUser } from './teams-activities';
 
 const SAM: TeamsUser = { aadObjectId: '3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f', teamsUserId: '29:1sam-Xy7wQz3pL', name: 'Sam Approver' };
 const EVE: TeamsUser = { aadObjectId: 'e1e2e3e4-0000-4000-8000-00000000e4e5', teamsUserId: '29:1eve-Nb4vTr8kM', name: 'Eve Bystander' };
@@ -44,6 +44,24 @@ async function world(quorum: number): Promise<World> {
   await discover(h, REQ, DANA, runner, freshState('lync2013'));
   const votes = () => (h.server.deps.db.prepare('SELECT COUNT(*) AS n FROM plan_votes').get() as { n: number }).n;
   return { h, clock, runner, votes };
+}
+
+/**
+ * Approved plans here wait for a runner that never runs write steps; a new plan of the same request
+ * is refused while one is being applied, so each test first cancels what the previous one started
+ * (a queued job is cancelled at once, and its plan ends cancelled).
+ */
+async function requestApproval(h: Harness, requestId: string, owner: TeamsUser, approvals: TeamsConversation) {
+  for (const job of await h.server.deps.jobs.list({ statuses: ['queued'], purpose: 'plan-apply' })) {
+    const ended = nextJobChange(h, (c) => c.type === 'finished' && c.job.id === job.id);
+    await h.server.deps.jobs.cancel(job.id, 'test');
+    await ended;
+  }
+  const db = h.server.deps.db;
+  while ((db.prepare("SELECT COUNT(*) AS n FROM plans WHERE status IN ('approved', 'applying')").get() as { n: number }).n > 0) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return requestApprovalCard(h, requestId, owner, approvals);
 }
 
 const planIdOf = (p: PostedCard) => String((p.card.refresh as { action: { data: { planId: string } } }).action.data.planId);
@@ -236,6 +254,7 @@ describe('quorum 2', () => {
     changed.accessEdge.enablePartnerDiscovery = true;
     await discover(w.h, REQ, DANA, w.runner, changed);
     const again = await w.h.click(VERBS.planRequest, { requestId: REQ }, { user: DANA });
+    expect(allText(again.card)).toMatch(/Approval requested/);
     expect(allText(again.card)).toMatch(/planned again from the latest discovery \(revision 2/);
     const current = await cardShows(w.h, posted, /revision 2: votes for earlier revisions do not count/);
     expect(allText(current)).toMatch(/Approvals: 0 of 2/);

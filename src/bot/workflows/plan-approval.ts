@@ -116,6 +116,8 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
     if (!actor.admin) return refuse('not-admin', 'Only picbot admins may request approval of a plan.');
     const record = await deps.requests.get(requestId);
     if (!record) return refuse('not-found', `There is no provisioning request ${requestId}. Finish the intake first.`);
+    const running = (await plans.list({ requestId, statuses: ['approved', 'applying'], limit: 1 }))[0];
+    if (running) return refuse('busy', `Plan ${running.id} of this request is being applied; wait for its report, then discover again.`, { planId: running.id });
     const snapshot = await deps.jobs.latestObserved(requestId);
     if (!snapshot) return refuse('no-discovery', 'picbot has not read this server yet: choose "Discover current state" first, then request approval.');
     const scope = discoveryScope(record.request);

@@ -163,6 +163,14 @@ describe('request approval', () => {
     expect(rec).toMatchObject({ action: 'plan.requested', actor: DANA, detail: { planHash: plan.plan.planHash, quorum: 1, requesterMayCount: false } });
   });
 
+  it('refuses while a plan of the same request is being applied', async () => {
+    const w = await world();
+    const plan = await requested(w);
+    await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null });
+    await w.settle();
+    expect(await w.approval.requestApproval(dana, REQ)).toMatchObject({ ok: false, code: 'busy', planId: plan.id });
+  });
+
   it('without PICBOT_APPROVALS_CONVERSATION the card goes where it was asked', async () => {
     const w = await world({ approvalsConversation: null });
     const plan = await requested(w);
