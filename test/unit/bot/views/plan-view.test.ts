@@ -110,6 +110,16 @@ describe('the approval / status / report card', () => {
     expect(buttons(card).find((b) => b.title === 'Approve')?.data).toEqual({ planId: 'plan_7x1k0v3m9q2d8a5n', planHash: p.planHash });
   });
 
+  it('shows the request\'s latest preflight run when there is one, problems first', () => {
+    const preflight = { ranAt: '2026-11-28T13:50:00.000Z', results: [
+      { check: 'federation-srv' as const, subject: 'contoso.com', status: 'pass' as const, detail: 'found' },
+      { check: 'edge-certificate' as const, subject: 'sip.contoso.com', status: 'fail' as const, detail: 'the certificate does not name sip.contoso.com' },
+    ] };
+    const text = allText(planCard(model({ preflight })));
+    expect(text).toMatch(/Preflight \(2026-11-28 13:50 UTC\)\n1 passed · 1 failed · 0 warnings\n✗ sip\.contoso\.com: the certificate does not name sip\.contoso\.com/);
+    expect(allText(planCard(model()))).not.toMatch(/Preflight/);
+  });
+
   it('a re-planned plan says earlier votes no longer count; a follow-up plan is listed', () => {
     const text = allText(planCard(model({ plan: record({ revision: 3 }), followUps: [record({ id: 'plan_2d8a5n7x1k0v3m9q', kind: 'rollback', status: 'succeeded' })] })));
     expect(text).toMatch(/revision 3: votes for earlier revisions do not count/);
