@@ -219,6 +219,10 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
 
   /** "Roll back" on the report: from the job's captured state and the state after it (read again if the job did not). */
   async function rollback(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; reading: boolean }>> {
+    return ctx.auditRefusal(actor, 'plan.rollback-refused', planId, await rollbackAsked(actor, planId));
+  }
+
+  async function rollbackAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; reading: boolean }>> {
     if (!actor.admin) return refuse('not-admin', 'Only picbot admins may request a rollback (it becomes a plan that needs approval).');
     return ctx.serialize(`follow:${planId}`, async () => {
       const source = await plans.get(planId);
@@ -244,6 +248,10 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
 
   /** "Retry" / "Re-plan": discover the server again, then plan from the request as it is now. */
   async function retry(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
+    return ctx.auditRefusal(actor, 'plan.retry-refused', planId, await retryAsked(actor, planId));
+  }
+
+  async function retryAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
     if (!actor.admin) return refuse('not-admin', 'Only picbot admins may re-plan.');
     return ctx.serialize(`follow:${planId}`, async () => {
       const source = await plans.get(planId);
@@ -275,6 +283,10 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
 
   /** "Cancel" on the status card: the requester or an approver; the runner stops after the current step. */
   async function cancel(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
+    return ctx.auditRefusal(actor, 'plan.cancel-refused', planId, await cancelAsked(actor, planId));
+  }
+
+  async function cancelAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
     const plan = await plans.get(planId);
     if (!plan) return refuse('not-found', `There is no plan ${planId}.`);
     const isApprover = actor.aadObjectId !== null && (ctx.approverCheck()?.(actor.aadObjectId.toLowerCase()) ?? false);

@@ -113,6 +113,10 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
 
   /** "Request approval" on the review card: plan from the stored request and its latest discovery. */
   async function requestApproval(actor: PlanActor, requestId: string) {
+    return ctx.auditRefusal(actor, 'plan.request-refused', requestId, await planRequested(actor, requestId));
+  }
+
+  async function planRequested(actor: PlanActor, requestId: string) {
     if (!actor.admin) return refuse('not-admin', 'Only picbot admins may request approval of a plan.');
     const record = await deps.requests.get(requestId);
     if (!record) return refuse('not-found', `There is no provisioning request ${requestId}. Finish the intake first.`);

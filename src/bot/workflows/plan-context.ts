@@ -145,6 +145,18 @@ export function createPlanContext(deps: PlanDeps) {
   const audit = (actor: string, action: string, subjectId: string, detail: Record<string, unknown>) =>
     deps.audit.append({ action, actor, subjectId, detail });
 
+  /**
+   * Audits a refused request (who asked for what, and why not) and passes the outcome on. The
+   * planner's own refusals are audited where they are made, with their codes.
+   */
+  async function auditRefusal<T extends { ok: boolean }>(actor: PlanActor, action: string, subjectId: string, outcome: T): Promise<T> {
+    const r = outcome as unknown as WorkflowRefusal;
+    if (!r.ok && r.code !== 'plan-refused' && r.code !== 'nothing-to-change') {
+      await audit(actor.id, action, subjectId, { code: r.code, reason: r.reason });
+    }
+    return outcome;
+  }
+
   /** The approvers' Teams user ids for `refresh.userIds` (≤ 60, only those seen in an activity). */
   async function refreshUserIds(): Promise<string[]> {
     if (!roles.approversConfigured) return [];
@@ -250,6 +262,7 @@ export function createPlanContext(deps: PlanDeps) {
     approverCheck,
     serialize,
     audit,
+    auditRefusal,
     cardModel,
     currentCard,
     updateCard,

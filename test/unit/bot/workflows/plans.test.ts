@@ -145,6 +145,9 @@ describe('request approval', () => {
     }
     expect(r).toMatchObject({ ok: false, code: wantRefusal });
     expect(await w.plans.list()).toHaveLength(0);
+    // Every refusal is audited: the planner's with its reasons, the others as plan.request-refused.
+    const audited = await w.audit.list({ subjectId: REQ });
+    expect(audited.map((a) => a.action)).toEqual([wantRefusal === 'plan-refused' ? 'plan.refused' : wantRefusal === 'nothing-to-change' ? 'plan.nothing-to-change' : 'plan.request-refused']);
   });
 
   it('a refused plan carries the planner\'s reasons and is audited', async () => {
@@ -384,7 +387,7 @@ describe('apply, report, cancel', () => {
     expect(await w.apply.cancel(sam, plan.id)).toMatchObject({ ok: true, job: { cancelRequested: true } });
     await w.jobs.finish(jobId, { status: 'cancelled' });
     expect(await w.apply.cancel(dana, plan.id)).toMatchObject({ ok: false, code: 'not-running' });
-    expect(await actions(w, plan.id)).toContain('plan.cancel-requested');
+    expect((await actions(w, plan.id)).filter((a) => a.startsWith('plan.cancel'))).toEqual(['plan.cancel-refused', 'plan.cancel-requested', 'plan.cancel-refused']);
   });
 });
 
