@@ -5,6 +5,7 @@
  */
 import { VERBS } from '../../src/bot/verbs';
 import { planAreaFor } from '../../src/bot/handlers/plan-area';
+import { cardOf } from '../fakes/connector';
 import { fakeClock, type FakeClock } from '../fakes/clock';
 import { freshState, requestFixture } from '../fixtures/load';
 import { allText, errorsUnder, inputs, type Json } from './card-query';
@@ -205,6 +206,29 @@ describe('quorum 1', () => {
     const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
     expect(allText(posted.card)).toMatch(/Approve this plan\?/);
     await vote(w.h, posted, ALEX, 'Reject', 'only testing the channel');
+  });
+
+  it.each([
+    { verb: VERBS.planApprove, data: { planId: 'plan_0123456789abcdef' } },
+    { verb: VERBS.planReject, data: { planId: 'plan_0123456789abcdef', planHash: 'abc', reason: 'x' } },
+    { verb: VERBS.planApprove, data: 'approve' },
+    { verb: VERBS.planScript, data: { planId: '../../etc/passwd' } },
+    { verb: VERBS.planRequest, data: { requestId: 42 } },
+    { verb: VERBS.jobCancel, data: {} },
+    { verb: VERBS.jobRollback, data: { planId: null } },
+    { verb: VERBS.jobRetry, data: [] },
+    { verb: VERBS.planRefresh, data: { planId: 'plan_x' } },
+  ])('malformed card data for $verb gets a clear refusal for the clicker, never an error', async ({ verb, data }) => {
+    const r = await w.h.click(verb, data, { user: ALEX, conversation: APPROVALS });
+    expect(r.status).toBe(200);
+    expect(allText(r.card)).toMatch(/That card can't be used/);
+  });
+
+  it('a well-formed click on a plan that does not exist says so', async () => {
+    const r = await w.h.click(VERBS.planApprove, { planId: 'plan_0123456789abcdef', planHash: 'a'.repeat(64) }, { user: ALEX, conversation: APPROVALS });
+    expect(allText(r.card)).toMatch(/There is no plan plan_0123456789abcdef/);
+    const s = await w.h.say('status plan_0123456789abcdef', { user: ALEX, conversation: APPROVALS });
+    expect(s.calls.some((c) => /There is no plan plan_0123456789abcdef/.test(allText(cardOf(c))))).toBe(true);
   });
 
   it('`plans` lists open and recent plans; `status <plan id>` shows the card', async () => {
