@@ -129,6 +129,9 @@ describe('the seed procedure end to end', () => {
     const requestId = /"draftId":"(req_[0-9a-z]{16})"/.exec(JSON.stringify(shown.card))![1]!;
 
     await discoverFromReview(h, shown);
+    // The discovery card (the review message, updated in place) offers the next step, as does the review.
+    const discovered = await h.connector.waitFor((c) => c.kind === 'update' && c.activityId === shown.messageId && /Current state of pool-eu/.test(allText(cardOf(c))));
+    expect(button(cardOf(discovered), 'Request approval').data).toEqual({ requestId });
     const review = await sayForShown(h, `resume ${requestId}`, { user: DANA });
     expect(button(review.card, 'Request approval').data).toEqual({ requestId });
 

@@ -105,6 +105,8 @@ export function discoveryCardData(status: DiscoveryStatus): Record<string, unkno
     hint: '',
     footer: '',
     canRetry: true,
+    // "Request approval" right after a discovery that read the server (the plan area checks the rest).
+    canPlan: false,
   };
   const enroll = `Enroll one: say "runner token ${label}" in a personal chat with picbot (admins), then on the Lync management host run picbot-runner --enroll with that token and --labels ${label}.`;
   switch (status.phase) {
@@ -133,6 +135,7 @@ export function discoveryCardData(status: DiscoveryStatus): Record<string, unkno
         statusColor: 'good',
         sections: status.observed ? observedSections(status.observed) : [],
         footer: status.observed ? `Fingerprint ${fingerprint(status.observed).slice(0, 12)} · a plan is computed from this state, and applying it first checks that the server still matches it.` : '',
+        canPlan: status.observed !== null,
       };
     case 'failed':
       return {
