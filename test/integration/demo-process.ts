@@ -4,7 +4,7 @@
  * every child process (and its process group) gone, every port free.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 /** Starts the demo and resolves at its ready line; rejects (with its stderr) if it exits first. */
 export async function startDemoProcess(options: StartOptions = {}): Promise<DemoProcess> {
   const dataDir = options.dataDir ?? tempDataDir().dir;
+  mkdirSync(dataDir, { recursive: true });
   // cwd is the data directory, so a developer's .env in the checkout does not leak in.
   const child = spawn(process.execPath, [START, '--data', dataDir, ...(options.args ?? [])], {
     cwd: dataDir,
@@ -130,6 +131,11 @@ export async function startDemoProcess(options: StartOptions = {}): Promise<Demo
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('close', (code, signal) => resolve({ code, signal }));
+    // Not started at all (no 'close' follows then).
+    child.once('error', (err) => {
+      stderr += `spawning start.js: ${err.message}\n`;
+      resolve({ code: null, signal: null });
+    });
   });
   running.set(child, exited);
   void exited.then(() => running.delete(child));
