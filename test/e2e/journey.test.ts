@@ -38,19 +38,27 @@ async function stage(name: string, body: () => Promise<void>): Promise<void> {
     await body();
   } catch (err) {
     await page.screenshot({ path: `${file}-FAILED.png` }).catch(() => undefined);
-    if (err instanceof Error) err.message = `stage "${name}" (screenshot ${file}-FAILED.png): ${err.message}`;
+    if (err instanceof Error) {
+      const where = `stage "${name}" (screenshot ${file}-FAILED.png): `;
+      // Jest prints the stack, which already holds the old message.
+      if (err.stack?.includes(err.message)) err.stack = err.stack.replace(err.message, where + err.message);
+      err.message = where + err.message;
+    }
     throw err;
   }
   await page.screenshot({ path: `${file}.png` });
 }
 
+/** Playwright matches a string case-insensitively; the bot's exact words are what we check. */
+const exactly = (text: string | RegExp): RegExp => (typeof text === 'string' ? new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : text);
+
 /** The newest card in the chat that shows `text`. */
-const card = (text: string | RegExp): Locator => page.locator('.ac-adaptiveCard', { hasText: text }).last();
+const card = (text: string | RegExp): Locator => page.locator('.ac-adaptiveCard', { hasText: exactly(text) }).last();
 
 /** Waits until a card showing all of `texts` is on screen, and returns it. */
 async function cardWith(...texts: Array<string | RegExp>): Promise<Locator> {
   let found = page.locator('.ac-adaptiveCard');
-  for (const t of texts) found = found.filter({ hasText: t });
+  for (const t of texts) found = found.filter({ hasText: exactly(t) });
   await found.last().waitFor({ state: 'visible' });
   return found.last();
 }
@@ -184,7 +192,7 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     for (const check of ['Federation SRV record', 'SRV target name (Skype rule)', 'Client sign-in SRV record', 'Access Edge address', 'Access Edge certificate']) {
       await result.getByText(check, { exact: true }).waitFor();
     }
-    await result.getByText(`names ${EDGE}`, { exact: false }).waitFor();
+    await result.getByText(exactly(`names ${EDGE}`)).waitFor();
     // The certificate line came from a real connection to the loopback Access Edge.
     expect(lab!.connections()).toBeGreaterThan(0);
   });
@@ -192,7 +200,7 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
   await stage('discover', async () => {
     await card('Next steps').getByRole('button', { name: 'Discover current state' }).click();
     const state = await cardWith('Current state of lync-sim', 'Lync Server 2013 (5.0.8308.0)', /Fingerprint [0-9a-f]{12}/);
-    await state.getByText('disabled · federation.messenger.msn.com', { exact: false }).waitFor();
+    await state.getByText(exactly('disabled · federation.messenger.msn.com')).waitFor();
     await state.getByRole('button', { name: 'Back to the review' }).click();
     await cardWith('Review the provisioning request', 'Next steps');
   });
@@ -209,7 +217,7 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
       'Remove-CsPublicProvider -Identity Messenger',
       'New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com',
     ]) {
-      await approval.getByText(command, { exact: false }).waitFor();
+      await approval.getByText(exactly(command)).waitFor();
     }
     await cardWith('Approval requested', planId);
   });
