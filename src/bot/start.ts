@@ -62,8 +62,13 @@ export async function run(argv: string[]): Promise<number> {
   let signals = 0;
   let onStopped!: (code: number) => void;
   const stopped = new Promise<number>((resolve) => (onStopped = resolve));
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // One Ctrl-C can arrive twice (from the terminal and forwarded by npm): a repeat within a
+    // second is the same press, not the "kill now" second press.
+    if (signals > 0 && Date.now() - firstSignalAt < 1000) return;
     signals += 1;
+    if (signals === 1) firstSignalAt = Date.now();
     if (signals > 1) {
       process.stderr.write(`picbot start: ${signal} again: killing every part now\n`);
       demo?.kill();

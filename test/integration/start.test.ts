@@ -64,6 +64,12 @@ describe('npm start -- --no-playground', () => {
     await stopAndCheck(demo, [portOf(demo.botUrl)], 'SIGTERM');
   });
 
+  it('takes one Ctrl-C that arrives twice (from the terminal and forwarded by npm) as one: a clean stop, exit 0', async () => {
+    const demo = await startDemoProcess({ dataDir: data.dir, args: ['--no-playground'] });
+    demo.child.kill('SIGINT');
+    await stopAndCheck(demo, [portOf(demo.botUrl)], 'SIGINT');
+  });
+
   it('enrolls again when the database is new (the saved runner is unknown to it)', async () => {
     const before = runnerList(data.dir);
     for (const f of ['picbot.db', 'picbot.db-wal', 'picbot.db-shm']) rmSync(join(data.dir, f), { force: true });
