@@ -136,7 +136,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (cli === 'help') {
-    process.stderr.write(USAGE);
+    // Usage asked for is command output (stdout, exit 0), like every other picbot CLI.
+    process.stdout.write(USAGE);
     return;
   }
   try {

@@ -63,7 +63,7 @@ describe('picbot-lync-sim --init', () => {
   });
 
   it('prints usage for --help', () => {
-    expect(runSimCli(['--help'])).toMatchObject({ status: 0, stdout: '', stderr: expect.stringMatching(/usage: picbot-lync-sim/) });
+    expect(runSimCli(['--help'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/usage: picbot-lync-sim/), stderr: '' });
   });
 
   it.each([
