@@ -6,6 +6,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { accepts, freePort, groupAlive, pidAlive, runnerList, START, startDemoProcess, stopLeftovers, tempDataDir, type DemoProcess } from './demo-process';
 
 jest.setTimeout(120_000);
@@ -120,6 +121,23 @@ describe('npm start (with Agents Playground)', () => {
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
+  });
+});
+
+describe('npm start killed outright (SIGKILL, a crash)', () => {
+  const data = tempDataDir();
+  afterAll(() => data.cleanup());
+
+  it('leaves no runner or Playground behind: they stop when its pipe to them closes, and free their ports', async () => {
+    const port = await freePort();
+    const demo = await startDemoProcess({ dataDir: data.dir, env: { PICBOT_PLAYGROUND_PORT: String(port) } });
+    expect(demo.childPids).toHaveLength(2);
+    expect(await demo.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    // Waits (within the test's time limit) for each orphan to notice and stop.
+    for (const pid of demo.childPids) {
+      while (groupAlive(pid)) await sleep(50);
+    }
+    for (const p of [port, portOf(demo.botUrl)]) expect(await accepts(p)).toBe(false);
   });
 });
 

@@ -5,6 +5,7 @@
  * children in order instead of all at once.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface Exit {
@@ -36,7 +37,15 @@ export interface StartChildOptions {
   onStdoutLine?: (line: string) => void;
   /** Each stderr line (default: copied to our stderr). */
   onStderrLine?: (line: string) => void;
+  /**
+   * Hand the child a pipe as fd 3 (PICBOT_PARENT_FD) that closes when this process ends, however
+   * it ends; the child must load dist/tools/exit-with-parent.js (`node -r`) to act on it.
+   */
+  parentPipe?: boolean;
 }
+
+/** The preload that stops a child when its parent's pipe closes (src/tools/exit-with-parent.ts). */
+export const EXIT_WITH_PARENT = join(__dirname, '..', '..', 'tools', 'exit-with-parent.js');
 
 const KEEP_LINES = 20;
 
@@ -52,9 +61,9 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 /** Spawns `command args` in a new process group, stdin closed, output read line by line. */
 export function startChild(name: string, command: string, args: string[], options: StartChildOptions = {}): DemoChild {
   const spawnOptions: SpawnOptions = {
-    env: options.env ?? process.env,
+    env: { ...(options.env ?? process.env), ...(options.parentPipe ? { PICBOT_PARENT_FD: '3' } : {}) },
     cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.parentPipe ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     // A group of its own: kill(-pid) reaches its children, and the terminal's Ctrl-C does not.
     detached: true,
   };

@@ -6,7 +6,7 @@
  * "Listening on N" line.
  */
 import { join } from 'node:path';
-import { startChild, exitText, type DemoChild } from './child-process';
+import { EXIT_WITH_PARENT, startChild, exitText, type DemoChild } from './child-process';
 
 export interface PlaygroundOptions {
   /** The bot's messaging endpoint, e.g. http://127.0.0.1:3978/api/messages */
@@ -44,7 +44,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
   const child = startChild(
     'playground',
     process.execPath,
-    ['-r', LOOPBACK_PRELOAD, playgroundCli(), 'start', '-e', options.endpoint, '-c', 'msteams', '--dt', '-p', String(options.port)],
+    ['-r', LOOPBACK_PRELOAD, '-r', EXIT_WITH_PARENT, playgroundCli(), 'start', '-e', options.endpoint, '-c', 'msteams', '--dt', '-p', String(options.port)],
     {
       env: {
         ...options.env,
@@ -52,6 +52,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
         M365_AGENTS_PLAYGROUND_LOGFILE: join(options.dataDir, 'playground.log'),
       },
       cwd: options.dataDir,
+      parentPipe: true,
       onStdoutLine: (line) => {
         const m = LISTENING.exec(line);
         if (m) onPort(Number(m[1]));

@@ -11,7 +11,7 @@ import { readCredentials } from '../../runner/credentials';
 import type { Profile } from '../../contracts/profiles';
 import type { Logger } from '../../shared/logger';
 import type { RunnerRegistry } from '../workflows/ports';
-import { exitText, startChild, type DemoChild } from './child-process';
+import { EXIT_WITH_PARENT, exitText, startChild, type DemoChild } from './child-process';
 
 const DIST = join(__dirname, '..', '..');
 export const SIM_MAIN = join(DIST, 'lync-sim', 'main.js');
@@ -90,7 +90,7 @@ export async function startSimRunner(options: SimRunnerOptions): Promise<Running
     const made = await options.registry.createEnrollmentToken({ labels: [options.label], createdBy: 'npm start' });
     args.push('--enroll', made.token);
   }
-  const child = startChild('runner', process.execPath, [RUNNER_MAIN, ...args], { env: options.env });
+  const child = startChild('runner', process.execPath, ['-r', EXIT_WITH_PARENT, RUNNER_MAIN, ...args], { env: options.env, parentPipe: true });
   const pollMs = options.pollMs ?? 100;
   for (;;) {
     if (options.signal?.aborted) {
