@@ -109,7 +109,26 @@ export const Contacts = z.object({
 }).strict();
 export type Contacts = z.infer<typeof Contacts>;
 
-export const SipUri = z.string().trim().toLowerCase().regex(/^sip:[a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,}$/, 'enter a SIP URI such as sip:alice@contoso.com');
+const SIP_USER = /^[a-z0-9_%+'-]+(?:\.[a-z0-9_%+'-]+)*$/;
+const SIP_URI_HINT = 'enter a SIP URI such as sip:alice@contoso.com';
+
+/** Why a user SIP URI is not acceptable, or null. Input is expected trimmed and lower-cased. */
+export function sipUriProblem(uri: string): string | null {
+  if (!uri.startsWith('sip:')) return SIP_URI_HINT;
+  const address = uri.slice('sip:'.length);
+  const at = address.indexOf('@');
+  if (at <= 0 || at !== address.lastIndexOf('@') || at === address.length - 1) return SIP_URI_HINT;
+  if (!SIP_USER.test(address.slice(0, at))) {
+    return 'the user part before @ may hold letters, digits and _ % + \' - separated by single dots (no leading, trailing or double dot)';
+  }
+  const domainProblem = dnsNameProblem(address.slice(at + 1));
+  return domainProblem ? `the domain after @: ${domainProblem}` : null;
+}
+
+export const SipUri = z.string().trim().toLowerCase().max(1024).superRefine((uri, ctx) => {
+  const problem = sipUriProblem(uri);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const PolicyScope = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('global') }).strict(),

@@ -245,6 +245,12 @@ describe('options card', () => {
     { change: { scope: 'user', policyName: 'P', users: '' }, field: 'users', wantError: /at least one user/ },
     { change: { scope: 'user', policyName: 'P', users: 'alice' }, field: 'users', wantError: /“alice”: enter a SIP URI/ },
     { change: { scope: 'user', policyName: 'P', users: 'sip:a@contoso.com sip:A@contoso.com' }, field: 'users', wantError: /listed twice/ },
+    { change: { scope: 'user', policyName: 'P', users: 'sip:a@contoso..com' }, field: 'users', wantError: /“sip:a@contoso..com”: the domain after @: empty label/ },
+    { change: { scope: 'user', policyName: 'P', users: 'sip:a@-.com' }, field: 'users', wantError: /“sip:a@-.com”: the domain after @: the label "-" starts or ends with a hyphen/ },
+    { change: { scope: 'user', policyName: 'P', users: 'sip:.@contoso.com' }, field: 'users', wantError: /“sip:.@contoso.com”: the user part before @ .*no leading, trailing or double dot/ },
+    { change: { scope: 'user', policyName: 'P', users: 'a..b@contoso.com' }, field: 'users', wantError: /“a..b@contoso.com”: the user part before @/ },
+    { change: { scope: 'user', policyName: 'P', users: 'sip:a@10.0.0.1' }, field: 'users', wantError: /domain after @: enter a DNS name, not an IP/ },
+    { change: { scope: 'user', policyName: 'P', users: 'sip:a@b@contoso.com' }, field: 'users', wantError: /enter a SIP URI/ },
     { change: { publicAudioVideo: 'yes' }, field: 'publicAudioVideo', wantError: /tick or clear/ },
     { change: { disablePICPromptDisplayName: 'maybe' }, field: 'disablePICPromptDisplayName', wantError: /leave, set to true/ },
   ])('refuses $change', (row) => {
