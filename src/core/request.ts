@@ -98,9 +98,37 @@ export const SipDomains = z.array(DnsName).min(1, 'enter at least one SIP domain
     });
   });
 
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
-export const Email = z.string().trim().max(254).regex(EMAIL, 'enter an e-mail address such as admin@contoso.com');
-export const Phone = z.string().trim().regex(/^\+[1-9][0-9 ()-]{6,20}$/, 'enter a phone number in international form, such as +14255550100');
+// The local part is a dot-atom (RFC 5322 §3.2.3): no leading, trailing or doubled dot.
+const EMAIL_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const EMAIL_HINT = 'enter an e-mail address such as admin@contoso.com';
+
+/** Why an e-mail address is not acceptable, or null. Input is expected trimmed. */
+export function emailProblem(address: string): string | null {
+  const at = address.indexOf('@');
+  if (at <= 0 || at !== address.lastIndexOf('@') || at === address.length - 1) return EMAIL_HINT;
+  const local = address.slice(0, at);
+  if (local.length > 64) return 'the part of the e-mail address before @ is at most 64 characters';
+  if (!EMAIL_LOCAL.test(local)) {
+    return /^\.|\.$|\.\./.test(local)
+      ? 'the part of the e-mail address before @ cannot start or end with a dot or have two dots in a row'
+      : EMAIL_HINT;
+  }
+  const domainProblem = dnsNameProblem(address.slice(at + 1).toLowerCase());
+  return domainProblem ? `the domain of the e-mail address: ${domainProblem}` : null;
+}
+
+export const Email = z.string().trim().max(254).superRefine((address, ctx) => {
+  const problem = emailProblem(address);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const PHONE_HINT = 'enter a phone number in international form, such as +14255550100';
+// E.164: a number has at most 15 digits; fewer than 7 is not a reachable number anywhere.
+export const Phone = z.string().trim().superRefine((phone, ctx) => {
+  const digits = phone.replace(/\D/g, '').length;
+  if (!/^\+[1-9][0-9 ()-]{6,20}$/.test(phone)) ctx.addIssue({ code: 'custom', message: PHONE_HINT });
+  else if (digits < 7 || digits > 15) ctx.addIssue({ code: 'custom', message: `${PHONE_HINT}: 7 to 15 digits` });
+});
 
 export const Contacts = z.object({
   name: z.string().trim().min(1, 'enter a name').max(128),

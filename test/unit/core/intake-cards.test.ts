@@ -185,6 +185,12 @@ describe('contacts card', () => {
     { change: { 'admin:contoso.com': '' }, field: 'admin:contoso.com', wantError: /administrator of contoso.com/ },
     { change: { 'admin:fabrikam.com': 'not-an-email' }, field: 'admin:fabrikam.com', wantError: /e-mail address/ },
     { change: { 'admin:fabrikam.com': 'a@b' }, field: 'admin:fabrikam.com', wantError: /e-mail address/ },
+    { change: { phone: '+1-------' }, field: 'phone', wantError: /7 to 15 digits/ },
+    { change: { phone: '+1 ()()()-' }, field: 'phone', wantError: /7 to 15 digits/ },
+    { change: { 'admin:fabrikam.com': '.a@contoso.com' }, field: 'admin:fabrikam.com', wantError: /cannot start or end with a dot/ },
+    { change: { 'admin:fabrikam.com': 'a..b@contoso.com' }, field: 'admin:fabrikam.com', wantError: /two dots in a row/ },
+    { change: { 'admin:fabrikam.com': 'a.@contoso.com' }, field: 'admin:fabrikam.com', wantError: /cannot start or end with a dot/ },
+    { change: { 'admin:fabrikam.com': 'a@contoso..com' }, field: 'admin:fabrikam.com', wantError: /domain of the e-mail address: empty label/ },
   ])('refuses $change', (row) => {
     const errors = errorsOf(parseContactsCard({ ...ok, ...row.change }, ctx));
     expect(Object.keys(errors)).toEqual([row.field]);

@@ -1,5 +1,5 @@
 /** The field rules of the provisioning request that the intake cards and `picbot plan` share. */
-import { ProvisioningRequest, SipUri } from '../../../src/core/request';
+import { Email, Phone, ProvisioningRequest, SipUri } from '../../../src/core/request';
 import { requestFixture } from '../../fixtures/load';
 
 const messageOf = (r: { success: boolean; error?: { issues: { message: string }[] } }) => (r.success ? null : r.error!.issues[0].message);
@@ -37,9 +37,59 @@ describe('SipUri', () => {
   });
 });
 
+describe('Email', () => {
+  it.each([
+    { in: 'dana@contoso.com' },
+    { in: 'Dana.Admin@Contoso.com' },
+    { in: "o'neil+pic@it.contoso-edge.com" },
+  ])('accepts $in', (row) => {
+    expect(Email.parse(` ${row.in} `)).toBe(row.in);
+  });
+  it.each([
+    { in: '.a@contoso.com', wantError: /cannot start or end with a dot/ },
+    { in: 'a.@contoso.com', wantError: /cannot start or end with a dot/ },
+    { in: 'a..b@contoso.com', wantError: /two dots in a row/ },
+    { in: 'a@contoso..com', wantError: /domain of the e-mail address: empty label/ },
+    { in: 'a@-contoso.com', wantError: /hyphen/ },
+    { in: 'a@10.0.0.1', wantError: /not an IP address/ },
+    { in: 'a@b', wantError: /at least two labels/ },
+    { in: 'a@', wantError: /enter an e-mail address/ },
+    { in: '@contoso.com', wantError: /enter an e-mail address/ },
+    { in: 'a@b@contoso.com', wantError: /enter an e-mail address/ },
+    { in: 'a b@contoso.com', wantError: /enter an e-mail address/ },
+    { in: `${'a'.repeat(65)}@contoso.com`, wantError: /at most 64/ },
+  ])('refuses $in', (row) => {
+    expect(messageOf(Email.safeParse(row.in))).toMatch(row.wantError);
+  });
+});
+
+describe('Phone', () => {
+  it.each([
+    { in: '+14255550100' },
+    { in: '+1 (425) 555-0100' },
+    { in: '+4930123' },
+    { in: '+123456789012345' },
+  ])('accepts $in', (row) => {
+    expect(Phone.parse(row.in)).toBe(row.in);
+  });
+  it.each([
+    { in: '+1-------', wantError: /7 to 15 digits/ },
+    { in: '+1 ()()()-', wantError: /7 to 15 digits/ },
+    { in: '+1 (42) --', wantError: /7 to 15 digits/ },
+    { in: '+1234567890123456', wantError: /7 to 15 digits/ },
+    { in: '4255550100', wantError: /international form/ },
+    { in: '+0425550100', wantError: /international form/ },
+    { in: '+1 425 555 0100 ext 12', wantError: /international form/ },
+  ])('refuses $in', (row) => {
+    expect(messageOf(Phone.safeParse(row.in))).toMatch(row.wantError);
+  });
+});
+
 describe('ProvisioningRequest applies the same rules', () => {
   it.each([
     { change: (r: any) => { r.options.policyScope = { kind: 'user', policyName: 'P', users: ['sip:a@contoso..com'] }; }, path: 'options.policyScope.users.0' },
+    { change: (r: any) => { r.contacts.phone = '+1-------'; }, path: 'contacts.phone' },
+    { change: (r: any) => { r.contacts.domainAdmins['contoso.com'] = 'a..b@contoso.com'; }, path: 'contacts.domainAdmins.contoso.com' },
   ])('refuses at $path', (row) => {
     const request = JSON.parse(JSON.stringify(requestFixture('global')));
     expect(ProvisioningRequest.safeParse(request).success).toBe(true);
