@@ -191,6 +191,27 @@ function buttons(card: Json): string[] {
   return out;
 }
 
+/** A site policy somebody adds by hand, unrelated to picbot's plan. */
+const OSLO = { identity: 'site:Oslo', enableFederationAccess: true, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: true };
+const withOslo = (s: ObservedState): ObservedState => ({ ...s, externalAccessPolicies: [...s.externalAccessPolicies, OSLO] });
+
+/** "Roll back" on a report card: picbot reads the server, then posts the rollback plan for approval. */
+async function rollbackCard(harness: Harness, posted: PostedCard, report: Json): Promise<PostedCard> {
+  const rb = button(report, 'Roll back');
+  const asked = await harness.click(rb.verb, rb.data, { user: DANA, conversation: APPROVALS, replyToId: posted.messageId });
+  expect(allText(asked.card)).toMatch(/Rollback requested/);
+  const sent = await harness.connector.waitFor((c) => c.kind !== 'update' && c.conversationId === APPROVALS.id && /Approve this rollback\?/.test(allText(cardOf(c))));
+  return { messageId: sent.activityId, conversation: APPROVALS, card: cardOf(sent)! };
+}
+
+/** Rolls back and approves; resolves with the rollback job as it ended. */
+async function rollBackAndApprove(harness: Harness, posted: PostedCard, report: Json) {
+  const rollback = await rollbackCard(harness, posted, report);
+  const done = nextJobChange(harness, (c) => c.type === 'finished' && c.job.kind === 'rollback');
+  await vote(harness, rollback, ALEX, 'Approve');
+  return (await done).job;
+}
+
 describe('when things go wrong', () => {
   it('drift between plan and apply: aborted-drift, nothing changed, and Re-plan makes a new plan from the new state', async () => {
     h = await start();
@@ -257,6 +278,66 @@ describe('when things go wrong', () => {
     expect(sameState(observedOf(sim), original)).toBe(true);
     // The first card tells where its rollback stands.
     await cardShows(h, posted, /Rollback plan_[0-9a-z]{16}: applied/);
+  });
+
+  it('a change on the server after the apply does not block the rollback: picbot restores what it changed and leaves the rest', async () => {
+    h = await start();
+    const sim = writeState(dir, 'lync2013');
+    const original = observedOf(sim);
+    await runnerFor(h, sim);
+    await seededAndDiscovered(h, 'lync2013');
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+    const applied = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
+    await vote(h, posted, ALEX, 'Approve');
+    expect((await applied).job.status).toBe('succeeded');
+    const report = await cardShows(h, posted, /Plan applied/);
+
+    // Later, somebody adds a site policy that has nothing to do with picbot's plan.
+    editSim(sim, (s) => {
+      s.externalAccessPolicies.push(OSLO);
+    });
+    const rolledBack = await rollBackAndApprove(h, posted, report);
+    expect(rolledBack.status).toBe('succeeded');
+    // What picbot changed is undone; the unrelated change stays.
+    expect(sameState(observedOf(sim), withOslo(original))).toBe(true);
+  });
+
+  it('Re-plan on a rollback that met a changed server builds the rollback of the original plan again, from the state now', async () => {
+    h = await start();
+    const sim = writeState(dir, 'lync2013');
+    const original = observedOf(sim);
+    await runnerFor(h, sim);
+    await seededAndDiscovered(h, 'lync2013');
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+    const applied = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
+    await vote(h, posted, ALEX, 'Approve');
+    expect((await applied).job.status).toBe('succeeded');
+    const report = await cardShows(h, posted, /Plan applied/);
+
+    const rollback = await rollbackCard(h, posted, report);
+    // The server changes between the rollback plan and its approval: the rollback stops, changing nothing.
+    editSim(sim, (s) => {
+      s.externalAccessPolicies.push(OSLO);
+    });
+    const drifted = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'rollback');
+    await vote(h, rollback, ALEX, 'Approve');
+    expect((await drifted).job.status).toBe('aborted-drift');
+    const stopped = await cardShows(h, rollback, /The server changed since the plan was made/);
+
+    // Re-plan on the rollback's card: a new ROLLBACK of the original plan, not the forward plan again.
+    const again = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'discover');
+    const replan = button(stopped, 'Re-plan');
+    const click = await h.click(replan.verb, replan.data, { user: DANA, conversation: APPROVALS, replyToId: rollback.messageId });
+    expect(allText(click.card)).toMatch(/a new rollback of plan plan_[0-9a-z]{16} follows/);
+    await again;
+    const sent = await h.connector.waitFor((c) => c.kind !== 'update' && c.conversationId === APPROVALS.id && /Approve this (plan|rollback)\?/.test(allText(cardOf(c))) && ![posted.messageId, rollback.messageId].includes(c.activityId));
+    const second: PostedCard = { messageId: sent.activityId, conversation: APPROVALS, card: cardOf(sent)! };
+    expect(allText(second.card)).toMatch(/Approve this rollback\?/);
+    expect(allText(second.card)).toContain(`(plan ${planIdOf(posted)})`);
+    const done = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'rollback');
+    await vote(h, second, ALEX, 'Approve');
+    expect((await done).job.status).toBe('succeeded');
+    expect(sameState(observedOf(sim), withOslo(original))).toBe(true);
   });
 
   it('cancel mid-job stops after the current step', async () => {

@@ -143,9 +143,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     if (!ref.success) return malformed(issue(ref.error));
     const r = await apply.rollback(planActor(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
-    const lines = r.reading
-      ? ['The job did not read the server after its last step, so picbot reads it now; the rollback plan follows when that is done.']
-      : [`Rollback plan ${r.plan.id} (${r.plan.plan.steps.length} step${r.plan.plan.steps.length === 1 ? '' : 's'}) waits for approval like any plan.`];
+    const lines = [`picbot reads ${r.plan.targetLabel} again first (job ${r.job.id}), so the rollback is planned against the server as it is now; the rollback plan follows for approval when that is done.`];
     return { card: notice('Rollback requested', lines, r.plan.id, 'good'), scope: 'clicker' };
   };
 
@@ -154,7 +152,8 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     if (!ref.success) return malformed(issue(ref.error));
     const r = await apply.retry(planActor(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
-    return { card: notice('Re-planning', [`Reading ${r.plan.targetLabel} again (job ${r.job.id}); a new plan follows for approval when that is done.`], r.plan.id, 'good'), scope: 'clicker' };
+    const next = r.plan.kind === 'rollback' ? `a new rollback of plan ${r.plan.follows ?? '?'} follows for approval when that is done` : 'a new plan follows for approval when that is done';
+    return { card: notice('Re-planning', [`Reading ${r.plan.targetLabel} again (job ${r.job.id}); ${next}.`], r.plan.id, 'good'), scope: 'clicker' };
   };
 
   return {

@@ -7,7 +7,7 @@
 import { tally } from '../../core/approval-policy';
 import { discoveryScope } from '../../core/discovery-scope';
 import { stepProgress, stepStatuses } from '../../core/job-progress';
-import { nextPlanStatus, RETRY_FROM, ROLLBACK_FROM, FINAL_STATUSES, type JobOutcome } from '../../core/plan-status';
+import { nextPlanStatus, PLAN_STATUS_TEXT, RETRY_FROM, ROLLBACK_FROM, FINAL_STATUSES, type JobOutcome } from '../../core/plan-status';
 import { planHash } from '../../core/planner';
 import { rollbackPlan } from '../../core/rollback-plan';
 import type { ObservedState } from '../../contracts/observed';
@@ -161,6 +161,18 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
       await ctx.tellRequester(source, 'Re-discovery did not finish', 'attention', [rediscoveryProblem(job, result)]);
       return;
     }
+    if (source.kind === 'rollback') {
+      // Retrying a rollback means rolling back the original plan's job again, from the state now;
+      // re-planning the forward request here would undo the rollback's purpose.
+      const original = source.follows ? await plans.get(source.follows) : null;
+      if (!original) {
+        await ctx.tellRequester(source, 'No rollback plan', 'attention', [`The plan ${source.follows ?? '?'} that rollback ${source.id} undoes is gone.`]);
+        return;
+      }
+      const built = await buildRollback(await askerOf(job, source), original, result.observed);
+      if (!built.ok) await ctx.tellRequester(source, 'No rollback plan', built.code === 'nothing-to-change' ? 'good' : 'attention', built.refusals ? built.refusals.map((r) => r.reason) : [built.reason]);
+      return;
+    }
     const record = await deps.requests.get(source.requestId);
     const request = record?.request ?? source.request;
     const planned = approval().planFor(request, result.observed);
@@ -183,6 +195,8 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
       await ctx.tellRequester(source, 'Reading the server for the rollback did not finish', 'attention', [rediscoveryProblem(job, result)]);
       return;
     }
+    const open = await openRollbackOf(source);
+    if (open) return;
     const actor = await askerOf(job, source);
     const built = await buildRollback(actor, source, result.observed);
     if (!built.ok) await ctx.tellRequester(source, 'No rollback plan', built.code === 'nothing-to-change' ? 'good' : 'attention', built.refusals ? built.refusals.map((r) => r.reason) : [built.reason]);
@@ -217,36 +231,51 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
     return approval().putUp({ kind: 'rollback', requestId: source.requestId, request: source.request, plan: rb, discovery: source.discovery, actor, rollbackOf: view.job.id, follows: source.id });
   }
 
-  /** "Roll back" on the report: from the job's captured state and the state after it (read again if the job did not). */
-  async function rollback(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; reading: boolean }>> {
+  /**
+   * "Roll back" on the report: the server is read again first, and the rollback plan is built
+   * from the job's captured state and statuses checked against that fresh read. Building it from
+   * the job's own read after its last change would pin the rollback to that moment: any later
+   * change on the server, even an unrelated one, would end every rollback in aborted-drift.
+   */
+  async function rollback(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
     return ctx.auditRefusal(actor, 'plan.rollback-refused', planId, await rollbackAsked(actor, planId));
   }
 
-  async function rollbackAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; reading: boolean }>> {
+  /** An open (not final) rollback plan of `source`, if any: a second one would undo the same job twice. */
+  async function openRollbackOf(source: PlanRecord): Promise<PlanRecord | undefined> {
+    const related = await plans.list({ requestId: source.requestId, limit: 50 });
+    return related.find((p) => p.follows === source.id && p.kind === 'rollback' && !FINAL_STATUSES.has(p.status));
+  }
+
+  /** A read for a follow-up of this plan that is still queued or running, if any. */
+  async function readingFor(planId: string): Promise<JobRecord | undefined> {
+    return (await jobs.list({ planId, statuses: ['queued', 'leased'], limit: 5 })).find((j) => j.context.purpose !== JOB_PURPOSE.apply);
+  }
+
+  async function rollbackAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
     if (!actor.admin) return refuse('not-admin', 'Only picbot admins may request a rollback (it becomes a plan that needs approval).');
     return ctx.serialize(`follow:${planId}`, async () => {
       const source = await plans.get(planId);
       if (!source) return refuse('not-found', `There is no plan ${planId}.`);
       if (!ROLLBACK_FROM.has(source.status) || !source.jobId) return refuse('not-final', `Plan ${planId} is ${source.status}: only a finished, failed, cancelled or interrupted plan can be rolled back.`);
-      const related = await plans.list({ requestId: source.requestId, limit: 50 });
-      const open = related.find((p) => p.follows === source.id && p.kind === 'rollback' && !FINAL_STATUSES.has(p.status));
-      if (open) return refuse('busy', `A rollback of this plan is already ${open.status}: ${open.id}.`, { planId: open.id });
+      const open = await openRollbackOf(source);
+      if (open) return refuse('busy', `A rollback of this plan is already ${PLAN_STATUS_TEXT[open.status]}: ${open.id}.`, { planId: open.id });
+      const reading = await readingFor(source.id);
+      if (reading) return refuse('busy', `picbot is already reading the server for a follow-up of this plan (${reading.id}).`);
       const view = await jobs.get(source.jobId);
       if (!view) return refuse('no-rollback', `The job ${source.jobId} of plan ${planId} is gone.`);
-      await ctx.audit(actor.id, 'plan.rollback-asked', source.id, { jobId: source.jobId, readFirst: !view.result?.after });
-      if (view.result?.after) {
-        const built = await buildRollback(actor, source, view.result.after);
-        if (!built.ok) return built;
-        ctx.updateCard(source.id, source.card);
-        return { ok: true, plan: built.plan, reading: false };
-      }
-      // The job did not re-read the server after its last step (it failed or vanished): read it now.
-      const reading = await startRead(actor, source, JOB_PURPOSE.rollbackRead);
-      return { ok: true, plan: source, reading: reading !== null };
+      const job = await startRead(actor, source, JOB_PURPOSE.rollbackRead);
+      if (!job) return refuse('not-found', `The provisioning request ${source.requestId} is gone.`);
+      await ctx.audit(actor.id, 'plan.rollback-asked', source.id, { jobId: source.jobId, readJobId: job.id });
+      ctx.updateCard(source.id, source.card);
+      return { ok: true, plan: source, job };
     });
   }
 
-  /** "Retry" / "Re-plan": discover the server again, then plan from the request as it is now. */
+  /**
+   * "Retry" / "Re-plan": discover the server again, then plan from the request as it is now. On
+   * a rollback plan it builds the rollback of the original plan's job again, from the new read.
+   */
   async function retry(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
     return ctx.auditRefusal(actor, 'plan.retry-refused', planId, await retryAsked(actor, planId));
   }
@@ -257,11 +286,17 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
       const source = await plans.get(planId);
       if (!source) return refuse('not-found', `There is no plan ${planId}.`);
       if (!RETRY_FROM.has(source.status)) return refuse('not-final', `Plan ${planId} is ${source.status}: retry is offered once it has ended without success.`);
-      const running = (await jobs.list({ planId, purpose: JOB_PURPOSE.replan, statuses: ['queued', 'leased'], limit: 1 }))[0];
+      const running = await readingFor(planId);
       if (running) return refuse('busy', `A re-discovery for this plan is already running (${running.id}).`);
+      if (source.kind === 'rollback') {
+        const original = source.follows ? await plans.get(source.follows) : null;
+        if (!original || !original.jobId) return refuse('no-rollback', `The plan ${source.follows ?? '?'} that rollback ${source.id} undoes is gone.`);
+        const open = await openRollbackOf(original);
+        if (open && open.id !== source.id) return refuse('busy', `A rollback of plan ${original.id} is already ${PLAN_STATUS_TEXT[open.status]}: ${open.id}.`, { planId: open.id });
+      }
       const job = await startRead(actor, source, JOB_PURPOSE.replan);
       if (!job) return refuse('not-found', `The provisioning request ${source.requestId} is gone.`);
-      await ctx.audit(actor.id, 'plan.retry', source.id, { jobId: job.id });
+      await ctx.audit(actor.id, 'plan.retry', source.id, { jobId: job.id, kind: source.kind });
       ctx.updateCard(source.id, source.card);
       return { ok: true, plan: source, job };
     });
@@ -269,11 +304,12 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
 
   /** A discovery job for a follow-up of `source` (retry or rollback read); null when the request is gone. */
   async function startRead(actor: PlanActor, source: PlanRecord, purpose: string): Promise<JobRecord | null> {
-    const record = await deps.requests.get(source.requestId);
-    const request = purpose === JOB_PURPOSE.replan ? record?.request : source.request;
+    // A retry of a forward plan reads what the request needs now; a rollback (and the retry of
+    // one) re-reads exactly what the plan read, which covers every user its steps touched.
+    const forward = purpose === JOB_PURPOSE.replan && source.kind === 'apply';
+    const request = forward ? (await deps.requests.get(source.requestId))?.request : source.request;
     if (!request) return null;
-    // A rollback re-reads exactly what the plan read; a retry reads what the request needs now.
-    const scope = purpose === JOB_PURPOSE.replan ? discoveryScope(request) : source.discovery;
+    const scope = forward ? discoveryScope(request) : source.discovery;
     return jobs.create({
       kind: 'discover', target: request.target.label, profile: request.target.profile, discovery: scope,
       context: { purpose, requestId: source.requestId, planId: source.id, card: source.card },

@@ -107,7 +107,7 @@ export const JOB_PURPOSE = {
   apply: 'plan-apply',
   /** Retry: re-discover, then plan again. */
   replan: 'plan-replan',
-  /** Rollback of a job that did not re-read the state after its last change: read it first. */
+  /** Roll back: read the server first; the rollback plan is checked against that read. */
   rollbackRead: 'plan-rollback-read',
 } as const;
 

@@ -15,7 +15,7 @@ import { createRequestStore } from '../../../../src/bot/stores/requests';
 import { createUserIdStore } from '../../../../src/bot/stores/user-ids';
 import { createRoles } from '../../../../src/core/roles';
 import { discoveryScope } from '../../../../src/core/discovery-scope';
-import { sameState, type ObservedState } from '../../../../src/contracts/observed';
+import { fingerprint, sameState, type ObservedState } from '../../../../src/contracts/observed';
 import type { JobEvent } from '../../../../src/contracts/runner-api';
 import { satisfied } from '../../../../src/contracts/satisfied';
 import { CodedError } from '../../../../src/shared/errors';
@@ -401,14 +401,19 @@ describe('rollback and retry', () => {
     await w.jobs.events(jobId, ran.events);
     await w.jobs.finish(jobId, { status: 'failed', observed: original, after: ran.after, error: { code: 'step_failed', message: 'Access denied' } });
     expect(await w.apply.rollback(alex, plan.id)).toMatchObject({ ok: false, code: 'not-admin' });
+    // The server is always read again first, even though the job read it after its last change.
     const r = await w.apply.rollback(dana, plan.id);
-    expect(r).toMatchObject({ ok: true, reading: false, plan: { kind: 'rollback', rollbackOf: jobId, follows: plan.id, status: 'pending-approval' } });
-    const rb = (r as { plan: PlanRecord }).plan;
+    expect(r).toMatchObject({ ok: true, plan: { id: plan.id }, job: { kind: 'discover', context: { purpose: JOB_PURPOSE.rollbackRead, planId: plan.id } } });
+    expect(await w.apply.rollback(dana, plan.id)).toMatchObject({ ok: false, code: 'busy' });
+    await w.jobs.finish((r as { job: { id: string } }).job.id, { status: 'succeeded', observed: ran.after });
+    await w.settle();
+    const rb = (await w.plans.list()).find((p) => p.kind === 'rollback')!;
+    expect(rb).toMatchObject({ kind: 'rollback', rollbackOf: jobId, follows: plan.id, status: 'pending-approval' });
     expect(rb.plan.steps.map((s) => s.id)).toEqual(plan.plan.steps.slice(0, 3).reverse().map((s) => `undo-${s.id}`));
     expect(await w.apply.rollback(dana, plan.id)).toMatchObject({ ok: false, code: 'busy' });
     await w.approval.vote(sam, rb.id, { decision: 'approve', cardHash: rb.plan.planHash, reason: null });
     await w.settle();
-    expect(w.jobs.created[1]).toMatchObject({ kind: 'rollback', expectedFingerprint: rb.plan.fingerprint, steps: rb.plan.steps });
+    expect(w.jobs.created[2]).toMatchObject({ kind: 'rollback', expectedFingerprint: rb.plan.fingerprint, steps: rb.plan.steps });
     // The rollback's steps, run (check → change) where the failed job left the server, give back the original.
     expect(sameState(run(ran.after, rb).after, original)).toBe(true);
     expect(await actions(w, plan.id)).toEqual(expect.arrayContaining(['plan.rollback-asked']));
@@ -422,7 +427,7 @@ describe('rollback and retry', () => {
     await w.jobs.events(jobId, ran.events.slice(0, 3));
     await w.jobs.end(jobId, 'interrupted');
     const r = await w.apply.rollback(dana, plan.id);
-    expect(r).toMatchObject({ ok: true, reading: true });
+    expect(r).toMatchObject({ ok: true, job: { kind: 'discover' } });
     const read = w.jobs.created[1]!;
     expect(read).toMatchObject({ kind: 'discover', discovery: plan.discovery, context: { purpose: JOB_PURPOSE.rollbackRead, planId: plan.id } });
     await w.jobs.finish('job_0000000000000002', { status: 'succeeded', observed: applyOp(freshState('lync2013'), plan.plan.steps[0]!.op, plan.plan.steps[0]!.params) });
@@ -430,6 +435,56 @@ describe('rollback and retry', () => {
     const rollbacks = (await w.plans.list()).filter((p) => p.kind === 'rollback');
     expect(rollbacks).toHaveLength(1);
     expect(rollbacks[0]).toMatchObject({ follows: plan.id, requesterId: DANA, status: 'pending-approval' });
+  });
+
+  it('a change on the server after the apply does not block the rollback: it is planned against the state read now', async () => {
+    const w = await world();
+    const { plan, jobId } = await approvedAndLeased(w);
+    const original = freshState('lync2013');
+    const ran = run(original, plan);
+    await w.jobs.events(jobId, ran.events);
+    await w.jobs.finish(jobId, { status: 'succeeded', observed: original, after: ran.after });
+    // Somebody adds an unrelated site policy after the apply.
+    const oslo = { identity: 'site:Oslo', enableFederationAccess: true, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: true };
+    const now = { ...ran.after, externalAccessPolicies: [...ran.after.externalAccessPolicies, oslo] };
+    const r = await w.apply.rollback(dana, plan.id);
+    await w.jobs.finish((r as { job: { id: string } }).job.id, { status: 'succeeded', observed: now });
+    await w.settle();
+    const rb = (await w.plans.list()).find((p) => p.kind === 'rollback')!;
+    // The rollback job's drift check compares against what was read now, not the job's own read after its last step.
+    expect(rb.plan.fingerprint).toBe(fingerprint(now));
+    expect(sameState(run(now, rb).after, { ...original, externalAccessPolicies: [...original.externalAccessPolicies, oslo] })).toBe(true);
+  });
+
+  it('Re-plan on a drifted rollback builds the rollback of the original plan again, not the forward plan', async () => {
+    const w = await world();
+    const { plan, jobId } = await approvedAndLeased(w);
+    const original = freshState('lync2013');
+    const ran = run(original, plan);
+    await w.jobs.events(jobId, ran.events);
+    await w.jobs.finish(jobId, { status: 'succeeded', observed: original, after: ran.after });
+    const asked = await w.apply.rollback(dana, plan.id);
+    await w.jobs.finish((asked as { job: { id: string } }).job.id, { status: 'succeeded', observed: ran.after });
+    await w.settle();
+    const rb = (await w.plans.list()).find((p) => p.kind === 'rollback')!;
+    await w.approval.vote(sam, rb.id, { decision: 'approve', cardHash: rb.plan.planHash, reason: null });
+    await w.settle();
+    const rbJob = (await w.plans.get(rb.id))!.jobId!;
+    await w.jobs.lease(rbJob);
+    await w.jobs.finish(rbJob, { status: 'aborted-drift' });
+    expect((await w.plans.get(rb.id))?.status).toBe('aborted-drift');
+
+    const r = await w.apply.retry(dana, rb.id);
+    expect(r).toMatchObject({ ok: true, job: { kind: 'discover', context: { purpose: JOB_PURPOSE.replan, planId: rb.id } } });
+    expect(w.jobs.created.at(-1)).toMatchObject({ discovery: rb.discovery });
+    const drifted = { ...ran.after, accessEdge: { ...ran.after.accessEdge, enablePartnerDiscovery: false } };
+    await w.jobs.finish((r as { job: { id: string } }).job.id, { status: 'succeeded', observed: drifted });
+    await w.settle();
+    const open = (await w.plans.list({ statuses: ['pending-approval'] }));
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({ kind: 'rollback', rollbackOf: jobId, follows: plan.id });
+    expect(open[0]!.plan.fingerprint).toBe(fingerprint(drifted));
+    expect(sameState(run(drifted, open[0]!).after, original)).toBe(true);
   });
 
   it('retry re-discovers and puts a new plan up that follows the old one', async () => {
