@@ -5,7 +5,7 @@
  */
 import { stepProgress, warningsOf, type StepProgress } from '../../core/job-progress';
 import { PLAN_STATUS_TEXT, RETRY_FROM, ROLLBACK_FROM, type PlanStatus } from '../../core/plan-status';
-import { planScript, planView } from '../../core/plan-script';
+import { planScript, planView, type PlanView } from '../../core/plan-script';
 import { PROFILE_LABEL } from '../../contracts/profiles';
 import { SKYPE_IDENTITY } from '../../contracts/skype-provider';
 import type { PreflightRun } from '../preflight/port';
@@ -99,7 +99,7 @@ function statusLine(m: PlanCardModel): string {
   }
 }
 
-function facts(m: PlanCardModel): { title: string; value: string }[] {
+function planFacts(m: PlanCardModel): { title: string; value: string }[] {
   const { plan, tally, job } = m;
   const out = [
     { title: 'Requested by', value: `${plan.requesterName} · ${when(plan.createdAt)}` },
@@ -183,50 +183,196 @@ function notices(m: PlanCardModel): string {
   return lines.join(' ');
 }
 
-/** The template data of the approval/status/report card, with step details cut to `detailMax`. */
-export function planCardData(m: PlanCardModel, detailMax = DETAIL_LIMITS[0]!): Record<string, unknown> {
+/**
+ * How much of the card to show. Tried from the fullest to the smallest until the card fits:
+ * step outputs cut shorter; then runs of grant steps (a per-user plan has one per user, ~1 KB
+ * each, up to 200) folded into one summarised row; then every other list cut; and last, a card
+ * that lists no step at all (its size no longer depends on the plan).
+ */
+export interface CardShape {
+  /** Output/error characters shown per step. */
+  detailMax: number;
+  /** Fold runs of grant steps (and of already-granted users) into one row each. */
+  foldGrants: boolean;
+  /** Cut every other list and long text to a few entries. */
+  trimLists: boolean;
+  /** Show the steps as one line of counts only (the last resort; always fits). */
+  countsOnly: boolean;
+}
+
+const FULL: CardShape = { detailMax: DETAIL_LIMITS[0]!, foldGrants: false, trimLists: false, countsOnly: false };
+/** Users named in a folded grant row. */
+const USERS_SHOWN = 10;
+const GRANT_OP = 'externalAccessPolicy.grant';
+
+interface StepRow {
+  n: string;
+  title: string;
+  powershell: string;
+  icon: string;
+  statusText: string;
+  color: string;
+  detail: string;
+  detailColor: string;
+}
+
+interface StepItem {
+  step: PlanView['steps'][number];
+  progress: StepProgress;
+  /** How the step looks now ('not run' for a step a finished job never reached). */
+  look: { icon: string; text: string; color: string };
+}
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`);
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function stepRow(item: StepItem, n: number, shape: CardShape, planId: string): StepRow {
+  const p = item.progress;
+  const detailText = p.error ? `${p.error.code}: ${p.error.message}` : p.output ?? '';
+  return {
+    n: String(n),
+    title: shape.trimLists ? clip(item.step.title, 150) : item.step.title,
+    powershell: shape.trimLists ? clip(item.step.powershell, 600) : item.step.powershell,
+    icon: item.look.icon,
+    statusText: `${item.look.text}${p.durationMs !== null ? ` · ${duration(p.durationMs)}` : ''}`,
+    color: item.look.color,
+    detail: detailText ? cut(detailText, shape.detailMax, planId) : '',
+    detailColor: p.error ? 'attention' : 'default',
+  };
+}
+
+/** One row for a run of grant steps: the command with its policy, how many users, the first few, progress as counts. */
+function grantRow(items: StepItem[], first: number, shape: CardShape, planId: string): StepRow {
+  const users = items.map((i) => String(i.step.params.user));
+  const names = new Map<string, number>();
+  for (const i of items) {
+    const name = i.step.params.policyName === null || i.step.params.policyName === undefined ? '$null' : String(i.step.params.policyName);
+    names.set(name, (names.get(name) ?? 0) + 1);
+  }
+  const policy = names.size === 1
+    ? `-PolicyName ${[...names.keys()][0]} to ${plural(users.length, 'user')}`
+    : `to ${plural(users.length, 'user')} (${[...names.entries()].slice(0, 5).map(([name, count]) => `-PolicyName ${name}: ${count}`).join(', ')}${names.size > 5 ? ', …' : ''})`;
+  const shown = shape.trimLists ? 5 : USERS_SHOWN;
+  const listed = users.slice(0, shown).join(', ');
+  const count = (status: string) => items.filter((i) => i.look.text.startsWith(status)).length;
+  const counts: [string, number][] = [['done', count('done')], ['skipped', count('skipped')], ['failed', count('failed')], ['running', count('running')], ['not run', count('not run')], ['pending', count('pending')]];
+  const failed = items.find((i) => i.progress.error);
+  const look = counts[2]![1] > 0 ? STEP_LOOK.failed : counts[3]![1] > 0 ? STEP_LOOK.running
+    : counts[0]![1] + counts[1]![1] === items.length ? STEP_LOOK.done : counts[4]![1] > 0 ? { icon: '–', text: 'not run', color: 'default' } : STEP_LOOK.pending;
+  const errorText = failed?.progress.error ? `${String(failed.step.params.user)}: ${failed.progress.error.code}: ${failed.progress.error.message}` : '';
+  return {
+    n: `${first}–${first + items.length - 1}`,
+    title: `Grant-CsExternalAccessPolicy ${policy}`,
+    powershell: `${listed}${users.length > shown ? `, and ${users.length - shown} more (Show script lists every command)` : ''}`,
+    icon: look.icon,
+    statusText: counts.filter(([, c]) => c > 0).map(([name, c]) => `${c} ${name}`).join(' · '),
+    color: look.color,
+    detail: errorText ? cut(errorText, Math.max(shape.detailMax, 300), planId) : '',
+    detailColor: errorText ? 'attention' : 'default',
+  };
+}
+
+/** The step rows: one per step, or with runs of grant steps folded into one row each. */
+function stepRows(items: StepItem[], shape: CardShape, planId: string): StepRow[] {
+  const rows: StepRow[] = [];
+  for (let i = 0; i < items.length;) {
+    if (shape.foldGrants && items[i]!.step.op === GRANT_OP) {
+      let j = i;
+      while (j < items.length && items[j]!.step.op === GRANT_OP) j += 1;
+      if (j - i > 1) {
+        rows.push(grantRow(items.slice(i, j), i + 1, shape, planId));
+        i = j;
+        continue;
+      }
+    }
+    rows.push(stepRow(items[i]!, i + 1, shape, planId));
+    i += 1;
+  }
+  return rows;
+}
+
+/** "Already configured" entries; runs of already-granted users folded into one line when asked. */
+function alreadyRows(view: PlanView, shape: CardShape): { title: string; reason: string }[] {
+  const rows: { title: string; reason: string }[] = [];
+  const all = view.alreadyConfigured;
+  for (let i = 0; i < all.length;) {
+    if (shape.foldGrants && all[i]!.id.startsWith('grant-')) {
+      let j = i;
+      while (j < all.length && all[j]!.id.startsWith('grant-')) j += 1;
+      if (j - i > 1) {
+        const run = all.slice(i, j);
+        const users = run.map((a) => a.reason.split(' already ')[0] ?? a.id);
+        const shown = shape.trimLists ? 5 : USERS_SHOWN;
+        rows.push({ title: `${plural(run.length, 'user')} already have the policy`, reason: `${users.slice(0, shown).join(', ')}${users.length > shown ? `, and ${users.length - shown} more` : ''}` });
+        i = j;
+        continue;
+      }
+    }
+    rows.push({ title: all[i]!.title, reason: all[i]!.reason });
+    i += 1;
+  }
+  if (!shape.trimLists) return rows;
+  const kept = rows.slice(0, 8).map((r) => ({ title: clip(r.title, 150), reason: clip(r.reason, 300) }));
+  return rows.length > kept.length ? [...kept, { title: `and ${rows.length - kept.length} more`, reason: 'Show script lists them all' }] : kept;
+}
+
+/** The steps as one row of counts (the last resort, whatever the plan's size). */
+function countsRow(items: StepItem[], planId: string): StepRow[] {
+  if (items.length === 0) return [];
+  const tally = new Map<string, number>();
+  for (const i of items) tally.set(i.look.text.split(' (')[0]!, (tally.get(i.look.text.split(' (')[0]!) ?? 0) + 1);
+  const failed = items.find((i) => i.progress.error);
+  return [{
+    n: `1–${items.length}`,
+    title: `${plural(items.length, 'step')}: too many to list on a card (Show script lists every command)`,
+    powershell: [...new Set(items.map((i) => i.step.powershell.split(' ')[0]!))].slice(0, 8).join(', '),
+    icon: failed ? STEP_LOOK.failed.icon : '•',
+    statusText: [...tally.entries()].map(([name, c]) => `${c} ${name}`).join(' · '),
+    color: failed ? STEP_LOOK.failed.color : 'default',
+    detail: failed?.progress.error ? cut(`${failed.step.id}: ${failed.progress.error.code}: ${failed.progress.error.message}`, 300, planId) : '',
+    detailColor: failed ? 'attention' : 'default',
+  }];
+}
+
+/** The template data of the approval/status/report card, in the given shape (default: everything). */
+export function planCardData(m: PlanCardModel, shape: CardShape = FULL): Record<string, unknown> {
   const { plan, job } = m;
   const view = planView(plan.plan);
   const progress = stepProgress(plan.plan.steps, job?.events.map((e) => e.event) ?? []);
   const final = !['pending-approval', 'approved', 'applying'].includes(plan.status);
-  const steps = view.steps.map((s, i) => {
+  const items: StepItem[] = view.steps.map((step, i) => {
     const p = progress[i]!;
     // A step never reached on a plan that has ended did not run: say so rather than "pending".
     const look = final && p.status === 'pending' && plan.jobId ? { icon: '–', text: 'not run', color: 'default' } : STEP_LOOK[p.status];
-    const detailText = p.error ? `${p.error.code}: ${p.error.message}` : p.output ?? '';
-    return {
-      n: i + 1,
-      title: s.title,
-      powershell: s.powershell,
-      icon: look.icon,
-      statusText: `${look.text}${p.durationMs !== null ? ` · ${duration(p.durationMs)}` : ''}`,
-      color: look.color,
-      detail: detailText ? cut(detailText, detailMax, plan.id) : '',
-      detailColor: p.error ? 'attention' : 'default',
-    };
+    return { step, progress: p, look };
   });
+  const steps = shape.countsOnly ? countsRow(items, plan.id) : stepRows(items, shape, plan.id);
+  const trim = shape.trimLists || shape.countsOnly;
+  const few = <T>(list: T[], max: number): T[] => (trim ? list.slice(0, max) : list);
+  const cutFacts = (list: { title: string; value: string }[], max: number) => few(list, max).map((f) => (trim ? { title: f.title, value: clip(f.value, 300) } : f));
+  const preflight = preflightData(m.preflight);
   const stepsLabel = plan.kind === 'rollback' ? 'Rollback steps' : 'Steps';
   return {
     planId: plan.id,
     planHash: plan.plan.planHash,
     heading: `${plan.targetLabel} · ${plan.id} · ${plan.kind === 'rollback' ? 'rollback' : 'plan'}`,
     title: title(plan),
-    statusText: statusLine(m),
+    statusText: trim ? clip(statusLine(m), 600) : statusLine(m),
     statusColor: STATUS_COLOR[plan.status],
-    notice: notices(m),
+    notice: trim ? clip(notices(m), 600) : notices(m),
     relaxed: m.requesterMayCount && plan.status === 'pending-approval'
       ? 'Local mode without PICBOT_APPROVERS: every user is an approver, and the requester\'s own approval counts.'
       : '',
-    facts: facts(m),
-    summary: summary(plan),
-    preflight: preflightData(m.preflight),
-    stepsTitle: `${stepsLabel} (${steps.length}): the exact commands, checked before and after each change`,
+    facts: cutFacts(planFacts(m), 12),
+    summary: cutFacts(summary(plan), shape.countsOnly ? 4 : 12),
+    preflight: trim ? { ...preflight, lines: preflight.lines.slice(0, 3).map((l) => clip(l, 200)) } : preflight,
+    stepsTitle: `${stepsLabel} (${items.length}): the exact commands, checked before and after each change`,
     steps,
-    already: view.alreadyConfigured.map((a) => ({ title: a.title, reason: a.reason })),
-    report: report(m),
-    warnings: warnings(m),
+    already: shape.countsOnly ? [] : alreadyRows(view, shape),
+    report: cutFacts(report(m), 12),
+    warnings: few(warnings(m), 3).map((w) => (trim ? clip(w, 300) : w)),
     canVote: plan.status === 'pending-approval',
-    reasonValue: m.reasonValue ?? '',
+    reasonValue: trim ? clip(m.reasonValue ?? '', 500) : m.reasonValue ?? '',
     voteError: m.voteError ?? '',
     canCancel: plan.status === 'applying' && !(job?.job.cancelRequested ?? false),
     canRollback: ROLLBACK_FROM.has(plan.status) && plan.jobId !== null,
@@ -236,14 +382,33 @@ export function planCardData(m: PlanCardModel, detailMax = DETAIL_LIMITS[0]!): R
   };
 }
 
-/** The approval/status/report card, cut to fit Teams' size limit. */
+const fits = (card: Card) => Buffer.byteLength(JSON.stringify(card)) <= CARD_BUDGET_BYTES;
+
+/**
+ * The approval/status/report card, always under Teams' size limit: the fullest shape that fits.
+ * Each shape is tried only if the smallest variant of the one before did not fit, so a normal
+ * plan renders once and a 200-user plan a handful of times.
+ */
 export function planCard(m: PlanCardModel): Card {
-  let card: Card = {};
-  for (const limit of DETAIL_LIMITS) {
-    card = renderCard('approval', planCardData(m, limit));
-    if (Buffer.byteLength(JSON.stringify(card)) <= CARD_BUDGET_BYTES) return card;
+  const render = (shape: CardShape) => renderCard('approval', planCardData(m, shape));
+  const tiers: Omit<CardShape, 'detailMax'>[] = [
+    { foldGrants: false, trimLists: false, countsOnly: false },
+    { foldGrants: true, trimLists: false, countsOnly: false },
+    { foldGrants: true, trimLists: true, countsOnly: false },
+  ];
+  for (const tier of tiers) {
+    const first = render({ ...tier, detailMax: DETAIL_LIMITS[0]! });
+    if (fits(first)) return first;
+    // With no output at all this tier cannot fit: go on to the next one without trying the rest.
+    const smallest = render({ ...tier, detailMax: 0 });
+    if (!fits(smallest)) continue;
+    for (const detailMax of DETAIL_LIMITS.slice(1, -1)) {
+      const card = render({ ...tier, detailMax });
+      if (fits(card)) return card;
+    }
+    return smallest;
   }
-  return card;
+  return render({ detailMax: 0, foldGrants: true, trimLists: true, countsOnly: true });
 }
 
 /** Short notices: the requester told of a decision, reminders, refusals, follow-ups. */

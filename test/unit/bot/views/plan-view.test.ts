@@ -5,6 +5,7 @@ import { tally, type Vote } from '../../../../src/core/approval-policy';
 import { discoveryScope } from '../../../../src/core/discovery-scope';
 import type { PlanStatus } from '../../../../src/core/plan-status';
 import { plan } from '../../../../src/core/planner';
+import { rollbackPlan } from '../../../../src/core/rollback-plan';
 import type { JobEvent } from '../../../../src/contracts/runner-api';
 import { checkTeamsSupport } from '../../../../src/tools/gallery/teams-rules';
 import { configuredState, freshState, requestFixture } from '../../../fixtures/load';
@@ -124,6 +125,105 @@ describe('the approval / status / report card', () => {
     const text = allText(planCard(model({ plan: record({ revision: 3 }), followUps: [record({ id: 'plan_2d8a5n7x1k0v3m9q', kind: 'rollback', status: 'succeeded' })] })));
     expect(text).toMatch(/revision 3: votes for earlier revisions do not count/);
     expect(text).toMatch(/Rollback plan_2d8a5n7x1k0v3m9q: applied\./);
+  });
+});
+
+describe('per-user plans stay under the card limit', () => {
+  const users = (n: number) => Array.from({ length: n }, (_, i) => `sip:user${String(i + 1).padStart(3, '0')}.with.a.long.name@contoso.com`);
+  /** A per-user plan for `n` users; the first `granted` already have the policy. */
+  function perUser(n: number, granted = 0) {
+    const req = requestFixture('user', { policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users: users(n) } });
+    const observed = freshState('lync2013');
+    observed.userPolicies = users(n).map((user, i) => ({ user, externalAccessPolicy: i < granted ? 'EnablePublicUsers' : null }));
+    const planned = plan(req, observed, 'lync2013');
+    expect(planned.refusals).toEqual([]);
+    return { req, planned, observed };
+  }
+  const size = (card: Json) => Buffer.byteLength(JSON.stringify(card));
+  const huge = 'y'.repeat(60_000);
+
+  it.each([
+    { n: 60, status: 'pending-approval' as const },
+    { n: 200, status: 'pending-approval' as const },
+    { n: 60, status: 'failed' as const },
+    { n: 200, status: 'failed' as const },
+    { n: 200, status: 'applying' as const },
+  ])('$n users, $status: grant steps folded into one row with counts, under the budget', ({ n, status }) => {
+    const { req, planned } = perUser(n);
+    const grants = planned.steps.filter((s) => s.op === 'externalAccessPolicy.grant');
+    expect(grants).toHaveLength(n);
+    let events: JobEvent[] = [];
+    if (status !== 'pending-approval') {
+      // Every step before the grants done, 10 grants done with long outputs, one skipped, one failed (failed: then nothing more).
+      const before = planned.steps.filter((s) => s.op !== 'externalAccessPolicy.grant' && planned.steps.indexOf(s) < planned.steps.indexOf(grants[0]!));
+      events = [...before.flatMap((s) => done(s.id, { output: huge })), ...grants.slice(0, 10).flatMap((s) => done(s.id, { output: huge })), ...done(grants[10]!.id, { status: 'skipped' })];
+      events.push(...(status === 'failed'
+        ? done(grants[11]!.id, { status: 'failed', error: { code: 'cmdlet_failed', message: `Cannot find user: ${huge}` } })
+        : [{ type: 'step-started' as const, stepId: grants[11]!.id, at: '2026-11-28T14:18:05.000Z' }]));
+    }
+    const j = status === 'pending-approval' ? null : job(status === 'applying' ? 'leased' : 'failed', events, status === 'failed' ? { status: 'failed', error: { code: 'cmdlet_failed', message: huge } } : null);
+    const card = planCard(model({
+      plan: record({ request: req, plan: planned, discovery: discoveryScope(req), status, jobId: j ? j.job.id : null }),
+      job: j, votes: status === 'pending-approval' ? [] : [alexVote],
+      refreshUserIds: Array.from({ length: 80 }, (_, i) => `29:1${'a'.repeat(60)}${i}`),
+    }));
+    expect(size(card)).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+    const text = allText(card);
+    expect(text).toContain(`Grant-CsExternalAccessPolicy -PolicyName EnablePublicUsers to ${n} users`);
+    expect(text).toContain(users(n)[0]);
+    expect(text).toMatch(new RegExp(`and ${n - 10} more`));
+    expect(text).toMatch(new RegExp(`Steps \\(${planned.steps.length}\\)`));
+    if (status === 'failed') {
+      expect(text).toMatch(/10 done · 1 skipped · 1 failed · \d+ not run/);
+      expect(text).toMatch(/cmdlet_failed: Cannot find user/);
+    }
+    if (status === 'applying') expect(text).toMatch(/10 done · 1 skipped · 1 running · \d+ pending/);
+    // The other steps keep their own rows and commands.
+    expect(text).toContain('Set-CsAccessEdgeConfiguration');
+    expect(buttons(card).map((b) => b.title)).toEqual(expect.arrayContaining(status === 'pending-approval' ? ['Approve', 'Reject'] : ['Show script']));
+    expect(checkTeamsSupport(card)).toEqual([]);
+  });
+
+  it('a few users keep one row per step', () => {
+    const { req, planned } = perUser(2);
+    const text = allText(planCard(model({ plan: record({ request: req, plan: planned, discovery: discoveryScope(req) }) })));
+    expect(text).toContain('Assign EnablePublicUsers to sip:user001.with.a.long.name@contoso.com');
+    expect(text).not.toMatch(/Grant-CsExternalAccessPolicy -PolicyName EnablePublicUsers to 2 users/);
+  });
+
+  it('a 200-user rollback (policies granted back to different captured values) and 200 already-granted users fit too', () => {
+    const half = perUser(200, 100);
+    expect(half.planned.alreadyConfigured.filter((a) => a.id.startsWith('grant-'))).toHaveLength(100);
+    const card = planCard(model({ plan: record({ request: half.req, plan: half.planned, discovery: discoveryScope(half.req) }) }));
+    expect(size(card)).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+    expect(allText(card)).toMatch(/100 users already have the policy/);
+
+    const { req, planned, observed } = perUser(200);
+    const mixed = planned.steps.map((s, i) => (s.op === 'externalAccessPolicy.grant' && i % 2 === 0 ? { ...s, rollback: [{ op: s.op, params: { ...s.params, policyName: 'OldPolicy' } }] } : s));
+    const statuses = Object.fromEntries(mixed.map((s) => [s.id, 'done' as const]));
+    const rb = rollbackPlan({ profile: 'lync2013', steps: mixed, statuses, current: observed });
+    const rbCard = planCard(model({ plan: record({ kind: 'rollback', request: req, plan: rb, discovery: discoveryScope(req) }), notice: huge, reasonValue: huge, voteError: 'Give a reason to reject the plan: the requester sees it.' }));
+    expect(size(rbCard)).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+    expect(allText(rbCard)).toMatch(/Grant-CsExternalAccessPolicy to 200 users \(-PolicyName (OldPolicy|\$null): 100, -PolicyName (OldPolicy|\$null): 100\)/);
+    expect(checkTeamsSupport(rbCard)).toEqual([]);
+  });
+
+  it('the last resort: steps as counts only, whatever else the card holds', () => {
+    const { req, planned: perUserPlan } = perUser(200);
+    // 200 steps that cannot be folded (no planner makes this; the card must fit anyway).
+    const steps = Array.from({ length: 200 }, (_, i) => ({ id: `s${i}`, title: `Step ${i} ${huge.slice(0, 280)}`, op: 'accessEdge.set', params: { allowFederatedUsers: i % 2 === 0 }, rollback: [{ op: 'accessEdge.set', params: { allowFederatedUsers: i % 2 !== 0 } }] }));
+    const planned = { ...perUserPlan, steps };
+    const preflight = { ranAt: '2026-11-28T13:50:00.000Z', results: Array.from({ length: 50 }, () => ({ check: 'edge-certificate' as const, subject: huge.slice(0, 2000), status: 'fail' as const, detail: huge.slice(0, 5000) })) };
+    const card = planCard(model({
+      plan: record({ request: req, plan: planned, discovery: discoveryScope(req), revision: 9 }), preflight, notice: huge, reasonValue: huge,
+      refreshUserIds: Array.from({ length: 60 }, (_, i) => `29:1${'a'.repeat(200)}${i}`),
+      followUps: Array.from({ length: 3 }, () => record({ id: 'plan_2d8a5n7x1k0v3m9q', kind: 'rollback' })),
+    }));
+    expect(size(card)).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+    expect(allText(card)).toMatch(/200 steps: too many to list on a card \(Show script lists every command\)/);
+    expect(allText(card)).toMatch(/200 pending/);
+    expect(buttons(card).map((b) => b.title)).toEqual(expect.arrayContaining(['Approve', 'Reject', 'Show script']));
+    expect(checkTeamsSupport(card)).toEqual([]);
   });
 });
 
