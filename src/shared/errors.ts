@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'protocol_error'
   | 'shell_failed'
   | 'timeout'
+  | 'upstream_unreachable'
   | 'internal';
 
 /** An error that carries a stable code and says what we were doing when it happened. */

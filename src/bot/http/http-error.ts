@@ -16,7 +16,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   signature_invalid: 400,
   protocol_error: 400,
   timeout: 504,
+  upstream_unreachable: 502,
 };
+
+// 5xx codes whose message is ours and says what the caller can do (not an internal detail).
+const EXPLAINED_5XX = new Set<ErrorCode>(['upstream_unreachable']);
 
 /** The HTTP status for a coded error (500 for anything that is not the caller's fault). */
 export function statusForCode(code: ErrorCode): number {
@@ -64,6 +68,7 @@ export function toHttpAnswer(err: unknown): { status: number; body: JsonErrorBod
   if (err instanceof CodedError) {
     const status = statusForCode(err.code);
     if (status < 500) return { status, body: errorBody(err.code, err.message), internal: false };
+    if (EXPLAINED_5XX.has(err.code)) return { status, body: errorBody(err.code, err.message), internal: true };
     return { status, body: errorBody('internal', 'internal error'), internal: true };
   }
   // restify's own errors (404 route not found, 405 method not allowed, …) carry statusCode.

@@ -11,11 +11,12 @@ import { cleanForLog, type Logger } from '../../shared/logger';
 import type { AppConfig } from '../config';
 import type { Router } from '../routing/router';
 import { refusalCard } from '../routing/fallback-cards';
-import type { ChatNotifier, ConversationRefStore, UserIdStore } from '../workflows/ports';
+import type { ChatNotifier, ConversationRefStore, ConversationRoster, UserIdStore } from '../workflows/ports';
 import { ExecuteValue, type InboundActivity } from './activity';
 import { createBotAuthentication, type BotAuthentication, type CredentialsFactory } from './auth';
 import { apologyCard, cardInvokeResponse, errorInvokeResponse, replyActivity } from './cards';
 import { createChatNotifier } from './notifier';
+import { createConversationRoster } from './roster';
 import { actorOf, toActionTurn, toAddedTurn, toMessageTurn } from './to-turn';
 
 /** CloudAdapter with its protected processActivity reachable, taking a finished auth result. */
@@ -47,6 +48,8 @@ export type MessagesEndpoint = (activity: InboundActivity, authorization: string
 
 export interface TeamsBridge {
   notifier: ChatNotifier;
+  /** Reads a conversation's members (Entra object id → Teams user id) into the user id store. */
+  roster: ConversationRoster;
   /** True when /api/messages needs a Bot Framework token (production). */
   requiresToken: boolean;
   /** The /api/messages logic, bound to a router (built after the notifier, which handlers need). */
@@ -55,19 +58,44 @@ export interface TeamsBridge {
 
 const errorReference = () => `err_${randomBytes(5).toString('hex')}`;
 
+/** Even the apology could not be sent: the Bot Connector (the activity's serviceUrl) is unreachable. */
+class ConnectorUnreachable extends Error {
+  constructor(readonly reference: string) {
+    super(`the Bot Connector could not be reached (reference ${reference})`);
+    this.name = 'ConnectorUnreachable';
+  }
+}
+
 export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): TeamsBridge {
   const { config, logger, refs, userIds } = deps;
   const auth = createBotAuthentication(config, options.credentialsFactory);
   const adapter = new PicbotAdapter(auth);
   const log = logger.child({ component: 'teams' });
+  const roster = createConversationRoster(adapter, refs, userIds, config.bot.appId, logger);
 
-  // Last resort for errors outside our turn logic (middleware, a failing apology send).
+  // Last resort for errors outside our turn logic (middleware, a failing apology send). It must
+  // not throw anything but ConnectorUnreachable: botbuilder would turn that into a bare 500.
   adapter.onTurnError = async (context, error) => {
+    // The turn logic already tried to apologise through this connector and failed: don't retry.
+    if (error instanceof ConnectorUnreachable) throw error;
     const reference = errorReference();
     log.error({ err: error, reference, activityType: context.activity.type, conversationId: context.activity.conversation?.id }, 'turn failed outside the handlers');
-    if (context.activity.type === 'invoke') await context.sendActivity(cardInvokeResponse(apologyCard(reference)));
-    else await context.sendActivity(replyActivity({ card: apologyCard(reference) }));
+    await sendApology(context, reference);
   };
+
+  /** Sends the apology card; when even that fails the connector is unreachable (ConnectorUnreachable). */
+  async function sendApology(context: TurnContext, reference: string): Promise<void> {
+    try {
+      if (context.activity.type === 'invoke') await context.sendActivity(cardInvokeResponse(apologyCard(reference)));
+      else await context.sendActivity(replyActivity({ card: apologyCard(reference) }));
+    } catch (err) {
+      log.error(
+        { err, reference, activityType: context.activity.type, conversationId: context.activity.conversation?.id, serviceUrl: cleanForLog(context.activity.serviceUrl ?? '', 200) },
+        'sending the apology failed: the Bot Connector cannot be reached, the reply is lost',
+      );
+      throw new ConnectorUnreachable(reference);
+    }
+  }
 
   async function learn(context: TurnContext): Promise<void> {
     const activity = context.activity;
@@ -108,6 +136,17 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
 
     async function logic(context: TurnContext): Promise<void> {
       const activity = context.activity;
+      // Remembers whether a send to the connector failed in this turn: then an apology through
+      // the same connector would fail the same way (after botbuilder's retries), so skip it.
+      let sendFailed = false;
+      context.onSendActivities(async (_context, _activities, next) => {
+        try {
+          return await next();
+        } catch (err) {
+          sendFailed = true;
+          throw err;
+        }
+      });
       try {
         await learn(context);
         switch (activity.type) {
@@ -119,7 +158,11 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
             return;
           case 'conversationUpdate': {
             const botId = activity.recipient?.id;
-            if (botId && (activity.membersAdded ?? []).some((m) => m.id === botId)) await router.handle(toAddedTurn(context));
+            if (botId && (activity.membersAdded ?? []).some((m) => m.id === botId)) {
+              await router.handle(toAddedTurn(context));
+              // Everyone already there, not only who added the bot (never fails the turn).
+              await roster.fromTurn(context);
+            }
             return;
           }
           default:
@@ -132,8 +175,11 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
           { err, reference, activityType: activity.type, name: activity.name, conversationId: activity.conversation?.id, teamsUserId: actor.teamsUserId },
           'handling a turn failed',
         );
-        if (activity.type === 'invoke') await context.sendActivity(cardInvokeResponse(apologyCard(reference)));
-        else await context.sendActivity(replyActivity({ card: apologyCard(reference) }));
+        if (sendFailed) {
+          log.error({ reference, conversationId: activity.conversation?.id, serviceUrl: cleanForLog(activity.serviceUrl ?? '', 200) }, 'the Bot Connector cannot be reached: no apology is sent, the reply is lost');
+          throw new ConnectorUnreachable(reference);
+        }
+        await sendApology(context, reference);
       }
     }
 
@@ -145,13 +191,21 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
         log.warn({ reason: (err as Error).message, channelId: activity.channelId }, 'rejected /api/messages: not authenticated');
         throw new CodedError('unauthorized', 'a valid Bot Framework token is required');
       }
-      const invoke = await adapter.run(authResult, activity as unknown as Activity, logic);
+      let invoke: InvokeResponse | undefined;
+      try {
+        invoke = await adapter.run(authResult, activity as unknown as Activity, logic);
+      } catch (err) {
+        if (!(err instanceof ConnectorUnreachable)) throw err;
+        // Not our fault and not the caller's: the channel's connector did not answer (502).
+        throw new CodedError('upstream_unreachable', `the Bot Connector at this activity's serviceUrl could not be reached; the reply was not delivered (reference ${err.reference})`);
+      }
       return invoke ? { status: invoke.status, body: invoke.body } : { status: 200 };
     };
   }
 
   return {
     notifier: createChatNotifier(adapter, refs, config.bot.appId),
+    roster,
     requiresToken: config.mode === 'production',
     createEndpoint,
   };
