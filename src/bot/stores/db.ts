@@ -1,26 +1,62 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CodedError } from '../../shared/errors';
 import { MIGRATIONS, type Migration } from './migrations';
 
 export type Db = Database.Database;
 
-/** Opens (creating if needed) the SQLite file in WAL mode and applies pending migrations. */
-export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+/**
+ * Opens (creating if needed) the SQLite file in WAL mode and applies pending migrations.
+ * The file holds the job-signing private key (server_keys) and runner token hashes, so on POSIX
+ * the folder picbot creates is 0700 and the database with its -wal/-shm files is 0600.
+ */
+export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS, platform: NodeJS.Platform = process.platform): Db {
+  const onDisk = path !== ':memory:' && path !== '';
+  const posix = platform !== 'win32';
+  if (onDisk) {
+    try {
+      // mode applies only to the folders this call creates; an existing folder is the admin's choice.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Create the file owner-only before SQLite opens it: SQLite gives -wal/-shm the database's mode.
+      if (posix && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    } catch (err) {
+      throw new CodedError('store_failed', `creating SQLite database ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
   let db: Db;
   try {
     db = new Database(path);
   } catch (err) {
     throw new CodedError('store_failed', `opening SQLite database ${path}: ${(err as Error).message}`, { cause: err });
   }
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.pragma('synchronous = NORMAL');
-  migrate(db, migrations);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    if (onDisk && posix) restrictModes(path);
+    migrate(db, migrations);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
+}
+
+/** chmod 0600 the database and the WAL files that exist (a file made by an older picbot was 0644). */
+function restrictModes(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // ENOENT: no WAL yet. EPERM: another account's file (e.g. a CLI run by a second admin);
+      // its owner keeps the mode they chose, and reading it needs their permission anyway.
+      if (code === 'ENOENT' || code === 'EPERM') continue;
+      throw new CodedError('store_failed', `making ${file} readable by its owner only: ${(err as Error).message}`, { cause: err });
+    }
+  }
 }
 
 function migrate(db: Db, migrations: Migration[]): void {
