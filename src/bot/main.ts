@@ -69,6 +69,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       roles,
       audit,
       notifier: teams.notifier,
+      roster: teams.roster,
       clock,
       logger,
       db,
@@ -83,6 +84,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const http = createHttpServer({
       logger,
       ready: async () => db.prepare('SELECT 1 AS ok').get() !== undefined,
+      loopbackHostOnly: config.mode === 'local',
     });
     mountMessages(http, teams.createEndpoint(router), { requiresToken: teams.requiresToken });
     // Later areas mount their HTTP routes here.

@@ -5,8 +5,8 @@
  * answered as `{"error":{"code","message"}}`; 500s are logged with their cause and answered bare.
  */
 import restify, { type Server } from 'restify';
-import type { Logger } from '../../shared/logger';
-import { toHttpAnswer } from './http-error';
+import { cleanForLog, type Logger } from '../../shared/logger';
+import { HttpError, toHttpAnswer } from './http-error';
 import { plainRoute } from './json-route';
 
 export type HttpServer = Server;
@@ -15,6 +15,25 @@ export interface HttpServerOptions {
   logger: Logger;
   /** True when the store answers; /readyz is 503 otherwise (and when it throws). */
   ready: () => Promise<boolean>;
+  /**
+   * Local mode: answer only requests whose Host header names a loopback address. Binding to
+   * 127.0.0.1 keeps other machines out, but a web page in the admin's browser could still reach
+   * the bot through DNS rebinding (its own name resolving to 127.0.0.1); its Host is that name.
+   */
+  loopbackHostOnly?: boolean;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '::1']);
+
+/** True when a Host header value (name or address, optional port) is loopback. */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const m = /^(?:\[([0-9a-f:.]+)\]|([^:\[\]]+))(?::\d{1,5})?$/i.exec(host.trim());
+  if (!m) return false;
+  const name = (m[1] ?? m[2]).toLowerCase();
+  if (LOOPBACK_NAMES.has(name)) return true;
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
 }
 
 /** Creates the server with health routes and JSON error handling; the caller mounts the rest. */
@@ -47,6 +66,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     res.send(answer.status, answer.body);
     return callback();
   });
+
+  if (options.loopbackHostOnly) {
+    server.pre((req: restify.Request, _res: restify.Response, next: restify.Next) => {
+      const host = req.headers.host;
+      if (isLoopbackHostHeader(host)) return next();
+      logger.warn({ method: req.method, host: cleanForLog(host ?? '(none)', 100) }, 'refused a request whose Host is not loopback (local mode)');
+      return next(new HttpError(403, 'forbidden', 'local mode answers only requests addressed to a loopback host (127.0.0.1, localhost or [::1])'));
+    });
+  }
 
   server.get('/healthz', plainRoute(async () => ({ status: 200, body: { status: 'ok' } })));
   server.get(
