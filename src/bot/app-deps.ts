@@ -8,13 +8,15 @@ import type { Logger } from '../shared/logger';
 import type { AppConfig } from './config';
 import type { Db } from './stores/db';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
-import type { AuditLog, ChatNotifier, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
+import type { AuditLog, ChatNotifier, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
 
 export interface AppDeps {
   config: AppConfig;
   roles: Roles;
   audit: AuditLog;
   notifier: ChatNotifier;
+  /** Reads a conversation's members into `userIds` (never rejects). */
+  roster: ConversationRoster;
   clock: Clock;
   logger: Logger;
   /** The open SQLite database; each area builds its own stores on it (createXStore(db)). */

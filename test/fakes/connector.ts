@@ -1,6 +1,6 @@
 /**
  * A loopback Bot Connector emulator: the part of the Bot Framework REST API the bot calls to send
- * and update messages. It records every call and answers with activity ids, so tests assert on
+ * and update messages and to read a conversation's members. It records every call and answers with activity ids, so tests assert on
  * exactly what would have reached Teams. Speaks real HTTP on 127.0.0.1.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -25,9 +25,26 @@ export interface FakeConnector {
   waitFor(match: (call: ConnectorCall) => boolean): Promise<ConnectorCall>;
   /** The next `count` calls answer `status` with an error body (429 throttling, 500 outage, …). */
   failNext(status: number, count?: number): void;
+  /**
+   * The members GET /v3/conversations/{id}/pagedmembers and /members answer with (every
+   * conversation the same roster), served `pageSize` at a time with a continuation token.
+   */
+  setRoster(members: RosterMember[], options?: { pageSize?: number }): void;
+  /** The conversation ids whose roster was read, one entry per page asked for. */
+  rosterReads: string[];
+  /** The next `count` roster reads answer `status` (sends and updates are not affected). */
+  failRoster(status: number, count?: number): void;
   /** Forget recorded calls (keeps the id counter, so ids stay unique). */
   clear(): void;
   close(): Promise<void>;
+}
+
+/** A conversation member as the Bot Connector lists it (TeamsChannelAccount). */
+export interface RosterMember {
+  id: string;
+  name: string;
+  aadObjectId: string;
+  userPrincipalName?: string;
 }
 
 /** The Adaptive Card in a recorded activity, or null when it carries none. */
@@ -38,6 +55,7 @@ export function cardOf(call: ConnectorCall | undefined): Record<string, unknown>
 }
 
 const ROUTE = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?\/?$/;
+const MEMBERS = /^\/v3\/conversations\/([^/]+)\/(pagedmembers|members)\/?$/;
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -52,6 +70,10 @@ export async function startFakeConnector(): Promise<FakeConnector> {
   const calls: ConnectorCall[] = [];
   const waiters: { match: (c: ConnectorCall) => boolean; resolve: (c: ConnectorCall) => void }[] = [];
   const failures: number[] = [];
+  const rosterFailures: number[] = [];
+  const rosterReads: string[] = [];
+  let roster: RosterMember[] = [];
+  let rosterPage = 100;
   let counter = 0;
 
   const answer = (res: ServerResponse, status: number, body: unknown) => {
@@ -60,9 +82,25 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     res.end(data);
   };
 
+  /** GET …/pagedmembers?pageSize=&continuationToken= (a page and the next token) or …/members (everyone). */
+  function members(res: ServerResponse, conversationId: string, kind: string, query: URLSearchParams): void {
+    rosterReads.push(conversationId);
+    const failure = rosterFailures.shift();
+    if (failure !== undefined) return answer(res, failure, { error: { code: 'Injected', message: `injected ${failure}` } });
+    if (kind === 'members') return answer(res, 200, roster);
+    const start = Number(query.get('continuationToken') ?? '0') || 0;
+    const size = Math.min(rosterPage, Number(query.get('pageSize') ?? rosterPage) || rosterPage);
+    const page = roster.slice(start, start + size);
+    const next = start + size < roster.length ? String(start + size) : undefined;
+    return answer(res, 200, { members: page, ...(next ? { continuationToken: next } : {}) });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const m = ROUTE.exec((req.url ?? '').split('?')[0]!);
+    const [path, search] = (req.url ?? '').split('?');
     const text = await readBody(req);
+    const member = MEMBERS.exec(path!);
+    if (member && req.method === 'GET') return members(res, decodeURIComponent(member[1]!), member[2]!, new URLSearchParams(search ?? ''));
+    const m = ROUTE.exec(path!);
     if (!m || (req.method !== 'POST' && req.method !== 'PUT')) return answer(res, 404, { error: { code: 'NotFound', message: `${req.method} ${req.url}` } });
     const failure = failures.shift();
     if (failure !== undefined) return answer(res, failure, { error: { code: 'Injected', message: `injected ${failure}` } });
@@ -110,6 +148,14 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     },
     failNext(status, count = 1) {
       for (let i = 0; i < count; i += 1) failures.push(status);
+    },
+    setRoster(list, options = {}) {
+      roster = list;
+      rosterPage = options.pageSize ?? 100;
+    },
+    rosterReads,
+    failRoster(status, count = 1) {
+      for (let i = 0; i < count; i += 1) rosterFailures.push(status);
     },
     clear() {
       calls.length = 0;

@@ -56,6 +56,7 @@ export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): Pl
     preflightRuns: options.preflightRuns ?? null,
     audit: deps.audit,
     userIds: deps.userIds,
+    roster: deps.roster,
     cards,
     views: planViews,
     roles: deps.roles,

@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/logger';
 import type { PreflightRun } from '../preflight/port';
 import type { Card } from '../turn';
 import type { CardScheduler } from './card-scheduler';
-import type { AuditLog, CardRef, JobQueue, JobView, PlanRecord, PlanStore, RequestStore, UserIdStore, VoteStore } from './ports';
+import type { AuditLog, CardRef, ConversationRoster, JobQueue, JobView, PlanRecord, PlanStore, RequestStore, UserIdStore, VoteStore } from './ports';
 
 /** Who is acting, as the plan workflows see it (the handler derives it from the Turn and Roles). */
 export interface PlanActor {
@@ -94,6 +94,8 @@ export interface PlanDeps {
   preflightRuns: PreflightRuns | null;
   audit: AuditLog;
   userIds: UserIdStore;
+  /** Read before an approval card is posted, so `refresh.userIds` names approvers who never wrote to the bot. */
+  roster: ConversationRoster | null;
   cards: CardScheduler;
   views: PlanViews;
   roles: Roles;
@@ -225,8 +227,10 @@ export function createPlanContext(deps: PlanDeps) {
 
   /** Posts the plan's card: in the approvals conversation if configured, else where it was asked. */
   async function postCard(plan: PlanRecord): Promise<{ card: CardRef; fellBack: boolean }> {
-    const card = views.planCard(await cardModel(plan));
     const target = deps.config.approvalsConversation ?? plan.requestedIn;
+    // The roster first: the card's refresh.userIds can then name every approver in the conversation.
+    if (deps.roster && roles.approversConfigured) await deps.roster.learn(target);
+    const card = views.planCard(await cardModel(plan));
     try {
       const activityId = await cards.send(target, card);
       return { card: { conversationId: target, activityId }, fellBack: false };

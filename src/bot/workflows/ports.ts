@@ -26,6 +26,19 @@ export interface ChatNotifier {
   update(conversationId: string, activityId: string, card: Card): Promise<void>;
 }
 
+/**
+ * The members of a conversation the bot is in (implemented in src/bot/teams/), read so the bot
+ * knows approvers' Teams user ids for `refresh.userIds` before they ever write to it.
+ */
+export interface ConversationRoster {
+  /**
+   * Reads the conversation's members and stores each one's Entra object id → Teams user id
+   * (UserIdStore); resolves with how many were stored. Never rejects: a failure is logged and
+   * resolves with 0 (the roster only improves the card's refresh; nothing depends on it).
+   */
+  learn(conversationId: string): Promise<number>;
+}
+
 // ── audit ───────────────────────────────────────────────────────────────────────────────────
 /** One audit event to append. `subjectId` is a req_/plan_/job_/run_ id when there is one. */
 export interface AuditEntry {

@@ -94,7 +94,7 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
   const plans = createPlanStore(db, now);
   const audit = createAuditLog(db, clock);
   const ctx = createPlanContext({
-    plans, votes: createVoteStore(db), requests, jobs, preflightRuns: null, audit, userIds,
+    plans, votes: createVoteStore(db), requests, jobs, preflightRuns: null, audit, userIds, roster: null,
     cards: createCardScheduler({ notifier, clock: timers, logger: silentLogger() }),
     views: fakeViews,
     roles: createRoles({ localMode: true, admins: [DANA], approvers }),
