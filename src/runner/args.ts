@@ -20,7 +20,8 @@ Later starts (reuse the credentials file):
   picbot-runner [--config FILE] [options]
 
   --server URL          the picbot server, e.g. https://picbot.contoso.com (required to enroll;
-                        later it overrides the saved URL for this run)
+                        later it overrides the saved URL for this run); plain http:// only to
+                        this machine (127.0.0.1, ::1, localhost)
   --enroll TOKEN        a one-time enrollment token from "runner token" in a personal chat with
                         the bot, or "picbot runner-token --labels …" on the server
   --labels L1[,L2…]     the deployment labels this runner serves (must be allowed by the token)
@@ -80,7 +81,31 @@ function seconds(flag: string, raw: string | undefined, fallback: number, max: n
   return Math.round(value * 1000);
 }
 
-/** A server base URL: http(s), no query or fragment; the trailing slash is dropped. */
+/** True for a URL hostname on this machine: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const name = hostname.toLowerCase();
+  if (name === 'localhost' || name === '[::1]' || name === '::1') return true;
+  // WHATWG URL parsing already turned 127.1 and 0x7f.1 into dotted decimal.
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
+}
+
+/**
+ * Why this server URL may not be used, or null: plain http:// would carry the runner token and
+ * the signed jobs across the network unencrypted, so it is allowed only to this machine.
+ */
+export function plainHttpProblem(server: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    return `${server} is not a URL`;
+  }
+  if (url.protocol !== 'http:' || isLoopbackHostname(url.hostname)) return null;
+  return `${server} is plain http:// to another machine: the runner token would cross the network unencrypted. Use https:// (plain http:// is allowed only to 127.0.0.1, ::1 or localhost)`;
+}
+
+/** A server base URL: https, or http to this machine; no query or fragment; the trailing slash is dropped. */
 export function parseServerUrl(raw: string): string {
   let url: URL;
   try {
@@ -90,6 +115,8 @@ export function parseServerUrl(raw: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--server ${raw}: use http:// or https://`);
   if (url.search || url.hash || url.username || url.password) throw new UsageError(`--server ${raw}: give the base URL only (no query, fragment or user)`);
+  const insecure = plainHttpProblem(url.toString());
+  if (insecure) throw new UsageError(`--server ${raw}: plain http:// is allowed only to this machine (127.0.0.1, ::1 or localhost); the runner token would cross the network unencrypted. Use https://`);
   return url.toString().replace(/\/+$/, '');
 }
 

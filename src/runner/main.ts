@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createLogger, type Logger } from '../shared/logger';
 import { createAgent } from './agent';
-import { parseRunnerArgs, USAGE, UsageError, type RunnerArgs } from './args';
+import { parseRunnerArgs, plainHttpProblem, USAGE, UsageError, type RunnerArgs } from './args';
 import { CredentialsError, readCredentials, writeCredentials, type RunnerCredentials } from './credentials';
 import { createGatewayClient, GatewayCallError } from './gateway-client';
 import { createShellHost } from './shell-host';
@@ -77,9 +77,9 @@ async function start(argv: string[]): Promise<number> {
     if (shell === 'sim' && !existsSync(simState)) {
       throw new StartError(`the simulator state file ${simState} does not exist; create it with: npx picbot-lync-sim --state ${simState} --init lync2013 < /dev/null`);
     }
-    if (server.startsWith('http://') && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(`${server}/`)) {
-      log.warn({ server }, 'the server URL is plain http to another machine: the runner token crosses the network unencrypted; use https');
-    }
+    // A credentials file written by an older runner (or edited) may still name a plain http:// server.
+    const insecure = plainHttpProblem(server);
+    if (insecure) throw new StartError(`the saved server URL in ${args.config}: ${insecure}; pass --server https://… (it overrides the saved URL), or enroll again`);
 
     const agent = createAgent({
       client: createGatewayClient({ server, runnerToken: credentials.runnerToken }),

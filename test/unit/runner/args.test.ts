@@ -30,7 +30,7 @@ describe('parseRunnerArgs', () => {
 
   it.each([
     { args: ['--enroll', ''], want: /the token is empty/ },
-    { args: ['--enroll', 't', '--server', 'http://x', '--labels', 'a'], want: /--enroll needs --shell/ },
+    { args: ['--enroll', 't', '--server', 'https://x', '--labels', 'a'], want: /--enroll needs --shell/ },
     { args: ['--labels', ','], want: /at least one label/ },
     { args: ['--shell-grace', '0'], want: /more than 0/ },
     { args: ['--op-timeout', '100000'], want: /at most 86400/ },
@@ -45,6 +45,12 @@ describe('parseRunnerArgs', () => {
   it.each([
     { url: 'https://bot.contoso.com/', want: 'https://bot.contoso.com' },
     { url: 'http://127.0.0.1:3978', want: 'http://127.0.0.1:3978' },
+    { url: 'http://127.8.9.10:3978/', want: 'http://127.8.9.10:3978' },
+    { url: 'http://127.1:3978', want: 'http://127.0.0.1:3978' },
+    { url: 'http://localhost:3978', want: 'http://localhost:3978' },
+    { url: 'http://LocalHost:3978', want: 'http://localhost:3978' },
+    { url: 'http://[::1]:3978', want: 'http://[::1]:3978' },
+    { url: 'https://10.0.0.5:3978', want: 'https://10.0.0.5:3978' },
     { url: 'https://bot.contoso.com/picbot/', want: 'https://bot.contoso.com/picbot' },
   ])('takes $url as $want', ({ url, want }) => {
     expect(parseServerUrl(url)).toBe(want);
@@ -52,6 +58,20 @@ describe('parseRunnerArgs', () => {
 
   it.each(['bot.contoso.com', 'ftp://x', 'https://x/?a=1', 'https://u:p@x/'])('refuses the server URL %s', (url) => {
     expect(() => parseServerUrl(url)).toThrow(UsageError);
+  });
+
+  it.each([
+    'http://picbot.contoso.com',
+    'http://10.0.0.5:3978',
+    'http://0.0.0.0:3978',
+    'http://127.0.0.1.nip.io:3978',
+    'http://127.evil.example:3978',
+    'http://localhost.contoso.com',
+    'http://[::ffff:10.0.0.5]:3978',
+    'http://[::2]:3978',
+  ])('refuses plain http to another machine: %s', (url) => {
+    expect(() => parseServerUrl(url)).toThrow(UsageError);
+    expect(() => parseServerUrl(url)).toThrow(/plain http:\/\/ is allowed only to this machine \(127\.0\.0\.1, ::1 or localhost\).*Use https:\/\//);
   });
 
   it('keeps the Windows credentials in the user profile', () => {
