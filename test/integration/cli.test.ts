@@ -81,6 +81,10 @@ describe('picbot audit', () => {
     { args: ['--id', ids.plan], want: [2, 3] },
     { args: ['--since', '2026-03-01T10:02:00Z'], want: [2, 3] },
     { args: ['--since', '2026-03-01T10:02:30Z', '--id', ids.plan], want: [3] },
+    { args: ['--since', '2026-03-01'], want: [1, 2, 3] },
+    { args: ['--since', '2026-03-02'], want: [] },
+    { args: ['--since', '2026-03-01T11:02+01:00'], want: [2, 3] },
+    { args: ['--since', '2026-03-01T10:02:59.5Z'], want: [3] },
     { args: ['--id', 'job_0000000000000009'], want: [] },
   ])('export $args', async ({ args, want }) => {
     const r = await picbot(['audit', 'export', '--db', dbPath, ...args], { cwd: dir });
@@ -90,6 +94,12 @@ describe('picbot audit', () => {
 
   it.each([
     { name: 'a bad --since', args: ['audit', 'export', '--since', 'yesterday'], want: /--since yesterday is not an ISO time/ },
+    { name: 'February 30th', args: ['audit', 'export', '--since', '2026-02-30'], want: /--since 2026-02-30 is not a calendar date/ },
+    { name: 'month 13', args: ['audit', 'export', '--since', '2026-13-01'], want: /--since 2026-13-01 is not a calendar date/ },
+    { name: 'February 29th of a common year, with a time', args: ['audit', 'export', '--since', '2026-02-29T10:00:00Z'], want: /is not a calendar date/ },
+    { name: 'hour 24', args: ['audit', 'export', '--since', '2026-03-01T24:00:00Z'], want: /is not a time of day/ },
+    { name: 'a time without zone', args: ['audit', 'export', '--since', '2026-03-01T10:00:00'], want: /has no time zone/ },
+    { name: 'a loose date', args: ['audit', 'export', '--since', '2026-3-1'], want: /is not an ISO time/ },
     { name: 'a bad --id', args: ['audit', 'export', '--id', 'plan-7'], want: /not a picbot id/ },
     { name: 'an unknown flag', args: ['audit', 'verify', '--fast'], want: /Unknown option '--fast'/ },
     { name: 'no subcommand', args: ['audit'], want: /missing subcommand/ },

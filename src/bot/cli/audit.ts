@@ -1,6 +1,7 @@
 /** `picbot audit verify` and `picbot audit export`: the hash-chained audit log from the CLI. */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { calendarDate } from '../../core/card-refs';
 import { idKind } from '../../shared/ids';
 import { systemClock } from '../../shared/clock';
 import { loadConfig, ConfigError } from '../config';
@@ -15,7 +16,8 @@ verify   checks the audit log's hash chain; prints the number of records, or the
          row and why (exit 1).
 export   prints audit records as JSON Lines on stdout, oldest first.
 
-  --since ISO-TIME  only records at or after this time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)
+  --since ISO-TIME  only records at or after this time: a date (midnight UTC) or a time with its
+                    zone (e.g. 2026-01-31 or 2026-01-31T12:00:00Z or 2026-01-31T13:00+01:00)
   --id ID           only records about this request, plan, job or runner (req_…, plan_…, job_…, run_…)
   --db FILE         the SQLite file (default: PICBOT_DB, else ./data/picbot.db)
   --json            verify: print the result as JSON
@@ -25,6 +27,31 @@ Exit codes: 0 success, 1 broken chain, bad input or failure.
 `;
 
 class UsageError extends Error {}
+
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/i;
+
+/**
+ * The instant of --since, strictly: a calendar date (midnight UTC) or a date and time with its
+ * zone (Z or ±HH:MM). Date.parse alone would take 2026-02-30 as March 2nd and a zone-less time
+ * as local time. Returns the ISO string, or why not.
+ */
+export function parseSince(text: string): { ok: true; iso: string } | { ok: false; reason: string } {
+  const t = text.trim();
+  const date = calendarDate(t);
+  if (date !== null) return { ok: true, iso: `${date}T00:00:00.000Z` };
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return { ok: false, reason: 'is not a calendar date' };
+  const m = ISO_TIME.exec(t);
+  if (!m) {
+    return /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(t)
+      ? { ok: false, reason: 'has no time zone: end it with Z or an offset such as +01:00' }
+      : { ok: false, reason: 'is not an ISO time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)' };
+  }
+  const [, day, hh, mm, ss = '00', zone, zh = '00', zm = '00'] = m;
+  if (calendarDate(day!) === null) return { ok: false, reason: 'is not a calendar date' };
+  if (Number(hh) > 23 || Number(mm) > 59 || Number(ss) > 59) return { ok: false, reason: 'is not a time of day (00:00:00 to 23:59:59)' };
+  if (zone!.toUpperCase() !== 'Z' && (Number(zh) > 23 || Number(zm) > 59)) return { ok: false, reason: 'has an offset that is not ±HH:MM' };
+  return { ok: true, iso: new Date(Date.parse(t)).toISOString() };
+}
 
 function openAudit(dbFlag: string | undefined) {
   const path = dbFlag ?? loadConfig().dbPath;
@@ -71,9 +98,9 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       if (values.json) throw new UsageError('export always prints JSON Lines; --json belongs to verify');
       let since: string | undefined;
       if (values.since !== undefined) {
-        const t = Date.parse(values.since);
-        if (Number.isNaN(t)) throw new UsageError(`--since ${values.since} is not an ISO time`);
-        since = new Date(t).toISOString();
+        const parsed = parseSince(values.since);
+        if (!parsed.ok) throw new UsageError(`--since ${values.since} ${parsed.reason}`);
+        since = parsed.iso;
       }
       if (values.id !== undefined && idKind(values.id) === null) throw new UsageError(`--id ${values.id} is not a picbot id (req_…, plan_…, job_…, run_…)`);
       const { db, audit } = openAudit(values.db);
