@@ -134,8 +134,9 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     if (!ref.success) return malformed(issue(ref.error));
     const r = await apply.cancel(planActor(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
+    // The clicker's answer; the card everyone sees is updated by the card scheduler (cancelAsked asked for it).
     const card = await ctx.currentCard(r.plan.id, { notice: `Cancel requested by ${turn.actor.name}: the runner stops after the current step.` });
-    return { card: card!, scope: 'everyone' };
+    return { card: card!, scope: 'clicker' };
   };
 
   const rollback: ActionHandler = async (turn) => {

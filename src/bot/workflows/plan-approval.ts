@@ -27,10 +27,14 @@ export interface VoteInput {
   reason: string | null;
 }
 
-/** What a click gets back: the card (for everyone, or the clicker only) and how it was decided. */
+/**
+ * What a click gets back: the card for the clicker (the invoke response) and how it was decided.
+ * The card message everyone sees is updated through the card scheduler (throttled, retried, and
+ * rendered when its turn comes, so the latest state always lands last), never by the click itself.
+ */
 export interface VoteAnswer {
   card: Card;
-  scope: 'everyone' | 'clicker';
+  scope: 'clicker';
   decision: Decision;
 }
 
@@ -190,6 +194,7 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
             approvals: decision.tally.approvals.length, quorum: decision.tally.quorum, outcome: decision.tally.outcome,
           });
           plan = await settle(plan, decision, actor);
+          ctx.updateCard(plan.id, plan.card);
         }
       }
 
@@ -207,7 +212,7 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
         return { card: ctx.deps.views.notice({ heading: planId, title: 'Vote not counted', color: 'attention', lines: [decision.reason], planId: plan ? planId : null }), scope: 'clicker', decision };
       }
       const card = ctx.deps.views.planCard(await ctx.cardModel(plan!, decision.effect === 'repeat' ? { notice: `Your vote to ${decision.vote.decision} was already recorded at ${decision.vote.at.slice(11, 16)} UTC.` } : {}));
-      return { card, scope: 'everyone', decision };
+      return { card, scope: 'clicker', decision };
     });
   }
 

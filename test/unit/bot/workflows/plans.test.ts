@@ -215,7 +215,7 @@ describe('votes', () => {
     const w = await world();
     const plan = await requested(w);
     const answer = await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null });
-    expect(answer).toMatchObject({ scope: 'everyone', decision: { ok: true, effect: 'recorded' }, card: { status: 'approved' } });
+    expect(answer).toMatchObject({ scope: 'clicker', decision: { ok: true, effect: 'recorded' }, card: { status: 'approved' } });
     await w.settle();
     expect(w.jobs.created).toHaveLength(1);
     expect(w.jobs.created[0]).toMatchObject({
@@ -238,14 +238,29 @@ describe('votes', () => {
     expect(await w.db.prepare('SELECT COUNT(*) AS n FROM plan_votes').get()).toEqual({ n: 1 });
   });
 
+  it('a recorded vote answers the clicker and updates the shared card through the card scheduler, latest state last', async () => {
+    const w = await world({ quorum: 2 });
+    const plan = await requested(w);
+    const before = w.sent.length;
+    const first = await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null });
+    expect(first).toMatchObject({ scope: 'clicker', card: { approvals: ['Alex'] } });
+    // Sam votes before the scheduler got to Alex's update: one update goes out, showing both.
+    await w.approval.vote(sam, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null });
+    await w.settle();
+    const updates = w.sent.slice(before).filter((s) => s.kind === 'update' && s.activityId === plan.card!.activityId);
+    expect(updates.length).toBeGreaterThan(0);
+    expect(updates.at(-1)!.card).toMatchObject({ approvals: ['Alex', 'Sam'], status: 'applying' });
+  });
+
   it('a reject needs a reason (same card for the clicker, message under the field), then ends the plan', async () => {
     const w = await world();
     const plan = await requested(w);
     const empty = await w.approval.vote(alex, plan.id, { decision: 'reject', cardHash: plan.plan.planHash, reason: ' ' });
     expect(empty).toMatchObject({ scope: 'clicker', card: { kind: 'plan', voteError: expect.stringContaining('reason') } });
     const r = await w.approval.vote(alex, plan.id, { decision: 'reject', cardHash: plan.plan.planHash, reason: 'Change freeze until Monday' });
-    expect(r).toMatchObject({ scope: 'everyone', card: { status: 'rejected' } });
+    expect(r).toMatchObject({ scope: 'clicker', card: { status: 'rejected' } });
     await w.settle();
+    expect(lastCard(w, plan.id)).toMatchObject({ status: 'rejected' });
     expect(cards(w, (s) => s.conversationId === 'chat-Dana')).toContainEqual(expect.objectContaining({ title: 'Your plan was rejected', lines: expect.arrayContaining([expect.stringContaining('Change freeze until Monday')]) }));
     const late = await w.approval.vote(sam, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null });
     expect(late.decision).toMatchObject({ ok: false, code: 'not-pending' });
