@@ -125,6 +125,18 @@ describe('picbot audit', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^audit chain broken at row 2: /);
   });
+
+  it('verify: exit 1 and the first missing row after the last rows were removed', async () => {
+    const copy = join(dir, 'truncated.db');
+    const src = new Database(dbPath);
+    await src.backup(copy);
+    src.close();
+    const raw = new Database(copy);
+    raw.exec('DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq >= 2');
+    raw.close();
+    const r = await picbot(['audit', 'verify', '--db', copy], { cwd: dir });
+    expect(r).toMatchObject({ code: 1, stdout: 'audit chain broken at row 2: the last 2 rows are missing: the chain ends at row 1, it should end at row 3\n' });
+  });
 });
 
 describe('picbot serve', () => {

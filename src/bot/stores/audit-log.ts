@@ -2,6 +2,8 @@
  * The SQLite audit log: append-only (triggers refuse UPDATE/DELETE) and hash-chained, so an edit
  * made behind the triggers' back (drop the trigger, change a row) is found by `verify`.
  * hash = SHA-256(prevHash + canonicalJson({seq, at, action, actor, subjectId, detail})).
+ * The tip (seq and hash of the last row) is also kept in `audit_tip`, updated in the append's
+ * transaction, so removing the last rows — which leaves a valid shorter chain — is found too.
  */
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../../contracts/canonical';
@@ -24,6 +26,7 @@ const Row = z.object({
   hash: z.string(),
 });
 type Row = z.infer<typeof Row>;
+const Tip = z.object({ seq: z.number().int(), hash: z.string() });
 
 /** The hash of one record's content chained to the previous hash. */
 export function auditHash(prevHash: string, content: Omit<AuditRecord, 'prevHash' | 'hash'>): string {
@@ -45,13 +48,17 @@ function toRecord(row: Row): AuditRecord {
 
 export function createAuditLog(db: Db, clock: Clock): AuditLog {
   const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const recordedTip = db.prepare('SELECT seq, hash FROM audit_tip WHERE id = 1');
+  const saveTip = db.prepare('INSERT INTO audit_tip (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
   const insert = db.prepare(
     'INSERT INTO audit_log (seq, at, action, actor, subject_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   // IMMEDIATE: take the write lock before reading the chain's tip, so two processes
   // (the server and a CLI) cannot both append after the same row.
   const appendTx = db.transaction((entry: AuditEntry): AuditRecord => {
-    const tip = last.get() as { seq: number; hash: string } | undefined;
+    // Continue after the recorded tip: if last rows were removed, the next row then leaves a gap
+    // that verify reports, instead of quietly reusing their sequence numbers.
+    const tip = (recordedTip.get() ?? last.get()) as { seq: number; hash: string } | undefined;
     const content = {
       seq: (tip?.seq ?? 0) + 1,
       at: clock.now().toISOString(),
@@ -64,6 +71,7 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
     const prevHash = tip?.hash ?? GENESIS_HASH;
     const hash = auditHash(prevHash, content);
     insert.run(content.seq, content.at, content.action, content.actor, content.subjectId, canonicalJson(content.detail), prevHash, hash);
+    saveTip.run(content.seq, hash);
     return { ...content, prevHash, hash };
   });
 
@@ -114,6 +122,17 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
         expectedSeq += 1;
         count += 1;
       }
+      const lastSeq = expectedSeq - 1;
+      const tip = Tip.safeParse(recordedTip.get());
+      if (!tip.success) {
+        return count === 0 ? { ok: true, count } : { ok: false, seq: lastSeq, reason: 'the record of the chain\'s last row (audit_tip) is missing or unreadable' };
+      }
+      if (tip.data.seq > lastSeq) {
+        const missing = tip.data.seq - lastSeq;
+        return { ok: false, seq: lastSeq + 1, reason: `the last ${missing === 1 ? 'row is' : `${missing} rows are`} missing: the chain ends at row ${lastSeq}, it should end at row ${tip.data.seq}` };
+      }
+      if (tip.data.seq < lastSeq) return { ok: false, seq: tip.data.seq + 1, reason: `rows after ${tip.data.seq} were added outside picbot (the chain's recorded last row is ${tip.data.seq})` };
+      if (tip.data.hash !== prevHash) return { ok: false, seq: lastSeq, reason: 'the last row does not match the recorded hash of the chain\'s last row' };
       return { ok: true, count };
     },
   };

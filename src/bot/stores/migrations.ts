@@ -189,4 +189,20 @@ export const MIGRATIONS: Migration[] = [
     id: '0007-plan-follows',
     sql: `ALTER TABLE plans ADD COLUMN follows TEXT;`,
   },
+  {
+    // The audit chain's tip (seq and hash of the last row), written in the append's transaction:
+    // the hash chain finds an edited or removed middle row, the tip finds removed last rows.
+    id: '0008-audit-tip',
+    sql: `
+      CREATE TABLE audit_tip (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        seq  INTEGER NOT NULL,
+        hash TEXT NOT NULL
+      );
+      INSERT INTO audit_tip (id, seq, hash) SELECT 1, seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;
+      CREATE TRIGGER audit_tip_forward_only BEFORE UPDATE ON audit_tip WHEN NEW.seq <= OLD.seq
+        BEGIN SELECT RAISE(ABORT, 'audit_tip only moves forward'); END;
+      CREATE TRIGGER audit_tip_no_delete BEFORE DELETE ON audit_tip
+        BEGIN SELECT RAISE(ABORT, 'audit_tip is kept with the audit log'); END;`,
+  },
 ];

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditHash, createAuditLog, GENESIS_HASH } from '../../../../src/bot/stores/audit-log';
 import { openDatabase, type Db } from '../../../../src/bot/stores/db';
+import { MIGRATIONS } from '../../../../src/bot/stores/migrations';
 import type { AuditLog } from '../../../../src/bot/workflows/ports';
 import type { Clock } from '../../../../src/shared/clock';
 
@@ -40,7 +41,8 @@ afterEach(() => {
 /** Opens the file as an attacker would: raw SQLite, triggers dropped. */
 function tamper(sql: string): void {
   const raw = new Database(path);
-  raw.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;');
+  raw.exec(`DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;
+    DROP TRIGGER IF EXISTS audit_tip_forward_only; DROP TRIGGER IF EXISTS audit_tip_no_delete;`);
   raw.exec(sql);
   raw.close();
 }
@@ -86,6 +88,60 @@ describe('audit log', () => {
     const result = await audit.verify();
     expect(result).toMatchObject({ ok: false, seq });
     expect(result.ok ? '' : result.reason).toMatch(reason);
+  });
+
+  it.each([
+    { name: 'the last row', sql: 'DELETE FROM audit_log WHERE seq = 3', seq: 3, reason: /^the last row is missing: the chain ends at row 2, it should end at row 3$/ },
+    { name: 'the last two rows', sql: 'DELETE FROM audit_log WHERE seq >= 2', seq: 2, reason: /^the last 2 rows are missing: the chain ends at row 1, it should end at row 3$/ },
+    { name: 'every row', sql: 'DELETE FROM audit_log', seq: 1, reason: /^the last 3 rows are missing: the chain ends at row 0, it should end at row 3$/ },
+    { name: 'the tip record', sql: 'DELETE FROM audit_tip', seq: 3, reason: /audit_tip\) is missing/ },
+    { name: 'the last row and the tip moved back with it', sql: 'DELETE FROM audit_log WHERE seq = 3; UPDATE audit_tip SET seq = 2', seq: 2, reason: /does not match the recorded hash/ },
+  ])('finds $name removed (the chain before it is intact)', async ({ sql, seq, reason }) => {
+    tamper(sql);
+    const result = await audit.verify();
+    expect(result).toMatchObject({ ok: false, seq });
+    expect(result.ok ? '' : result.reason).toMatch(reason);
+  });
+
+  it('after the last row was removed, the next append leaves the gap visible instead of reusing its number', async () => {
+    tamper('DELETE FROM audit_log WHERE seq = 3');
+    const r = await audit.append({ action: 'job.leased', actor: 'run_0000000000000001', subjectId: null, detail: {} });
+    expect(r.seq).toBe(4);
+    expect(await audit.verify()).toMatchObject({ ok: false, seq: 4, reason: expect.stringMatching(/expected row 3/) });
+  });
+
+  it('finds a row appended behind picbot\'s back, even with a correct hash', async () => {
+    const [, , r3] = await audit.list();
+    const content = { seq: 4, at: '2026-03-01T10:03:00.000Z', action: 'plan.vote', actor: 'aad:mallory', subjectId: 'plan_0000000000000001', detail: {} };
+    tamper(`INSERT INTO audit_log (seq, at, action, actor, subject_id, detail, prev_hash, hash)
+      VALUES (4, '${content.at}', 'plan.vote', 'aad:mallory', 'plan_0000000000000001', '{}', '${r3!.hash}', '${auditHash(r3!.hash, content)}')`);
+    expect(await audit.verify()).toMatchObject({ ok: false, seq: 4, reason: expect.stringMatching(/added outside picbot/) });
+  });
+
+  it('the tip only moves forward and cannot be deleted while its triggers stand', () => {
+    expect(() => db.exec('UPDATE audit_tip SET seq = 1')).toThrow(/only moves forward/);
+    expect(() => db.exec('DELETE FROM audit_tip')).toThrow(/kept with the audit log/);
+  });
+
+  it('the migration records the tip of a log written before it', async () => {
+    const oldPath = join(dir, 'old.db');
+    const old = openDatabase(oldPath, MIGRATIONS.filter((m) => m.id !== '0008-audit-tip'));
+    let prevHash = GENESIS_HASH;
+    for (const seq of [1, 2]) {
+      const content = { seq, at: `2026-01-0${seq}T00:00:00.000Z`, action: 'intake.submitted', actor: 'aad:dana', subjectId: null, detail: {} };
+      const hash = auditHash(prevHash, content);
+      old.prepare('INSERT INTO audit_log (seq, at, action, actor, subject_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(seq, content.at, content.action, content.actor, null, '{}', prevHash, hash);
+      prevHash = hash;
+    }
+    old.close();
+    const upgraded = openDatabase(oldPath);
+    try {
+      expect(upgraded.prepare('SELECT seq, hash FROM audit_tip').all()).toEqual([{ seq: 2, hash: prevHash }]);
+      expect(await createAuditLog(upgraded, clock).verify()).toEqual({ ok: true, count: 2 });
+    } finally {
+      upgraded.close();
+    }
   });
 
   it('catches an edit whose own hash was recomputed, at the next row', async () => {
