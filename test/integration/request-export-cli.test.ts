@@ -72,7 +72,7 @@ describe('picbot request export', () => {
     { args: ['request', 'export', 'plan_0000000000000000'], want: /is not a request id/ },
     { args: ['request', 'export'], want: /missing the request id/ },
     { args: ['request', 'import', 'x'], want: /unknown subcommand import/ },
-    { args: ['request', 'export', id, '--db', 'nowhere.db'], want: /no picbot database at nowhere\.db/ },
+    { args: ['request', 'export', id, '--db', 'nowhere.db'], want: /no picbot database at \/.*\/nowhere\.db: run this command in the picbot server's folder/ },
     { args: ['request', 'export', id, '--bogus'], want: /Unknown option/i },
   ])('$args → exit 1 with the reason on stderr', async ({ args, want }) => {
     const ran = await picbot(args, { PICBOT_DB: dbPath });

@@ -1,12 +1,12 @@
 /** `picbot audit verify` and `picbot audit export`: the hash-chained audit log from the CLI. */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { calendarDate } from '../../core/card-refs';
 import { idKind } from '../../shared/ids';
 import { systemClock } from '../../shared/clock';
-import { loadConfig, ConfigError } from '../config';
+import { ConfigError } from '../config';
 import { createAuditLog } from '../stores/audit-log';
 import { openDatabase } from '../stores/db';
+import { existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot audit verify [--db FILE] [--json]
@@ -54,10 +54,7 @@ export function parseSince(text: string): { ok: true; iso: string } | { ok: fals
 }
 
 function openAudit(dbFlag: string | undefined) {
-  const path = dbFlag ?? loadConfig().dbPath;
-  // Opening would create an empty file and then call the chain intact; a wrong path is an error.
-  if (!existsSync(path)) throw new UsageError(`no picbot database at ${path}`);
-  const db = openDatabase(path);
+  const db = openDatabase(existingDatabasePath(dbFlag));
   return { db, audit: createAuditLog(db, systemClock) };
 }
 

@@ -2,13 +2,13 @@
  * `picbot request export <id>`: prints a provisioning request as JSON in exactly the export shape
  * of issue 2 §9 (what `picbot plan` and `picbot preflight` accept), from the server's SQLite file.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { idKind } from '../../shared/ids';
-import { loadConfig, ConfigError } from '../config';
+import { ConfigError } from '../config';
 import { openDatabase } from '../stores/db';
 import { createRequestStore } from '../stores/requests';
 import { exportShape } from '../../core/request-record';
+import { existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot request export <req_id> [--db FILE]
@@ -40,9 +40,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (id === undefined) throw new UsageError('missing the request id (req_…)');
     if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
     if (idKind(id) !== 'request') throw new UsageError(`${id} is not a request id (req_…)`);
-    const path = values.db ?? loadConfig().dbPath;
-    // Opening would create an empty database; a wrong path is the user's mistake to hear about.
-    if (!existsSync(path)) throw new UsageError(`no picbot database at ${path}`);
+    const path = existingDatabasePath(values.db);
     const db = openDatabase(path);
     try {
       const record = await createRequestStore(db).get(id);

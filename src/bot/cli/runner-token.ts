@@ -1,5 +1,6 @@
 /** `picbot runner-token --labels pool-eu [--json]`: a one-time runner enrollment token, from the server's shell. */
 import { parseArgs } from 'node:util';
+import { RunnerLabel } from '../../contracts/runner-api';
 import { ConfigError } from '../config';
 import { processIo, type CliIo } from './io';
 import { openRegistry, UsageError } from './runner';
@@ -13,7 +14,8 @@ chat with the bot. Use it on the Lync management host:
 
   --labels LABELS   comma-separated runner labels (letters, digits, dot, underscore, hyphen)
   --json            print {"token","expiresAt","labels"} instead of the bare token
-  --db FILE         the SQLite file (default: PICBOT_DB, else ./data/picbot.db; created if missing)
+  --db FILE         the server's SQLite file (default: PICBOT_DB, else ./data/picbot.db); it must
+                    exist: run this in the server's folder or name the file
   -h, --help        print this help
 
 The token goes to stdout (only the token, or the JSON); nothing else is printed there.
@@ -41,7 +43,12 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (values.labels === undefined) throw new UsageError('--labels is required (the labels the runner will serve, e.g. --labels pool-eu)');
     const labels = values.labels.split(',').map((l) => l.trim().toLowerCase()).filter((l) => l.length > 0);
     if (labels.length === 0) throw new UsageError('--labels: give at least one label');
-    const { registry, close } = openRegistry(values.db, { mustExist: false });
+    // Every flag is checked before the database is opened.
+    for (const label of labels) {
+      const ok = RunnerLabel.safeParse(label);
+      if (!ok.success) throw new UsageError(`--labels: label "${label.slice(0, 64)}": ${ok.error.issues[0]?.message ?? 'not a label'}`);
+    }
+    const { registry, close } = openRegistry(values.db);
     try {
       const made = await registry.createEnrollmentToken({ labels, createdBy: 'cli' });
       io.stdout(values.json ? `${JSON.stringify({ token: made.token, expiresAt: made.expiresAt, labels: made.labels })}\n` : `${made.token}\n`);

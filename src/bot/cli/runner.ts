@@ -1,13 +1,12 @@
 /** `picbot runner list` and `picbot runner revoke <id>`: enrolled runners, from the server's shell. */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../shared/clock';
-import { loadConfig } from '../config';
 import { createRunnerRegistry } from '../runner-gateway/registry';
 import { createAuditLog } from '../stores/audit-log';
 import { openDatabase } from '../stores/db';
 import { createRunnerStore } from '../stores/runners';
 import type { RunnerInfo } from '../workflows/ports';
+import { existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot runner list [--json] [--db FILE]
@@ -27,11 +26,9 @@ Exit codes: 0 success, 1 bad flags, unknown or already revoked runner, or failur
 
 export class UsageError extends Error {}
 
-/** Opens the registry on the server's SQLite file (audited like the chat commands). */
-export function openRegistry(dbFlag: string | undefined, options: { mustExist: boolean }) {
-  const path = dbFlag ?? loadConfig().dbPath;
-  if (options.mustExist && !existsSync(path)) throw new UsageError(`no picbot database at ${path}`);
-  const db = openDatabase(path);
+/** Opens the registry on the server's existing SQLite file (audited like the chat commands). */
+export function openRegistry(dbFlag: string | undefined) {
+  const db = openDatabase(existingDatabasePath(dbFlag));
   const registry = createRunnerRegistry({ store: createRunnerStore(db, systemClock), audit: createAuditLog(db, systemClock) });
   return { registry, close: () => db.close() };
 }
@@ -61,7 +58,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     const [sub, ...rest] = positionals;
     if (sub === 'list') {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
-      const { registry, close } = openRegistry(values.db, { mustExist: true });
+      const { registry, close } = openRegistry(values.db);
       try {
         const runners = await registry.list();
         if (values.json) io.stdout(`${JSON.stringify(runners)}\n`);
@@ -76,7 +73,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       if (id === undefined) throw new UsageError('revoke needs the runner id (run_…); "picbot runner list" shows them');
       if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
       if (!/^run_[0-9a-z]{16}$/.test(id)) throw new UsageError(`${id} is not a runner id (run_…)`);
-      const { registry, close } = openRegistry(values.db, { mustExist: true });
+      const { registry, close } = openRegistry(values.db);
       try {
         const r = await registry.revoke(id, 'cli');
         if (!r.ok) {

@@ -1,0 +1,23 @@
+/**
+ * The server's SQLite file for the CLI commands that read or change it (audit, request export,
+ * runner-token, runner list|revoke): --db, else PICBOT_DB (environment or .env), else
+ * ./data/picbot.db. It must exist: opening a wrong path would create a fresh, empty database,
+ * and the command would then find nothing, call an empty audit chain intact, or make a runner
+ * token no server will ever accept.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from '../config';
+
+export class DatabaseMissing extends Error {}
+
+/** The absolute path of the server's database; throws DatabaseMissing when there is no such file. */
+export function existingDatabasePath(dbFlag: string | undefined): string {
+  const path = resolve(dbFlag ?? loadConfig().dbPath);
+  if (!statSync(path, { throwIfNoEntry: false })?.isFile()) {
+    throw new DatabaseMissing(
+      `no picbot database at ${path}: run this command in the picbot server's folder (where it keeps data/picbot.db), or pass --db FILE (or set PICBOT_DB) to name the server's database`,
+    );
+  }
+  return path;
+}
