@@ -107,7 +107,7 @@ describe('quorum 1', () => {
     expect(text).toMatch(/Expires: 2026-11-05 09:00 UTC/);
     expect((posted.card.refresh as { userIds: string[] }).userIds.sort()).toEqual([ALEX.teamsUserId, DANA.teamsUserId, SAM.teamsUserId].sort());
     // The requester is told where it went, in their own chat.
-    expect(allText(posted.answer.card)).toMatch(/in the approvals conversation/);
+    expect(allText(posted.answer.card)).toMatch(/being posted in the approvals conversation/);
     // Show script: the whole plan with its rollback, for the clicker only, and only for admins and approvers.
     const script = await w.h.click(VERBS.planScript, { planId: planIdOf(posted) }, { user: ALEX, conversation: APPROVALS, replyToId: posted.messageId });
     expect(allText(script.card)).toMatch(/# ---- Rollback ----/);

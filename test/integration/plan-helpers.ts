@@ -93,15 +93,19 @@ export interface PostedCard {
 const isCardIn = (conversationId: string, pattern: RegExp) => (c: ConnectorCall) =>
   (c.kind === 'send' || c.kind === 'reply') && c.conversationId === conversationId && pattern.test(allText(cardOf(c)));
 
-/** Clicks "Request approval" and returns the approval card posted in `approvals`. */
+/**
+ * Clicks "Request approval" and returns the approval card posted in `approvals` (the click is
+ * answered at once; the card follows through the card scheduler).
+ */
 export async function requestApproval(h: Harness, requestId: string, owner: TeamsUser, approvals: TeamsConversation): Promise<PostedCard & { answer: ClickResult }> {
   const before = h.connector.calls.length;
   const answer = await h.click(VERBS.planRequest, { requestId }, { user: owner });
   if (!/Approval requested/.test(allText(answer.card))) throw new Error(`request approval: ${allText(answer.card)}`);
-  const calls = h.connector.calls.slice(before);
-  const sent = calls.find(isCardIn(approvals.id, /Approve this (plan|rollback)\?/))
-    ?? (approvals.channelId ? calls.find(isCardIn(approvals.channelId, /Approve this (plan|rollback)\?/)) : undefined);
-  if (!sent) throw new Error('no approval card was posted');
+  if (!/being posted/.test(allText(answer.card))) throw new Error(`request approval: no new card (${allText(answer.card)})`);
+  const isNew = (c: ConnectorCall) => h.connector.calls.indexOf(c) >= before;
+  const inApprovals = isCardIn(approvals.id, /Approve this (plan|rollback)\?/);
+  const inChannel = approvals.channelId ? isCardIn(approvals.channelId, /Approve this (plan|rollback)\?/) : () => false;
+  const sent = await h.connector.waitFor((c) => isNew(c) && (inApprovals(c) || inChannel(c)));
   return { messageId: sent.activityId, conversation: clickedIn(approvals, sent), card: cardOf(sent)!, answer };
 }
 

@@ -95,12 +95,12 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     if (!ref.success) return malformed(issue(ref.error));
     const r = await approval.requestApproval(planActor(turn, roles), ref.data.requestId);
     if (!r.ok) return refusedCard(r);
-    const where = r.plan.card && r.plan.card.conversationId !== turn.conversation.id ? 'in the approvals conversation' : 'in this conversation';
+    const approvals = ctx.deps.config.approvalsConversation;
+    const where = approvals && approvals !== turn.conversation.id ? 'being posted in the approvals conversation' : 'being posted in this conversation';
     const steps = `${r.plan.plan.steps.length} step${r.plan.plan.steps.length === 1 ? '' : 's'}`;
     const lines = r.unchanged ? [`Plan ${r.plan.id} already waits for approval with exactly these steps (${steps}).`]
       : r.replanned ? [`Plan ${r.plan.id} was planned again from the latest discovery (revision ${r.plan.revision}, ${steps}). Votes for the earlier revision no longer count; its card shows the new plan.`]
         : [`Plan ${r.plan.id} (${steps}) waits for approval; its card is ${where}. You will be told here when it is decided.`];
-    if (r.fellBack) lines.push('The approvals conversation (PICBOT_APPROVALS_CONVERSATION) could not be reached, so the card was posted here instead.');
     return { card: notice('Approval requested', lines, r.plan.id, 'good', `${r.plan.targetLabel} · ${r.plan.requestId}`), scope: 'clicker' };
   };
 

@@ -110,7 +110,13 @@ export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): Pl
     nextSteps: planNextSteps,
     commandHelp: PLAN_COMMANDS,
     sweep: () => approvalWorkflow.sweep(),
-    idle: () => cards.idle(),
+    async idle() {
+      // Background work (an approval card being posted) may ask for more card operations.
+      do {
+        await ctx.quiet();
+        await cards.idle();
+      } while (ctx.busy());
+    },
   };
 }
 

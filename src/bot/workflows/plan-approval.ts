@@ -60,7 +60,7 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
    * and kind is re-planned in place instead (same card, new hash): the votes for the old hash no
    * longer count, and the approval window starts again.
    */
-  async function putUp(input: NewPlanInput): Promise<Outcome<{ plan: PlanRecord; replanned: boolean; unchanged: boolean; fellBack: boolean }>> {
+  async function putUp(input: NewPlanInput): Promise<Outcome<{ plan: PlanRecord; replanned: boolean; unchanged: boolean }>> {
     const at = now();
     const pending = input.kind === 'apply'
       ? (await plans.list({ requestId: input.requestId, statuses: ['pending-approval'] })).find((p) => p.kind === 'apply')
@@ -69,7 +69,7 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
       return ctx.serialize(pending.id, async () => {
         const current = await plans.get(pending.id);
         if (!current || current.status !== 'pending-approval') return putUp(input);
-        if (current.plan.planHash === input.plan.planHash) return { ok: true, plan: current, replanned: false, unchanged: true, fellBack: false };
+        if (current.plan.planHash === input.plan.planHash) return { ok: true, plan: current, replanned: false, unchanged: true };
         const updated = await plans.update(current.id, { status: 'pending-approval', revision: current.revision }, {
           revision: current.revision + 1, plan: input.plan, request: input.request, discovery: input.discovery,
           createdAt: at.toISOString(), expiresAt: expiry(at), remindedAt: null,
@@ -81,7 +81,7 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
           fingerprint: updated.plan.fingerprint, steps: updated.plan.steps.length, expiresAt: updated.expiresAt,
         });
         ctx.updateCard(updated.id, updated.card);
-        return { ok: true, plan: updated, replanned: true, unchanged: false, fellBack: false };
+        return { ok: true, plan: updated, replanned: true, unchanged: false };
       });
     }
     const record: PlanRecord = {
@@ -98,9 +98,34 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
       expiresAt: record.expiresAt, quorum: ctx.policyConfig.quorum, requesterMayCount: ctx.requesterMayCount,
       ...(record.rollbackOf ? { rollbackOf: record.rollbackOf } : {}), ...(record.follows ? { follows: record.follows } : {}),
     });
-    const posted = await ctx.postCard(record);
+    // Answer at once: the card goes out through the card scheduler, which may back off for a long
+    // time on a throttled channel, while Teams gives up on an invoke after about 15 s.
+    ctx.later(record.id, 'posting the approval card', () => post(record));
+    return { ok: true, plan: record, replanned: false, unchanged: false };
+  }
+
+  /** Posts a new plan's card (in the background) and remembers where it is. */
+  async function post(record: PlanRecord): Promise<void> {
+    let posted: Awaited<ReturnType<typeof ctx.postCard>>;
+    try {
+      posted = await ctx.postCard(record);
+    } catch (err) {
+      log.error({ err, planId: record.id }, 'posting the approval card failed');
+      await ctx.audit('picbot', 'plan.card-failed', record.id, { reason: (err as Error)?.message ?? String(err) });
+      await ctx.tellRequester(record, 'The approval card could not be posted', 'attention', [
+        `picbot could not post the card of plan ${record.id} in the approvals conversation or here. Say "status ${record.id}" to see it, or ask again later.`,
+      ]);
+      return;
+    }
     await plans.note(record.id, { card: posted.card });
-    return { ok: true, plan: { ...record, card: posted.card }, replanned: false, unchanged: false, fellBack: posted.fellBack };
+    if (posted.fellBack) {
+      await ctx.tellRequester(record, 'The approval card was posted here', 'warning', [
+        `The approvals conversation (PICBOT_APPROVALS_CONVERSATION) could not be reached, so the card of plan ${record.id} was posted in this conversation instead.`,
+      ]);
+    }
+    // The plan may have moved while its card waited for its turn (re-planned in place, expired).
+    const now = await plans.get(record.id);
+    if (now && (now.revision !== record.revision || now.status !== record.status)) ctx.updateCard(now.id, posted.card);
   }
 
   /** The plan of a request from an observed state, or why there is none to approve. */

@@ -253,9 +253,21 @@ export function createPlanContext(deps: PlanDeps) {
     }
   }
 
+  const running = new Set<Promise<void>>();
+
   /** Runs background work after the answer went out; its failure is logged with the plan id. */
   function later(planId: string, doing: string, work: () => Promise<void>): void {
-    void Promise.resolve().then(work).catch((err: unknown) => log.error({ err, planId }, `${doing} failed`));
+    const p = Promise.resolve().then(work).catch((err: unknown) => log.error({ err, planId }, `${doing} failed`));
+    running.add(p);
+    void p.then(() => running.delete(p));
+  }
+
+  /** Whether background work started by `later` is still running. */
+  const busy = () => running.size > 0;
+
+  /** Resolves when no background work started by `later` is running (tests, shutdown). */
+  async function quiet(): Promise<void> {
+    while (running.size > 0) await Promise.all([...running]);
   }
 
   return {
@@ -273,6 +285,8 @@ export function createPlanContext(deps: PlanDeps) {
     postCard,
     tellRequester,
     later,
+    quiet,
+    busy,
     shows,
     approverIds,
   };

@@ -60,6 +60,8 @@ interface World {
   settle(): Promise<void>;
   advanceHours(h: number): void;
   failSendsTo: Set<string>;
+  /** The next `n` sends answer 429 (Teams throttling). */
+  throttleSends(n: number): void;
 }
 
 async function world(options: { quorum?: number; approvers?: string[]; approvalsConversation?: string | null; observed?: ObservedState } = {}): Promise<World> {
@@ -70,10 +72,15 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
   const timers = fakeTimerClock();
   const sent: Sent[] = [];
   const failSendsTo = new Set<string>();
+  let throttled = 0;
   let n = 0;
   const notifier: ChatNotifier = {
     async send(conversationId, card) {
       if (failSendsTo.has(conversationId)) throw new CodedError('not_found', `no conversation reference for ${conversationId}`);
+      if (throttled > 0) {
+        throttled -= 1;
+        throw Object.assign(new Error('Too Many Requests'), { statusCode: 429 });
+      }
       n += 1;
       sent.push({ kind: 'send', conversationId, activityId: `act-${n}`, card });
       return `act-${n}`;
@@ -107,6 +114,9 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
   jobs.onChange((c) => apply.onJobChange(c));
   return {
     db, jobs, sent, approval, apply, plans, audit, failSendsTo,
+    throttleSends: (count) => {
+      throttled = count;
+    },
     settle: async () => {
       await timers.advance(60_000);
     },
@@ -124,7 +134,8 @@ async function requested(w: World, by = dana): Promise<PlanRecord> {
   const r = await w.approval.requestApproval(by, REQ);
   if (!r.ok) throw new Error(`${r.code}: ${r.reason}`);
   await w.settle();
-  return r.plan;
+  // The card is posted in the background; the stored plan knows where it went.
+  return (await w.plans.get(r.plan.id))!;
 }
 
 describe('request approval', () => {
@@ -183,8 +194,23 @@ describe('request approval', () => {
   it('falls back to the asking conversation when the approvals conversation cannot be reached', async () => {
     const w = await world();
     w.failSendsTo.add(APPROVALS);
+    const plan = await requested(w);
+    expect(plan.card).toMatchObject({ conversationId: 'chat-Dana' });
+    expect(cards(w, (s) => s.conversationId === 'chat-Dana')).toContainEqual(expect.objectContaining({ kind: 'notice', title: 'The approval card was posted here' }));
+  });
+
+  it('answers at once while a throttled channel holds the card back; the card follows and its place is stored', async () => {
+    const w = await world();
+    w.throttleSends(3);
     const r = await w.approval.requestApproval(dana, REQ);
-    expect(r).toMatchObject({ ok: true, fellBack: true, plan: { card: { conversationId: 'chat-Dana' } } });
+    expect(r).toMatchObject({ ok: true, plan: { status: 'pending-approval' } });
+    // Answered before the channel took the card (no time has passed for the backoff).
+    expect(cards(w, (s) => s.kind === 'send' && s.conversationId === APPROVALS)).toEqual([]);
+    expect((await w.plans.get((r as { plan: PlanRecord }).plan.id))?.card).toBeNull();
+    await w.settle();
+    const plan = (await w.plans.get((r as { plan: PlanRecord }).plan.id))!;
+    expect(plan.card).toMatchObject({ conversationId: APPROVALS });
+    expect(w.sent.filter((s) => s.kind === 'send' && s.conversationId === APPROVALS)).toEqual([expect.objectContaining({ activityId: plan.card!.activityId, card: expect.objectContaining({ planId: plan.id }) })]);
   });
 
   it('asking again with the same state changes nothing; a new state re-plans in place and voids the votes', async () => {
