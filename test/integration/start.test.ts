@@ -167,6 +167,27 @@ describe('npm start refuses', () => {
     expect(existsSync(join(data.dir, 'picbot.db'))).toBe(false);
   });
 
+  it('a busy PORT: exit 1 naming the port and PORT, nothing left running', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busy = (blocker.address() as import('node:net').AddressInfo).port;
+    try {
+      const r = spawnSync(process.execPath, [START, '--data', data.dir, '--no-playground'], {
+        cwd: data.dir,
+        env: { ...process.env, PORT: String(busy) },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${busy}: another program uses that port; set PORT`));
+      expect(r.stderr).not.toMatch(/Unhandled 'error' event/);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
   it('prints its usage for --help', () => {
     const r = spawnSync(process.execPath, [START, '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);

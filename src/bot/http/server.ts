@@ -96,9 +96,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 export function listen(server: HttpServer, host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
-    server.server.once('error', onError);
+    // restify re-emits the http server's 'error' on itself, where no listener would mean a crash
+    // (EADDRINUSE as an unhandled 'error' event) instead of a rejection.
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.server.off('error', onError);
+      server.removeListener('error', onError);
       const address = server.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
       const urlHost = host.includes(':') ? `[${host}]` : host;
