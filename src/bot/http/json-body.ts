@@ -65,7 +65,7 @@ export function readJsonBody(req: Request, res: Response, maxBytes: number = MAX
       try {
         resolve(JSON.parse(text));
       } catch (err) {
-        reject(new HttpError(400, 'bad_request', `malformed JSON: ${(err as Error).message}`));
+        reject(new HttpError(400, 'bad_request', `malformed JSON: ${jsonErrorWithoutInput((err as Error).message)}`));
       }
     });
   });
@@ -86,4 +86,15 @@ function drain(req: Request, res: Response): void {
     }
   });
   req.resume();
+}
+
+/**
+ * JSON.parse's message without the stretch of input V8 quotes in some of them
+ * (`Unexpected token 'p', "pbr_9f…" is not valid JSON`): a body may be a bare token, and this
+ * message goes into the answer and the logs.
+ */
+export function jsonErrorWithoutInput(message: string): string {
+  // V8 shortens long input with "..." before and/or after the quoted stretch.
+  const cut = message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+  return cut.includes('"') ? 'not valid JSON' : cut;
 }

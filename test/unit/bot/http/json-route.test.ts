@@ -58,6 +58,17 @@ describe('jsonRoute', () => {
     expect(res.body).toEqual({ error: { code: 'bad_request', message: expect.stringMatching(want) } });
   });
 
+  it.each([
+    { body: 'pbr_rISV2tZBvBsaoXYXwbB_hXCcUu33h7ADsObO90AnCgo', want: /^malformed JSON: Unexpected token 'p'$/ },
+    { body: '{"leaseId":"pbr_rISV2tZBvBsaoXYXwbB_hXCcUu33h7ADsObO90AnCgo" x}', want: /^malformed JSON: Expected ',' or '}' after property value in JSON at position \d+/ },
+    { body: '{"leaseId":"pbe_secret', want: /^malformed JSON: / },
+  ])('a malformed body is 400 without echoing the input ($body)', async ({ body, want }) => {
+    const res = await post('/jobs/job_1/heartbeat', body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: { code: 'bad_request', message: expect.stringMatching(want) } });
+    expect(JSON.stringify(res.body)).not.toMatch(/pb[re]_/);
+  });
+
   it('honours a per-route size limit', async () => {
     expect((await post('/small', '{"padding":"xxxxxxxxxxxxxxxx"}')).status).toBe(413);
     expect((await post('/small', '{}')).status).toBe(204);
