@@ -1,5 +1,5 @@
 import { normalizeObserved, ObservedState, type ClientPolicy, type UserPolicy } from '../contracts/observed';
-import type { OpName, OpParams, OpResult } from '../contracts/ops';
+import type { OpName, OpParams, OpResult, WriteOpName } from '../contracts/ops';
 import { CodedError } from '../shared/errors';
 import type { ShellHost } from './shell-host';
 
@@ -55,4 +55,67 @@ export async function discover(host: ShellHost, scope: DiscoveryScope): Promise<
     serverVersion, accessEdge, sipDomains, publicProviders, hostingProviders, externalAccessPolicies,
     userPolicies, unknownUsers, clientPolicies,
   }));
+}
+
+/**
+ * The read ops that show what a write op changed: after a step, the runner re-reads only these
+ * (a grant re-reads one user, not the whole user list) and patches them into the state it holds.
+ */
+export const READS_AFTER: Record<WriteOpName, readonly OpName[]> = {
+  'accessEdge.set': ['accessEdge.get'],
+  'externalAccessPolicy.new': ['externalAccessPolicy.list'],
+  'externalAccessPolicy.set': ['externalAccessPolicy.list'],
+  'externalAccessPolicy.remove': ['externalAccessPolicy.list'],
+  'externalAccessPolicy.grant': ['user.externalAccessPolicy'],
+  'publicProvider.new': ['publicProvider.list'],
+  'publicProvider.set': ['publicProvider.list'],
+  'publicProvider.remove': ['publicProvider.list'],
+  'clientPolicy.set': ['clientPolicy.get'],
+};
+
+/**
+ * `state` with the part a write op touches read again (READS_AFTER); everything else is kept as
+ * it was. Fails like `discover` when a read op fails.
+ */
+export async function rereadAfter(host: ShellHost, op: WriteOpName, params: Record<string, unknown>, state: ObservedState): Promise<ObservedState> {
+  const read = async <N extends OpName>(name: N, p: OpParams<N>): Promise<OpResult<N>> => {
+    const outcome = await host.call(name, p);
+    if (!outcome.ok) throw new CodedError('shell_failed', `re-reading after ${op}: ${name} failed: ${outcome.error.code}: ${outcome.error.message}`);
+    return outcome.data;
+  };
+  const next: ObservedState = { ...state };
+  for (const name of READS_AFTER[op]) {
+    switch (name) {
+      case 'accessEdge.get':
+        next.accessEdge = await read('accessEdge.get', {});
+        break;
+      case 'externalAccessPolicy.list':
+        next.externalAccessPolicies = await read('externalAccessPolicy.list', {});
+        break;
+      case 'publicProvider.list':
+        next.publicProviders = await read('publicProvider.list', {});
+        break;
+      case 'user.externalAccessPolicy': {
+        const user = String(params.user);
+        const same = (u: string) => u.toLowerCase() === user.toLowerCase();
+        const got = await read('user.externalAccessPolicy', { users: [user] });
+        next.userPolicies = [...state.userPolicies.filter((u) => !same(u.user)), ...got.users];
+        next.unknownUsers = [...(state.unknownUsers ?? []).filter((u) => !same(u)), ...got.notFound];
+        break;
+      }
+      case 'clientPolicy.get': {
+        const identity = String(params.identity);
+        const same = (c: ClientPolicy) => c.identity.toLowerCase() === identity.toLowerCase();
+        const outcome = await host.call('clientPolicy.get', { identity });
+        if (!outcome.ok && outcome.error.code !== 'not_found') {
+          throw new CodedError('shell_failed', `re-reading after ${op}: clientPolicy.get ${identity} failed: ${outcome.error.code}: ${outcome.error.message}`);
+        }
+        next.clientPolicies = [...state.clientPolicies.filter((c) => !same(c)), ...(outcome.ok ? [outcome.data] : [])];
+        break;
+      }
+      default:
+        throw new CodedError('internal', `re-reading after ${op}: no re-read for ${name}`);
+    }
+  }
+  return normalizeObserved(ObservedState.parse(next));
 }

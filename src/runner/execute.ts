@@ -10,18 +10,20 @@
  * discover: reads the state in the envelope's scope (plus any read-op steps) → `observed`.
  * apply/rollback: re-reads the state in the same scope; a different fingerprint aborts with
  * `aborted-drift` and changes nothing. Then per step: check (skip if satisfied) → change →
- * re-read → verify; the first failure stops the job. The state read after the last change is
- * `after`, then `replication.status` is read. A stop request (cancel, shutdown, lost lease) is
- * obeyed between steps; a read-only discovery is cut short at once.
+ * re-read what the step touched (a grant: that one user) → verify; the first failure stops the
+ * job. After the last change the whole scope is read once more (`after`), and every step that
+ * ran must still hold in it (a later step may have undone an earlier one); one that does not
+ * fails the job with `verify_failed`. Then `replication.status` is read. A stop request
+ * (cancel, shutdown, lost lease) is obeyed between steps; a read-only discovery is cut short at once.
  */
 import { fingerprint, type ObservedState } from '../contracts/observed';
-import { checkOpCall, isReadOp, isWriteOp, type OpName } from '../contracts/ops';
+import { checkOpCall, isReadOp, isWriteOp, type OpName, type WriteOpName } from '../contracts/ops';
 import { JobEnvelope, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
-import { checkSatisfied } from '../contracts/satisfied';
+import { checkSatisfied, policyKey } from '../contracts/satisfied';
 import { verifyEnvelope } from '../contracts/signing';
 import { CodedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { discover } from './discover';
+import { discover, rereadAfter } from './discover';
 import type { RawLease } from './gateway-client';
 import type { ShellHost } from './shell-host';
 
@@ -64,6 +66,26 @@ function cut(text: string): string {
 
 const errorOf = (err: unknown): { code: string; message: string } =>
   err instanceof CodedError ? { code: err.code, message: err.message } : { code: 'internal', message: (err as Error)?.message ?? String(err) };
+
+/** The server object a write step changes (the access edge, one policy, one user, one provider). */
+function objectOf(step: PlanStep): string {
+  const p = step.params as Record<string, unknown>;
+  const id = (v: unknown) => String(v ?? '').trim().toLowerCase();
+  switch (step.op) {
+    case 'accessEdge.set':
+      return 'access-edge';
+    case 'externalAccessPolicy.grant':
+      return `user:${id(p.user)}`;
+    case 'externalAccessPolicy.new':
+    case 'externalAccessPolicy.set':
+    case 'externalAccessPolicy.remove':
+      return `external-access-policy:${policyKey(String(p.identity ?? ''))}`;
+    case 'clientPolicy.set':
+      return `client-policy:${policyKey(String(p.identity ?? ''))}`;
+    default:
+      return `${step.op.split('.')[0]}:${id(p.identity)}`;
+  }
+}
 
 /** Why a job must be refused before anything runs, or null. */
 export function refuseJob(envelope: JobEnvelope): string | null {
@@ -205,6 +227,8 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
     }
     let current = before;
     let changed = false;
+    /** The steps whose change ran (done, or failed in its verify). */
+    const ran: PlanStep[] = [];
     let outcome: JobReport | null = null;
     for (const step of env.steps) {
       const stop = control.stopReason();
@@ -227,8 +251,9 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
         break;
       }
       changed = true;
+      ran.push(step);
       try {
-        current = await read();
+        current = await rereadAfter(shell, step.op as WriteOpName, step.params, current);
       } catch (err) {
         const error = errorOf(err);
         finished({ status: 'failed', error: { code: error.code, message: `re-reading the state to verify: ${error.message}` } });
@@ -245,16 +270,32 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
       finished({ status: 'done', ...(r.output ? { output: r.output } : {}) });
     }
 
-    const report: JobReport = outcome ?? { status: 'succeeded' };
+    let report: JobReport = outcome ?? { status: 'succeeded' };
     report.observed = before;
     if (!changed) return report;
-    // The state after the last change (read fresh after a failure: the failed op may have done part of its work).
+    // The whole state after the last change, read once (the steps re-read only what they touched).
+    let after: ObservedState;
     try {
-      report.after = outcome?.status === 'failed' ? await read() : current;
+      after = await read();
     } catch (err) {
-      log.warn({ err: errorOf(err).message }, 'could not re-read the state after the last change');
+      const error = errorOf(err);
+      log.warn({ err: error.message }, 'could not re-read the state after the last change');
       report.after = current;
-      return report;
+      if (report.status !== 'succeeded') return report;
+      return { ...report, status: 'failed', error: { code: error.code, message: `reading the state after the last change to verify every step failed: ${error.message}` } };
+    }
+    report.after = after;
+    if (report.status === 'succeeded') {
+      // A step a later step replaced on purpose (remove an old Skype provider, then create the new
+      // one) is not expected to hold any more: only the last step on each object is checked.
+      const last = new Map(ran.map((step) => [objectOf(step), step]));
+      const broken = ran.filter((step) => last.get(objectOf(step)) === step)
+        .map((step) => ({ step, check: checkSatisfied(step.op, step.params, after) })).filter((r) => !r.check.satisfied);
+      if (broken.length > 0) {
+        const message = `after the last change, ${broken.length === 1 ? 'a step no longer holds' : `${broken.length} steps no longer hold`}: ${broken.map((b) => `${b.step.id} (${b.step.op}): ${b.check.differences.join('; ')}`).join(' | ')}`;
+        events.push({ type: 'log', at: at(), level: 'error', message });
+        report = { ...report, status: 'failed', error: { code: 'verify_failed', message } };
+      }
     }
     try {
       const replication = await shell.call('replication.status', {});

@@ -1,0 +1,53 @@
+/**
+ * A hand-written fake of the ShellHost port for runner unit tests: answers the catalog's read ops
+ * from an observed-state document and applies write ops to it with `applyOp`, recording every
+ * call. `after` lets a test make a write op do more than its documented effect (a server where one
+ * change quietly undoes another). The real protocol and child process are tested with the simulator.
+ */
+import type { ObservedState } from '../../src/contracts/observed';
+import type { OpName } from '../../src/contracts/ops';
+import type { ShellHost, ShellOutcome } from '../../src/runner/shell-host';
+import { applyOp } from './lync-state';
+
+export interface ObservedShell extends ShellHost {
+  calls: { op: string; params: Record<string, unknown> }[];
+  state(): ObservedState;
+}
+
+export function observedShell(initial: ObservedState, after?: (op: string, state: ObservedState) => ObservedState): ObservedShell {
+  let s = structuredClone(initial);
+  const calls: ObservedShell['calls'] = [];
+  const ok = (data: unknown): ShellOutcome<unknown> => ({ ok: true, data: structuredClone(data), warnings: [] });
+  async function call(op: OpName | string, params: Record<string, unknown>): Promise<ShellOutcome<unknown>> {
+    calls.push({ op, params });
+    switch (op) {
+      case 'server.version': return ok(s.serverVersion);
+      case 'accessEdge.get': return ok(s.accessEdge);
+      case 'sipDomain.list': return ok(s.sipDomains);
+      case 'publicProvider.list': return ok(s.publicProviders);
+      case 'hostingProvider.list': return ok(s.hostingProviders);
+      case 'externalAccessPolicy.list': return ok(s.externalAccessPolicies);
+      case 'user.externalAccessPolicy': {
+        const users = params.users as string[];
+        const found = s.userPolicies.filter((u) => users.some((x) => x.toLowerCase() === u.user.toLowerCase()));
+        return ok({ users: found, notFound: users.filter((x) => !found.some((u) => u.user.toLowerCase() === x.toLowerCase())) });
+      }
+      case 'clientPolicy.get': {
+        const c = s.clientPolicies.find((x) => x.identity.toLowerCase() === String(params.identity).toLowerCase());
+        return c ? ok(c) : { ok: false, error: { code: 'not_found', message: `no client policy ${String(params.identity)}` } };
+      }
+      case 'replication.status': return ok([]);
+      default:
+        s = applyOp(s, op, params);
+        if (after) s = after(op, s);
+        return ok({ identity: String(params.identity ?? params.user ?? 'global') });
+    }
+  }
+  return {
+    calls,
+    state: () => s,
+    call: call as ShellHost['call'],
+    close: async () => ({ code: 0, signal: null, killed: false }),
+    pid: undefined,
+  };
+}

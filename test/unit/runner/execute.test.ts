@@ -1,0 +1,90 @@
+/**
+ * The apply loop of the runner (executeJob) against a hand-written shell fake: after each change
+ * it re-reads only what the step touched (a grant: that one user), reads the whole scope once after
+ * the last change, and fails the job when a step it ran no longer holds in that last read.
+ */
+import type { ObservedState } from '../../../src/contracts/observed';
+import { PROTOCOL_VERSION, type JobEnvelope, type JobEvent } from '../../../src/contracts/runner-api';
+import { generateSigningKeys, signEnvelope } from '../../../src/contracts/signing';
+import { discoveryScope } from '../../../src/core/discovery-scope';
+import { plan } from '../../../src/core/planner';
+import { discover } from '../../../src/runner/discover';
+import { executeJob } from '../../../src/runner/execute';
+import { silentLogger } from '../../../src/shared/logger';
+import { freshState, requestFixture } from '../../fixtures/load';
+import { observedShell, type ObservedShell } from '../../fakes/observed-shell';
+
+const keys = generateSigningKeys();
+const USERS = ['sip:alice@contoso.com', 'sip:bob@contoso.com', 'sip:carol@contoso.com'];
+
+function perUserServer(): ObservedState {
+  const s = freshState('lync2013');
+  s.userPolicies = USERS.map((user) => ({ user, externalAccessPolicy: null }));
+  return s;
+}
+
+async function apply(shell: ObservedShell, start: ObservedState, request = requestFixture('user', { policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users: USERS } })) {
+  // What the runner's read of the job's scope gives (the plan is made from a discovery, as in production).
+  const read = await discover(observedShell(start), discoveryScope(request));
+  const planned = plan(request, read, 'lync2013');
+  expect(planned.refusals).toEqual([]);
+  const envelope: JobEnvelope = {
+    protocolVersion: PROTOCOL_VERSION, jobId: 'job_0000000000000001', kind: 'apply', target: 'pool-eu', profile: 'lync2013',
+    discovery: discoveryScope(request), steps: planned.steps, expectedFingerprint: planned.fingerprint, planHash: planned.planHash,
+    approvals: [{ approver: 'alex', at: '2026-11-28T14:00:00.000Z' }], issuedAt: '2026-11-28T14:00:00.000Z',
+  };
+  const events: JobEvent[] = [];
+  const done = await executeJob({
+    lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
+    serverKey: keys.publicKeyPem,
+    openShell: () => shell,
+    events: { push: (e) => events.push(e) },
+    control: { stopReason: () => null, onStop: () => undefined },
+    logger: silentLogger(),
+  });
+  return { planned, report: done.report, events };
+}
+
+describe('apply: what the runner reads', () => {
+  it('after a grant it reads that one user again; the whole scope is read before the first change and once after the last', async () => {
+    const start = perUserServer();
+    const shell = observedShell(start);
+    const { planned, report } = await apply(shell, start);
+    expect(report).toMatchObject({ status: 'succeeded' });
+    const grants = planned.steps.filter((s) => s.op === 'externalAccessPolicy.grant');
+    expect(grants).toHaveLength(3);
+    // Full reads: server.version is read by every full discovery and by nothing else.
+    expect(shell.calls.filter((c) => c.op === 'server.version')).toHaveLength(2);
+    const userReads = shell.calls.filter((c) => c.op === 'user.externalAccessPolicy').map((c) => c.params.users);
+    // Before (all three), one per grant (that user only), after (all three).
+    expect(userReads).toEqual([USERS, [USERS[0]], [USERS[1]], [USERS[2]], USERS]);
+    const afterGrant = (i: number) => shell.calls[shell.calls.findIndex((c) => c.op === 'externalAccessPolicy.grant' && c.params.user === USERS[i]) + 1];
+    expect(afterGrant(1)).toEqual({ op: 'user.externalAccessPolicy', params: { users: [USERS[1]] } });
+    expect(report.after).toEqual(expect.objectContaining({ userPolicies: USERS.map((user) => ({ user, externalAccessPolicy: 'EnablePublicUsers' })) }));
+  });
+
+  it('a step that a later change quietly undid fails the job with a clear error, though each step verified on its own', async () => {
+    const start = freshState('lync2013');
+    // A server where creating the Skype provider turns federation off again (the per-step re-read,
+    // which reads only the providers, cannot see it; the read after the last change does).
+    const shell = observedShell(start, (op, s) => (op === 'publicProvider.new' ? { ...s, accessEdge: { ...s.accessEdge, allowFederatedUsers: false } } : s));
+    const { report, events } = await apply(shell, start, requestFixture('global'));
+    const finished = events.flatMap((e) => (e.type === 'step-finished' ? [e.status] : []));
+    expect(finished.every((s) => s === 'done')).toBe(true);
+    expect(report).toMatchObject({
+      status: 'failed',
+      error: { code: 'verify_failed', message: expect.stringMatching(/after the last change, a step no longer holds: federation \(accessEdge\.set\): accessEdge\.allowFederatedUsers is false, want true/) },
+    });
+    expect(report.after?.accessEdge.allowFederatedUsers).toBe(false);
+  });
+
+  it('replacing an old Skype provider (remove, then new with the same identity) is not taken for an undone step', async () => {
+    const start = freshState('lync2013');
+    start.publicProviders = start.publicProviders.filter((p) => p.identity !== 'Messenger');
+    start.publicProviders.push({ identity: 'Skype', proxyFqdn: 'federation.messenger.msn.com', enabled: false, verificationLevel: 'AlwaysVerifiable', iconUrl: null, nameDecorationRoutingDomain: null, nameDecorationExcludedDomainList: null, enableSkypeIdRouting: null, enableSkypeDirectorySearch: null });
+    const shell = observedShell(start);
+    const { planned, report } = await apply(shell, start, requestFixture('global'));
+    expect(planned.steps.map((s) => s.op)).toEqual(expect.arrayContaining(['publicProvider.remove', 'publicProvider.new']));
+    expect(report).toMatchObject({ status: 'succeeded' });
+  });
+});
