@@ -65,6 +65,9 @@ export const LeaseResponse = z.object({
 export const StepStatus = z.enum(['pending', 'running', 'done', 'skipped', 'failed']);
 export type StepStatus = z.infer<typeof StepStatus>;
 
+/** The most characters an event's output, error message or log line may hold (the runner cuts to it). */
+export const MAX_EVENT_TEXT = 65536;
+
 export const JobEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('step-started'), stepId: z.string(), at: z.string() }),
   z.object({
@@ -73,10 +76,10 @@ export const JobEvent = z.discriminatedUnion('type', [
     at: z.string(),
     status: z.enum(['done', 'skipped', 'failed']),
     durationMs: z.number().nonnegative(),
-    output: z.string().max(65536).optional(),
-    error: z.object({ code: z.string(), message: z.string().max(65536) }).optional(),
+    output: z.string().max(MAX_EVENT_TEXT).optional(),
+    error: z.object({ code: z.string(), message: z.string().max(MAX_EVENT_TEXT) }).optional(),
   }),
-  z.object({ type: z.literal('log'), at: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string().max(65536) }),
+  z.object({ type: z.literal('log'), at: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string().max(MAX_EVENT_TEXT) }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
 

@@ -9,6 +9,25 @@ import type { Logger } from '../shared/logger';
 import { backoffMs, GatewayCallError, type GatewayClient } from './gateway-client';
 
 const MAX_BATCH = 50;
+/**
+ * Bytes of events per batch (JSON), well under the server's 4 MiB limit on an events body: one
+ * event may carry 64 Ki characters of output and as many of error, which JSON can make ~800 KB.
+ * A batch always holds at least one event.
+ */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+/** The first events of the queue that fit one batch (by count and by size). */
+function nextBatch(queue: readonly JobEvent[]): JobEvent[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < queue.length && n < MAX_BATCH) {
+    const size = Buffer.byteLength(JSON.stringify(queue[n]));
+    if (n > 0 && bytes + size > MAX_BATCH_BYTES) break;
+    bytes += size;
+    n += 1;
+  }
+  return queue.slice(0, n);
+}
 
 export interface EventSender {
   /** Queues an event; never blocks the job. */
@@ -71,7 +90,7 @@ export function createEventSender(options: {
 
   async function pump(): Promise<void> {
     while (queue.length > 0 && !stopped && !abandoned) {
-      const batch = queue.slice(0, MAX_BATCH);
+      const batch = nextBatch(queue);
       const outcome = await send(batch);
       if (outcome === 'stop') {
         stopped = true;

@@ -18,7 +18,7 @@
  */
 import { fingerprint, type ObservedState } from '../contracts/observed';
 import { checkOpCall, isReadOp, isWriteOp, type OpName, type WriteOpName } from '../contracts/ops';
-import { JobEnvelope, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
+import { JobEnvelope, MAX_EVENT_TEXT, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
 import { checkSatisfied, policyKey } from '../contracts/satisfied';
 import { verifyEnvelope } from '../contracts/signing';
 import { CodedError } from '../shared/errors';
@@ -57,12 +57,17 @@ export interface Executed {
   shellExit: { code: number | null; signal: string | null; killed: boolean } | null;
 }
 
-// A step's output in an event (the schema allows 64 KiB; cards need far less).
-const MAX_OUTPUT = 16 * 1024;
-
-function cut(text: string): string {
-  return text.length > MAX_OUTPUT ? `${text.slice(0, MAX_OUTPUT)}… (cut at ${MAX_OUTPUT} characters)` : text;
+/**
+ * A step's output or error in an event, cut to what the event schema takes (MAX_EVENT_TEXT), the
+ * note included: the audit export keeps all of it, while the card cuts far shorter on its own.
+ */
+export function cut(text: string): string {
+  if (text.length <= MAX_EVENT_TEXT) return text;
+  const note = `… (cut at ${MAX_EVENT_TEXT} characters)`;
+  return `${text.slice(0, MAX_EVENT_TEXT - note.length)}${note}`;
 }
+
+const cutError = (error: { code: string; message: string }) => ({ code: error.code, message: cut(error.message) });
 
 const errorOf = (err: unknown): { code: string; message: string } =>
   err instanceof CodedError ? { code: err.code, message: err.message } : { code: 'internal', message: (err as Error)?.message ?? String(err) };
@@ -174,6 +179,8 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
   } catch (err) {
     report = { status: control.stopReason() ? 'cancelled' : 'failed', error: errorOf(err) };
   }
+  // The result schema takes as much error text as an event does.
+  if (report.error) report.error = cutError(report.error);
   const shellExit = await host.close();
   if (shellExit.killed) log.warn({ pid: host.pid }, 'the shell host was killed after the grace period');
   log.info({ status: report.status, error: report.error?.code }, 'job finished');
@@ -182,10 +189,10 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
   async function runStep(step: PlanStep | { id: string; op: string; params: Record<string, unknown> }): Promise<{ ok: true; output?: string } | { ok: false; error: { code: string; message: string } }> {
     try {
       const outcome = await host.call(step.op as OpName, step.params);
-      if (!outcome.ok) return { ok: false, error: outcome.error };
+      if (!outcome.ok) return { ok: false, error: cutError(outcome.error) };
       return { ok: true, output: outputOf(outcome.data, outcome.warnings) };
     } catch (err) {
-      return { ok: false, error: errorOf(err) };
+      return { ok: false, error: cutError(errorOf(err)) };
     }
   }
 
@@ -292,7 +299,7 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
       const broken = ran.filter((step) => last.get(objectOf(step)) === step)
         .map((step) => ({ step, check: checkSatisfied(step.op, step.params, after) })).filter((r) => !r.check.satisfied);
       if (broken.length > 0) {
-        const message = `after the last change, ${broken.length === 1 ? 'a step no longer holds' : `${broken.length} steps no longer hold`}: ${broken.map((b) => `${b.step.id} (${b.step.op}): ${b.check.differences.join('; ')}`).join(' | ')}`;
+        const message = cut(`after the last change, ${broken.length === 1 ? 'a step no longer holds' : `${broken.length} steps no longer hold`}: ${broken.map((b) => `${b.step.id} (${b.step.op}): ${b.check.differences.join('; ')}`).join(' | ')}`);
         events.push({ type: 'log', at: at(), level: 'error', message });
         report = { ...report, status: 'failed', error: { code: 'verify_failed', message } };
       }

@@ -14,7 +14,12 @@ export interface ObservedShell extends ShellHost {
   state(): ObservedState;
 }
 
-export function observedShell(initial: ObservedState, after?: (op: string, state: ObservedState) => ObservedState): ObservedShell {
+export interface ObservedShellOptions {
+  /** What a write op answers (default: `{identity}`); a test can make it long. */
+  answer?: (op: string, params: Record<string, unknown>) => unknown;
+}
+
+export function observedShell(initial: ObservedState, after?: (op: string, state: ObservedState) => ObservedState, options: ObservedShellOptions = {}): ObservedShell {
   let s = structuredClone(initial);
   const calls: ObservedShell['calls'] = [];
   const ok = (data: unknown): ShellOutcome<unknown> => ({ ok: true, data: structuredClone(data), warnings: [] });
@@ -40,7 +45,7 @@ export function observedShell(initial: ObservedState, after?: (op: string, state
       default:
         s = applyOp(s, op, params);
         if (after) s = after(op, s);
-        return ok({ identity: String(params.identity ?? params.user ?? 'global') });
+        return ok(options.answer ? options.answer(op, params) : { identity: String(params.identity ?? params.user ?? 'global') });
     }
   }
   return {

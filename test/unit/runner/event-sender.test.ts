@@ -31,6 +31,25 @@ describe('event sender', () => {
     expect(calls).toEqual([{ seq: 0, messages: ['e1'] }, { seq: 1, messages: ['e2', 'e3'] }]);
   });
 
+  it('keeps each batch under 1 MiB of JSON, whatever the events carry (the server takes 4 MiB), and never splits an event', async () => {
+    const bodies: number[] = [];
+    const counts: number[] = [];
+    const client: Pick<GatewayClient, 'events'> = {
+      async events(_jobId, body) {
+        bodies.push(Buffer.byteLength(JSON.stringify(body)));
+        counts.push(body.events.length);
+      },
+    };
+    const sender = make(client);
+    // The first event goes out alone; the other eleven queue up meanwhile and must be split by size.
+    const big = (n: number): JobEvent => ({ type: 'step-finished', stepId: `s${n}`, at: '2026-01-01T00:00:00.000Z', status: 'done', durationMs: 1, output: '\u0001'.repeat(65_536) });
+    for (let i = 0; i < 12; i += 1) sender.push(big(i));
+    await sender.flush();
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(12);
+    for (const b of bodies) expect(b).toBeLessThan(1024 * 1024 + 2048);
+    expect(Math.max(...bodies)).toBeGreaterThan(65_536 * 6);
+  });
+
   it('resends the same batch with the same seq after network failures', async () => {
     const net = () => new GatewayCallError('network', 'ECONNRESET');
     const { client, calls } = fakeClient([net(), net()]);

@@ -4,7 +4,7 @@
  * the last change, and fails the job when a step it ran no longer holds in that last read.
  */
 import type { ObservedState } from '../../../src/contracts/observed';
-import { PROTOCOL_VERSION, type JobEnvelope, type JobEvent } from '../../../src/contracts/runner-api';
+import { JobEvent, MAX_EVENT_TEXT, PROTOCOL_VERSION, type JobEnvelope } from '../../../src/contracts/runner-api';
 import { generateSigningKeys, signEnvelope } from '../../../src/contracts/signing';
 import { discoveryScope } from '../../../src/core/discovery-scope';
 import { plan } from '../../../src/core/planner';
@@ -86,5 +86,22 @@ describe('apply: what the runner reads', () => {
     const { planned, report } = await apply(shell, start, requestFixture('global'));
     expect(planned.steps.map((s) => s.op)).toEqual(expect.arrayContaining(['publicProvider.remove', 'publicProvider.new']));
     expect(report).toMatchObject({ status: 'succeeded' });
+  });
+});
+
+describe('apply: step output in events', () => {
+  it('keeps output up to the event schema\'s limit whole, and cuts longer output to exactly that limit', async () => {
+    const start = freshState('lync2013');
+    const long = (n: number) => 'ä'.repeat(n);
+    const sizes: Record<string, number> = { 'accessEdge.set': 40_000, 'externalAccessPolicy.set': 200_000 };
+    const shell = observedShell(start, undefined, { answer: (op) => long(sizes[op] ?? 10) });
+    const { report, events } = await apply(shell, start, requestFixture('global'));
+    expect(report.status).toBe('succeeded');
+    const outputs = events.flatMap((e) => (e.type === 'step-finished' && e.output ? [e.output] : []));
+    // 40,000 characters: more than the old 16 KiB cut, less than the schema's limit: kept whole.
+    expect(outputs).toContain(long(40_000));
+    const cutOne = outputs.find((o) => o.endsWith(`(cut at ${MAX_EVENT_TEXT} characters)`))!;
+    expect(cutOne.length).toBe(MAX_EVENT_TEXT);
+    for (const e of events) expect(JobEvent.safeParse(e).success).toBe(true);
   });
 });
