@@ -11,7 +11,7 @@ import { freshState, requestFixture } from '../fixtures/load';
 import { allText, errorsUnder, inputs, type Json } from './card-query';
 import { startHarness, type ClickResult, type Harness } from './harness';
 import { cardShows, discover, httpRunner, nextJobChange, requestApproval as requestApprovalCard, sayForCard, seedRequest, updatedForEveryone, vote, type PostedCard } from './plan-helpers';
-import { ALEX, channel, DANA, type TeamsConversation, type TeamsUser } from './teams-activities';
+import { ALEX, channel, DANA, personalChat, type TeamsConversation, type TeamsUser } from './teams-activities';
 
 const SAM: TeamsUser = { aadObjectId: '3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f', teamsUserId: '29:1sam-Xy7wQz3pL', name: 'Sam Approver' };
 const EVE: TeamsUser = { aadObjectId: 'e1e2e3e4-0000-4000-8000-00000000e4e5', teamsUserId: '29:1eve-Nb4vTr8kM', name: 'Eve Bystander' };
@@ -314,5 +314,28 @@ describe('quorum 2', () => {
     w.clock.advanceDays(1.5);
     expect(await area.sweep()).toEqual({ expired: 1, reminded: 0 });
     expect(status(w, posted)).toBe('expired');
+  });
+});
+
+describe('local mode without PICBOT_APPROVERS', () => {
+  it('every user is an approver and the requester\'s own click approves; the card says so', async () => {
+    // No PICBOT_ADMINS, PICBOT_APPROVERS or approvals conversation: the relaxed local rules.
+    const h = await startHarness({ clock: fakeClock('2026-11-02T09:00:00.000Z') });
+    try {
+      await h.say('help', { user: DANA });
+      await seedRequest(h, REQ, requestFixture('global'), DANA);
+      await discover(h, REQ, DANA, await httpRunner(h), freshState('lync2013'));
+      const posted = await requestApprovalCard(h, REQ, DANA, personalChat(DANA));
+      expect(allText(posted.card)).toMatch(/Local mode without PICBOT_APPROVERS: every user is an approver, and the requester's own approval counts\./);
+      const own = await vote(h, posted, DANA, 'Approve');
+      expect(allText(own.card)).toMatch(/Approvals: 1 of 1: Dana Admin/);
+      expect(allText(own.card)).not.toMatch(/Vote not counted/);
+      const plan = h.server.deps.db.prepare('SELECT status FROM plans WHERE id = ?').get(planIdOf(posted)) as { status: string };
+      expect(plan.status).toMatch(/approved|applying/);
+      await cardShows(h, posted, /Approved by|Applying|Waiting for a runner/);
+    } finally {
+      await planAreaFor(h.server.deps).idle();
+      await h.close();
+    }
   });
 });
