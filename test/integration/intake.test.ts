@@ -251,8 +251,8 @@ describe('drafts', () => {
     const start = await sayForCard(h, 'start', who);
     const r = await press(h, start, 'Next', { label: 'old-pool', profile: 'ocs2007r2-or-older' }, who);
     expect(allText(r.card)).toMatch(/cannot configure OCS 2007 R2 or older/);
-    expect(allText(r.card)).toMatch(/no Lync Server Management Shell/);
-    expect(allText(r.card)).toMatch(/Live Communications Server 2005 SP1 and Office Communications Server 2007 do not support public IM connectivity/);
+    expect(allText(r.card)).toMatch(/no Lync Server Management Shell: configure OCS 2007 R2 with its own administrative tools/);
+    expect(allText(r.card)).toMatch(/Live Communications Server 2005 SP1 and Office Communications Server 2007 no longer support public IM connectivity/);
     const resume = await sayForCard(h, 'resume', who);
     expect(allText(resume.card)).toMatch(/Nothing to resume/);
   });

@@ -1,4 +1,5 @@
 /** Help, welcome, whoami, refusal, "ended" and resume-or-discard cards. */
+import { legacyProductRefusal } from '../../core/planner';
 import { PROFILE_LABEL } from '../../contracts/profiles';
 import { cleanForLog } from '../../shared/logger';
 import type { Actor, Card } from '../turn';
@@ -52,11 +53,13 @@ export function endedCard(title: string, lines: string[], offerStart: boolean): 
   return renderCard('ended', { title, lines, offerStart });
 }
 
-/** Why the intake ends at "OCS 2007 R2 or older" (LYNC.md §1.1 supported platforms, DESIGN §4). */
+/**
+ * Why the intake ends at "OCS 2007 R2 or older" (LYNC.md §1.1 supported platforms, DESIGN §4):
+ * the planner's own refusal text, so the intake and a refused plan say the same thing.
+ */
 export function legacyProductCard(): Card {
   return endedCard('picbot cannot configure OCS 2007 R2 or older', [
-    'Office Communications Server 2007 R2 and older have no Lync Server Management Shell, which is what picbot drives. ' +
-      'Live Communications Server 2005 SP1 and Office Communications Server 2007 do not support public IM connectivity (PIC) at all.',
+    legacyProductRefusal().reason,
     'The intake ends here and nothing was saved. If this deployment now runs Lync Server 2010 or later, start again and choose that product.',
   ], true);
 }

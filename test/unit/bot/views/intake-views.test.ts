@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cardNames, cardsFolder, localModeNote, renderCard } from '../../../../src/bot/views/render';
 import { legacyProductCard, refusalCard } from '../../../../src/bot/views/common';
+import { legacyProductRefusal } from '../../../../src/core/planner';
 import { reviewCard, stepCard } from '../../../../src/bot/views/intake';
 import { ProvisioningRequest } from '../../../../src/core/request';
 import { allText, errorsUnder, inputs } from '../../../integration/card-query';
@@ -71,8 +72,11 @@ describe('intake views', () => {
     expect(inputs(card)).toEqual({ name: 'D', phone: '', 'admin:contoso.com': 'd@contoso.com', 'admin:fabrikam.com': '' });
   });
 
-  it('the legacy product card explains why the intake ends', () => {
-    expect(allText(legacyProductCard())).toMatch(/no Lync Server Management Shell[\s\S]*do not support public IM connectivity/);
+  it('the legacy product card explains why the intake ends, in the planner\'s own words', () => {
+    const text = allText(legacyProductCard());
+    expect(text).toContain(legacyProductRefusal().reason);
+    expect(text).toMatch(/configure OCS 2007 R2 with its own administrative tools/);
+    expect(text).toMatch(/no longer support public IM connectivity/);
   });
 
   const request = ProvisioningRequest.parse({
