@@ -15,17 +15,20 @@ import { createPreflightRunStore } from './stores/preflight-runs';
 import { RUNNER_COMMANDS } from './views/runners';
 
 /** The review card's "Next steps" that are on; each flag guards one button in cards/review.json. */
-const nextSteps: ReviewNextSteps = (draft) => ({ discover: draft.position === 'review', preflight: draft.position === 'review', ...planNextSteps(draft) });
+const nextStepsFor = (deps: AppDeps): ReviewNextSteps => {
+  const approval = planNextSteps(deps.jobs);
+  return async (draft) => ({ discover: draft.position === 'review', preflight: draft.position === 'review', ...(await approval(draft)) });
+};
 
 /** The plan area of this server (one per AppDeps), showing the latest preflight on approval cards. */
 const plans = (deps: AppDeps) => planAreaFor(deps, { preflightRuns: createPreflightRunStore(deps.db) });
 
 /** The preflight area: DNS and TLS checks from the configuration (PICBOT_DNS_SERVERS, …). */
-const preflightArea: CreateHandlers = (deps) => createPreflightHandlers(deps, { nextSteps });
+const preflightArea: CreateHandlers = (deps) => createPreflightHandlers(deps, { nextSteps: nextStepsFor(deps) });
 
 export const AREAS: CreateHandlers[] = [
   (deps) => createIntakeHandlers(deps, {
-    nextSteps,
+    nextSteps: nextStepsFor(deps),
     commandHelp: [...RUNNER_COMMANDS, ...PLAN_COMMANDS],
     statusOf: { plan: plans(deps).status, job: plans(deps).status },
   }),
@@ -36,5 +39,5 @@ export const AREAS: CreateHandlers[] = [
 
 /** AREAS with other preflight checks (tests route DNS and TLS to a loopback lab). */
 export function areasWithPreflight(preflight: Preflight): CreateHandlers[] {
-  return AREAS.map((area) => (area === preflightArea ? (deps: AppDeps) => createPreflightHandlers(deps, { nextSteps, preflight }) : area));
+  return AREAS.map((area) => (area === preflightArea ? (deps: AppDeps) => createPreflightHandlers(deps, { nextSteps: nextStepsFor(deps), preflight }) : area));
 }

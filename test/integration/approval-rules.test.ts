@@ -8,7 +8,7 @@ import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { cardOf } from '../fakes/connector';
 import { fakeClock, type FakeClock } from '../fakes/clock';
 import { freshState, requestFixture } from '../fixtures/load';
-import { allText, errorsUnder, inputs, type Json } from './card-query';
+import { allText, buttons, errorsUnder, inputs, type Json } from './card-query';
 import { startHarness, type ClickResult, type Harness } from './harness';
 import { cardShows, discover, httpRunner, nextJobChange, requestApproval as requestApprovalCard, sayForCard, seedRequest, updatedForEveryone, vote, type PostedCard } from './plan-helpers';
 import { ALEX, channel, DANA, personalChat, type TeamsConversation, type TeamsUser } from './teams-activities';
@@ -314,6 +314,24 @@ describe('quorum 2', () => {
     w.clock.advanceDays(1.5);
     expect(await area.sweep()).toEqual({ expired: 1, reminded: 0 });
     expect(status(w, posted)).toBe('expired');
+  });
+});
+
+describe('the review card', () => {
+  it('offers "Request approval" only once a discovery of the request succeeded', async () => {
+    const h = await startHarness({ env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId } });
+    try {
+      await seedRequest(h, REQ, requestFixture('global'), DANA);
+      const titles = async () => buttons(await sayForCard(h, `resume ${REQ}`, { user: DANA }, /Review the provisioning request/)).map((b) => b.title);
+      const before = await titles();
+      expect(before).toEqual(expect.arrayContaining(['Discover current state', 'Run preflight']));
+      expect(before).not.toContain('Request approval');
+      await discover(h, REQ, DANA, await httpRunner(h), freshState('lync2013'));
+      expect(await titles()).toContain('Request approval');
+    } finally {
+      await planAreaFor(h.server.deps).idle();
+      await h.close();
+    }
   });
 });
 

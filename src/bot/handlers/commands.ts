@@ -51,7 +51,7 @@ export function createIntakeCommands(deps: CommandDeps) {
       }
       const r = await intake.resume(caller, args[0]);
       if (!r.ok) return sayRefusal(turn, r);
-      await turn.say({ card: draftCard(r.draft, deps.nextSteps) });
+      await turn.say({ card: await draftCard(r.draft, deps.nextSteps) });
       return;
     }
     if (!caller.admin) return sayRefusal(turn, { ok: false, code: 'not-admin', reason: 'Only picbot admins work on intakes.' });
@@ -62,7 +62,7 @@ export function createIntakeCommands(deps: CommandDeps) {
     }
     // One open draft comes back as it stands; several are offered to choose from.
     if (open.length === 1) {
-      await turn.say({ card: draftCard(open[0], deps.nextSteps) });
+      await turn.say({ card: await draftCard(open[0], deps.nextSteps) });
       return;
     }
     await turn.say({ card: await choiceCard(intake, open, { ...unfinishedText(open.length), offerNew: false }) });

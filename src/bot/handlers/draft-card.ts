@@ -6,13 +6,16 @@ import { reviewCard, stepCard } from '../views/intake';
 import type { IntakeWorkflow } from '../workflows/intake';
 import type { IntakeDraft } from '../workflows/ports';
 
-/** Which "Next steps" the review card offers for a draft (later areas: preflight, discovery, approval). */
-export type ReviewNextSteps = (draft: IntakeDraft) => Record<string, boolean>;
+/**
+ * Which "Next steps" the review card offers for a draft (later areas: preflight, discovery,
+ * approval). It may read a store (approval is offered once the server was read), so it may be async.
+ */
+export type ReviewNextSteps = (draft: IntakeDraft) => Record<string, boolean> | Promise<Record<string, boolean>>;
 
-export function draftCard(draft: IntakeDraft, nextSteps: ReviewNextSteps, notice = ''): Card {
+export async function draftCard(draft: IntakeDraft, nextSteps: ReviewNextSteps, notice = ''): Promise<Card> {
   if (draft.position === 'review') {
     const request = completeRequest(draft.data);
-    if (request) return reviewCard({ draftId: draft.id, request, notice, next: nextSteps(draft) });
+    if (request) return reviewCard({ draftId: draft.id, request, notice, next: await nextSteps(draft) });
   }
   // A draft at the review that does not add up (never expected) goes back to its first gap.
   const gap = nextStep(draft.data);

@@ -31,7 +31,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
     if (!ref.ok) return malformed(ref.reason);
     const moved = await intake.moveTo(callerOf(turn.actor, deps.roles), ref.value.draftId, ref.value.section);
     if (!moved.ok) return refused(moved);
-    return { card: draftCard(moved.draft, deps.nextSteps) };
+    return { card: await draftCard(moved.draft, deps.nextSteps) };
   };
 
   const resume: ActionHandler = async (turn) => {
@@ -39,7 +39,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
     if (!ref.ok) return malformed(ref.reason);
     const r = await intake.resume(callerOf(turn.actor, deps.roles), ref.value.draftId);
     if (!r.ok) return refused(r);
-    return { card: draftCard(r.draft, deps.nextSteps) };
+    return { card: await draftCard(r.draft, deps.nextSteps) };
   };
 
   const discard: ActionHandler = async (turn) => {

@@ -61,7 +61,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       }
       const saved = await intake.saveStep(caller, own.draft, name, outcome.part);
       if (!saved.ok) return afterRefusal(turn, saved, own.draft.id);
-      return { card: draftCard(saved.draft, deps.nextSteps) };
+      return { card: await draftCard(saved.draft, deps.nextSteps) };
     };
   }
 
@@ -70,7 +70,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
     if (r.code === 'target-taken' && r.openId) return offerOpen(turn, r.openId, 'this deployment');
     if (r.code === 'stale') {
       const fresh = await intake.ownDraft(callerOf(turn.actor, deps.roles), draftId);
-      if (fresh.ok) return { card: draftCard(fresh.draft, deps.nextSteps, r.reason) };
+      if (fresh.ok) return { card: await draftCard(fresh.draft, deps.nextSteps, r.reason) };
     }
     return refused(r);
   }
@@ -87,7 +87,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       if (outcome.kind === 'invalid') return { card: stepCard({ step: 'target', draftId: null, data: {}, values: outcome.values, errors: outcome.errors }) };
       const started = await intake.start(caller, outcome.part);
       if (!started.ok) return started.openId ? offerOpen(turn, started.openId, outcome.part.label) : refused(started);
-      return { card: draftCard(started.draft, deps.nextSteps) };
+      return { card: await draftCard(started.draft, deps.nextSteps) };
     }
     const own = await intake.ownDraft(caller, outcome.draftId);
     if (!own.ok) return refused(own);
@@ -102,7 +102,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       if (saved.code === 'target-taken' && saved.openId) return offerOpen(turn, saved.openId, outcome.part.label);
       return afterRefusal(turn, saved, own.draft.id);
     }
-    return { card: draftCard(saved.draft, deps.nextSteps) };
+    return { card: await draftCard(saved.draft, deps.nextSteps) };
   };
 
   return {

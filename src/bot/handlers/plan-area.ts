@@ -13,7 +13,7 @@ import { createCardScheduler, systemTimerClock, type TimerClock } from '../workf
 import { createApplyWorkflow } from '../workflows/plan-apply';
 import { createApprovalWorkflow, type ApprovalWorkflow } from '../workflows/plan-approval';
 import { createPlanContext, type PreflightRuns } from '../workflows/plan-context';
-import type { IntakeDraft } from '../workflows/ports';
+import type { IntakeDraft, JobQueue } from '../workflows/ports';
 import { createPlanActions, createPlanCommands } from './plan-actions';
 
 export const PLAN_COMMANDS: readonly CommandHelp[] = [
@@ -35,8 +35,8 @@ export interface PlanArea {
   handlers: HandlerSet;
   /** `status <plan_…|job_…>` for the intake area's status command. */
   status(turn: MessageTurn, id: string): Promise<void>;
-  /** The review card's "Request approval" (shown once the intake is complete; the server checks the rest). */
-  nextSteps(draft: IntakeDraft): Record<string, boolean>;
+  /** The review card's "Request approval" (shown once the intake is complete and the server was read; the server checks the rest). */
+  nextSteps(draft: IntakeDraft): Promise<Record<string, boolean>>;
   commandHelp: readonly CommandHelp[];
   /** Expiry and reminders now (the timer calls it; tests too). */
   sweep(): ReturnType<ApprovalWorkflow['sweep']>;
@@ -107,7 +107,7 @@ export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): Pl
   return {
     handlers,
     status,
-    nextSteps: planNextSteps,
+    nextSteps: planNextSteps(deps.jobs),
     commandHelp: PLAN_COMMANDS,
     sweep: () => approvalWorkflow.sweep(),
     async idle() {
@@ -120,9 +120,13 @@ export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): Pl
   };
 }
 
-/** The review card's "Request approval": on once the intake is complete (the server checks admin and discovery). */
-export function planNextSteps(draft: IntakeDraft): Record<string, boolean> {
-  return { approval: draft.position === 'review' };
+/**
+ * The review card's "Request approval": on once the intake is complete and a discovery of the
+ * request succeeded (the plan is made from it); the server checks again on the click.
+ */
+export function planNextSteps(jobs: Pick<JobQueue, 'latestObserved'>) {
+  return async (draft: IntakeDraft): Promise<Record<string, boolean>> =>
+    ({ approval: draft.position === 'review' && (await jobs.latestObserved(draft.id)) !== null });
 }
 
 const built = new WeakMap<AppDeps, PlanArea>();

@@ -60,7 +60,7 @@ export function createPreflightHandlers(deps: AppDeps, options: PreflightAreaOpt
       );
     const draft = await drafts.get(requestId);
     const card = draft
-      ? draftCard(draft, nextSteps, RUNNING_NOTICE)
+      ? await draftCard(draft, nextSteps, RUNNING_NOTICE)
       : recordCard({ record: started.record, today: dayOf(deps.clock.now()), notice: RUNNING_NOTICE });
     return { card };
   };
