@@ -33,8 +33,8 @@ export interface DemoProcess {
 export interface StartOptions {
   args?: string[];
   env?: Record<string, string>;
-  /** An existing data directory to reuse (default: a new temporary one). */
-  dataDir?: string;
+  /** The data directory (created if missing; the caller removes it). */
+  dataDir: string;
 }
 
 /** Every start.js spawned and not yet stopped, ready or not. */
@@ -100,9 +100,19 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-export function tempDataDir(): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'picbot-start-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+/**
+ * A temporary data directory for the enclosing describe: made in beforeAll and removed in
+ * afterAll, so a describe that `-t` filters out leaves nothing behind.
+ */
+export function useTempDataDir(): { dir: string } {
+  const data = { dir: '' };
+  beforeAll(() => {
+    data.dir = mkdtempSync(join(tmpdir(), 'picbot-start-'));
+  });
+  afterAll(() => {
+    if (data.dir) rmSync(data.dir, { recursive: true, force: true });
+  });
+  return data;
 }
 
 /** The environment for the demo: the parent's, minus anything that would change its mode or files. */
@@ -115,8 +125,8 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Starts the demo and resolves at its ready line; rejects (with its stderr) if it exits first. */
-export async function startDemoProcess(options: StartOptions = {}): Promise<DemoProcess> {
-  const dataDir = options.dataDir ?? tempDataDir().dir;
+export async function startDemoProcess(options: StartOptions): Promise<DemoProcess> {
+  const { dataDir } = options;
   mkdirSync(dataDir, { recursive: true });
   // cwd is the data directory, so a developer's .env in the checkout does not leak in.
   const child = spawn(process.execPath, [START, '--data', dataDir, ...(options.args ?? [])], {

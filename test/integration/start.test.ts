@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accepts, freePort, groupAlive, pidAlive, runnerList, START, startDemoProcess, stopLeftovers, tempDataDir, type DemoProcess } from './demo-process';
+import { accepts, freePort, groupAlive, pidAlive, runnerList, START, startDemoProcess, stopLeftovers, useTempDataDir, type DemoProcess } from './demo-process';
 
 jest.setTimeout(120_000);
 // A failed test leaves its demo running: stop it, so no process outlives the suite.
@@ -35,8 +35,7 @@ async function stopAndCheck(demo: DemoProcess, ports: number[], signal: NodeJS.S
 }
 
 describe('npm start -- --no-playground', () => {
-  const data = tempDataDir();
-  afterAll(() => data.cleanup());
+  const data = useTempDataDir();
 
   it('starts the bot and an enrolled runner on loopback, prints one ready line, and stops cleanly on SIGINT', async () => {
     const demo = await startDemoProcess({ dataDir: data.dir, args: ['--no-playground'] });
@@ -83,8 +82,7 @@ describe('npm start -- --no-playground', () => {
 });
 
 describe('npm start (with Agents Playground)', () => {
-  const data = tempDataDir();
-  afterAll(() => data.cleanup());
+  const data = useTempDataDir();
 
   it('serves the Playground on loopback at the printed URL, pointed at the bot, and stops everything on SIGINT', async () => {
     const port = await freePort();
@@ -125,8 +123,7 @@ describe('npm start (with Agents Playground)', () => {
 });
 
 describe('npm start killed outright (SIGKILL, a crash)', () => {
-  const data = tempDataDir();
-  afterAll(() => data.cleanup());
+  const data = useTempDataDir();
 
   it('leaves no runner or Playground behind: they stop when its pipe to them closes, and free their ports', async () => {
     const port = await freePort();
@@ -142,8 +139,7 @@ describe('npm start killed outright (SIGKILL, a crash)', () => {
 });
 
 describe('npm start refuses', () => {
-  const data = tempDataDir();
-  afterAll(() => data.cleanup());
+  const data = useTempDataDir();
 
   it.each([
     {
