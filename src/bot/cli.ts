@@ -15,7 +15,7 @@ interface Subcommand {
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand> }> = {
   serve: { summary: 'start the server alone (local or production mode from the environment)', load: () => import('./cli/serve') },
   audit: { summary: 'verify the audit log\'s hash chain, or export it as JSON Lines', load: () => import('./cli/audit') },
-  plan: { summary: 'compute a plan from a request and an observed state (exit 2 when refused)', load: () => import('./cli/plan') },
+  plan: { summary: 'compute a plan from a request and an observed state (exit 2 when refused); plan export <plan_id>: a stored plan\'s script', load: () => import('./cli/plan') },
   request: { summary: 'print a provisioning request as JSON (request export <req_id>), the shape picbot plan accepts', load: () => import('./cli/request-export') },
   preflight: { summary: 'check DNS SRV/A records and the Access Edge certificate of a request (exit 1 on a failed check)', load: () => import('./cli/preflight') },
   'runner-token': { summary: 'print a one-time runner enrollment token (1 hour) for labels', load: () => import('./cli/runner-token') },

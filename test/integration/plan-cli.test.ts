@@ -8,7 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fixturePath } from '../fixtures/load';
+import { openDatabase } from '../../src/bot/stores/db';
+import { createPlanStore } from '../../src/bot/stores/plans';
+import { discoveryScope } from '../../src/core/discovery-scope';
+import { planScript } from '../../src/core/plan-script';
+import { plan } from '../../src/core/planner';
+import { fixturePath, freshState, requestFixture } from '../fixtures/load';
 
 const CLI = resolve(__dirname, '../../bin/picbot.js');
 const COMPILED = resolve(__dirname, '../../dist/bot/cli/plan.js');
@@ -155,5 +160,54 @@ describe('picbot plan', () => {
     const r = await picbot(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: picbot plan --request REQ\.json --observed OBS\.json \[--profile P\] \[--json\]/);
+  });
+});
+
+describe('picbot plan export', () => {
+  const users = Array.from({ length: 200 }, (_, i) => `sip:user${i + 1}@contoso.com`);
+  const request = requestFixture('user', { policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users } });
+  const observed = { ...freshState('lync2013'), userPolicies: users.map((user) => ({ user, externalAccessPolicy: null })) };
+  const planned = plan(request, observed, 'lync2013');
+  const PLAN_ID = 'plan_0a1b2c3d4e5f6a7b';
+  let dbPath: string;
+
+  beforeAll(async () => {
+    dbPath = join(dir, 'picbot.db');
+    const db = openDatabase(dbPath);
+    const at = '2026-11-28T14:05:00.000Z';
+    await createPlanStore(db, () => at).create({
+      id: PLAN_ID, kind: 'apply', requestId: 'req_0123456789abcdef', revision: 1, targetLabel: 'pool-eu', request, plan: planned,
+      discovery: discoveryScope(request), requesterId: 'dana', requesterName: 'Dana Admin', requestedIn: 'c', status: 'pending-approval',
+      createdAt: at, updatedAt: at, expiresAt: at, remindedAt: null, card: null, jobId: null, rollbackOf: null, cardShows: null, follows: null,
+    });
+    db.close();
+  });
+
+  it('prints the stored plan\'s whole script (longer than the card\'s 20,000 characters), or its JSON', async () => {
+    const script = await picbot(['export', PLAN_ID, '--db', dbPath]);
+    expect(script.code).toBe(0);
+    expect(script.stdout).toBe(planScript(planned));
+    expect(script.stdout.length).toBeGreaterThan(20_000);
+    expect(script.stdout).toContain("Grant-CsExternalAccessPolicy -Identity 'sip:user200@contoso.com' -PolicyName EnablePublicUsers");
+    expect(script.stderr).toMatch(/apply plan_0a1b2c3d4e5f6a7b \(pending-approval\), 205 step\(s\)/);
+
+    const asJson = await picbot(['export', PLAN_ID, '--json', '--db', dbPath]);
+    expect(asJson.code).toBe(0);
+    const parsed = JSON.parse(asJson.stdout);
+    expect(parsed).toMatchObject({ planId: PLAN_ID, kind: 'apply', status: 'pending-approval', target: 'pool-eu', planHash: planned.planHash, fingerprint: planned.fingerprint });
+    expect(parsed.steps).toHaveLength(planned.steps.length);
+    expect(parsed.steps[0]).toEqual(expect.objectContaining({ op: 'accessEdge.set', powershell: expect.stringMatching(/^Set-CsAccessEdgeConfiguration/) }));
+  });
+
+  it.each([
+    ['an unknown plan', ['export', 'plan_0000000000000000'], /there is no plan plan_0000000000000000/],
+    ['not a plan id', ['export', 'req_0123456789abcdef'], /is not a plan id/],
+    ['no id', ['export'], /missing the plan id/],
+    ['a missing database', ['export', PLAN_ID, '--db', 'nowhere.db'], /no picbot database at \/.*nowhere\.db/],
+  ])('exits 1 on %s', async (_what, args, want) => {
+    const r = await picbot([...args, ...(args.includes('--db') ? [] : ['--db', dbPath])]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(want);
   });
 });

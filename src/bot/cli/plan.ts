@@ -9,6 +9,7 @@ import { ProvisioningRequest } from '../../core/request';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot plan --request REQ.json --observed OBS.json [--profile P] [--json]
+       picbot plan export <plan_id> [--json] [--db FILE]   (a stored plan; see picbot plan export --help)
 
 Computes the plan for a provisioning request (the request export format) against an observed
 server state (a discovery result, or a picbot-lync-sim state file) and prints it as a PowerShell
@@ -28,6 +29,8 @@ class InputError extends Error {}
 
 /** `picbot plan …` (argv is what follows `plan`). Resolves to the exit code. */
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  // `picbot plan export <plan_id>`: a stored plan, from the server's database.
+  if (argv[0] === 'export') return (await import('./plan-export')).run(argv, io);
   let values: { request?: string; observed?: string; profile?: string; json?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({

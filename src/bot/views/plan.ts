@@ -423,7 +423,7 @@ export function planScriptCard(plan: PlanRecord): Card {
   return renderCard('plan-script', {
     heading: `${plan.targetLabel} · ${plan.id} · hash ${short(plan.plan.planHash)}`,
     script: script.length > max ? script.slice(0, max) : script,
-    cut: script.length > max ? `The script is longer than a card can hold; the rest: npx picbot plan --request REQ.json --observed OBS.json` : '',
+    cut: script.length > max ? `The script is longer than a card can hold; the whole script: npx picbot plan export ${plan.id} (on the picbot server, in its folder or with --db)` : '',
   });
 }
 

@@ -228,6 +228,14 @@ describe('per-user plans stay under the card limit', () => {
 });
 
 describe('other plan cards', () => {
+  it('a script too long for a card is cut, pointing at picbot plan export', () => {
+    const users = Array.from({ length: 200 }, (_, i) => `sip:user${i + 1}@contoso.com`);
+    const req = requestFixture('user', { policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users } });
+    const observed = { ...freshState('lync2013'), userPolicies: users.map((user) => ({ user, externalAccessPolicy: null })) };
+    const text = allText(planScriptCard(record({ request: req, plan: plan(req, observed, 'lync2013') })));
+    expect(text).toContain('The script is longer than a card can hold; the whole script: npx picbot plan export plan_7x1k0v3m9q2d8a5n');
+  });
+
   it('the script card holds the whole script with its rollback', () => {
     const text = allText(planScriptCard(record()));
     expect(text).toContain('Remove-CsPublicProvider -Identity Messenger');
