@@ -277,6 +277,11 @@ describe('commands and welcome', () => {
     const me = await sayForCard(h, 'whoami', { user: ALEX });
     expect(allText(me.card)).toContain(`Entra object id: ${ALEX.aadObjectId}`);
     expect(allText(me.card)).toContain(`Teams user id: ${ALEX.teamsUserId}`);
+    // In a channel, the id to put in PICBOT_APPROVALS_CONVERSATION is the channel's, without the thread part.
+    const ops = channel('ops');
+    const inChannel = await sayForCard(h, 'whoami', { user: ALEX, conversation: ops });
+    expect(allText(inChannel.card)).toContain(`This conversation: ${ops.channelId}`);
+    expect(allText(inChannel.card)).not.toContain(';messageid=');
   });
 });
 

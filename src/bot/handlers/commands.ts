@@ -90,7 +90,7 @@ export function createIntakeCommands(deps: CommandDeps) {
   };
 
   const whoami: CommandHandler = async (turn) => {
-    await turn.say({ card: whoamiCard(turn.actor, { admin: deps.roles.isAdmin(turn.actor), approver: deps.roles.isApprover(turn.actor) }) });
+    await turn.say({ card: whoamiCard(turn.actor, { admin: deps.roles.isAdmin(turn.actor), approver: deps.roles.isApprover(turn.actor) }, turn.conversation.id) });
   };
 
   /** `help`, and any text no command claims (shown back as what was not understood). */

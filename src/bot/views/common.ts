@@ -32,14 +32,19 @@ export function welcomeCard(): Card {
   return renderCard('welcome', {});
 }
 
-/** The caller's ids and roles. */
-export function whoamiCard(actor: Actor, roles: { admin: boolean; approver: boolean }): Card {
+/**
+ * The caller's ids and roles, and this conversation's id: what PICBOT_ADMINS / PICBOT_APPROVERS
+ * and PICBOT_APPROVALS_CONVERSATION take. In a channel Teams gives `19:…@thread.tacv2;messageid=…`;
+ * the part before `;messageid=` names the channel itself.
+ */
+export function whoamiCard(actor: Actor, roles: { admin: boolean; approver: boolean }, conversationId: string): Card {
   return renderCard('whoami', {
     name: actor.name,
     aadObjectId: actor.aadObjectId ?? 'not given by Teams',
     teamsUserId: actor.teamsUserId,
     admin: roles.admin ? 'yes' : 'no',
     approver: roles.approver ? 'yes' : 'no',
+    conversationId: conversationId.split(';messageid=')[0],
   });
 }
 
