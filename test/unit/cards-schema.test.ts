@@ -129,7 +129,7 @@ function executeVerbs(node: unknown, path: string, out: { path: string; verb: un
 }
 
 const read = (file: string): unknown => JSON.parse(readFileSync(join(CARDS, file), 'utf8'));
-const { names, orphanData } = listTemplates(CARDS);
+const { names, samples, orphanData } = listTemplates(CARDS);
 const templates = names.map((name) => ({ name, template: read(`${name}.json`) }));
 
 describe('the schema check itself', () => {
@@ -178,8 +178,12 @@ describe('card templates in cards/', () => {
     expect(schemaErrors(withoutDirectives(template), templateValidator)).toEqual([]);
   });
 
-  it.each(templates)('$name: the template expanded with its sample data is a valid 1.5 card that Teams can show', ({ name }) => {
-    const card = renderCard(name, read(`${name}.data.json`) as object, { localNote: null });
+  it('every template has its sample data', () => {
+    expect(names.filter((name) => !samples.some((s) => s.file === `${name}.data.json`))).toEqual([]);
+  });
+
+  it.each(samples)('$file: the template expanded with this sample is a valid 1.5 card that Teams can show', ({ template: name, file }) => {
+    const card = renderCard(name, read(file) as object, { localNote: null });
     expect(unboundPaths(card)).toEqual([]);
     expect(schemaErrors(card)).toEqual([]);
     expect(checkTeamsSupport(card)).toEqual([]);

@@ -13,7 +13,7 @@ import { CodedError } from '../../shared/errors';
 import type { RenderOutcome } from './browser-entry';
 import { TEAMS_LIGHT_CSS } from './teams-host-config';
 import { checkTeamsSupport } from './teams-rules';
-import { listTemplates } from './templates';
+import { listTemplates, type Sample } from './templates';
 import { unboundPaths } from './unbound';
 
 export interface GalleryOptions {
@@ -112,43 +112,46 @@ export async function openCardRenderer(options: { root: string; chromiumPath: st
   }
 }
 
-async function renderOne(renderer: CardRenderer, name: string, options: GalleryOptions): Promise<CardResult> {
+async function renderOne(renderer: CardRenderer, sample: Sample, options: GalleryOptions): Promise<CardResult> {
+  const { template: name, picture } = sample;
   const problems: string[] = [];
-  const data = readJson(join(cardsFolder(), `${name}.data.json`), 'sample data', problems);
-  if (problems.length > 0) return { name, problems, png: null };
+  const data = readJson(join(cardsFolder(), sample.file), 'sample data', problems);
+  if (problems.length > 0) return { name: picture, problems, png: null };
 
   let card: Record<string, unknown>;
   try {
     card = renderCard(name, data as object, { localNote: null });
   } catch (err) {
-    return { name, problems: [`templating: ${err instanceof Error ? err.message : String(err)}`], png: null };
+    return { name: picture, problems: [`templating: ${err instanceof Error ? err.message : String(err)}`], png: null };
   }
   problems.push(...unboundPaths(card).map((p) => `templating: ${p} still holds \${…} after expansion`));
   problems.push(...checkTeamsSupport(card).map((p) => `teams: ${p}`));
   const rendered = await renderer.render(card);
   problems.push(...rendered.problems);
-  if (problems.length > 0) return { name, problems, png: null };
+  if (problems.length > 0) return { name: picture, problems, png: null };
 
-  const png = join(options.outDir, `${name}.png`);
+  const png = join(options.outDir, `${picture}.png`);
   await rendered.screenshot(png);
-  return { name, problems, png };
+  return { name: picture, problems, png };
 }
 
 /** Renders every template in cards/; never throws for a bad card, only for a broken setup. */
 export async function renderGallery(options: GalleryOptions): Promise<GalleryResult> {
-  const { names, orphanData } = listTemplates(cardsFolder());
+  const { names, samples, orphanData } = listTemplates(cardsFolder());
   const renderer = await openCardRenderer(options);
   mkdirSync(options.outDir, { recursive: true });
   const cards: CardResult[] = orphanData.map((f) => ({ name: f, problems: [`sample data ${f} has no template ${basename(f, '.data.json')}.json`], png: null }));
   try {
-    for (const name of names) cards.push(await renderOne(renderer, name, options));
+    const sampled = new Set(samples.map((s) => s.template));
+    for (const name of names.filter((n) => !sampled.has(n))) cards.push({ name, problems: [`template ${name}.json has no sample ${name}.data.json`], png: null });
+    for (const sample of samples) cards.push(await renderOne(renderer, sample, options));
   } finally {
     await renderer.close();
   }
 
   const removed: string[] = [];
   for (const f of readdirSync(options.outDir)) {
-    if (f.endsWith('.png') && !names.includes(basename(f, '.png'))) {
+    if (f.endsWith('.png') && !samples.some((s) => s.picture === basename(f, '.png'))) {
       rmSync(join(options.outDir, f));
       removed.push(f);
     }
