@@ -3,25 +3,12 @@
  * at --db / PICBOT_DB / ./data/picbot.db they exit 1 naming the path and how to point at the
  * server's, and leave nothing behind. Their flags are checked before any file is touched.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { runPicbot, type Ran } from './cli-process';
 
-const BIN = resolve(__dirname, '../../bin/picbot.js');
-
-function picbot(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    // A minimal environment, so a developer's .env or PICBOT_DB cannot leak in.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const picbot = (args: string[], cwd: string, env: Record<string, string> = {}): Promise<Ran> => runPicbot(args, { cwd, env });
 
 let dir: string;
 beforeEach(() => {

@@ -12,30 +12,7 @@ import { join, resolve } from 'node:path';
 import { createAuditLog } from '../../src/bot/stores/audit-log';
 import { openDatabase } from '../../src/bot/stores/db';
 import type { Clock } from '../../src/shared/clock';
-
-const BIN = resolve(__dirname, '../../bin/picbot.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function picbot(args: string[], options: { env?: Record<string, string>; cwd: string }): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: options.cwd, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+import { PICBOT_BIN, runNode, runPicbot as picbot } from './cli-process';
 
 let dir: string;
 let dbPath: string;
@@ -141,7 +118,7 @@ describe('picbot audit', () => {
 
 describe('picbot serve', () => {
   it('starts in local mode on loopback, answers health checks, and stops on SIGTERM with exit 0', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve'], {
+    const child = spawn(process.execPath, [PICBOT_BIN, 'serve'], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', PICBOT_DB: join(dir, 'serve-live.db') },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -167,12 +144,7 @@ describe('picbot serve', () => {
   });
 
   it('node dist/bot/main.js without "serve" prints its usage and exits 1', async () => {
-    const r = await new Promise<Run>((done) => {
-      const child = spawn(process.execPath, [resolve(__dirname, '../../dist/bot/main.js')], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => done({ code, stdout: '', stderr }));
-    });
+    const r = await runNode(resolve(__dirname, '../../dist/bot/main.js'), [], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Usage: node dist\/bot\/main\.js serve/);
   });

@@ -2,29 +2,17 @@
  * `npm run package` as a person runs it: the compiled tool (built by pretest) in a folder holding
  * manifest/ and package.json, with only the environment the test gives it.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runNode, type Ran } from './cli-process';
 
 const ROOT = resolve(__dirname, '../..');
 const TOOL = join(ROOT, 'dist/tools/package-app.js');
 const APP_ID = '0b4c6f3e-9d2a-4c1e-8f4b-2a6d9e7c1b53';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runTool(cwd: string, env: Record<string, string>, args: string[] = []): Promise<Run> {
-  return new Promise((done) => {
-    // Only PATH from the outside, so a developer's own MicrosoftAppId cannot leak into the test.
-    execFile(process.execPath, [TOOL, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+// Only PATH from the outside, so a developer's own MicrosoftAppId cannot leak into the test.
+const runTool = (cwd: string, env: Record<string, string>, args: string[] = []): Promise<Ran> => runNode(TOOL, args, { cwd, env });
 
 describe('npm run package (dist/tools/package-app.js)', () => {
   let dir: string;

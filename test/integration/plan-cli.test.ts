@@ -3,7 +3,6 @@
  * builds it first): stdout carries only the script or the JSON, stderr the log lines, and the
  * exit code says computed (0), refused (2) or bad input (1).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,25 +13,13 @@ import { discoveryScope } from '../../src/core/discovery-scope';
 import { planScript } from '../../src/core/plan-script';
 import { plan } from '../../src/core/planner';
 import { fixturePath, freshState, requestFixture } from '../fixtures/load';
+import { PICBOT_BIN, runNode, type Ran } from './cli-process';
 
-const CLI = resolve(__dirname, '../../bin/picbot.js');
 const COMPILED = resolve(__dirname, '../../dist/bot/cli/plan.js');
-
-interface Ran { code: number | null; stdout: string; stderr: string }
 
 let dir: string;
 
-function picbot(args: string[]): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, 'plan', ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const picbot = (args: string[]): Promise<Ran> => runNode(PICBOT_BIN, ['plan', ...args], { cwd: dir });
 
 const json = (name: string) => JSON.parse(readFileSync(fixturePath(name), 'utf8'));
 async function writeJson(name: string, value: unknown): Promise<string> {

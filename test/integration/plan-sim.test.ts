@@ -4,7 +4,6 @@
  * rollback plan. Proves the planner's identities, params and rollback values are what the
  * simulated cmdlets accept, and that `satisfied` agrees with the state they leave.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,25 +16,17 @@ import { satisfied } from '../../src/contracts/satisfied';
 import { plan } from '../../src/core/planner';
 import { rollbackPlan } from '../../src/core/rollback-plan';
 import { configuredState, requestFixture } from '../fixtures/load';
+import { runNode } from './cli-process';
 
 const SIM = resolve(__dirname, '../../dist/lync-sim/main.js');
 let dir: string;
 
 /** Starts the simulator on a state file, sends the steps' ops in order, and resolves to the answers once it exits. */
-function runSim(stateFile: string, args: string[], steps: readonly PlanStep[]): Promise<ShellAnswer[]> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [SIM, '--state', stateFile, ...args], { env: { PATH: process.env.PATH ?? '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    child.on('error', fail);
-    child.on('close', (code) => {
-      if (code !== 0) fail(new Error(`lync-sim exited ${code}: ${stderr}`));
-      else done(stdout.split('\n').filter(Boolean).map((l) => ShellAnswer.parse(JSON.parse(l))));
-    });
-    child.stdin.end(steps.map((s, i) => `${JSON.stringify({ id: i + 1, op: s.op, params: s.params })}\n`).join(''));
-  });
+async function runSim(stateFile: string, args: string[], steps: readonly PlanStep[]): Promise<ShellAnswer[]> {
+  const input = steps.map((s, i) => `${JSON.stringify({ id: i + 1, op: s.op, params: s.params })}\n`).join('');
+  const { code, stdout, stderr } = await runNode(SIM, ['--state', stateFile, ...args], { input });
+  if (code !== 0) throw new Error(`lync-sim exited ${code}: ${stderr}`);
+  return stdout.split('\n').filter(Boolean).map((l) => ShellAnswer.parse(JSON.parse(l)));
 }
 const readState = (file: string) => ObservedState.parse(JSON.parse(readFileSync(file, 'utf8')));
 

@@ -3,17 +3,14 @@
  * builds it first) against the loopback lab: DNS through PICBOT_DNS_SERVERS, the test CA through
  * NODE_EXTRA_CA_CERTS (the production trust path), the TLS server's port through --tls-port.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PICBOT_BIN, runNode, type Ran } from './cli-process';
 import { makeCa, makeLeaf, startDnsServer, startTlsServer, type Running, type Zone } from './preflight-lab';
 
-const CLI = resolve(__dirname, '../../bin/picbot.js');
 const COMPILED = resolve(__dirname, '../../dist/bot/cli/preflight.js');
-
-interface Ran { code: number | null; stdout: string; stderr: string }
 
 let dir: string;
 let dns: Running;
@@ -37,17 +34,9 @@ async function writeJson(name: string, value: unknown): Promise<string> {
 
 /** Runs `picbot preflight …` in an empty directory (no .env) with only the variables given. */
 function picbot(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, 'preflight', ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', PICBOT_DNS_SERVERS: `127.0.0.1:${dns.port}`, PICBOT_PREFLIGHT_TIMEOUT_MS: '3000', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+  return runNode(PICBOT_BIN, ['preflight', ...args], {
+    cwd: dir,
+    env: { PICBOT_DNS_SERVERS: `127.0.0.1:${dns.port}`, PICBOT_PREFLIGHT_TIMEOUT_MS: '3000', ...env },
   });
 }
 

@@ -2,7 +2,6 @@
  * `picbot request export <id>` as a real child process (the compiled CLI behind bin/picbot.js;
  * `npm test` builds it first) on a SQLite file the intake stores wrote.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,11 +10,9 @@ import { openDatabase } from '../../src/bot/stores/db';
 import { createRequestStore } from '../../src/bot/stores/requests';
 import { ProvisioningRequest } from '../../src/core/request';
 import { newId } from '../../src/shared/ids';
+import { PICBOT_BIN, runNode, type Ran } from './cli-process';
 
-const CLI = resolve(__dirname, '../../bin/picbot.js');
 const COMPILED = resolve(__dirname, '../../dist/bot/cli/request-export.js');
-
-interface Ran { code: number | null; stdout: string; stderr: string }
 
 let dir: string;
 let dbPath: string;
@@ -31,17 +28,7 @@ const EXAMPLE = {
   options: { policyScope: { kind: 'global' }, publicAudioVideo: false, partnerDiscovery: true, disablePICPromptDisplayName: null },
 };
 
-function picbot(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const picbot = (args: string[], env: Record<string, string> = {}): Promise<Ran> => runNode(PICBOT_BIN, args, { cwd: dir, env });
 
 beforeAll(async () => {
   if (!existsSync(COMPILED)) throw new Error(`${COMPILED} is missing: run \`npm run build\` (npm test does it first)`);

@@ -3,24 +3,11 @@
  * SQLite file of a running server: the token they print enrolls over HTTP once; a runner revoked
  * from the shell gets 401 from the server at its next call.
  */
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { runPicbot, type Ran } from './cli-process';
 import { startTestServer, type TestServer } from './runner-helpers';
 
-const BIN = resolve(__dirname, '../../bin/picbot.js');
-
-function picbot(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    // A minimal environment, so a developer's .env or PICBOT_DB cannot leak in.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const picbot = (args: string[], cwd: string): Promise<Ran> => runPicbot(args, { cwd });
 
 let t: TestServer;
 let db: string;

@@ -8,6 +8,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
+import { openDatabase, type Db } from '../stores/db';
 
 export class DatabaseMissing extends Error {}
 
@@ -20,4 +21,15 @@ export function existingDatabasePath(dbFlag: string | undefined): string {
     );
   }
   return path;
+}
+
+/** Opens the server's existing database (see existingDatabasePath), hands it to use with its path, and closes it after. */
+export async function withExistingDatabase<T>(dbFlag: string | undefined, use: (db: Db, path: string) => Promise<T>): Promise<T> {
+  const path = existingDatabasePath(dbFlag);
+  const db = openDatabase(path);
+  try {
+    return await use(db, path);
+  } finally {
+    db.close();
+  }
 }

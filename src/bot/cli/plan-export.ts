@@ -8,9 +8,8 @@ import { parseArgs } from 'node:util';
 import { planScript, planView } from '../../core/plan-script';
 import { idKind } from '../../shared/ids';
 import { ConfigError } from '../config';
-import { openDatabase } from '../stores/db';
 import { createPlanStore } from '../stores/plans';
-import { existingDatabasePath } from './database';
+import { withExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot plan export <plan_id> [--json] [--db FILE]
@@ -45,9 +44,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (id === undefined) throw new UsageError('missing the plan id (plan_…)');
     if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
     if (idKind(id) !== 'plan') throw new UsageError(`${id} is not a plan id (plan_…)`);
-    const path = existingDatabasePath(values.db);
-    const db = openDatabase(path);
-    try {
+    return await withExistingDatabase(values.db, async (db, path) => {
       const record = await createPlanStore(db, () => new Date().toISOString()).get(id);
       if (!record) {
         io.stderr(`picbot plan: there is no plan ${id} in ${path}\n`);
@@ -61,9 +58,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       }
       io.stderr(`picbot plan: ${record.kind} ${record.id} (${record.status}), ${record.plan.steps.length} step(s), plan hash ${record.plan.planHash.slice(0, 12)}\n`);
       return 0;
-    } finally {
-      db.close();
-    }
+    });
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (err instanceof UsageError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {

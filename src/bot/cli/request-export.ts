@@ -5,10 +5,9 @@
 import { parseArgs } from 'node:util';
 import { idKind } from '../../shared/ids';
 import { ConfigError } from '../config';
-import { openDatabase } from '../stores/db';
 import { createRequestStore } from '../stores/requests';
 import { exportShape } from '../../core/request-record';
-import { existingDatabasePath } from './database';
+import { withExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot request export <req_id> [--db FILE]
@@ -40,9 +39,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (id === undefined) throw new UsageError('missing the request id (req_…)');
     if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
     if (idKind(id) !== 'request') throw new UsageError(`${id} is not a request id (req_…)`);
-    const path = existingDatabasePath(values.db);
-    const db = openDatabase(path);
-    try {
+    return await withExistingDatabase(values.db, async (db, path) => {
       const record = await createRequestStore(db).get(id);
       if (!record) {
         io.stderr(`picbot request: there is no provisioning request ${id} in ${path}\n`);
@@ -50,9 +47,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       }
       io.stdout(`${JSON.stringify(exportShape(record.request), null, 2)}\n`);
       return 0;
-    } finally {
-      db.close();
-    }
+    });
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (err instanceof UsageError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
