@@ -19,7 +19,7 @@ import { configuredState, requestFixture } from '../fixtures/load';
 import { allText, button, type Json } from './card-query';
 import { startHarness, type Harness } from './harness';
 import { press, sayForCard as sayForShown, type Shown } from './intake-flow';
-import { cardShows, latestCard, nextJobChange, requestApproval, seedRequest, vote, type PostedCard } from './plan-helpers';
+import { approveAndWait, cardShows, latestCard, nextJobChange, requestApproval, seedRequest, vote, type PostedCard } from './plan-helpers';
 import { enrolledRunner, killRunners, type RunnerProcess, type TestServer } from './runner-helpers';
 import { writeState } from './sim-helpers';
 import { ALEX, channel, DANA } from './teams-activities';
@@ -170,9 +170,7 @@ describe.each(PROFILES.filter((p) => p !== 'lync2013').map((p) => [p]))('%s: dis
     await runnerFor(h, sim);
     await seededAndDiscovered(h, profile);
     const posted = await requestApproval(h, REQ, DANA, APPROVALS);
-    const finished = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
-    await vote(h, posted, ALEX, 'Approve');
-    expect((await finished).job.status).toBe('succeeded');
+    expect(await approveAndWait(h, posted, ALEX)).toBe('succeeded');
     expect(allText(await cardShows(h, posted, /Plan applied/))).toContain(SKYPE_PROVIDER_COMMAND[profile]);
     expect(sameState(observedOf(sim), configuredState(profile))).toBe(true);
   });
@@ -225,9 +223,7 @@ describe('when things go wrong', () => {
       s.accessEdge.allowFederatedUsers = true;
     });
     const edited = observedOf(sim);
-    const finished = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
-    await vote(h, posted, ALEX, 'Approve');
-    expect((await finished).job.status).toBe('aborted-drift');
+    expect(await approveAndWait(h, posted, ALEX)).toBe('aborted-drift');
     const card = await cardShows(h, posted, /The server changed since the plan was made/);
     expect(allText(card)).toMatch(/Nothing was changed/);
     expect(sameState(observedOf(sim), edited)).toBe(true);
@@ -252,9 +248,7 @@ describe('when things go wrong', () => {
     await runnerFor(h, sim);
     await seededAndDiscovered(h, 'lync2013');
     const posted = await requestApproval(h, REQ, DANA, APPROVALS);
-    const failed = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
-    await vote(h, posted, ALEX, 'Approve');
-    expect((await failed).job.status).toBe('failed');
+    expect(await approveAndWait(h, posted, ALEX)).toBe('failed');
 
     const report = allText(await cardShows(h, posted, /Plan failed/));
     expect(report.match(/✓ done/g)).toHaveLength(2);
@@ -287,9 +281,7 @@ describe('when things go wrong', () => {
     await runnerFor(h, sim);
     await seededAndDiscovered(h, 'lync2013');
     const posted = await requestApproval(h, REQ, DANA, APPROVALS);
-    const applied = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
-    await vote(h, posted, ALEX, 'Approve');
-    expect((await applied).job.status).toBe('succeeded');
+    expect(await approveAndWait(h, posted, ALEX)).toBe('succeeded');
     const report = await cardShows(h, posted, /Plan applied/);
 
     // Later, somebody adds a site policy that has nothing to do with picbot's plan.
@@ -309,9 +301,7 @@ describe('when things go wrong', () => {
     await runnerFor(h, sim);
     await seededAndDiscovered(h, 'lync2013');
     const posted = await requestApproval(h, REQ, DANA, APPROVALS);
-    const applied = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
-    await vote(h, posted, ALEX, 'Approve');
-    expect((await applied).job.status).toBe('succeeded');
+    expect(await approveAndWait(h, posted, ALEX)).toBe('succeeded');
     const report = await cardShows(h, posted, /Plan applied/);
 
     const rollback = await rollbackCard(h, posted, report);

@@ -124,6 +124,13 @@ export function vote(h: Harness, posted: PostedCard, user: TeamsUser, decision: 
 }
 
 /** Whether the click replaced the card message for everyone (not only the clicker's view). */
+/** `approver` approves the posted plan; resolves to the status the apply job ended with. */
+export async function approveAndWait(h: Harness, posted: PostedCard, approver: TeamsUser): Promise<string> {
+  const finished = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
+  await vote(h, posted, approver, 'Approve');
+  return (await finished).job.status;
+}
+
 export const updatedForEveryone = (r: ClickResult, posted: PostedCard): boolean =>
   r.calls.some((c) => c.kind === 'update' && c.activityId === posted.messageId);
 
