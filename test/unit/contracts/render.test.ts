@@ -98,13 +98,14 @@ describe('renderOp', () => {
       'externalAccessPolicy.remove': { identity: 'X' },
       'externalAccessPolicy.grant': { user: 'sip:a@contoso.com', policyName: 'X' },
       'publicProvider.new': { identity: 'X', proxyFqdn: 'x.example.com', enabled: true },
+      'publicProvider.probe': { identity: 'X', proxyFqdn: 'x.example.com', enabled: true },
       'publicProvider.set': { identity: 'X' },
       'publicProvider.remove': { identity: 'X' },
       'clientPolicy.set': { identity: 'Global', disablePICPromptDisplayName: false },
     };
     for (const op of OP_NAMES) {
       const text = renderOp(op, sample[op] ?? {});
-      expect(text).toMatch(/^(@\(|[A-Z][a-z]+-Cs[A-Za-z]+)/);
+      expect(text).toMatch(/^(@\(|\(Get-Command |[A-Z][a-z]+-Cs[A-Za-z]+)/);
       expect(text).not.toMatch(/-ErrorAction|-Force|-Confirm|-WhatIf/);
     }
   });

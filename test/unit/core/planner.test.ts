@@ -5,7 +5,7 @@ import { satisfied } from '../../../src/contracts/satisfied';
 import { SKYPE_PROVIDER_COMMAND } from '../../../src/contracts/skype-provider';
 import { legacyProductRefusal, plan, planHash, type Plan } from '../../../src/core/planner';
 import { applyOp } from '../../fakes/lync-state';
-import { configuredState, freshState, requestFixture } from '../../fixtures/load';
+import { configuredState, freshState, legacyFreshState, requestFixture } from '../../fixtures/load';
 
 const lines = (p: Plan) => p.steps.map((s) => renderOp(s.op, s.params));
 const rollbackLines = (p: Plan) => p.steps.map((s) => s.rollback.map((r) => renderOp(r.op, r.params)));
@@ -28,17 +28,20 @@ describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for ever
     expect(p.refusals).toEqual([]);
     expect(p.alreadyConfigured).toEqual([]);
     expect(p.steps.map((s) => s.id)).toEqual(['federation', 'policy', 'provider-remove-1', 'provider-new']);
+    // The provider each fresh server ships: MSN on Lync 2010, Messenger on Lync 2013, Skype on SfB.
+    const sfb = profile.startsWith('sfb');
+    const shipped = profile === 'lync2010' ? 'MSN' : sfb ? 'Skype' : 'Messenger';
     expect(lines(p)).toEqual([
-      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true',
+      // Microsoft's examples pair EnablePartnerDiscovery with UseDnsSrvRouting.
+      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true -UseDnsSrvRouting',
       'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
-      'Remove-CsPublicProvider -Identity Messenger',
+      `Remove-CsPublicProvider -Identity ${shipped}`,
       SKYPE_PROVIDER_COMMAND[profile],
     ]);
-    const sfb = profile.startsWith('sfb');
     expect(rollbackLines(p)).toEqual([
       ['Set-CsAccessEdgeConfiguration -AllowFederatedUsers $false -EnablePartnerDiscovery $false'],
       ['Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $false -EnablePublicCloudAccess $false'],
-      [`New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable${sfb ? ' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false' : ''}`],
+      [`New-CsPublicProvider -Identity ${shipped} -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable${sfb ? ' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false' : ''}`],
       ['Remove-CsPublicProvider -Identity Skype'],
     ]);
   });
@@ -77,7 +80,7 @@ describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for ever
       'New-CsExternalAccessPolicy -Identity EnablePublicUsers -EnableFederationAccess $true -EnablePublicCloudAccess $true -EnablePublicCloudAudioVideoAccess $true',
       "Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName EnablePublicUsers",
       "Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName EnablePublicUsers",
-      'Remove-CsPublicProvider -Identity Messenger',
+      'Remove-CsPublicProvider -Identity Skype',
       SKYPE_PROVIDER_COMMAND.sfb2019,
       'Set-CsClientPolicy -Identity Global -DisablePICPromptDisplayName $true',
     ]);
@@ -86,7 +89,7 @@ describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for ever
       ['Remove-CsExternalAccessPolicy -Identity EnablePublicUsers'],
       ["Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName $null"],
       ["Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName $null"],
-      ['New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false'],
+      ['New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false'],
       ['Remove-CsPublicProvider -Identity Skype'],
       ['Set-CsClientPolicy -Identity Global -DisablePICPromptDisplayName $null'],
     ]);
@@ -139,7 +142,7 @@ describe('already configured', () => {
 
   it('partner discovery: only what differs is set; false leaves it as it is', () => {
     const onNoDiscovery = edit(freshState('lync2013'), (s) => { s.accessEdge.allowFederatedUsers = true; });
-    expect(lines(plan(requestFixture('global'), onNoDiscovery, 'lync2013'))[0]).toBe('Set-CsAccessEdgeConfiguration -EnablePartnerDiscovery $true');
+    expect(lines(plan(requestFixture('global'), onNoDiscovery, 'lync2013'))[0]).toBe('Set-CsAccessEdgeConfiguration -EnablePartnerDiscovery $true -UseDnsSrvRouting');
     const p = plan(requestFixture('global', { partnerDiscovery: false }), onNoDiscovery, 'lync2013');
     expect(p.alreadyConfigured[0]).toMatchObject({ id: 'federation' });
     expect(p.steps.some((s) => s.op === 'accessEdge.set')).toBe(false);
@@ -185,12 +188,12 @@ describe('the Skype provider', () => {
   });
 
   it('SfB profiles pass no verification level, so any level matches', () => {
-    const state = edit(configuredState('sfb2015'), (s) => { s.publicProviders[1].verificationLevel = 'AlwaysUnverifiable'; });
+    const state = edit(configuredState('sfb2015'), (s) => { s.publicProviders.find((p) => p.identity === 'Skype')!.verificationLevel = 'AlwaysUnverifiable'; });
     expect(plan(requestFixture('global', {}, 'sfb2015'), state, 'sfb2015').steps).toEqual([]);
   });
 
   it('a Skype provider from an older profile is removed with all its fields captured, then created as documented', () => {
-    const state = withSkype({ nameDecorationRoutingDomain: null }, 'lync2013');
+    const state = withSkype({ nameDecorationRoutingDomain: null }, 'lync2013-cu5');
     const p = plan(requestFixture('global', {}, 'lync2013-cu5'), state, 'lync2013-cu5');
     expect(lines({ ...p, steps: providerSteps(p) })).toEqual(['Remove-CsPublicProvider -Identity Skype', SKYPE_PROVIDER_COMMAND['lync2013-cu5']]);
     expect(providerSteps(p)[0].rollback).toEqual([{ op: 'publicProvider.new', params: {
@@ -201,7 +204,11 @@ describe('the Skype provider', () => {
 
   it('removes every public provider holding the identity Skype or the proxy FQDN, in identity order', () => {
     const state = edit(freshState('sfb2015'), (s) => {
-      s.publicProviders.unshift({ ...s.publicProviders[1], identity: 'Skype', proxyFqdn: 'old.skype.example.com', iconUrl: 'https://x.example/i.png', enabled: true });
+      // An SfB server upgraded from Lync: the old Messenger entry holds the proxy FQDN, a Skype entry points elsewhere.
+      s.publicProviders = [
+        { ...s.publicProviders[0], identity: 'Messenger' },
+        { ...s.publicProviders[0], identity: 'Skype', proxyFqdn: 'old.skype.example.com', iconUrl: 'https://x.example/i.png', enabled: true },
+      ];
     });
     const p = plan(requestFixture('global', {}, 'sfb2015'), state, 'sfb2015');
     expect(lines({ ...p, steps: providerSteps(p) })).toEqual([
@@ -255,11 +262,12 @@ describe('refusals: no steps at all', () => {
 
 describe('hashes', () => {
   const request = requestFixture('user');
-  const state = freshState('lync2013');
+  // An export made before the optional keys existed: its fingerprint and plan hash stay what they were.
+  const state = legacyFreshState();
 
   it('same inputs, same fingerprint and plan hash (pinned, so a change in canonical form is noticed)', () => {
     const a = plan(request, state, 'lync2013');
-    const b = plan(requestFixture('user'), freshState('lync2013'), 'lync2013');
+    const b = plan(requestFixture('user'), legacyFreshState(), 'lync2013');
     expect(b.fingerprint).toBe(a.fingerprint);
     expect(b.planHash).toBe(a.planHash);
     expect(a.fingerprint).toMatch(/^[0-9a-f]{64}$/);
