@@ -169,6 +169,18 @@ describe('discover', () => {
     expect(fingerprint(withoutZed)).toBe(fingerprint(onDisk));
   });
 
+  it('degrades over a remote session: version from the topology, levels from -InMemory probes, both recorded; a failing later read is recorded, not fatal', async () => {
+    const host = track(startSim(writeState(tmp.dir, 'lync2013'), {
+      env: { PICBOT_SIM_FAULTS: JSON.stringify({ serverVersionLocalOnly: true, scriptBlocksRefused: true, fail: { 'site.list': 'Access is denied.' } }) },
+    }));
+    const observed = await discover(host, { users: [], clientPolicyIdentities: ['Global'] });
+    expect(observed.serverVersion).toEqual({ product: 'Lync Server 2013', version: '5', verificationLevels: { AlwaysVerifiable: 0, AlwaysUnverifiable: 1, UseSourceVerification: 2 } });
+    expect(observed.discoveryFallbacks?.map((f) => f.read)).toEqual(['Get-CsServerVersion', 'VerificationLevelType values', 'Get-CsSite']);
+    expect(observed.discoveryFallbacks?.[2]).toMatchObject({ reason: 'cmdlet_failed: Access is denied.', instead: 'nothing: site names could not be checked' });
+    expect(observed.sites).toBeUndefined();
+    expect(observed.capabilities?.['New-CsPublicProvider']).toContain('InMemory');
+  });
+
   it('fails naming the read op when one fails', async () => {
     const host = track(startSim(writeState(tmp.dir), { env: { PICBOT_SIM_FAULTS: '{"fail":{"hostingProvider.list":"The RPC server is unavailable."}}' } }));
     await expect(discover(host, { users: [], clientPolicyIdentities: [] }))
