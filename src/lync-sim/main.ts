@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { checkOpCall, isOpName, OPS, type OpName } from '../contracts/ops';
-import { dnsNameProblem, normalizeDnsName } from '../core/request';
 import { Profile, PROFILES } from '../contracts/profiles';
 import type { ShellAnswer } from '../contracts/ops';
 import type { ShellErrorCode } from '../contracts/shell-errors';
@@ -27,6 +26,9 @@ const USAGE = `usage: picbot-lync-sim --state FILE [--init PROFILE [--edge FQDN]
 `;
 
 class UsageError extends Error {}
+
+// Two or more labels of letters, digits and inner hyphens.
+const FQDN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 interface Cli { state: string; init?: Profile; edges: string[]; sites: string[] }
 
@@ -59,13 +61,12 @@ function parseCli(argv: string[]): Cli | 'help' {
   const profile = Profile.safeParse(values.init);
   if (!profile.success) throw new UsageError(`--init: unknown profile "${values.init}"; expected one of ${PROFILES.join(', ')}`);
   for (const edge of edges) {
-    const problem = dnsNameProblem(normalizeDnsName(edge));
-    if (problem) throw new UsageError(`--edge ${edge}: ${problem}`);
+    if (!FQDN.test(edge.toLowerCase())) throw new UsageError(`--edge ${edge}: expected a DNS name such as sip.fabrikam.com`);
   }
   for (const site of sites) {
     if (!/^[A-Za-z0-9 _.-]{1,64}$/.test(site)) throw new UsageError(`--site ${site}: letters, digits, space, dot, underscore or hyphen`);
   }
-  return { state: values.state, init: profile.data, edges: edges.map(normalizeDnsName), sites };
+  return { state: values.state, init: profile.data, edges: edges.map((e) => e.toLowerCase()), sites };
 }
 
 /** Turns a catalog refusal into the answer PowerShell's parameter binder would give. */

@@ -89,7 +89,7 @@ describe('picbot-lync-sim --init', () => {
     { args: ['--state', 'x.json', '--init', 'ocs2007'], wantErr: /unknown profile "ocs2007"/ },
     { args: ['--state', 'x.json', '--bogus'], wantErr: /bogus/ },
     { args: ['--state', 'missing.json'], wantErr: /does not exist; create it with --init/ },
-    { args: ['--state', 'x.json', '--init', 'sfb2019', '--edge', 'sip:edge.contoso.com'], wantErr: /--edge sip:edge.contoso.com: enter the name only, without "sip:"/ },
+    { args: ['--state', 'x.json', '--init', 'sfb2019', '--edge', 'sip:edge.contoso.com'], wantErr: /--edge sip:edge.contoso.com: expected a DNS name such as sip.fabrikam.com/ },
     { args: ['--state', 'x.json', '--edge', 'edge.contoso.com'], wantErr: /--edge and --site go with --init/ },
   ])('refuses $args with exit 1', ({ args, wantErr }) => {
     const r = runSimCli(args.map((a) => (a.endsWith('.json') ? join(tmp.dir, a) : a)));
