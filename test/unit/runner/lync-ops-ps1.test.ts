@@ -163,4 +163,10 @@ describe('lync-ops.ps1', () => {
     expect(script).toMatch(/\[Enum\]::GetValues/);
     expect(script).toMatch(/-join ','/);
   });
+
+  it('reads a provider\'s VerificationLevel without .ToString() on a possibly null value, and RoutingMethod', () => {
+    expect(code).not.toMatch(/VerificationLevel\.ToString\(\)/);
+    expect(script).toMatch(/function Get-Level\(\$o\) \{\s+\$level = Get-Text \$o 'VerificationLevel'\s+if \(\$null -eq \$level\) \{ return 'AlwaysVerifiable' \}/);
+    expect(script).toMatch(/\$method = Get-Text \$edge 'RoutingMethod'/);
+  });
 });
