@@ -167,9 +167,13 @@ export function normalizeObserved(state: ObservedState): ObservedState {
   };
 }
 
-/** Canonical JSON of the observed state, without `faults` or anything else outside the schema. */
+/**
+ * Canonical JSON of the observed state, without `faults` or anything else outside the schema, and
+ * without `discoveryFallbacks`: how a state was read (and the wording of a server's error) is not
+ * part of the state, so it never makes a plan look drifted.
+ */
 export function canonicalObserved(state: ObservedState): string {
-  const parsed = ObservedState.parse(state); // drops unknown keys such as `faults`
+  const { discoveryFallbacks: _howRead, ...parsed } = ObservedState.parse(state); // drops unknown keys such as `faults`
   return canonicalJson(normalizeObserved(parsed));
 }
 

@@ -291,6 +291,13 @@ describe('hashes', () => {
     expect(a.steps).toEqual(b.steps);
   });
 
+  it('how the state was read (discovery fallbacks) is not part of the fingerprint; the capabilities are', () => {
+    const fresh = freshState('lync2013');
+    const fellBack = { ...fresh, discoveryFallbacks: [{ read: 'Get-CsServerVersion', reason: 'run only on the local computer', instead: 'the topology' }] };
+    expect(plan(request, fellBack, 'lync2013').fingerprint).toBe(plan(request, fresh, 'lync2013').fingerprint);
+    expect(plan(request, { ...fresh, capabilities: undefined }, 'lync2013').fingerprint).not.toBe(plan(request, fresh, 'lync2013').fingerprint);
+  });
+
   it('faults in a simulator state file are ignored', () => {
     const withFaults = { ...state, faults: { failOp: { op: 'publicProvider.new', message: 'x' } } } as ObservedState;
     expect(plan(request, withFaults, 'lync2013').planHash).toBe(plan(request, state, 'lync2013').planHash);
