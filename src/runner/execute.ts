@@ -152,6 +152,7 @@ function describe(observed: ObservedState): string {
     `${observed.publicProviders.length} public provider(s)`,
     `${observed.externalAccessPolicies.length} external access policies`,
     `fingerprint ${fingerprint(observed).slice(0, 12)}`,
+    ...(observed.discoveryFallbacks?.length ? [`${observed.discoveryFallbacks.length} read(s) fell back: ${observed.discoveryFallbacks.map((f) => f.read).join(', ')}`] : []),
   ].join('; ');
 }
 
