@@ -38,6 +38,14 @@ function attentionSection(observed: ObservedState): Section[] {
   return facts.length === 0 ? [] : [{ title: 'Needs attention', empty: '', facts }];
 }
 
+/** " · held by N users" for a per-user policy when discovery counted its holders. */
+function holdersText(observed: ObservedState, identity: string): string {
+  if (!identity.toLowerCase().startsWith('tag:') || !observed.policyHolders) return '';
+  const name = identity.slice('tag:'.length).toLowerCase();
+  const count = Object.entries(observed.policyHolders).find(([k]) => k.toLowerCase() === name)?.[1] ?? 0;
+  return ` · held by ${count} user${count === 1 ? '' : 's'}`;
+}
+
 /** What the server's New-CsPublicProvider accepts, in words (CU5 or not). */
 function binariesText(observed: ObservedState): string {
   const params = observed.capabilities?.['New-CsPublicProvider'];
@@ -117,7 +125,7 @@ export function observedSections(observed: ObservedState): Section[] {
       empty: 'None.',
       facts: capped(observed.externalAccessPolicies.map((p) => ({
         title: p.identity,
-        value: `federation ${onOff(p.enableFederationAccess)} · public providers ${onOff(p.enablePublicCloudAccess)} · public A/V ${onOff(p.enablePublicCloudAudioVideoAccess)} · remote access ${onOff(p.enableOutsideAccess)}`,
+        value: `federation ${onOff(p.enableFederationAccess)} · public providers ${onOff(p.enablePublicCloudAccess)} · public A/V ${onOff(p.enablePublicCloudAudioVideoAccess)} · remote access ${onOff(p.enableOutsideAccess)}${holdersText(observed, p.identity)}`,
       })), 'policies'),
     },
     {

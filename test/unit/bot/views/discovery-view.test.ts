@@ -102,6 +102,10 @@ describe('discovery card', () => {
     expect(pre).toMatch(/Redmond: site:Redmond/);
     expect(pre).toMatch(/Cmdlet parameters: New-CsPublicProvider has no NameDecoration\* parameters \(before Lync Server 2013 CU5\)/);
     expect(pre).not.toMatch(/Needs attention/);
+    const held = freshState('lync2013');
+    held.externalAccessPolicies.push({ identity: 'tag:Kiosk', enableFederationAccess: true, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: false });
+    held.policyHolders = { kiosk: 12 };
+    expect(text(done(held))).toMatch(/tag:Kiosk: federation on · .* · held by 12 users/);
     expect(text(done(freshState('lync2013-cu5')))).toMatch(/NameDecoration\* parameters \(Lync Server 2013 CU5 or later\)/);
     const old = text(done({ ...freshState('lync2013'), capabilities: undefined, topology: undefined, sites: undefined }));
     expect(old).toMatch(/Cmdlet parameters: not read \(an older discovery\)/);
