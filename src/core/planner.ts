@@ -165,7 +165,7 @@ function capabilityRefusals(steps: PlanStep[], observed: ObservedState, profile:
     : 'No version profile fits what the server reports: check the server\'s updates.';
   return missing.map((m) => ({
     code: 'profile_capability_mismatch' as const,
-    reason: `The plan was made for ${profileWords(profile)}, but this server's ${m.cmdlet} has no -${m.parameter} parameter, so the step would fail half-way. ${suggestion}`,
+    reason: `The plan was made for ${profileWords(profile)}, but this server's ${m.cmdlet} has no -${m.parameter} parameter, so the plan would stop half-way, after earlier steps have changed the server. ${suggestion}`,
   }));
 }
 

@@ -347,7 +347,7 @@ describe('what the server can run: capabilities', () => {
     expect(p.steps).toEqual([]);
     expect(p.refusals.map((r) => r.code)).toEqual(['profile_capability_mismatch', 'profile_capability_mismatch']);
     expect(p.refusals[0].reason).toBe('The plan was made for Lync Server 2013 CU5 or later (`lync2013-cu5`), but this server\'s New-CsPublicProvider has no '
-      + '-NameDecorationRoutingDomain parameter, so the step would fail half-way. Choose Lync Server 2013 (before CU5) (`lync2013`) instead.');
+      + '-NameDecorationRoutingDomain parameter, so the plan would stop half-way, after earlier steps have changed the server. Choose Lync Server 2013 (before CU5) (`lync2013`) instead.');
     expect(p.refusals[1].reason).toMatch(/-NameDecorationExcludedDomainList/);
   });
 
