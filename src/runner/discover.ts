@@ -9,7 +9,9 @@ export interface DiscoveryScope {
   clientPolicyIdentities: string[];
 }
 
-// user.externalAccessPolicy takes at most 500 users per call (the catalog's limit).
+// The catalog lets one user.externalAccessPolicy read take a whole request (MAX_USERS_PER_READ),
+// but the PowerShell host reads user by user: batches of 500 keep each call well inside the op
+// timeout and each answer line small.
 const USERS_PER_CALL = 500;
 
 /**

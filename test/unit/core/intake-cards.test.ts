@@ -229,6 +229,14 @@ describe('options card', () => {
   ])('accepts scope $change.scope', (row) => {
     expect(want(parseOptionsCard({ ...ok, ...row.change })).policyScope).toEqual(row.want);
   });
+  it('takes up to 5,000 users (the card sends one per line), refuses one more, and names a repeat among thousands', () => {
+    const users = (n: number) => Array.from({ length: n }, (_, i) => `sip:user${i}@contoso.com`);
+    const most = want(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: users(5000).join('\n') })).policyScope;
+    expect(most).toEqual({ kind: 'user', policyName: 'P', users: users(5000) });
+    expect(errorsOf(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: users(5001).join('\n') })).users).toEqual(['at most 5000 users']);
+    const repeated = [...users(4000), 'sip:user17@contoso.com'].join('\n');
+    expect(errorsOf(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: repeated })).users).toEqual(['sip:user17@contoso.com is listed twice']);
+  });
   it.each([
     { change: { disablePICPromptDisplayName: 'set-true' }, want: true },
     { change: { disablePICPromptDisplayName: 'set-false' }, want: false },

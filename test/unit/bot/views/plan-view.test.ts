@@ -148,6 +148,10 @@ describe('per-user plans stay under the card limit', () => {
     { n: 60, status: 'failed' as const },
     { n: 200, status: 'failed' as const },
     { n: 200, status: 'applying' as const },
+    // The most a request may hold (MAX_POLICY_USERS).
+    { n: 5000, status: 'pending-approval' as const },
+    { n: 5000, status: 'failed' as const },
+    { n: 5000, status: 'applying' as const },
   ])('$n users, $status: grant steps folded into one row with counts, under the budget', ({ n, status }) => {
     const { req, planned } = perUser(n);
     const grants = planned.steps.filter((s) => s.op === 'externalAccessPolicy.grant');

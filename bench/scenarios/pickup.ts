@@ -1,0 +1,109 @@
+/**
+ * `pickup`: from the approval being recorded to a runner holding the apply job, with one runner
+ * long-polling and with many (the `memory` scenario's idle runners). Each sample is a whole
+ * journey in chat by a new user (intake, discovery, request approval, approve). The runner is a
+ * stand-in with a real enrolled token: it answers discoveries with a fresh Lync Server 2013
+ * state (bench/fixtures/observed-lync2013.json, what the simulator starts with) and times each
+ * apply job from the envelope's `issuedAt` (set by the server when the approval creates the job)
+ * to the moment its lease answer is read; then it reports the job cancelled.
+ * The idle runners each serve a label of their own, so none of them gets these jobs.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { newUser } from '../lib/activities';
+import { botClient } from '../lib/bot-client';
+import type { BenchContext } from '../lib/context';
+import { approve, discover, enrollmentToken, requestApproval, runIntake } from '../lib/flows';
+import { ROOT } from '../lib/procs';
+import type { ScenarioResult } from '../lib/report';
+import { enrollStandIn, type StandIn } from '../lib/standin';
+import { quantile } from '../lib/stats';
+
+const LABEL = 'bench-pickup';
+
+export async function pickup(ctx: BenchContext): Promise<ScenarioResult> {
+  const { sizes } = ctx;
+  const bot = botClient(ctx.picbot.url, ctx.connector);
+  const observed = JSON.parse(readFileSync(join(ROOT, 'bench', 'fixtures', 'observed-lync2013.json'), 'utf8')) as unknown;
+  const runner = await enrollStandIn(ctx.picbot.url, await enrollmentToken(bot, ctx.admin, LABEL), LABEL, 'pickup-runner');
+  let picked: ((ms: number) => void) | null = null;
+  runner.poll(async (lease) => {
+    if (lease.envelope.kind === 'discover') {
+      await runner.result(lease.jobId, { leaseId: lease.leaseId, status: 'succeeded', observed });
+      return;
+    }
+    picked?.(lease.receivedAt - Date.parse(lease.envelope.issuedAt));
+    picked = null;
+    await runner.result(lease.jobId, { leaseId: lease.leaseId, status: 'cancelled', error: { code: 'cancelled', message: 'benchmark runner: timed the pickup only' } });
+  });
+
+  async function samples(n: number, tag: string): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const user = newUser(`Pickup ${tag} ${i}`);
+      const { review } = await runIntake(bot, user, LABEL);
+      const state = await discover(bot, ctx.connector, user, review);
+      const posted = await requestApproval(bot, ctx.connector, user, state);
+      const held = new Promise<number>((resolve) => { picked = resolve; });
+      await approve(bot, user, posted);
+      out.push(await held);
+    }
+    return out;
+  }
+
+  let idle: StandIn[] = [];
+  try {
+    await samples(2, 'warm-up');
+    const one = await samples(sizes.pickups, 'one');
+    ctx.log(`pickup with 1 runner: p50 ${quantile(one, 0.5)} ms`);
+
+    const before = ctx.picbot.rssMb();
+    idle = await enrollIdle(ctx, sizes.idleRunners - 1);
+    const withIdle = ctx.picbot.rssMb();
+    ctx.memory.idlePollsRssMb = withIdle;
+    ctx.memory.kbPerIdleRunner = ((withIdle - before) * 1024) / (sizes.idleRunners - 1);
+    ctx.log(`memory: ${before.toFixed(1)} MB → ${withIdle.toFixed(1)} MB with ${sizes.idleRunners - 1} more runners long-polling`);
+
+    const many = await samples(sizes.pickups, 'many');
+    ctx.log(`pickup with ${sizes.idleRunners} runners: p50 ${quantile(many, 0.5)} ms`);
+    return {
+      id: 'pickup',
+      figures: {
+        'p50Ms.1runner': quantile(one, 0.5),
+        'p99Ms.1runner': quantile(one, 0.99),
+        'p50Ms.manyRunners': quantile(many, 0.5),
+        'p99Ms.manyRunners': quantile(many, 0.99),
+        manyRunners: sizes.idleRunners,
+        samples: sizes.pickups,
+      },
+      ratios: {
+        'p50Ms.manyRunners': quantile(many, 0.5) / 5,
+        'p99Ms.manyRunners': quantile(many, 0.99) / 50,
+      },
+      goals: {
+        'p50Ms.manyRunners': '≤ 5 ms (ratio: ÷ 5 ms)',
+        'p99Ms.manyRunners': '≤ 50 ms (ratio: ÷ 50 ms)',
+      },
+    };
+  } finally {
+    await Promise.all([runner, ...idle].map((r) => r.stop()));
+  }
+}
+
+/** `n` runners, each enrolled for a label of its own, all long-polling; resolves once every one polls. */
+async function enrollIdle(ctx: BenchContext, n: number): Promise<StandIn[]> {
+  const bot = botClient(ctx.picbot.url, ctx.connector);
+  const runners: StandIn[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const label = `bench-idle-${i}`;
+    const r = await enrollStandIn(ctx.picbot.url, await enrollmentToken(bot, ctx.admin, label), label, `idle-${i}`);
+    r.poll(async () => {
+      throw new Error(`idle runner ${label} was given a job`);
+    });
+    runners.push(r);
+  }
+  // Every long-poll is in the server's hands once a second one could not have been answered.
+  while (runners.some((r) => r.polls() === 0)) await new Promise((res) => setTimeout(res, 50));
+  await new Promise((res) => setTimeout(res, 1000));
+  return runners;
+}
