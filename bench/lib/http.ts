@@ -13,8 +13,23 @@ export interface Answer {
   ms: number;
 }
 
-/** POSTs `body` as JSON (GET when body is undefined and method says so) and reads the JSON answer. */
-export function call(url: string, body: unknown, options: { method?: string; headers?: Record<string, string>; signal?: AbortSignal; agent?: Agent } = {}): Promise<Answer> {
+type CallOptions = { method?: string; headers?: Record<string, string>; signal?: AbortSignal; agent?: Agent };
+
+/**
+ * POSTs `body` as JSON and reads the JSON answer. A kept-alive socket the server closed while it
+ * sat idle fails with ECONNRESET when reused: that request is sent again once, on a new socket
+ * (the way Node's documentation suggests), and timed from the second send.
+ */
+export async function call(url: string, body: unknown, options: CallOptions = {}): Promise<Answer> {
+  try {
+    return await callOnce(url, body, options);
+  } catch (err) {
+    if ((err as { reused?: boolean }).reused && (err as NodeJS.ErrnoException).code === 'ECONNRESET') return callOnce(url, body, options);
+    throw err;
+  }
+}
+
+function callOnce(url: string, body: unknown, options: CallOptions): Promise<Answer> {
   const t0 = performance.now();
   const data = body === undefined ? null : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -40,7 +55,7 @@ export function call(url: string, body: unknown, options: { method?: string; hea
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (err) => reject(Object.assign(err, { reused: req.reusedSocket })));
     if (data !== null) req.write(data);
     req.end();
   });

@@ -19,6 +19,12 @@ export const LEGACY_PROFILE = 'ocs2007r2-or-older';
 export const MAX_EDGE_FQDNS = 10;
 export const MAX_SIP_DOMAINS = 50;
 export { MAX_POLICY_USERS };
+/**
+ * The options card's users list may be long: MAX_POLICY_USERS SIP URIs of 40 characters, one per
+ * line (cards/intake-options.json gives the input the same maxLength). The whole activity still
+ * has to fit the 256 KiB body limit of /api/messages.
+ */
+export const MAX_USERS_TEXT_BYTES = 200_000;
 
 export type StepOutcome<T> =
   | { kind: 'refused'; reason: string }
@@ -196,7 +202,7 @@ export const DISABLE_PIC_PROMPT_CHOICES = { leave: null, 'set-true': true, 'set-
 
 /** Options card: policy scope, public A/V, partner discovery, DisablePICPromptDisplayName. */
 export function parseOptionsCard(raw: unknown): StepOutcome<Options> {
-  const r = read(raw, 'options', true);
+  const r = read(raw, 'options', true, { maxBytes: { users: MAX_USERS_TEXT_BYTES } });
   if (!r.ok) return { kind: 'refused', reason: r.reason };
   const { draftId, values } = r;
   const errors: FieldErrors = {};

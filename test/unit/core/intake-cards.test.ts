@@ -1,5 +1,5 @@
 import {
-  parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard, parseOptionsCard, parseTargetCard,
+  MAX_USERS_TEXT_BYTES, parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard, parseOptionsCard, parseTargetCard,
   type StepOutcome,
 } from '../../../src/core/intake-cards';
 
@@ -236,6 +236,11 @@ describe('options card', () => {
     expect(errorsOf(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: users(5001).join('\n') })).users).toEqual(['at most 5000 users']);
     const repeated = [...users(4000), 'sip:user17@contoso.com'].join('\n');
     expect(errorsOf(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: repeated })).users).toEqual(['sip:user17@contoso.com is listed twice']);
+  });
+  it('only the users list may be longer than 1 KiB, and only up to its own limit', () => {
+    expect(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: `sip:a@contoso.com\n${' '.repeat(MAX_USERS_TEXT_BYTES)}` }))
+      .toEqual({ kind: 'refused', reason: `the field "users" is ${MAX_USERS_TEXT_BYTES + 18} bytes long; the limit is ${MAX_USERS_TEXT_BYTES} bytes for this field` });
+    expect(parseOptionsCard({ ...ok, site: 'x'.repeat(1025) })).toEqual({ kind: 'refused', reason: 'the field "site" is 1025 bytes long; the limit is 1 KiB per field' });
   });
   it.each([
     { change: { disablePICPromptDisplayName: 'set-true' }, want: true },
