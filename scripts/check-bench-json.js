@@ -45,37 +45,51 @@ const EXPECTED = {
   },
 };
 
+class Problem extends Error {}
 function fail(message) {
-  process.stderr.write(`check-bench-json: ${message}\n`);
-  process.exit(1);
+  throw new Problem(message);
 }
 
-const text = require('node:fs').readFileSync(0, 'utf8');
-let doc;
-try {
-  doc = JSON.parse(text);
-} catch (err) {
-  fail(`stdout is not one JSON document (${err.message}); it starts: ${JSON.stringify(text.slice(0, 200))}`);
-}
-if (!doc || typeof doc.machine !== 'object') fail('no "machine" object');
-if (typeof doc.machine.cores !== 'number') fail('machine.cores is not a number');
-if (typeof doc.machine.node !== 'string') fail('machine.node is not a string');
-if (!Array.isArray(doc.scenarios)) fail('no "scenarios" list');
-const ids = doc.scenarios.map((s) => s && s.id);
-for (const [id, keys] of Object.entries(EXPECTED)) {
-  const found = doc.scenarios.filter((s) => s && s.id === id);
-  if (found.length !== 1) fail(`scenario ${id}: ${found.length} entries (want 1; got ids ${ids.join(', ')})`);
-  const scenario = found[0];
-  for (const part of ['figures', 'ratios', 'goals']) {
-    const got = scenario[part];
-    if (!got || typeof got !== 'object') fail(`${id}.${part} is not an object`);
-    for (const key of keys[part]) {
-      if (!(key in got)) fail(`${id}.${part}["${key}"] is missing`);
-      const want = part === 'goals' ? 'string' : 'number';
-      if (typeof got[key] !== want) fail(`${id}.${part}["${key}"] is ${typeof got[key]}, want a ${want}`);
+/** Throws a Problem naming the first missing or malformed key of the bench's JSON text. */
+function check(text) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    fail(`stdout is not one JSON document (${err.message}); it starts: ${JSON.stringify(text.slice(0, 200))}`);
+  }
+  if (!doc || typeof doc.machine !== 'object' || doc.machine === null) fail('no "machine" object');
+  if (typeof doc.machine.cores !== 'number') fail('machine.cores is not a number');
+  if (typeof doc.machine.node !== 'string') fail('machine.node is not a string');
+  if (!Array.isArray(doc.scenarios)) fail('no "scenarios" list');
+  const ids = doc.scenarios.map((s) => s && s.id);
+  for (const [id, keys] of Object.entries(EXPECTED)) {
+    const found = doc.scenarios.filter((s) => s && s.id === id);
+    if (found.length !== 1) fail(`scenario ${id}: ${found.length} entries (want 1; got ids ${ids.join(', ')})`);
+    const scenario = found[0];
+    for (const part of ['figures', 'ratios', 'goals']) {
+      const got = scenario[part];
+      if (!got || typeof got !== 'object') fail(`${id}.${part} is not an object`);
+      for (const key of keys[part]) {
+        if (!(key in got)) fail(`${id}.${part}["${key}"] is missing`);
+        const want = part === 'goals' ? 'string' : 'number';
+        if (typeof got[key] !== want) fail(`${id}.${part}["${key}"] is ${typeof got[key]}, want a ${want}`);
+      }
     }
   }
+  const extra = ids.filter((id) => !(id in EXPECTED));
+  if (extra.length > 0) fail(`unexpected scenario ids: ${extra.join(', ')}`);
+  return doc.scenarios.length;
 }
-const extra = ids.filter((id) => !(id in EXPECTED));
-if (extra.length > 0) fail(`unexpected scenario ids: ${extra.join(', ')}`);
-process.stdout.write(`bench JSON ok: ${doc.scenarios.length} scenarios, every key present\n`);
+
+if (require.main === module) {
+  try {
+    const count = check(require('node:fs').readFileSync(0, 'utf8'));
+    process.stdout.write(`bench JSON ok: ${count} scenarios, every key present\n`);
+  } catch (err) {
+    if (!(err instanceof Problem)) throw err;
+    process.stderr.write(`check-bench-json: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+module.exports = { EXPECTED };
