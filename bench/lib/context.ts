@@ -24,7 +24,7 @@ export interface Sizes {
 }
 
 export const FULL: Sizes = { rounds: 3, messageTurns1: 150, messageTurns50: 12, intakes1: 12, pickups: 30, idleRunners: 1000, overheadSteps: 500, largeUsers: 5000, starts: 5 };
-export const QUICK: Sizes = { rounds: 2, messageTurns1: 20, messageTurns50: 2, intakes1: 2, pickups: 5, idleRunners: 100, overheadSteps: 50, largeUsers: 300, starts: 2 };
+export const QUICK: Sizes = { rounds: 2, messageTurns1: 20, messageTurns50: 2, intakes1: 2, pickups: 5, idleRunners: 100, overheadSteps: 50, largeUsers: 500, starts: 2 };
 
 /** The number of concurrent users of the "50 users" figures. */
 export const MANY_USERS = 50;

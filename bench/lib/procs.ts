@@ -18,6 +18,15 @@ export const FLOOR_MAIN = join(DIST, 'bench', 'floor', 'main.js');
 export const RUNNER_MAIN = join(DIST, 'runner', 'main.js');
 export const SIM_MAIN = join(DIST, 'lync-sim', 'main.js');
 
+/**
+ * Extra node flags for picbot's server and runner (`--cpu-prof`: a CPU profile of each, written
+ * when it exits). Set once by run.ts from its command line.
+ */
+const nodeFlags: string[] = [];
+export function profileInto(dir: string): void {
+  nodeFlags.push('--cpu-prof', '--cpu-prof-dir', dir);
+}
+
 export interface LogLine {
   msg?: string;
   time?: number;
@@ -56,9 +65,9 @@ function rssOf(pid: number): number {
 }
 
 /** Spawns `node script args` with its own temp directory as cwd; stderr lines are parsed as JSON. */
-export function spawnChild(script: string, args: string[], env: Record<string, string>, dir?: string): Child {
+export function spawnChild(script: string, args: string[], env: Record<string, string>, dir?: string, flags: string[] = []): Child {
   const cwd = dir ?? mkdtempSync(join(tmpdir(), 'picbot-bench-'));
-  const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [script, ...args], { cwd, env: minimalEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [...flags, script, ...args], { cwd, env: minimalEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const waiting = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void; reject: (e: Error) => void }>();
   let err = '';
@@ -156,10 +165,10 @@ async function startServer(child: Child, listening: string, t0: number): Promise
 }
 
 /** picbot's server in local mode with a fresh SQLite file in its own directory. */
-export function startPicbot(extraEnv: Record<string, string> = {}): Promise<Server> {
+export function startPicbot(options: { profile?: boolean } = {}): Promise<Server> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'picbot-bench-'));
-  const child = spawnChild(PICBOT_MAIN, ['serve'], { HOST: '127.0.0.1', PORT: '0', PICBOT_DB: join(dir, 'picbot.db'), PICBOT_LOG_LEVEL: 'info', ...extraEnv }, dir);
+  const child = spawnChild(PICBOT_MAIN, ['serve'], { HOST: '127.0.0.1', PORT: '0', PICBOT_DB: join(dir, 'picbot.db'), PICBOT_LOG_LEVEL: 'info' }, dir, options.profile ? nodeFlags : []);
   const stop = child.stop;
   child.stop = async () => {
     await stop();
@@ -194,7 +203,7 @@ export async function startRunner(serverUrl: string, token: string, label: strin
   const child = spawnChild(RUNNER_MAIN, [
     '--server', serverUrl, '--enroll', token, '--labels', label, '--shell', 'sim', '--sim-state', state,
     '--config', join(dir, 'runner.json'), '--name', 'bench-runner', '--log-level', 'info',
-  ], {}, dir);
+  ], {}, dir, nodeFlags);
   const stop = child.stop;
   child.stop = async () => {
     await stop();

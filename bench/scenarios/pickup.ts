@@ -57,12 +57,15 @@ export async function pickup(ctx: BenchContext): Promise<ScenarioResult> {
     const one = await samples(sizes.pickups, 'one');
     ctx.log(`pickup with 1 runner: p50 ${quantile(one, 0.5)} ms`);
 
-    const before = ctx.picbot.rssMb();
     idle = await enrollIdle(ctx, sizes.idleRunners - 1);
+    await settle();
+    // Enrolled but not polling, then all polling: the difference is what the long-polls hold.
+    const before = ctx.picbot.rssMb();
+    await pollAll(idle);
     const withIdle = ctx.picbot.rssMb();
     ctx.memory.idlePollsRssMb = withIdle;
-    ctx.memory.kbPerIdleRunner = ((withIdle - before) * 1024) / (sizes.idleRunners - 1);
-    ctx.log(`memory: ${before.toFixed(1)} MB → ${withIdle.toFixed(1)} MB with ${sizes.idleRunners - 1} more runners long-polling`);
+    ctx.memory.kbPerIdleRunner = ((withIdle - before) * 1024) / idle.length;
+    ctx.log(`memory: ${before.toFixed(1)} MB → ${withIdle.toFixed(1)} MB with ${idle.length} more runners long-polling`);
 
     const many = await samples(sizes.pickups, 'many');
     ctx.log(`pickup with ${sizes.idleRunners} runners: p50 ${quantile(many, 0.5)} ms`);
@@ -90,20 +93,26 @@ export async function pickup(ctx: BenchContext): Promise<ScenarioResult> {
   }
 }
 
-/** `n` runners, each enrolled for a label of its own, all long-polling; resolves once every one polls. */
+const settle = () => new Promise((res) => setTimeout(res, 1000));
+
+/** `n` runners, each enrolled (through `runner token` in chat) for a label of its own. */
 async function enrollIdle(ctx: BenchContext, n: number): Promise<StandIn[]> {
   const bot = botClient(ctx.picbot.url, ctx.connector);
   const runners: StandIn[] = [];
   for (let i = 0; i < n; i += 1) {
     const label = `bench-idle-${i}`;
-    const r = await enrollStandIn(ctx.picbot.url, await enrollmentToken(bot, ctx.admin, label), label, `idle-${i}`);
-    r.poll(async () => {
-      throw new Error(`idle runner ${label} was given a job`);
-    });
-    runners.push(r);
+    runners.push(await enrollStandIn(ctx.picbot.url, await enrollmentToken(bot, ctx.admin, label), label, `idle-${i}`));
   }
-  // Every long-poll is in the server's hands once a second one could not have been answered.
-  while (runners.some((r) => r.polls() === 0)) await new Promise((res) => setTimeout(res, 50));
-  await new Promise((res) => setTimeout(res, 1000));
   return runners;
+}
+
+/** Starts every runner's long-poll; resolves a second after the last one was sent. */
+async function pollAll(runners: StandIn[]): Promise<void> {
+  for (const r of runners) {
+    r.poll(async () => {
+      throw new Error(`idle runner ${r.label} was given a job`);
+    });
+  }
+  while (runners.some((r) => r.polls() === 0)) await new Promise((res) => setTimeout(res, 50));
+  await settle();
 }
