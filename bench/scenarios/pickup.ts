@@ -32,7 +32,13 @@ export async function pickup(ctx: BenchContext): Promise<ScenarioResult> {
       await runner.result(lease.jobId, { leaseId: lease.leaseId, status: 'succeeded', observed });
       return;
     }
-    picked?.(lease.receivedAt - Date.parse(lease.envelope.issuedAt));
+    const ms = lease.receivedAt - Date.parse(lease.envelope.issuedAt);
+    if (process.env.BENCH_DEBUG_PICKUP) {
+      const at = (msg: string) => ctx.picbot.logs.find((l) => l.msg === msg && l.jobId === lease.jobId)?.time;
+      const issued = Date.parse(lease.envelope.issuedAt);
+      ctx.log(`pickup ${lease.jobId}: created +${Number(at('job created')) - issued}, leased +${Number(at('job leased')) - issued}, received +${ms}`);
+    }
+    picked?.(ms);
     picked = null;
     await runner.result(lease.jobId, { leaseId: lease.leaseId, status: 'cancelled', error: { code: 'cancelled', message: 'benchmark runner: timed the pickup only' } });
   });
