@@ -19,7 +19,7 @@ const EXPECTED = {
     goals: ['submitP50Ms.1user', 'submitP50Ms.50users'],
   },
   pickup: {
-    figures: ['p50Ms.1runner', 'p99Ms.1runner', 'p50Ms.manyRunners', 'p99Ms.manyRunners', 'manyRunners', 'samples'],
+    figures: ['p50Ms.1runner', 'p99Ms.1runner', 'p50Ms.manyRunners', 'p99Ms.manyRunners', 'serverP50Ms.1runner', 'serverP50Ms.manyRunners', 'manyRunners', 'samples'],
     ratios: ['p50Ms.manyRunners', 'p99Ms.manyRunners'],
     goals: ['p50Ms.manyRunners', 'p99Ms.manyRunners'],
   },
