@@ -110,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
         idlePollsRssMb: ctx.memory.idlePollsRssMb!,
         idleRunners: sizes.idleRunners,
         kbPerIdleRunner: ctx.memory.kbPerIdleRunner!,
+        'kbPerIdleRunner.pollOnly': ctx.memory['kbPerIdleRunner.pollOnly']!,
       },
       ratios: { idleRssMb: idleRssMb / floorIdleRssMb, kbPerIdleRunner: ctx.memory.kbPerIdleRunner! / 20 },
       goals: { idleRssMb: '≤ 1.2× the floor', kbPerIdleRunner: '≤ 20 KB (ratio: ÷ 20 KB)' },

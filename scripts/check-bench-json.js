@@ -34,7 +34,7 @@ const EXPECTED = {
     goals: ['planMs', 'cardBytes'],
   },
   memory: {
-    figures: ['idleRssMb', 'floor.idleRssMb', 'after50UsersRssMb', 'idlePollsRssMb', 'idleRunners', 'kbPerIdleRunner'],
+    figures: ['idleRssMb', 'floor.idleRssMb', 'after50UsersRssMb', 'idlePollsRssMb', 'idleRunners', 'kbPerIdleRunner', 'kbPerIdleRunner.pollOnly'],
     ratios: ['idleRssMb', 'kbPerIdleRunner'],
     goals: ['idleRssMb', 'kbPerIdleRunner'],
   },

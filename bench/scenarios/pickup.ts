@@ -64,15 +64,20 @@ export async function pickup(ctx: BenchContext): Promise<ScenarioResult> {
     const one = await samples(sizes.pickups, 'one');
     ctx.log(`pickup with 1 runner: p50 ${quantile(one.held, 0.5)} ms (the server's part ${quantile(one.server, 0.5)} ms)`);
 
+    // RSS before the runners exist, with them enrolled, and with them all long-polling. An idle
+    // runner's whole cost (its enrollment and its waiting long-poll) is the first step; it is an
+    // upper bound, since the garbage of 2 × n enrollment requests may not be collected yet. The
+    // long-poll's own part is the second step (it can read low: the heap may have had room).
+    const before = ctx.picbot.rssMb();
     idle = await enrollIdle(ctx, sizes.idleRunners - 1);
     await settle();
-    // Enrolled but not polling, then all polling: the difference is what the long-polls hold.
-    const before = ctx.picbot.rssMb();
+    const enrolled = ctx.picbot.rssMb();
     await pollAll(idle);
     const withIdle = ctx.picbot.rssMb();
     ctx.memory.idlePollsRssMb = withIdle;
     ctx.memory.kbPerIdleRunner = ((withIdle - before) * 1024) / idle.length;
-    ctx.log(`memory: ${before.toFixed(1)} MB → ${withIdle.toFixed(1)} MB with ${idle.length} more runners long-polling`);
+    ctx.memory['kbPerIdleRunner.pollOnly'] = ((withIdle - enrolled) * 1024) / idle.length;
+    ctx.log(`memory: ${before.toFixed(1)} MB, ${enrolled.toFixed(1)} MB with ${idle.length} more runners enrolled, ${withIdle.toFixed(1)} MB with them long-polling`);
 
     const many = await samples(sizes.pickups, 'many');
     ctx.log(`pickup with ${sizes.idleRunners} runners: p50 ${quantile(many.held, 0.5)} ms (the server's part ${quantile(many.server, 0.5)} ms)`);
