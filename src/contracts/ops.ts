@@ -10,6 +10,8 @@ import {
  * parameters in camelCase; unknown params are refused (strict objects).
  */
 const identity = z.string().min(1).max(256);
+/** The most users one `user.externalAccessPolicy` read may ask about: a whole request's worth. */
+export const MAX_USERS_PER_READ = 5000;
 // No wildcard characters: Grant-CsExternalAccessPolicy's -Identity accepts wildcards, and one
 // grant must reach exactly one user.
 const sipUri = z.string().regex(/^sip:[^\s@*?[\]]+@[^\s@*?[\]]+$/i, 'expected sip:user@domain (no wildcards)').max(320);
@@ -50,7 +52,7 @@ export const READ_OPS = {
   'hostingProvider.list': { params: z.object({}).strict(), result: z.array(HostingProvider) },
   'externalAccessPolicy.list': { params: z.object({}).strict(), result: z.array(ExternalAccessPolicy) },
   'user.externalAccessPolicy': {
-    params: z.object({ users: z.array(sipUri).max(500) }).strict(),
+    params: z.object({ users: z.array(sipUri).max(MAX_USERS_PER_READ) }).strict(),
     result: UserPoliciesResult,
   },
   'clientPolicy.get': { params: z.object({ identity }).strict(), result: ClientPolicy },
