@@ -19,8 +19,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-results', 'e2e');
 /** An upper bound for one thing to appear, not a speed requirement: a slow machine only waits longer. */
 const WAIT_MS = 90_000;
-/** Every simulated cmdlet waits this long, so the card's step-by-step progress is there to be seen. */
-const SIM_DELAY_MS = 250;
 
 let work: string;
 let lab: FederationLab | null = null;
@@ -91,7 +89,6 @@ beforeAll(async () => {
       PICBOT_PLAYGROUND_PORT: String(await freePort()),
       PICBOT_DNS_SERVERS: lab.dnsServer,
       NODE_EXTRA_CA_CERTS: lab.caFile,
-      PICBOT_SIM_FAULTS: JSON.stringify({ delayMs: SIM_DELAY_MS }),
     },
   });
   context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {

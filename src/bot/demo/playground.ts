@@ -5,6 +5,7 @@
  * It takes another port when the asked one is busy, so the real one is read from its
  * "Listening on N" line.
  */
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_WITH_PARENT, startChild, exitText, type DemoChild } from './child-process';
 
@@ -39,6 +40,10 @@ const LISTENING = /^Listening on (\d+)\s*$/;
 
 /** Starts the Playground and resolves once it listens; rejects (the child stopped) if it exits first. */
 export async function startPlayground(options: PlaygroundOptions): Promise<RunningPlayground> {
+  // The log holds the chat's activities: the owner's only, like the rest of the data folder.
+  const logFile = join(options.dataDir, 'playground.log');
+  closeSync(openSync(logFile, 'a', 0o600));
+  if (process.platform !== 'win32') chmodSync(logFile, 0o600);
   let onPort!: (port: number) => void;
   const listening = new Promise<number>((resolve) => (onPort = resolve));
   const child = startChild(
@@ -49,7 +54,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
       env: {
         ...options.env,
         TEAMSAPPTESTER_BROWSER: 'none',
-        M365_AGENTS_PLAYGROUND_LOGFILE: join(options.dataDir, 'playground.log'),
+        M365_AGENTS_PLAYGROUND_LOGFILE: logFile,
       },
       cwd: options.dataDir,
       parentPipe: true,

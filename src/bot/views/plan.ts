@@ -416,15 +416,42 @@ export function planNoticeCard(input: Parameters<PlanViews['notice']>[0]): Card 
   return renderCard('plan-notice', { heading: input.heading, title: input.title, color: input.color, lines: input.lines, planId: input.planId ?? '' });
 }
 
-/** The whole plan as a PowerShell script, for the clicker to copy. */
+/** Script lengths tried until the card (the script twice: CodeBlock and fallback) fits. */
+const SCRIPT_LIMITS = [12_000, 8_000, 5_000, 3_000, 1_500];
+
+/**
+ * The lines of a script as the fallback shows them, one TextBlock each (renderCard escapes their
+ * markdown). An empty line holds one no-break space, so the client keeps its height.
+ */
+export function scriptLines(script: string): string[] {
+  return script.replace(/\n$/, '').split('\n').map((line) => (line === '' ? '\u00a0' : line));
+}
+
+/**
+ * The whole plan as a PowerShell script, for the clicker to copy: Teams' CodeBlock element
+ * (https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-format#codeblock-in-adaptive-cards),
+ * and for clients without it a fallback of monospace lines that keeps every character and line.
+ * "Back to the plan" brings the plan card back with its buttons.
+ */
 export function planScriptCard(plan: PlanRecord): Card {
-  const script = planScript(plan.plan);
-  const max = 20_000;
-  return renderCard('plan-script', {
-    heading: `${plan.targetLabel} · ${plan.id} · hash ${short(plan.plan.planHash)}`,
-    script: script.length > max ? script.slice(0, max) : script,
-    cut: script.length > max ? `The script is longer than a card can hold; the whole script: npx picbot plan export ${plan.id} (on the picbot server, in its folder or with --db)` : '',
-  });
+  const whole = planScript(plan.plan);
+  const render = (max: number) => {
+    // Cut at a line end, so no line is shown half.
+    const script = whole.length <= max ? whole : whole.slice(0, whole.lastIndexOf('\n', max) + 1);
+    return renderCard('plan-script', {
+      planId: plan.id,
+      heading: `${plan.targetLabel} · ${plan.id} · hash ${short(plan.plan.planHash)}`,
+      script,
+      lines: scriptLines(script),
+      cut: script.length < whole.length ? `The script is longer than a card can hold: the first ${script.split('\n').length - 1} lines are shown. The whole script: npx picbot plan export ${plan.id} (on the picbot server, in its folder or with --db)` : '',
+    });
+  };
+  let card = render(Infinity);
+  for (const max of SCRIPT_LIMITS) {
+    if (fits(card)) break;
+    card = render(max);
+  }
+  return card;
 }
 
 /** `plans`: open and recent plans with their status. */

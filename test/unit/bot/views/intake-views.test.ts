@@ -27,7 +27,8 @@ describe('renderCard', () => {
 
   it('puts the local-mode note first on every card, and only in local mode', () => {
     const local = renderCard('welcome', {}, { localNote: 'Local mode: test note.' });
-    expect((local.body as { text: string }[])[0].text).toBe('Local mode: test note.');
+    // Dark text on Teams' warning background, not yellow text on white.
+    expect((local.body as Record<string, unknown>[])[0]).toEqual({ type: 'Container', style: 'warning', items: [expect.objectContaining({ type: 'TextBlock', text: 'Local mode: test note.' })] });
     expect(allText(renderCard('welcome', {}, { localNote: null }))).not.toMatch(/Local mode/);
   });
 
