@@ -126,7 +126,9 @@ describe('the happy path', () => {
     const domains = await h.click('intake.edit', button(review.card, 'Edit', 3).data, { ...who, replyToId: review.messageId });
     expect(title(domains.card)).toBe('SIP domains');
     expect(inputs(domains.card).domains).toBe('contoso.com\nfabrikam.com');
-    expect(allText(domains.card)).toMatch(/editing the provisioning request/);
+    // The edit keeps its request's label, and offers Cancel (back to the review) instead of Back.
+    expect(allText(domains.card)).toMatch(/pool-eu · editing req_[0-9a-z]{16} · SIP domains/);
+    expect(buttons(domains.card).map((b) => b.title)).toEqual(['Save and review', 'Cancel']);
     const shown = { card: domains.card, messageId: review.messageId };
     const contacts = await press(h, shown, 'Save and review', { domains: 'contoso.com\nfabrikam.com\nlitware.com' }, who);
     expect(title(contacts.card)).toBe('Contact information');

@@ -29,9 +29,9 @@ export function positionText(position: IntakePosition): string {
   return `at step ${INTAKE_STEPS.indexOf(position) + 1} of ${INTAKE_STEPS.length} (${STEP_TITLE[position]})`;
 }
 
-function heading(step: IntakeStep, data: IntakeData, editing: boolean): string {
+function heading(step: IntakeStep, data: IntakeData, editing: boolean, draftId: string | null): string {
   const label = data.target?.label;
-  const where = editing ? 'editing the provisioning request'
+  const where = editing ? `editing ${draftId ?? 'the provisioning request'} · ${STEP_TITLE[step]}`
     : `new provisioning request · step ${INTAKE_STEPS.indexOf(step) + 1} of ${INTAKE_STEPS.length}`;
   return label ? `${label} · ${where}` : where.charAt(0).toUpperCase() + where.slice(1);
 }
@@ -47,8 +47,10 @@ export function stepCardData(input: StepCardInput): Record<string, unknown> {
   // Editing a finished intake: every part is there, so the submit goes back to the review.
   const editing = nextStep(data) === 'review';
   const base = {
-    heading: heading(step, data, editing),
+    heading: heading(step, data, editing, input.draftId),
     draftId: input.draftId ?? '',
+    // An edit opened from the review offers Cancel (back to the review); a new intake, Back.
+    editing,
     notice: input.notice ?? '',
     submitTitle: editing ? 'Save and review' : step === 'options' ? 'Review' : 'Next',
     values,

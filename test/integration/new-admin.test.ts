@@ -1,0 +1,180 @@
+/**
+ * The chat as a new admin meets it, over real HTTP through the harness: text in angle brackets
+ * survives on every card, free text in the middle of an intake, Back and Cancel inside the
+ * intake, and "Show script" showing exactly what `picbot plan export` prints, with a way back.
+ */
+import { VERBS } from '../../src/bot/verbs';
+import { planAreaFor } from '../../src/bot/handlers/plan-area';
+import { unescapeMarkdown } from '../../src/bot/views/markdown';
+import { freshState, requestFixture } from '../fixtures/load';
+import { allText, button, buttons, inputs, type Json } from './card-query';
+import { runPicbot } from './cli-process';
+import { startHarness, type Harness } from './harness';
+import { draftIdOf, fillSteps, press, sayForCard, VALID, type Shown } from './intake-flow';
+import { discover, httpRunner, requestApproval, seedRequest } from './plan-helpers';
+import { ALEX, channel, DANA } from './teams-activities';
+import { dirname } from 'node:path';
+
+jest.setTimeout(60_000);
+
+let h: Harness;
+afterEach(async () => {
+  await planAreaFor(h.server.deps).idle();
+  await h.close();
+});
+
+const titles = (card: Json | null) => buttons(card).map((b) => b.title);
+
+describe('text in angle brackets', () => {
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+
+  it('"audit <id>" and "status <plan id>" keep their brackets on the cards they appear on', async () => {
+    const audit = await sayForCard(h, 'audit');
+    expect(allText(audit.card)).toContain('Say "audit <id>" with a request, plan, job or runner id');
+    const plans = await sayForCard(h, 'plans');
+    expect(allText(plans.card)).toContain('"status <plan id>" shows one.');
+    // Chat text echoed back goes through the same escaping.
+    const help = await sayForCard(h, 'frobnicate <b>now</b> *please* # _x_');
+    expect(allText(help.card)).toContain('I don\'t know "frobnicate <b>now</b> *please* # _x_"');
+    expect(JSON.stringify(help.card)).toContain('frobnicate \\\\<b\\\\>now\\\\</b\\\\> \\\\*please\\\\* # \\\\_x\\\\_');
+  });
+});
+
+describe('free text in the middle of an intake', () => {
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+
+  it('says which intake is open and where, with Resume and Discard, instead of the help card', async () => {
+    const at = await fillSteps(h, 2);
+    const id = draftIdOf(at);
+    const r = await sayForCard(h, 'sip.contoso.com');
+    const text = allText(r.card);
+    expect(text).toMatch(/"sip\.contoso\.com" is not a command/);
+    expect(text).toMatch(/Your intake for pool-eu is open at step 3 of 6 \(Access Edge FQDNs\): type your answer into its card\./);
+    expect(text).not.toMatch(/picbot commands/);
+    expect(titles(r.card)).toEqual(['Resume', 'Discard']);
+    expect(button(r.card, 'Resume').data).toEqual({ draftId: id });
+    const resumed = await press(h, r, 'Resume');
+    expect(allText(resumed.card)).toMatch(/Access Edge FQDNs/);
+    // "help" itself still lists the commands.
+    expect(allText((await sayForCard(h, 'help')).card)).toMatch(/picbot commands/);
+  });
+});
+
+describe('Back and Cancel inside the intake', () => {
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+
+  it('Back on steps 2–6 goes one card back and keeps what was typed', async () => {
+    let shown: Shown = await fillSteps(h, 3);
+    expect(allText(shown.card)).toMatch(/step 4 of 6/);
+    expect(titles(shown.card)).toEqual(['Next', 'Back']);
+    // Typed, then Back: the domains are saved, and the Access Edge card comes back as it was filled.
+    const back = await press(h, shown, 'Back', { domains: 'contoso.com\nfabrikam.com' });
+    expect(allText(back.card)).toMatch(/Access Edge FQDNs[\s\S]*step 3 of 6|step 3 of 6[\s\S]*Access Edge FQDNs/);
+    expect(inputs(back.card).edge_0).toBe('sip.contoso.com');
+    shown = { card: back.card, messageId: shown.messageId };
+    const again = await press(h, shown, 'Back');
+    expect(allText(again.card)).toMatch(/step 2 of 6/);
+    expect(inputs(again.card).agreementNumber).toBe('12345678');
+    // Forward again: the domains typed before going back are still there.
+    shown = { card: again.card, messageId: shown.messageId };
+    let next = await press(h, shown, 'Next');
+    next = await press(h, { card: next.card, messageId: shown.messageId }, 'Next');
+    expect(allText(next.card)).toMatch(/step 5 of 6|Contact information/);
+    const record = await sayForCard(h, 'resume');
+    expect(allText(record.card)).toMatch(/Contact information/);
+  });
+
+  it('Back with a typed value that is not valid keeps it, with the message under the field', async () => {
+    const shown = await fillSteps(h, 3);
+    const back = await press(h, shown, 'Back', { domains: 'sip..contoso.com' });
+    expect(allText(back.card)).toMatch(/Back keeps what you typed, so it must be valid first/);
+    expect(inputs(back.card).domains).toBe('sip..contoso.com');
+  });
+
+  it('Back on an untouched card goes back without complaint', async () => {
+    const shown = await fillSteps(h, 5);
+    expect(allText(shown.card)).toMatch(/step 6 of 6/);
+    const back = await press(h, shown, 'Back');
+    expect(allText(back.card)).toMatch(/step 5 of 6/);
+  });
+
+  it('an Edit card opened from the review keeps the request\'s label and has Cancel, back to the review unchanged', async () => {
+    const review = await fillSteps(h, VALID.length);
+    const id = draftIdOf(review);
+    const edit = await h.click(VERBS.intakeEdit, { draftId: id, section: 'domains' }, { replyToId: review.messageId });
+    expect(allText(edit.card)).toContain(`pool-eu · editing ${id} · SIP domains`);
+    expect(allText(edit.card)).not.toMatch(/new provisioning request|step \d of 6/);
+    expect(titles(edit.card)).toEqual(['Save and review', 'Cancel']);
+    const cancel = await press(h, { card: edit.card, messageId: review.messageId }, 'Cancel', { domains: 'changed.example' });
+    expect(allText(cancel.card)).toMatch(/Review the provisioning request/);
+    expect(allText(cancel.card)).toMatch(/SIP domains: contoso\.com, fabrikam\.com/);
+  });
+});
+
+describe('Show script', () => {
+  const REQ = 'req_0123456789abcdef';
+  const APPROVALS = channel('approvals');
+
+  beforeEach(async () => {
+    h = await startHarness({ env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId, PICBOT_APPROVALS_CONVERSATION: APPROVALS.id } });
+    await h.say('help', { user: ALEX, conversation: APPROVALS });
+    await h.say('help', { user: DANA });
+    await seedRequest(h, REQ, requestFixture('global'), DANA);
+    await discover(h, REQ, DANA, await httpRunner(h), freshState('lync2013'));
+  });
+
+  it('shows exactly what picbot plan export prints, as a PowerShell CodeBlock and line by line; Back to the plan restores the card', async () => {
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+    const planId = String(button(posted.card, 'Show script').data.planId);
+    const script = await h.click(VERBS.planScript, { planId }, { user: ALEX, conversation: APPROVALS, replyToId: posted.messageId });
+    expect(script.calls.filter((c) => c.kind === 'update')).toEqual([]);
+
+    await planAreaFor(h.server.deps).idle();
+    const exported = await runPicbot(['plan', 'export', planId, '--db', h.dbPath], { cwd: dirname(h.dbPath) });
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toMatch(/^# Undo step 1 \[federation\]/m);
+
+    // Teams: the CodeBlock, in PowerShell.
+    const code = findType(script.card, 'CodeBlock');
+    expect(code).toMatchObject({ language: 'PowerShell', codeSnippet: exported.stdout });
+    // Any other client: the fallback, one monospace line each, as the reader sees it.
+    const fallback = code!.fallback as Json;
+    const lines = (fallback.items as Json[]).map((b) => {
+      expect(b).toMatchObject({ type: 'TextBlock', fontType: 'Monospace', wrap: true });
+      const shown = unescapeMarkdown(String(b.text));
+      return shown === '\u00a0' ? '' : shown;
+    });
+    expect(`${lines.join('\n')}\n`).toBe(exported.stdout);
+    // The rollback lines stay comments: the fallback escapes their "#" so no markdown heading eats it.
+    expect((fallback.items as Json[]).some((b) => String(b.text).startsWith('\\# Undo step 1'))).toBe(true);
+
+    expect(titles(script.card)).toEqual(['Back to the plan']);
+    const back = await h.click(VERBS.planStatus, button(script.card, 'Back to the plan').data, { user: ALEX, conversation: APPROVALS, replyToId: posted.messageId });
+    expect(allText(back.card)).toMatch(/Approve this plan\?/);
+    expect(titles(back.card)).toEqual(expect.arrayContaining(['Approve', 'Reject', 'Show script']));
+  });
+});
+
+function findType(node: unknown, type: string): Json | null {
+  if (Array.isArray(node)) {
+    for (const n of node) {
+      const found = findType(n, type);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (typeof node !== 'object' || node === null) return null;
+  const o = node as Json;
+  if (o.type === type) return o;
+  for (const v of Object.values(o)) {
+    const found = findType(v, type);
+    if (found) return found;
+  }
+  return null;
+}
