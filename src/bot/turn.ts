@@ -64,6 +64,12 @@ export type Turn = MessageTurn | ActionTurn | AddedTurn;
 export interface ActionResult {
   card: Card;
   scope?: 'everyone' | 'clicker';
+  /**
+   * Work to start once the answer is on its way, e.g. updating the card message again so that an
+   * update rendered after this answer lands after it (a late answer to a double click would
+   * otherwise leave the clicker's card behind the job it shows).
+   */
+  after?: () => void;
 }
 
 export type ActionHandler = (turn: ActionTurn) => Promise<ActionResult>;

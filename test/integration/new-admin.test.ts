@@ -11,7 +11,8 @@ import { allText, button, buttons, inputs, type Json } from './card-query';
 import { runPicbot } from './cli-process';
 import { startHarness, type Harness } from './harness';
 import { draftIdOf, fillSteps, press, sayForCard, VALID, type Shown } from './intake-flow';
-import { discover, httpRunner, requestApproval, seedRequest } from './plan-helpers';
+import { discover, httpRunner, requestApproval, seedRequest, vote } from './plan-helpers';
+import { cardOf } from '../fakes/connector';
 import { ALEX, channel, DANA } from './teams-activities';
 import { dirname } from 'node:path';
 
@@ -158,6 +159,42 @@ describe('Show script', () => {
     const back = await h.click(VERBS.planStatus, button(script.card, 'Back to the plan').data, { user: ALEX, conversation: APPROVALS, replyToId: posted.messageId });
     expect(allText(back.card)).toMatch(/Approve this plan\?/);
     expect(titles(back.card)).toEqual(expect.arrayContaining(['Approve', 'Reject', 'Show script']));
+  });
+});
+
+describe('a double-clicked Approve', () => {
+  const REQ = 'req_0123456789abcdef';
+  const APPROVALS = channel('approvals');
+
+  beforeEach(async () => {
+    h = await startHarness({ env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId, PICBOT_APPROVALS_CONVERSATION: APPROVALS.id } });
+    await h.say('help', { user: ALEX, conversation: APPROVALS });
+    await h.say('help', { user: DANA });
+    await seedRequest(h, REQ, requestFixture('global'), DANA);
+    await discover(h, REQ, DANA, await httpRunner(h), freshState('lync2013'));
+  });
+
+  it('records one vote and one job; both answers show the plan as it is, and an update after the late one reaches the clicked card', async () => {
+    const posted = await requestApproval(h, REQ, DANA, APPROVALS);
+    await planAreaFor(h.server.deps).idle();
+    const [first, second] = await Promise.all([vote(h, posted, ALEX, 'Approve'), vote(h, posted, ALEX, 'Approve')]);
+    const db = h.server.deps.db;
+    expect((db.prepare('SELECT COUNT(*) AS n FROM plan_votes').get() as { n: number }).n).toBe(1);
+    expect((db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'apply'").get() as { n: number }).n).toBe(1);
+    const texts = [allText(first.card), allText(second.card)];
+    // Neither answer is a pending approval card any more, and the repeat says so.
+    for (const t of texts) expect(t).not.toMatch(/Approve this plan\?/);
+    expect(texts.filter((t) => /Your vote to approve was already recorded/.test(t))).toHaveLength(1);
+
+    // The worst case: the repeated click is answered after every update the vote caused went out.
+    await planAreaFor(h.server.deps).idle();
+    const late = await vote(h, posted, ALEX, 'Approve');
+    expect(allText(late.card)).toMatch(/already recorded/);
+    const answered = h.connector.calls.length;
+    await planAreaFor(h.server.deps).idle();
+    const after = h.connector.calls.slice(answered).filter((c) => c.kind === 'update' && c.activityId === posted.messageId);
+    expect(after.length).toBeGreaterThan(0);
+    expect(allText(cardOf(after[after.length - 1]))).toMatch(/Waiting for a runner with the label pool-eu|Applying/);
   });
 });
 

@@ -109,7 +109,13 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
       const data = VoteData.safeParse(turn.data);
       if (!data.success) return malformed(issue(data.error));
       const answer = await approval.vote(planActor(turn, roles), data.data.planId, { decision, cardHash: data.data.planHash, reason: data.data.reason ?? null });
-      return { card: answer.card, scope: answer.scope };
+      // The answer replaces the clicked card for the clicker; one more update of the message,
+      // rendered after it, keeps that card following the plan (a double click's second answer
+      // could otherwise arrive after the job's last update and leave the card behind).
+      // The answer replaces the clicked card for the clicker; one more update of the message,
+      // rendered after it, keeps that card following the plan (a double click's second answer
+      // could otherwise arrive after the job's last update and leave the card behind).
+      return { card: answer.card, scope: answer.scope, after: () => ctx.later(data.data.planId, 'updating the card after a vote', () => ctx.refreshCard(data.data.planId)) };
     };
   }
 

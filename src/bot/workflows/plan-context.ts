@@ -225,6 +225,12 @@ export function createPlanContext(deps: PlanDeps) {
     });
   }
 
+  /** Updates the plan's card message to the plan as it is now (nothing when it has no card yet). */
+  async function refreshCard(planId: string): Promise<void> {
+    const plan = await plans.get(planId);
+    if (plan) updateCard(plan.id, plan.card);
+  }
+
   /** Posts the plan's card: in the approvals conversation if configured, else where it was asked. */
   async function postCard(plan: PlanRecord): Promise<{ card: CardRef; fellBack: boolean }> {
     const target = deps.config.approvalsConversation ?? plan.requestedIn;
@@ -282,6 +288,7 @@ export function createPlanContext(deps: PlanDeps) {
     cardModel,
     currentCard,
     updateCard,
+    refreshCard,
     postCard,
     tellRequester,
     later,
