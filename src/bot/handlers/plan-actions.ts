@@ -112,9 +112,6 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
       // The answer replaces the clicked card for the clicker; one more update of the message,
       // rendered after it, keeps that card following the plan (a double click's second answer
       // could otherwise arrive after the job's last update and leave the card behind).
-      // The answer replaces the clicked card for the clicker; one more update of the message,
-      // rendered after it, keeps that card following the plan (a double click's second answer
-      // could otherwise arrive after the job's last update and leave the card behind).
       return { card: answer.card, scope: answer.scope, after: () => ctx.later(data.data.planId, 'updating the card after a vote', () => ctx.refreshCard(data.data.planId)) };
     };
   }
