@@ -158,8 +158,15 @@ describe('the seed procedure end to end', () => {
     expect(buttons(report)).toEqual(expect.arrayContaining(['Show script', 'Roll back']));
 
     // The requester is told in her chat; the server is exactly as the seed document's steps leave it.
-    await h.connector.waitFor((c) => c.conversationId !== APPROVALS.id && /Your plan was applied/.test(allText(cardOf(c))));
+    const told = await h.connector.waitFor((c) => c.conversationId !== APPROVALS.id && /Your plan was applied/.test(allText(cardOf(c))));
     expect(sameState(observedOf(sim), configuredState('lync2013'))).toBe(true);
+
+    // The applied plan closed its intake: "start" begins a new one instead of offering to resume it.
+    expect(allText(cardOf(told))).toContain(`Its intake ${requestId} is closed: the request record stays ("status ${requestId}"), and "start" begins a new one.`);
+    const again = await sayForShown(h, 'start', { user: DANA });
+    expect(allText(again.card)).toMatch(/Target deployment/);
+    expect(allText(again.card)).not.toMatch(/unfinished intake/);
+    expect(allText((await sayForShown(h, `status ${requestId}`, { user: DANA })).card)).toContain(requestId);
   });
 });
 

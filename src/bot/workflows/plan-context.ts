@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/logger';
 import type { PreflightRun } from '../preflight/port';
 import type { Card } from '../turn';
 import type { CardScheduler } from './card-scheduler';
-import type { AuditLog, CardRef, ConversationRoster, JobQueue, JobView, PlanRecord, PlanStore, RequestStore, UserIdStore, VoteStore } from './ports';
+import type { AuditLog, CardRef, ConversationRoster, DraftStore, JobQueue, JobView, PlanRecord, PlanStore, RequestStore, UserIdStore, VoteStore } from './ports';
 
 /** Who is acting, as the plan workflows see it (the handler derives it from the Turn and Roles). */
 export interface PlanActor {
@@ -90,6 +90,8 @@ export interface PlanDeps {
   plans: PlanStore;
   votes: VoteStore;
   requests: RequestStore;
+  /** The intake drafts: an applied plan closes its request's open intake (none: left open). */
+  drafts?: Pick<DraftStore, 'get' | 'update'> | null;
   jobs: JobQueue;
   preflightRuns: PreflightRuns | null;
   audit: AuditLog;
