@@ -162,15 +162,28 @@ function report(m: PlanCardModel): { title: string; value: string }[] {
   return rows;
 }
 
+/** Replicas the job's result says had not taken the change yet. */
+function replicasBehind(m: PlanCardModel) {
+  return (m.job?.result?.replication ?? []).filter((r) => !r.upToDate);
+}
+
+/**
+ * What went wrong or may need a look, one line per fact: a replica not up to date is said once
+ * (from the job's result, not again from the runner's log line about the same replicas).
+ */
 function warnings(m: PlanCardModel): string[] {
-  const out: string[] = [];
-  const level = resolvedLevel(m.plan, m.job);
-  if (level) out.push(level);
-  for (const r of m.job?.result?.replication ?? []) {
-    if (!r.upToDate) out.push(`Replica ${r.replicaFqdn} was not up to date yet (last update ${r.lastUpdate ?? 'never'}). Replication can take minutes; this is not a failure.`);
-  }
-  if (m.job) out.push(...warningsOf(m.job.events.map((e) => e.event)).slice(0, 5).map((w) => w.slice(0, 300)));
+  const behind = replicasBehind(m);
+  const out = behind.map((r) => `Replica ${r.replicaFqdn} had not taken the change yet (its last update: ${r.lastUpdate ? when(r.lastUpdate) : 'never'}). Replication can take minutes; this is not a failure.`);
+  const logged = m.job ? warningsOf(m.job.events.map((e) => e.event)) : [];
+  const said = (w: string) => behind.length > 0 && w.startsWith('replicas not yet up to date:');
+  out.push(...logged.filter((w) => !said(w)).slice(0, 5).map((w) => w.slice(0, 300)));
   return out;
+}
+
+/** Information about the result that is not a warning (what the server made of a value). */
+function notes(m: PlanCardModel): string[] {
+  const level = resolvedLevel(m.plan, m.job);
+  return level ? [level] : [];
 }
 
 function notices(m: PlanCardModel): string {
@@ -371,6 +384,7 @@ export function planCardData(m: PlanCardModel, shape: CardShape = FULL): Record<
     already: shape.countsOnly ? [] : alreadyRows(view, shape),
     report: cutFacts(report(m), 12),
     warnings: few(warnings(m), 3).map((w) => (trim ? clip(w, 300) : w)),
+    notes: few(notes(m), 3).map((n) => (trim ? clip(n, 300) : n)),
     canVote: plan.status === 'pending-approval',
     reasonValue: trim ? clip(m.reasonValue ?? '', 500) : m.reasonValue ?? '',
     voteError: m.voteError ?? '',

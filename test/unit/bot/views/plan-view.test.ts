@@ -1,4 +1,4 @@
-import { auditTrailCard, CARD_BUDGET_BYTES, planCard, planListCard, planScriptCard } from '../../../../src/bot/views/plan';
+import { auditTrailCard, CARD_BUDGET_BYTES, planCard, planCardData, planListCard, planScriptCard } from '../../../../src/bot/views/plan';
 import type { PlanCardModel } from '../../../../src/bot/workflows/plan-context';
 import type { JobView, PlanRecord } from '../../../../src/bot/workflows/ports';
 import { tally, type Vote } from '../../../../src/core/approval-policy';
@@ -81,15 +81,28 @@ describe('the approval / status / report card', () => {
     const card = planCard(model({
       plan: record({ status: 'succeeded', jobId: 'job_5m2k8q1x0v7d3a9n' }),
       votes: [alexVote],
-      job: job('succeeded', p.steps.flatMap((s) => done(s.id)), { after, replication: [{ replicaFqdn: 'edge01.contoso.com', upToDate: false, lastUpdate: null }] }),
+      job: job('succeeded', [
+        ...p.steps.flatMap((s) => done(s.id)),
+        // The runner's own log line about the same replica: said once on the card, not twice.
+        { type: 'log', at: '2026-11-28T14:18:09.000Z', level: 'warn', message: 'replicas not yet up to date: edge01.contoso.com (replication can lag minutes)' },
+      ], { after, replication: [{ replicaFqdn: 'edge01.contoso.com', upToDate: false, lastUpdate: '2026-11-28T14:17:42.123Z' }] }),
     }));
     const text = allText(card);
+    // One line per fact, one time format; what the server resolved is a note, not a warning.
+    const data = planCardData(model({
+      plan: record({ status: 'succeeded', jobId: 'job_5m2k8q1x0v7d3a9n' }),
+      votes: [alexVote],
+      job: job('succeeded', [{ type: 'log', at: '2026-11-28T14:18:09.000Z', level: 'warn', message: 'replicas not yet up to date: edge01.contoso.com (replication can lag minutes)' }], { after, replication: [{ replicaFqdn: 'edge01.contoso.com', upToDate: false, lastUpdate: '2026-11-28T14:17:42.123Z' }] }),
+    }));
+    expect(data.warnings).toEqual(['Replica edge01.contoso.com had not taken the change yet (its last update: 2026-11-28 14:17 UTC). Replication can take minutes; this is not a failure.']);
+    expect(data.notes).toEqual(['The server resolved VerificationLevel 2 of the Skype provider to UseSourceVerification.']);
+    expect(text.match(/edge01\.contoso\.com/g)).toHaveLength(1);
     expect(text).toMatch(/Requested by: Dana Admin \(2026-11-28 14:05 UTC\)/);
     expect(text).toMatch(/Approved by: Alex Approver \(2026-11-28 14:18 UTC\)/);
     expect(text).toMatch(/Runner: fe01 \(run_4k2m9x0q1v8d3a7n\)/);
     expect(text).toMatch(/Started: 2026-11-28 14:18 UTC/);
     expect(text).toContain(`Plan hash: ${p.planHash}`);
-    expect(text).toMatch(/Replica edge01\.contoso\.com was not up to date yet/);
+    expect(text).toMatch(/Replica edge01\.contoso\.com had not taken the change yet/);
     expect(text).toMatch(/resolved VerificationLevel 2 of the Skype provider to UseSourceVerification/);
   });
 
