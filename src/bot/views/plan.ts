@@ -122,16 +122,32 @@ function summary(plan: PlanRecord): { title: string; value: string }[] {
   return reviewSections(plan.request).filter((s) => wanted.has(s.step)).flatMap((s) => s.facts);
 }
 
-function preflightData(run: PreflightRun | null) {
+/**
+ * Whether a preflight run checked something else than the request now holds: every SIP domain
+ * and Access Edge FQDN of the request must have been a subject of the run, and nothing more.
+ */
+export function preflightStale(run: PreflightRun, request: Pick<PlanRecord['request'], 'sipDomains' | 'accessEdgeFqdns'>): boolean {
+  const checked = new Set(run.results.map((r) => r.subject.toLowerCase()));
+  const wanted = new Set([...request.sipDomains, ...request.accessEdgeFqdns].map((x) => x.toLowerCase()));
+  return [...wanted].some((x) => !checked.has(x)) || [...checked].some((x) => !wanted.has(x));
+}
+
+/** Problems listed before "and N more" (the card keeps every count; the list names each one). */
+const PREFLIGHT_LINES = 10;
+
+function preflightData(run: PreflightRun | null, request: PlanRecord['request'], max = PREFLIGHT_LINES) {
   if (!run) return { shown: false, title: '', summary: '', color: 'default', lines: [] as string[] };
   const s = summarizePreflight(run.results);
-  const problems = run.results.filter((r) => r.status !== 'pass').slice(0, 8);
+  const problems = run.results.filter((r) => r.status !== 'pass');
+  const shown = problems.slice(0, max).map((r) => `${r.status === 'fail' ? '✗' : '!'} ${r.subject}: ${r.detail}`);
+  const rest = problems.length - shown.length;
+  const stale = preflightStale(run, request);
   return {
     shown: true,
-    title: `Preflight (${when(run.ranAt)})`,
+    title: `Preflight (${when(run.ranAt)})${stale ? ': run before the request changed, run it again' : ''}`,
     summary: `${s.pass} passed · ${s.fail} failed · ${s.warn} warning${s.warn === 1 ? '' : 's'}`,
-    color: s.fail > 0 ? 'attention' : s.warn > 0 ? 'warning' : 'good',
-    lines: problems.map((r) => `${r.status === 'fail' ? '✗' : '!'} ${r.subject}: ${r.detail}`),
+    color: s.fail > 0 || stale ? 'attention' : s.warn > 0 ? 'warning' : 'good',
+    lines: rest > 0 ? [...shown, `and ${rest} more: "Run preflight" on the request's review card lists every check`] : shown,
   };
 }
 
@@ -151,10 +167,13 @@ function report(m: PlanCardModel): { title: string; value: string }[] {
     { title: 'Result', value: PLAN_STATUS_TEXT[plan.status] },
     { title: 'Requested by', value: `${plan.requesterName} (${when(plan.createdAt)})` },
     { title: 'Approved by', value: tally.approvals.map((v) => `${v.voterName} (${when(v.at)})`).join(', ') || 'nobody counted' },
-    { title: 'Runner', value: j.runnerName ? `${j.runnerName} (${j.runnerId})` : (j.runnerId ?? 'none') },
+    // Short values, one per row: a client that does not wrap fact values (Agents Playground) cuts
+    // long ones at the card's edge. The whole plan hash is the first lines of "Show script".
+    { title: 'Runner', value: j.runnerName ?? j.runnerId ?? 'none' },
+    ...(j.runnerName && j.runnerId ? [{ title: 'Runner id', value: j.runnerId }] : []),
     { title: 'Started', value: j.leasedAt ? when(j.leasedAt) : 'never' },
     { title: 'Finished', value: j.finishedAt ? when(j.finishedAt) : 'not reported' },
-    { title: 'Plan hash', value: plan.plan.planHash },
+    { title: 'Plan hash', value: `${short(plan.plan.planHash)}… (Show script: the whole hash)` },
     { title: 'Job', value: j.id },
   ];
   if (job.result?.error) rows.push({ title: 'Error', value: `${job.result.error.code}: ${job.result.error.message.slice(0, 500)}` });
@@ -363,7 +382,7 @@ export function planCardData(m: PlanCardModel, shape: CardShape = FULL): Record<
   const trim = shape.trimLists || shape.countsOnly;
   const few = <T>(list: T[], max: number): T[] => (trim ? list.slice(0, max) : list);
   const cutFacts = (list: { title: string; value: string }[], max: number) => few(list, max).map((f) => (trim ? { title: f.title, value: clip(f.value, 300) } : f));
-  const preflight = preflightData(m.preflight);
+  const preflight = preflightData(m.preflight, plan.request, trim ? 3 : PREFLIGHT_LINES);
   const stepsLabel = plan.kind === 'rollback' ? 'Rollback steps' : 'Steps';
   return {
     planId: plan.id,
@@ -378,7 +397,7 @@ export function planCardData(m: PlanCardModel, shape: CardShape = FULL): Record<
       : '',
     facts: cutFacts(planFacts(m), 12),
     summary: cutFacts(summary(plan), shape.countsOnly ? 4 : 12),
-    preflight: trim ? { ...preflight, lines: preflight.lines.slice(0, 3).map((l) => clip(l, 200)) } : preflight,
+    preflight: trim ? { ...preflight, lines: preflight.lines.map((l) => clip(l, 200)) } : preflight,
     stepsTitle: `${stepsLabel} (${items.length}): the exact commands, checked before and after each change`,
     steps,
     already: shape.countsOnly ? [] : alreadyRows(view, shape),

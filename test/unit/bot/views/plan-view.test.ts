@@ -9,7 +9,7 @@ import { rollbackPlan } from '../../../../src/core/rollback-plan';
 import type { JobEvent } from '../../../../src/contracts/runner-api';
 import { checkTeamsSupport } from '../../../../src/tools/gallery/teams-rules';
 import { configuredState, freshState, requestFixture } from '../../../fixtures/load';
-import { allText, buttons, errorsUnder, type Json } from '../../../integration/card-query';
+import { allText, buttons, errorsUnder, texts, type Json } from '../../../integration/card-query';
 
 const request = requestFixture('global');
 const p = plan(request, freshState('lync2013'), 'lync2013');
@@ -99,9 +99,9 @@ describe('the approval / status / report card', () => {
     expect(text.match(/edge01\.contoso\.com/g)).toHaveLength(1);
     expect(text).toMatch(/Requested by: Dana Admin \(2026-11-28 14:05 UTC\)/);
     expect(text).toMatch(/Approved by: Alex Approver \(2026-11-28 14:18 UTC\)/);
-    expect(text).toMatch(/Runner: fe01 \(run_4k2m9x0q1v8d3a7n\)/);
+    expect(text).toMatch(/Runner: fe01\nRunner id: run_4k2m9x0q1v8d3a7n/);
     expect(text).toMatch(/Started: 2026-11-28 14:18 UTC/);
-    expect(text).toContain(`Plan hash: ${p.planHash}`);
+    expect(text).toContain(`Plan hash: ${p.planHash.slice(0, 12)}… (Show script: the whole hash)`);
     expect(text).toMatch(/Replica edge01\.contoso\.com had not taken the change yet/);
     expect(text).toMatch(/resolved VerificationLevel 2 of the Skype provider to UseSourceVerification/);
   });
@@ -132,6 +132,25 @@ describe('the approval / status / report card', () => {
     const text = allText(planCard(model({ preflight })));
     expect(text).toMatch(/Preflight \(2026-11-28 13:50 UTC\)\n1 passed · 1 failed · 0 warnings\n✗ sip\.contoso\.com: the certificate does not name sip\.contoso\.com/);
     expect(allText(planCard(model()))).not.toMatch(/Preflight/);
+  });
+
+  it('says when the preflight ran before the request changed, and never drops a problem silently', () => {
+    const line = (subject: string, i: number) => ({ check: 'edge-certificate' as const, subject, status: (i % 5 === 0 ? 'warn' : 'fail') as 'warn' | 'fail', detail: `problem ${i}` });
+    // Eight failures and two warnings, all about what the request still holds: all ten listed.
+    const ten = { ranAt: '2026-11-28T13:50:00.000Z', results: [
+      { check: 'federation-srv' as const, subject: 'contoso.com', status: 'pass' as const, detail: 'found' },
+      ...Array.from({ length: 10 }, (_, i) => line('sip.contoso.com', i)),
+    ] };
+    const all = texts(planCard(model({ preflight: ten })));
+    expect(all).toContain('Preflight (2026-11-28 13:50 UTC)');
+    expect(all).toContain('1 passed · 8 failed · 2 warnings');
+    expect(all.filter((t) => /^[✗!] sip\.contoso\.com: problem \d$/.test(t))).toHaveLength(10);
+    // Twelve: ten listed and the rest counted, with where to see them.
+    const twelve = { ...ten, results: [...ten.results, line('sip.contoso.com', 11), line('sip.contoso.com', 12)] };
+    expect(texts(planCard(model({ preflight: twelve })))).toContain('and 2 more: "Run preflight" on the request\'s review card lists every check');
+    // A run that checked a SIP domain the request no longer has (or missed one it has now) is stale.
+    const old = { ranAt: '2026-11-28T13:50:00.000Z', results: [{ check: 'federation-srv' as const, subject: 'fabrikam.com', status: 'pass' as const, detail: 'found' }] };
+    expect(texts(planCard(model({ preflight: old })))).toContain('Preflight (2026-11-28 13:50 UTC): run before the request changed, run it again');
   });
 
   it('a re-planned plan says earlier votes no longer count; a follow-up plan is listed', () => {
