@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createDraftStore } from '../../src/bot/stores/drafts';
 import { createRequestStore } from '../../src/bot/stores/requests';
 import { VERBS } from '../../src/bot/verbs';
+import { unescapeMarkdown } from '../../src/bot/views/markdown';
 import { cardOf, type ConnectorCall } from '../fakes/connector';
 import { fakeClock } from '../fakes/clock';
 import { requestFixture } from '../fixtures/load';
@@ -20,15 +21,15 @@ import { ALEX, channel, DANA } from './teams-activities';
 
 type Json = Record<string, unknown>;
 
-/** Every TextBlock text and fact ("title: value") of a card, in order. */
+/** Every TextBlock text and fact ("title: value") of a card, in order, as a reader sees it (markdown escapes undone). */
 function texts(card: unknown): string[] {
   const out: string[] = [];
   const walk = (n: unknown): void => {
     if (Array.isArray(n)) return n.forEach(walk);
     if (typeof n !== 'object' || n === null) return;
     const o = n as Json;
-    if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(o.text);
-    if (o.type === 'FactSet' && Array.isArray(o.facts)) for (const f of o.facts as Json[]) out.push(`${f.title}: ${f.value}`);
+    if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(unescapeMarkdown(o.text));
+    if (o.type === 'FactSet' && Array.isArray(o.facts)) for (const f of o.facts as Json[]) out.push(`${unescapeMarkdown(String(f.title))}: ${unescapeMarkdown(String(f.value))}`);
     Object.values(o).forEach(walk);
   };
   walk(card);

@@ -198,6 +198,36 @@ describe('a double-clicked Approve', () => {
   });
 });
 
+describe('discovery flags what approval would refuse', () => {
+  const REQ = 'req_0123456789abcdef';
+
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+
+  it('a SIP domain the server lacks and another product: warnings in product names, "Edit the request" instead of "Request approval"', async () => {
+    // The request says Skype for Business Server 2015 and names fabrikam.com; the server is Lync Server 2013 with contoso.com only.
+    const request = requestFixture('global', {}, 'sfb2015');
+    await seedRequest(h, REQ, { ...request, sipDomains: [...request.sipDomains, 'fabrikam.com'], contacts: { ...request.contacts, domainAdmins: { ...request.contacts.domainAdmins, 'fabrikam.com': 'ops@fabrikam.com' } } }, DANA);
+    const review = await sayForCard(h, `resume ${REQ}`);
+    const runner = await httpRunner(h);
+    const clicked = await press(h, review, 'Discover current state');
+    expect(clicked.status).toBe(200);
+    await runner.discover(freshState('lync2013'));
+    const call = await h.connector.waitFor((c) => c.kind === 'update' && c.activityId === review.messageId && /Current state of pool-eu/.test(allText(cardOf(c))));
+    const card = cardOf(call);
+    const text = allText(card);
+    expect(text).toContain('Approval would refuse this request');
+    expect(text).toContain('The server reports Lync Server 2013, but the request is for Skype for Business Server 2015. Edit the request\'s target to the product the server runs.');
+    expect(text).toMatch(/The SIP domain fabrikam\.com is not one of the server's SIP domains/);
+    expect(text).not.toMatch(/sfb2015|lync2013 profile/);
+    expect(titles(card)).not.toContain('Request approval');
+    expect(button(card, 'Edit the request').data).toEqual({ draftId: REQ, section: 'target' });
+    const edit = await h.click(VERBS.intakeEdit, button(card, 'Edit the request').data, { replyToId: review.messageId });
+    expect(allText(edit.card)).toContain(`pool-eu · editing ${REQ} · Target deployment`);
+  });
+});
+
 function findType(node: unknown, type: string): Json | null {
   if (Array.isArray(node)) {
     for (const n of node) {
