@@ -70,6 +70,11 @@ export interface ActionResult {
    * otherwise leave the clicker's card behind the job it shows).
    */
   after?: () => void;
+  /**
+   * A refusal: the router also posts the card as a new message at the bottom of the chat, since
+   * the clicked card may be far up and the clicker would not see the answer where they look.
+   */
+  refusal?: boolean;
 }
 
 export type ActionHandler = (turn: ActionTurn) => Promise<ActionResult>;

@@ -228,6 +228,35 @@ describe('discovery flags what approval would refuse', () => {
   });
 });
 
+describe('refusals that answer a button', () => {
+  const REQ = 'req_0123456789abcdef';
+
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+
+  it('also post at the bottom of the chat, and offer a way on', async () => {
+    await seedRequest(h, REQ, requestFixture('global'), DANA);
+    const review = await sayForCard(h, `resume ${REQ}`);
+    // Approval before the server was read (a card from before, say): refused, with the way back to the review.
+    const r = await h.click(VERBS.planRequest, { requestId: REQ }, { replyToId: review.messageId });
+    expect(allText(r.card)).toMatch(/Discover the server first/);
+    expect(r.calls.filter((c) => c.kind === 'update')).toEqual([]);
+    const posted = r.calls.filter((c) => c.kind === 'send' || c.kind === 'reply');
+    expect(posted).toHaveLength(1);
+    expect(allText(cardOf(posted[0]))).toBe(allText(r.card));
+    expect(button(r.card, 'Back to the review').data).toEqual({ draftId: REQ });
+    const back = await h.click(VERBS.intakeResume, { draftId: REQ }, { replyToId: posted[0]!.activityId });
+    expect(allText(back.card)).toMatch(/Review the provisioning request/);
+
+    // A card that cannot be used: "Start again", which offers the open intake.
+    const odd = await h.click(VERBS.intakeDomainsSubmit, { draftId: REQ, evil: 'x' }, { replyToId: review.messageId });
+    expect(allText(odd.card)).toMatch(/That card can't be used/);
+    const again = await h.click(VERBS.intakeStart, button(odd.card, 'Start again').data, { replyToId: review.messageId });
+    expect(allText(again.card)).toMatch(/You have an unfinished intake/);
+  });
+});
+
 function findType(node: unknown, type: string): Json | null {
   if (Array.isArray(node)) {
     for (const n of node) {

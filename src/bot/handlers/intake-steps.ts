@@ -54,7 +54,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       if (shape.kind === 'refused') return malformed(shape.reason);
       const caller = callerOf(turn.actor, deps.roles);
       const own = await intake.ownDraft(caller, shape.draftId as string);
-      if (!own.ok) return refused(own);
+      if (!own.ok) return refused(own, shape.draftId as string);
       const outcome = parse(turn.data, own.draft);
       if (outcome.kind === 'refused') return malformed(outcome.reason);
       if (outcome.kind === 'invalid') {
@@ -73,7 +73,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       const fresh = await intake.ownDraft(callerOf(turn.actor, deps.roles), draftId);
       if (fresh.ok) return { card: await draftCard(fresh.draft, deps.nextSteps, r.reason) };
     }
-    return refused(r);
+    return refused(r, draftId);
   }
 
   const target: ActionHandler = async (turn) => {
@@ -150,7 +150,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
     }
     const previous = INTAKE_STEPS[INTAKE_STEPS.indexOf(name) - 1]!;
     const moved = await intake.moveTo(caller, draft.id, previous);
-    if (!moved.ok) return refused(moved);
+    if (!moved.ok) return refused(moved, draft.id);
     return { card: await draftCard(moved.draft, deps.nextSteps) };
   };
 
@@ -164,7 +164,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
     const own = await intake.ownDraft(caller, ref.value.draftId);
     if (!own.ok) return refused(own);
     const moved = await intake.moveTo(caller, own.draft.id, nextStep(own.draft.data));
-    if (!moved.ok) return refused(moved);
+    if (!moved.ok) return refused(moved, own.draft.id);
     return { card: await draftCard(moved.draft, deps.nextSteps) };
   };
 

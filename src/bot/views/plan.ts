@@ -445,8 +445,8 @@ export function planCard(m: PlanCardModel): Card {
 }
 
 /** Short notices: the requester told of a decision, reminders, refusals, follow-ups. */
-export function planNoticeCard(input: Parameters<PlanViews['notice']>[0]): Card {
-  return renderCard('plan-notice', { heading: input.heading, title: input.title, color: input.color, lines: input.lines, planId: input.planId ?? '' });
+export function planNoticeCard(input: Parameters<PlanViews['notice']>[0] & { reviewId?: string | null }): Card {
+  return renderCard('plan-notice', { heading: input.heading, title: input.title, color: input.color, lines: input.lines, planId: input.planId ?? '', reviewId: input.reviewId ?? '' });
 }
 
 /** Script lengths tried until the card (the script twice: CodeBlock and fallback) fits. */
