@@ -81,7 +81,13 @@ export function stepCardData(input: StepCardInput): Record<string, unknown> {
       return { ...base, admins };
     }
     case 'options':
-      return base;
+      // The site and per-user fields show when their scope is chosen (or holds a message); the
+      // buttons above them toggle them for a client that does not re-render on a choice.
+      return {
+        ...base,
+        showSite: values.scope === 'site' || (errors.site ?? []).length > 0,
+        showUser: values.scope === 'user' || ['policyName', 'users'].some((f) => (errors[f] ?? []).length > 0),
+      };
   }
 }
 
@@ -130,8 +136,9 @@ export function reviewSections(req: ProvisioningRequest): { step: IntakeStep; ti
       { title: 'Public-provider audio/video', value: onOrLeave(req.options.publicAudioVideo) },
       { title: 'Partner discovery', value: onOrLeave(req.options.partnerDiscovery) },
       {
-        title: 'DisablePICPromptDisplayName',
-        value: req.options.disablePICPromptDisplayName === null ? 'leave it as it is' : `set it to ${req.options.disablePICPromptDisplayName ? 'True' : 'False'}`,
+        // A title with spaces: a fact title is a narrow column, and one long word breaks mid-word.
+        title: 'PIC prompt name',
+        value: `${req.options.disablePICPromptDisplayName === null ? 'leave it as it is' : `set it to ${req.options.disablePICPromptDisplayName ? 'True' : 'False'}`} (client policy DisablePICPromptDisplayName)`,
       },
     ],
   };
