@@ -250,14 +250,6 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await cardWith(`${planId} · plan`, 'Applying the plan', '✓ done', '◐ running');
   });
 
-  await stage('refusal-way-forward', async () => {
-    // Asking again while the plan is being applied is refused: the answer also comes at the bottom, with a way on.
-    await card('Next steps').getByRole('button', { name: 'Request approval' }).click();
-    const refusal = await cardWith('Already under way', `Plan ${planId} of this request is being applied`);
-    await refusal.getByRole('button', { name: 'Open the plan' }).waitFor();
-    await refusal.getByRole('button', { name: 'Back to the review' }).waitFor();
-  });
-
   await stage('report', async () => {
     const report = await cardWith(`${planId} · plan`, 'Plan applied', 'Report');
     expect(await report.getByText(/^✓ done/).count()).toBe(4);
@@ -284,6 +276,16 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await say('start');
     await cardWith('Target deployment', 'step 1 of 6');
     expect(await page.locator('.ac-adaptiveCard', { hasText: 'You have an unfinished intake' }).count()).toBe(0);
+  });
+
+  await stage('refusal-way-forward', async () => {
+    // A product picbot cannot configure: refused, also at the bottom of the chat, with a way on.
+    const target = await cardWith('Target deployment', 'step 1 of 6');
+    await target.getByRole('radio', { name: 'OCS 2007 R2 or older' }).check();
+    await target.getByRole('button', { name: 'Next' }).click();
+    const refusal = await cardWith('picbot cannot configure OCS 2007 R2 or older', 'start again and choose that product');
+    await refusal.getByRole('button', { name: 'Start an intake' }).click();
+    await cardWith('Target deployment', 'step 1 of 6');
   });
 
   await stage('simulated-server', async () => {

@@ -84,7 +84,8 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       // The first card: no draft yet.
       const may = intake.canStart(caller);
       if (!may.ok) return refused(may);
-      if (outcome.kind === 'legacy') return { card: legacyProductCard() };
+      // A refusal: also posted at the bottom of the chat, with "Start an intake" as the way on.
+      if (outcome.kind === 'legacy') return { card: legacyProductCard(), refusal: true };
       if (outcome.kind === 'invalid') return { card: stepCard({ step: 'target', draftId: null, data: {}, values: outcome.values, errors: outcome.errors }) };
       const started = await intake.start(caller, outcome.part);
       if (!started.ok) return started.openId ? offerOpen(turn, started.openId, outcome.part.label) : refused(started);
