@@ -143,11 +143,11 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await say('sip.contoso.com');
     const answer = await cardWith('"sip.contoso.com" is not a command', 'open at step 3 of 6 (Access Edge FQDNs)');
     expect(await answer.getByRole('button', { name: 'Discard' }).count()).toBe(1);
-    await answer.getByRole('button', { name: 'Resume' }).click();
-    await cardWith('Access Edge FQDNs', 'step 3 of 6');
+    await answer.getByRole('button', { name: 'Resume' }).waitFor();
   });
 
   await stage('edge-invalid', async () => {
+    await card('is not a command').getByRole('button', { name: 'Resume' }).click();
     const edge = await cardWith('Access Edge FQDNs', 'step 3 of 6');
     await typeInto(edge, 'Access Edge service FQDN', 'sip..contoso.com');
     await edge.getByRole('button', { name: 'Next' }).click();
@@ -259,14 +259,17 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await cardWith('Your plan was applied', planId);
   });
 
-  await stage('show-script-and-back', async () => {
+  await stage('show-script', async () => {
     const report = await cardWith(`${planId} · plan`, 'Plan applied');
     await report.getByRole('button', { name: 'Show script' }).click();
     const script = await cardWith('The plan as a PowerShell script', planId);
     // Every line as exported: the comment markers of the rollback section are there.
     await script.getByText('# ---- Rollback ----', { exact: true }).waitFor();
     await script.getByText(/^# Undo step 1 \[/).first().waitFor();
-    await script.getByRole('button', { name: 'Back to the plan' }).click();
+  });
+
+  await stage('back-to-the-plan', async () => {
+    await card('The plan as a PowerShell script').getByRole('button', { name: 'Back to the plan' }).click();
     const back = await cardWith(`${planId} · plan`, 'Plan applied', 'Report');
     await back.getByRole('button', { name: 'Show script' }).waitFor();
   });
@@ -284,7 +287,11 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await target.getByRole('radio', { name: 'OCS 2007 R2 or older' }).check();
     await target.getByRole('button', { name: 'Next' }).click();
     const refusal = await cardWith('picbot cannot configure OCS 2007 R2 or older', 'start again and choose that product');
-    await refusal.getByRole('button', { name: 'Start an intake' }).click();
+    await refusal.getByRole('button', { name: 'Start an intake' }).waitFor();
+  });
+
+  await stage('way-forward', async () => {
+    await card('picbot cannot configure OCS 2007 R2 or older').getByRole('button', { name: 'Start an intake' }).click();
     await cardWith('Target deployment', 'step 1 of 6');
   });
 
