@@ -168,6 +168,8 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await typeInto(domains, 'SIP domains', DOMAIN);
     // Back keeps what was typed: the Access Edge card comes back as filled in.
     await domains.getByRole('button', { name: 'Back' }).click();
+    // The answer replaces this card (an older copy of step 3 stays further up the chat).
+    await page.locator('.ac-adaptiveCard', { hasText: 'step 4 of 6' }).first().waitFor({ state: 'detached' });
     const edge = await cardWith('Access Edge FQDNs', 'step 3 of 6');
     expect(await edge.getByRole('textbox', { name: 'Access Edge service FQDN' }).inputValue()).toBe(EDGE);
     await edge.getByRole('button', { name: 'Next' }).click();
