@@ -200,7 +200,8 @@ describe('runner commands', () => {
     const card = cardOf(r.calls[0]);
     const token = texts(card).find((t) => t.startsWith('pbe_'))!;
     expect(token).toMatch(/^pbe_[A-Za-z0-9_-]{43}$/);
-    expect(text(card)).toContain(`--enroll ${token} --labels pool-eu`);
+    // The token goes in on stdin, never on the runner's command line (which the process list shows).
+    expect(text(card)).toMatch(new RegExp(`'${token}' \\| npx picbot-runner --server \\S+ --enroll - --labels pool-eu`));
     const res = await fetch(`${h.url}/api/runner/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enrollmentToken: token, name: 'fe01', labels: ['pool-eu'] }) });
     const { runnerId } = await res.json() as { runnerId: string };
     const list = await h.say('runners', { user: ALEX });
