@@ -7,6 +7,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { AppConfig } from './config';
 import type { Db } from './stores/db';
+import type { RefusedActivityCounter } from './teams/activity-gate';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
 import type { AuditLog, ChatNotifier, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
 
@@ -29,6 +30,8 @@ export interface AppDeps {
   jobs: JobQueue;
   /** Enrollment tokens and enrolled runners. */
   runners: RunnerRegistry;
+  /** Activities refused for their channel or tenant, per channel and tenant (for metrics). */
+  refusedActivities: RefusedActivityCounter;
 }
 
 /**

@@ -205,4 +205,15 @@ export const MIGRATIONS: Migration[] = [
       CREATE TRIGGER audit_tip_no_delete BEFORE DELETE ON audit_tip
         BEGIN SELECT RAISE(ABORT, 'audit_tip is kept with the audit log'); END;`,
   },
+  {
+    // Which hash the audit chain uses: a chain written before the keyed HMAC is re-keyed once at
+    // the server's start (and the re-keying is itself an audit record); a new chain starts keyed.
+    id: '0009-audit-keyed',
+    sql: `
+      CREATE TABLE audit_meta (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        scheme    TEXT NOT NULL
+      );
+      INSERT INTO audit_meta (id, scheme) SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM audit_log) THEN 'sha256' ELSE 'hmac-sha256' END;`,
+  },
 ];

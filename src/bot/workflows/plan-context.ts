@@ -21,6 +21,11 @@ export interface PlanActor {
   aadObjectId: string | null;
   name: string;
   admin: boolean;
+  /**
+   * Whether this person is an approver in the tenant they act from (roles are keyed by tenant).
+   * A vote needs it and the object id listed; absent only for actors built outside a chat turn.
+   */
+  approver?: boolean;
   /** Admins and approvers may read plans, scripts and audit trails. */
   reader: boolean;
   /** The conversation the action came from. */
@@ -125,7 +130,7 @@ export function createPlanContext(deps: PlanDeps) {
   /** Whether an id is an approver now; null (fail closed) if the roles cannot answer. */
   function approverCheck(): ((voterId: string) => boolean) | null {
     try {
-      return (voterId: string) => roles.isApprover({ aadObjectId: voterId });
+      return (voterId: string) => roles.isApproverId(voterId);
     } catch (err) {
       log.error({ err }, 'reading the approver list failed; nothing is approved');
       return null;
