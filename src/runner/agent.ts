@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../shared/logger';
 import { createEventSender } from './event-sender';
+import type { EnvelopeGuard } from './envelope-guard';
 import { executeJob, type JobControl, type StopReason } from './execute';
 import { backoffMs, GatewayCallError, type GatewayClient, type RawLease } from './gateway-client';
 import type { ShellHost } from './shell-host';
@@ -20,6 +21,8 @@ const SHUTDOWN_REPORT_MS = 10_000;
 export interface AgentOptions {
   client: GatewayClient;
   serverKey: string;
+  /** Checks on each verified envelope (target, time limit, replay, script hash). */
+  guard: EnvelopeGuard;
   openShell: () => ShellHost;
   logger: Logger;
   /** Long-poll wait per lease call (default 30 s). */
@@ -118,6 +121,7 @@ export function createAgent(options: AgentOptions): Agent {
     const executed = await executeJob({
       lease,
       serverKey: options.serverKey,
+      guard: options.guard,
       openShell: options.openShell,
       events: {
         push(event) {

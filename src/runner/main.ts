@@ -4,13 +4,14 @@
  * Depends only on src/contracts and src/shared (lint enforces it): it runs on another machine.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createLogger, type Logger } from '../shared/logger';
 import { createAgent } from './agent';
 import { parseRunnerArgs, plainHttpProblem, USAGE, UsageError, type RunnerArgs } from './args';
 import { CredentialsError, readCredentials, writeCredentials, type RunnerCredentials } from './credentials';
 import { createGatewayClient, GatewayCallError } from './gateway-client';
-import { createShellHost } from './shell-host';
+import { createEnvelopeGuard, createTakenJobs } from './envelope-guard';
+import { createShellHost, LYNC_OPS_SCRIPT } from './shell-host';
 
 class StartError extends Error {}
 
@@ -84,6 +85,12 @@ async function start(argv: string[]): Promise<number> {
     const agent = createAgent({
       client: createGatewayClient({ server, runnerToken: credentials.runnerToken }),
       serverKey: credentials.serverKey,
+      guard: createEnvelopeGuard({
+        labels: credentials.labels,
+        scriptPath: LYNC_OPS_SCRIPT,
+        // Beside the credentials: the jobs taken, so a replay is refused across restarts too.
+        taken: createTakenJobs(join(dirname(args.config), 'jobs-taken.json')),
+      }),
       logger: log.child({ runnerId: credentials.runnerId }),
       openShell: () => createShellHost({
         kind: shell,

@@ -13,6 +13,7 @@ import type { AuditLog } from '../workflows/ports';
 import { createJobQueue, type GatewayJobQueue } from './job-queue';
 import { createRunnerRegistry, type GatewayRegistry } from './registry';
 import { mountRunnerRoutes } from './routes';
+import { shippedScriptSha256 } from './script-hash';
 import { createLeaseWaiters } from './waiters';
 
 export interface RunnerGatewayOptions {
@@ -26,6 +27,8 @@ export interface RunnerGatewayDeps {
   logger: Logger;
   audit: AuditLog;
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
+  /** SHA-256 of the shipped lync-ops.ps1 (default: read from the file, script-hash.ts). */
+  scriptSha256?: string;
 }
 
 export interface RunnerGateway {
@@ -43,6 +46,7 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     clock: deps.clock,
     logger: deps.logger,
     signingKeys: deps.signingKeys,
+    scriptSha256: deps.scriptSha256 ?? shippedScriptSha256(),
     waiters,
     leaseMs: options.leaseMs,
   });

@@ -37,6 +37,7 @@ async function apply(shell: ObservedShell, start: ObservedState, request = reque
   const done = await executeJob({
     lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
     serverKey: keys.publicKeyPem,
+    guard: { admit: () => null },
     openShell: () => shell,
     events: { push: (e) => events.push(e) },
     control: { stopReason: () => null, onStop: () => undefined },
