@@ -11,6 +11,7 @@ import { parseRunnerArgs, plainHttpProblem, USAGE, UsageError, type RunnerArgs }
 import { CredentialsError, readCredentials, writeCredentials, type RunnerCredentials } from './credentials';
 import { createGatewayClient, GatewayCallError } from './gateway-client';
 import { createEnvelopeGuard, createTakenJobs } from './envelope-guard';
+import { credentialsReadableProblem, scriptWritableProblem } from './file-access';
 import { createShellHost, LYNC_OPS_SCRIPT } from './shell-host';
 
 class StartError extends Error {}
@@ -81,6 +82,15 @@ async function start(argv: string[]): Promise<number> {
     // A credentials file written by an older runner (or edited) may still name a plain http:// server.
     const insecure = plainHttpProblem(server);
     if (insecure) throw new StartError(`the saved server URL in ${args.config}: ${insecure}; pass --server https://… (it overrides the saved URL), or enroll again`);
+
+    // Who else can touch what this runner trusts (mode bits on POSIX, Get-Acl on Windows).
+    const credentialsProblem = await credentialsReadableProblem(args.config);
+    if (credentialsProblem) throw new StartError(credentialsProblem);
+    if (shell === 'powershell') {
+      // The script runs as the Lync admin account: someone who can change it can run anything as that account.
+      const scriptProblem = await scriptWritableProblem(LYNC_OPS_SCRIPT);
+      if (scriptProblem) throw new StartError(scriptProblem);
+    }
 
     const agent = createAgent({
       client: createGatewayClient({ server, runnerToken: credentials.runnerToken }),
