@@ -64,6 +64,12 @@ export interface PlanCardModel {
   requesterMayCount: boolean;
   refreshUserIds: string[];
   now: Date;
+  /**
+   * The audit chain's tip as it stood at this plan's latest approval or job end (that record's
+   * sequence number and hash): posted on the card, so Teams history keeps copies of the chain
+   * that `picbot audit verify --checkpoint SEQ:HASH` checks the database against.
+   */
+  checkpoint: { seq: number; hash: string; action: string } | null;
   /** One viewer's extras (a refusal under the reason field, the typed reason, a note). */
   notice?: string;
   voteError?: string;
@@ -117,6 +123,9 @@ export const JOB_PURPOSE = {
   /** Roll back: read the server first; the rollback plan is checked against that read. */
   rollbackRead: 'plan-rollback-read',
 } as const;
+
+/** The audit records whose hash the plan's card posts as a checkpoint: the approval and the job's end. */
+const CHECKPOINT_ACTIONS = new Set(['plan.approved', 'plan.finished']);
 
 export function createPlanContext(deps: PlanDeps) {
   const { plans, votes, roles, clock, logger, cards, views } = deps;
@@ -193,8 +202,21 @@ export function createPlanContext(deps: PlanDeps) {
       requesterMayCount,
       refreshUserIds: await refreshUserIds(),
       now: clock.now(),
+      checkpoint: await checkpointOf(plan.id),
       ...extra,
     };
+  }
+
+  /** The plan's latest approval or end record, as a chain checkpoint; null before either (or when the log cannot be read). */
+  async function checkpointOf(planId: string): Promise<PlanCardModel['checkpoint']> {
+    try {
+      const trail = await deps.audit.list({ subjectId: planId });
+      const last = trail.filter((r) => CHECKPOINT_ACTIONS.has(r.action)).at(-1);
+      return last ? { seq: last.seq, hash: last.hash, action: last.action } : null;
+    } catch (err) {
+      log.warn({ err, planId }, 'reading the plan\'s audit trail for its checkpoint failed; the card shows none');
+      return null;
+    }
   }
 
   /** The card as it stands now (re-read), or null when the plan is gone. */
