@@ -32,7 +32,13 @@ export const RUNNING_NOTICE = 'Preflight is running: the results will appear in 
 
 export function createPreflightHandlers(deps: AppDeps, options: PreflightAreaOptions = {}): HandlerSet {
   const preflight = options.preflight
-    ?? createPreflight({ dnsServers: deps.config.dnsServers, timeoutMs: deps.config.preflightTimeoutMs, logger: deps.logger });
+    ?? createPreflight({
+      dnsServers: deps.config.dnsServers,
+      timeoutMs: deps.config.preflightTimeoutMs,
+      // Inside the production server, whoever fills in an intake names the FQDN: no probing its own network.
+      refusePrivateAddresses: deps.config.mode === 'production' && !deps.config.preflightAllowPrivate,
+      logger: deps.logger,
+    });
   const nextSteps = options.nextSteps ?? (() => ({ preflight: true }));
   const drafts = createDraftStore(deps.db);
   const workflow = createPreflightWorkflow({
