@@ -112,7 +112,7 @@ describe('the runner API under generated input', () => {
     const headers: Record<string, string> = {};
     if (type) headers['content-type'] = type;
     if (authorization) headers.authorization = authorization.replace('TOKEN', runnerToken);
-    let sent = real(body);
+    const sent = real(body);
     // A valid lease call with a wait would hold the connection up to 30 s: the generated waits are kept, the test is not.
     if (path === '/jobs/lease' && sent !== null && typeof sent === 'object' && typeof (sent as { waitSeconds?: unknown }).waitSeconds === 'number') (sent as { waitSeconds: number }).waitSeconds = Math.min((sent as { waitSeconds: number }).waitSeconds, 0);
     const payload = raw && typeof sent === 'string' ? sent : JSON.stringify(sent);
