@@ -310,6 +310,12 @@ export function auditKeyFileFor(dbPath: string, env: Env = readEnvironment()): {
   return raw ? { path: resolve(raw), defaulted: false } : { path: resolve(dirname(dbPath), 'audit.key'), defaulted: true };
 }
 
+/** Where the signing key file of the database at `dbPath` is, for the CLI (as auditKeyFileFor). */
+export function signingKeyFileFor(dbPath: string, env: Env = readEnvironment()): { path: string; defaulted: boolean } {
+  const raw = env.PICBOT_SIGNING_KEY_FILE?.trim();
+  return raw ? { path: resolve(raw), defaulted: false } : { path: resolve(dirname(dbPath), 'signing.key'), defaulted: true };
+}
+
 /** Reads and parses the configuration of this process; throws ConfigError. */
 export function loadConfig(overrides: Env = {}): AppConfig {
   return parseConfig({ ...readEnvironment(), ...overrides });

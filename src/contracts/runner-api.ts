@@ -159,4 +159,11 @@ export const ResultRequest = z.object({
 }).strict();
 export type ResultRequest = z.infer<typeof ResultRequest>;
 
+/** `POST /server-key`: the server's current key and the signed rotations that lead to it, oldest first. */
+export const ServerKeyRequest = z.object({}).strict();
+export const ServerKeyResponse = z.object({
+  serverKey: z.string(),
+  rotations: z.array(z.object({ previousKey: z.string(), nextKey: z.string(), at: z.string(), signature: z.string() })),
+});
+
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

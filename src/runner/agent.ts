@@ -9,6 +9,7 @@ import type { Logger } from '../shared/logger';
 import { createEventSender } from './event-sender';
 import type { EnvelopeGuard } from './envelope-guard';
 import { executeJob, type JobControl, type StopReason } from './execute';
+import type { PinnedKeys } from './pinned-keys';
 import { backoffMs, GatewayCallError, type GatewayClient, type RawLease } from './gateway-client';
 import type { ShellHost } from './shell-host';
 
@@ -23,6 +24,8 @@ export interface AgentOptions {
   serverKey: string;
   /** Checks on each verified envelope (target, time limit, replay, script hash). */
   guard: EnvelopeGuard;
+  /** The pinned server key, following the server's signed key rotations. */
+  pinned?: PinnedKeys;
   openShell: () => ShellHost;
   logger: Logger;
   /** Long-poll wait per lease call (default 30 s). */
@@ -122,6 +125,7 @@ export function createAgent(options: AgentOptions): Agent {
       lease,
       serverKey: options.serverKey,
       guard: options.guard,
+      pinned: options.pinned,
       openShell: options.openShell,
       events: {
         push(event) {

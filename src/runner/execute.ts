@@ -29,6 +29,7 @@ import type { Logger } from '../shared/logger';
 import { discover, rereadAfter } from './discover';
 import type { EnvelopeGuard } from './envelope-guard';
 import type { RawLease } from './gateway-client';
+import type { PinnedKeys } from './pinned-keys';
 import type { ShellHost } from './shell-host';
 
 export type StopReason = 'cancel' | 'shutdown' | 'lease-lost';
@@ -46,6 +47,8 @@ export interface ExecuteOptions {
   serverKey: string;
   /** Target, time limit, replay and script checks on a verified envelope (envelope-guard.ts). */
   guard: EnvelopeGuard;
+  /** The pinned key that follows the server's signed rotations (pinned-keys.ts); wins over serverKey. */
+  pinned?: PinnedKeys;
   openShell: () => ShellHost;
   events: { push(event: JobEvent): void };
   control: JobControl;
@@ -164,8 +167,16 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
     const where = unknownKey.path.join('.') || '(root)';
     return refuse('job_refused', `the job envelope has keys the protocol does not know at ${where}: ${(unknownKey as { keys?: string[] }).keys?.join(', ') ?? ''}; nothing was run`);
   }
-  // The signature covers the envelope exactly as it arrived, before any parsing.
-  if (!verifyEnvelope(lease.envelope, lease.signature, options.serverKey)) {
+  // The signature covers the envelope exactly as it arrived, before any parsing. A signature by
+  // another key may mean the server rotated its key: follow its signed rotations once, then
+  // refuse a job signed with a key left behind (retired) as firmly as a forged one.
+  const pinnedKey = () => options.pinned?.current() ?? options.serverKey;
+  let verified = verifyEnvelope(lease.envelope, lease.signature, pinnedKey());
+  if (!verified && options.pinned && (await options.pinned.refresh())) verified = verifyEnvelope(lease.envelope, lease.signature, pinnedKey());
+  if (!verified && options.pinned?.retired().some((key) => verifyEnvelope(lease.envelope, lease.signature, key))) {
+    return refuse('key_retired', 'the job is signed with a key the server has rotated away from (retired by picbot keys rotate); nothing was run');
+  }
+  if (!verified) {
     return refuse('signature_invalid', 'the job\'s signature does not verify against the server key pinned at enrollment (altered or not signed by this server); nothing was run');
   }
   const parsed = JobEnvelope.safeParse(lease.envelope);

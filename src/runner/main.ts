@@ -12,6 +12,7 @@ import { CredentialsError, readCredentials, writeCredentials, type RunnerCredent
 import { createGatewayClient, GatewayCallError } from './gateway-client';
 import { createEnvelopeGuard, createTakenJobs } from './envelope-guard';
 import { credentialsReadableProblem, scriptWritableProblem } from './file-access';
+import { createPinnedKeys } from './pinned-keys';
 import { createShellHost, LYNC_OPS_SCRIPT } from './shell-host';
 
 class StartError extends Error {}
@@ -92,9 +93,14 @@ async function start(argv: string[]): Promise<number> {
       if (scriptProblem) throw new StartError(scriptProblem);
     }
 
+    const client = createGatewayClient({ server, runnerToken: credentials.runnerToken });
+    const pinned = createPinnedKeys({ credentials, path: args.config, fetchRotations: async () => (await client.serverKey()).rotations, logger: log });
+    // Catch up with a key rotation made while this runner was stopped (a failure here is not fatal).
+    await pinned.refresh();
     const agent = createAgent({
-      client: createGatewayClient({ server, runnerToken: credentials.runnerToken }),
+      client,
       serverKey: credentials.serverKey,
+      pinned,
       guard: createEnvelopeGuard({
         labels: credentials.labels,
         scriptPath: LYNC_OPS_SCRIPT,

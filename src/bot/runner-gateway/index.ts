@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/logger';
 import type { HttpServer } from '../http/server';
 import type { Db } from '../stores/db';
 import { createJobStore } from '../stores/jobs';
+import { createKeyRotationStore } from '../stores/key-rotations';
 import { createRunnerStore } from '../stores/runners';
 import type { AuditLog } from '../workflows/ports';
 import { createJobQueue, type GatewayJobQueue } from './job-queue';
@@ -40,6 +41,7 @@ export interface RunnerGateway {
 
 export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGatewayOptions = {}): RunnerGateway & { mount(http: HttpServer): void } {
   const waiters = createLeaseWaiters();
+  const rotations = createKeyRotationStore(deps.db);
   const jobs = createJobQueue({
     store: createJobStore(deps.db, deps.clock),
     audit: deps.audit,
@@ -63,7 +65,7 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     jobs,
     runners,
     mount(http) {
-      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem });
+      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem, rotations: () => rotations.list() });
     },
     close() {
       waiters.close();

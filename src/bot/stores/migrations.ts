@@ -216,4 +216,17 @@ export const MIGRATIONS: Migration[] = [
       );
       INSERT INTO audit_meta (id, scheme) SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM audit_log) THEN 'sha256' ELSE 'hmac-sha256' END;`,
   },
+  {
+    // Job-signing key rotations (picbot keys rotate): each new public key signed with the one before,
+    // which runners fetch to move their pinned key along the chain.
+    id: '0010-signing-key-rotations',
+    sql: `
+      CREATE TABLE signing_key_rotations (
+        seq          INTEGER PRIMARY KEY,
+        previous_key TEXT NOT NULL,
+        next_key     TEXT NOT NULL,
+        at           TEXT NOT NULL,
+        signature    TEXT NOT NULL
+      );`,
+  },
 ];
