@@ -19,6 +19,8 @@ import { createServerKeyStore } from './stores/server-keys';
 import { loadSigningKeys, openKeyedAuditLog } from './stores/server-secrets';
 import { createUserIdStore } from './stores/user-ids';
 import { createActivityGate, createRefusedActivityCounter, createTeamsBridge, type TeamsOptions } from './teams';
+import { planNoticeCard } from './views/plan';
+import { AUDIT_CHECKPOINT_EVERY, withAuditCheckpoints } from './workflows/audit-checkpoints';
 
 export interface StartOptions {
   /** A ready configuration (tests); otherwise read from the environment and `.env`. */
@@ -54,8 +56,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const serverKeys = createServerKeyStore(db, clock);
     // The keys live in files outside the database (docs/deploy.md, Keys); the audit log first,
     // so moving the signing key out of an older database is itself recorded.
-    const audit = await openKeyedAuditLog(db, config, clock, logger);
-    const signingKeys = await loadSigningKeys(db, config.signingKeyFile, audit, logger);
+    const keyedAudit = await openKeyedAuditLog(db, config, clock, logger);
+    const signingKeys = await loadSigningKeys(db, config.signingKeyFile, keyedAudit, logger);
     const refs = createConversationRefStore(db, clock);
     const userIds = createUserIdStore(db, clock);
     const roles = createRoles({ localMode: config.mode === 'local', admins: config.roleEntries.admins, approvers: config.roleEntries.approvers, homeTenant: config.bot.appTenantId });
@@ -63,6 +65,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const refusedActivities = createRefusedActivityCounter();
     const gate = createActivityGate({ channels: config.channels, tenants: config.tenants, counter: refusedActivities, clock, logger });
     const teams = createTeamsBridge({ config, logger, refs, userIds, gate }, options.teams);
+    const approvalsConversation = config.approvalsConversation;
+    const audit = approvalsConversation === null
+      ? keyedAudit
+      : withAuditCheckpoints(keyedAudit, {
+          every: AUDIT_CHECKPOINT_EVERY,
+          logger,
+          post: async (tip) => {
+            await teams.notifier.send(approvalsConversation, planNoticeCard({
+              heading: 'Audit', title: 'Audit checkpoint', color: 'default', planId: null,
+              lines: [`${tip.seq}:${tip.hash}`, 'picbot audit verify --checkpoint SEQ:HASH checks the audit log against this line.'],
+            }));
+          },
+        });
     gateway = createRunnerGateway({ db, clock, logger, audit, signingKeys }, options.runnerGateway);
     const deps: AppDeps = {
       config,
