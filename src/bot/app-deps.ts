@@ -24,7 +24,7 @@ export interface AppDeps {
   db: Db;
   userIds: UserIdStore;
   serverKeys: ServerKeyStore;
-  /** The Ed25519 job signing key pair, generated at first start and kept in server_keys. */
+  /** The Ed25519 job signing key pair, from PICBOT_SIGNING_KEY_FILE (created at first start; never in the database). */
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
   /** Signed jobs for runners (src/bot/runner-gateway/): create, read, cancel, hear of changes. */
   jobs: JobQueue;

@@ -8,8 +8,9 @@ export type Db = Database.Database;
 
 /**
  * Opens (creating if needed) the SQLite file in WAL mode and applies pending migrations.
- * The file holds the job-signing private key (server_keys) and runner token hashes, so on POSIX
- * the folder picbot creates is 0700 and the database with its -wal/-shm files is 0600.
+ * The file holds runner token hashes, conversation references and the audit log (the keys live in
+ * files beside it, key-files.ts), so on POSIX the folder picbot creates is 0700 and the database
+ * with its -wal/-shm files is 0600.
  */
 export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS, platform: NodeJS.Platform = process.platform): Db {
   const onDisk = path !== ':memory:' && path !== '';
