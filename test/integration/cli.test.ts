@@ -131,12 +131,16 @@ describe('picbot audit: the key, checkpoints and read-only', () => {
     return { folder, db: copy };
   }
 
-  it('verify needs the audit key: a missing key file fails naming PICBOT_AUDIT_KEY_FILE', async () => {
+  it('verify needs the audit key: a missing key file fails naming PICBOT_AUDIT_KEY_FILE (export does not need it)', async () => {
     const { folder, db } = await copyOf('nokey');
     rmSync(join(folder, 'audit.key'));
     const r = await picbot(['audit', 'verify', '--db', db], { cwd: folder });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/PICBOT_AUDIT_KEY_FILE: the key file .*audit\.key.* does not exist/);
+    // Export only reads the records: it needs no key.
+    const exported = await picbot(['audit', 'export', '--db', db], { cwd: folder });
+    expect(exported.code).toBe(0);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(3);
   });
 
   it('verify with another key reports the first row as not matching its keyed hash', async () => {

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { calendarDate } from '../../core/card-refs';
 import { idKind } from '../../shared/ids';
 import { ConfigError } from '../config';
-import { parseCheckpoint, type AuditCheckpoint } from '../stores/audit-log';
-import { openDatabaseReadOnly } from '../stores/db';
+import { listAuditRecords, parseCheckpoint, type AuditCheckpoint } from '../stores/audit-log';
+import { openDatabaseReadOnly, type Db } from '../stores/db';
 import { auditLogFor, existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
 
@@ -15,7 +15,7 @@ verify   checks the audit log's keyed hash chain (it needs the audit key: PICBOT
          else audit.key beside the database); prints the number of records and the chain's tip
          (SEQ:HASH), or the first broken row and why (exit 1). An empty chain in a database that
          holds requests, plans or jobs is broken (the records were wiped).
-export   prints audit records as JSON Lines on stdout, oldest first.
+export   prints audit records as JSON Lines on stdout, oldest first (no key needed).
 Both open the database read-only and change nothing.
 
   --since ISO-TIME  only records at or after this time: a date (midnight UTC) or a time with its
@@ -67,6 +67,16 @@ function openAudit(dbFlag: string | undefined) {
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/** Runs `use` on the database opened read-only; export reads records and needs no key. */
+async function withReadOnly<T>(dbFlag: string | undefined, use: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDatabaseReadOnly(existingDatabasePath(dbFlag));
+  try {
+    return await use(db);
+  } finally {
+    db.close();
   }
 }
 
@@ -122,14 +132,10 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         since = parsed.iso;
       }
       if (values.id !== undefined && idKind(values.id) === null) throw new UsageError(`--id ${values.id} is not a picbot id (req_…, plan_…, job_…, run_…)`);
-      const { db, audit } = openAudit(values.db);
-      try {
-        const records = await audit.list({ since, subjectId: values.id });
-        for (const record of records) io.stdout(`${JSON.stringify(record)}\n`);
+      return await withReadOnly(values.db, async (db) => {
+        for (const record of listAuditRecords(db, { since, subjectId: values.id })) io.stdout(`${JSON.stringify(record)}\n`);
         return 0;
-      } finally {
-        db.close();
-      }
+      });
     }
     throw new UsageError(sub === undefined ? 'missing subcommand (verify or export)' : `unknown subcommand ${sub}`);
   } catch (err) {

@@ -130,6 +130,22 @@ function toRecord(row: Row): AuditRecord {
   };
 }
 
+/** Records in order, optionally since a time and/or about one subject (reading needs no key). */
+export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: string } = {}): AuditRecord[] {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (filter.since !== undefined) {
+    where.push('at >= ?');
+    args.push(filter.since);
+  }
+  if (filter.subjectId !== undefined) {
+    where.push('subject_id = ?');
+    args.push(filter.subjectId);
+  }
+  const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
+  return db.prepare(sql).all(...args).map((r) => toRecord(Row.parse(r)));
+}
+
 export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
   const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const recordedTip = db.prepare('SELECT seq, hash FROM audit_tip WHERE id = 1');
@@ -169,18 +185,7 @@ export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
     },
 
     async list(filter = {}) {
-      const where: string[] = [];
-      const args: string[] = [];
-      if (filter.since !== undefined) {
-        where.push('at >= ?');
-        args.push(filter.since);
-      }
-      if (filter.subjectId !== undefined) {
-        where.push('subject_id = ?');
-        args.push(filter.subjectId);
-      }
-      const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
-      return db.prepare(sql).all(...args).map((r) => toRecord(Row.parse(r)));
+      return listAuditRecords(db, filter);
     },
 
     async verify(options = {}) {
