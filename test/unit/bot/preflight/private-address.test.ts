@@ -1,3 +1,4 @@
+import { serverPreflightOptions } from '../../../../src/bot/handlers/preflight';
 import { nonPublicAddress } from '../../../../src/bot/preflight/private-address';
 
 describe('nonPublicAddress', () => {
@@ -8,5 +9,16 @@ describe('nonPublicAddress', () => {
     ['172.32.0.1', false], ['8.8.8.8', false], ['52.112.0.1', false], ['2603:1027::1', false], ['::ffff:52.112.0.1', false], ['203.0.113.7', false],
   ])('%s → %s', (address, refused) => {
     expect(nonPublicAddress(address) !== null).toBe(refused);
+  });
+});
+
+describe('the server\'s preflight options', () => {
+  const base = { dnsServers: [], preflightTimeoutMs: 5000 };
+  it.each([
+    { config: { ...base, mode: 'production' as const, preflightAllowPrivate: false }, refuse: true },
+    { config: { ...base, mode: 'production' as const, preflightAllowPrivate: true }, refuse: false },
+    { config: { ...base, mode: 'local' as const, preflightAllowPrivate: false }, refuse: false },
+  ])('$config.mode with PICBOT_PREFLIGHT_ALLOW_PRIVATE=$config.preflightAllowPrivate refuses private addresses: $refuse', ({ config, refuse }) => {
+    expect(serverPreflightOptions(config).refusePrivateAddresses).toBe(refuse);
   });
 });
