@@ -3,11 +3,14 @@
  * on the new key, the runner (pinned to the old one at enrollment) follows the rotation the old key
  * signed, runs the next job, and keeps the new key and the retired one in its credentials file.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseConfig } from '../../src/bot/config';
+import { startServer } from '../../src/bot/main';
 import { RunnerCredentials } from '../../src/runner/credentials';
+import { silentLogger } from '../../src/shared/logger';
 import { echoArea } from '../fakes/echo-area';
 import { runPicbot } from './cli-process';
 import { startHarness, type Harness } from './harness';
@@ -53,10 +56,12 @@ it('the runner follows a rotation signed by the old key and runs jobs signed wit
   const oldKey = h.server.deps.signingKeys.publicKeyPem;
   expect(await discovered(h)).toBe('succeeded');
 
+  copyFileSync(join(dir, 'signing.key'), join(dir, 'signing.key.before'));
   const rotated = await runPicbot(['keys', 'rotate', '--db', dbPath, '--json'], { cwd: dir });
   expect(rotated).toMatchObject({ code: 0, stderr: '' });
   const { from, to } = JSON.parse(rotated.stdout) as { from: string; to: string };
   expect(from).not.toBe(to);
+  const oldPrivate = readFileSync(join(dir, 'signing.key.before'), 'utf8');
   await h.restart();
   const newKey = h.server.deps.signingKeys.publicKeyPem;
   expect(newKey).not.toBe(oldKey);
@@ -66,6 +71,13 @@ it('the runner follows a rotation signed by the old key and runs jobs signed wit
   expect(saved.serverKey).toBe(newKey);
   expect(saved.retiredKeys).toEqual([oldKey]);
   expect((await h.server.deps.audit.list()).map((r) => r.action)).toContain('signing-key.rotated');
+
+  // The old key file put back (a restore from an old backup): the server refuses to sign with it.
+  await h.close();
+  h = null;
+  writeFileSync(join(dir, 'signing.key'), oldPrivate);
+  const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', PICBOT_DB: dbPath, PICBOT_LOG_LEVEL: 'silent' });
+  await expect(startServer({ config, areas: [echoArea], logger: silentLogger() })).rejects.toThrow(/PICBOT_SIGNING_KEY_FILE: the key file .* holds a key that picbot keys rotate retired/);
 });
 
 it('keys rotate refuses without a database, and names what is wrong', async () => {

@@ -6,13 +6,14 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { generateSigningKeys } from '../../contracts/signing';
+import { generateSigningKeys, verifyRotation } from '../../contracts/signing';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import { ConfigError, type AppConfig } from '../config';
 import type { AuditLog } from '../workflows/ports';
 import { auditHasRecords, auditScheme, createAuditLog, rekeyLegacyChain } from './audit-log';
 import type { Db } from './db';
+import { createKeyRotationStore } from './key-rotations';
 import { loadAuditKey, readKeyFile, writeKeyFile, type KeyFileSetting } from './key-files';
 
 /** The server_keys row an older picbot kept the signing key pair in. */
@@ -84,6 +85,12 @@ export async function loadSigningKeys(db: Db, setting: KeyFileSetting, audit: Au
     }
   }
   const keys = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
+  // A key file restored from before a rotation would sign jobs every runner refuses (key_retired).
+  // Only a rotation signed by this very key counts: a row written into the database proves nothing.
+  const retiredBy = createKeyRotationStore(db).list().find((r) => r.previousKey.trim() === keys.publicKeyPem.trim() && verifyRotation(r));
+  if (retiredBy) {
+    throw new ConfigError('PICBOT_SIGNING_KEY_FILE', `the key file ${setting.path} holds a key that picbot keys rotate retired at ${retiredBy.at}; runners refuse jobs signed with it. Put the newer key file back (or rotate again from it)`);
+  }
   // The copy in the database goes only once the file holds the key (a crash in between keeps both).
   if (legacyRow) db.prepare('DELETE FROM server_keys WHERE name = ?').run(LEGACY_SIGNING_KEY);
   return keys;
