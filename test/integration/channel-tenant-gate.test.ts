@@ -5,10 +5,14 @@
  * change (no enrollment token, no vote, no plan, no stored conversation or user), counted.
  */
 import Database from 'better-sqlite3';
+import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { loopbackCredentialsFactory } from '../fakes/bot-credentials';
 import { CHANNEL_ISSUER, startOpenIdIssuer, trustIssuerInThisProcess, type OpenIdIssuer } from '../fakes/openid-issuer';
 import { startHarness, type Harness } from './harness';
+import { button, clickData } from './card-query';
+import { discover, httpRunner, requestApproval, seedRequest, vote } from './plan-helpers';
 import { ALEX, DANA, invoke, message, personalChat, TENANT_ID, type TeamsUser } from './teams-activities';
+import { freshState, requestFixture } from '../fixtures/load';
 
 const APP_ID = '2e1d7c3a-6f1b-4f34-9a8e-4c7a0c1b5d10';
 const FOREIGN_TENANT = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';
@@ -36,10 +40,14 @@ beforeAll(async () => {
       ToBotFromChannelOpenIdMetadataUrl: issuer.metadataUrl,
     },
     teams: { credentialsFactory: loopbackCredentialsFactory(APP_ID) },
+    // Every post carries a valid channel token unless it says otherwise.
+    authorization: async () => token(),
   });
 });
 
 afterAll(async () => {
+  // The approved plan's dispatch and card updates finish before the server closes.
+  if (h) await planAreaFor(h.server.deps).idle();
   await h?.close();
   await issuer?.close();
   jest.restoreAllMocks();
@@ -115,5 +123,31 @@ describe('the channel and tenant gate (production)', () => {
     const inPartner = await h.say('runner token pool-eu', { user: PARTNER_ADMIN, conversation: partnerChat }, { authorization: token() });
     expect(inPartner.status).toBe(200);
     expect(snapshot().runner_enrollment_tokens).toBe(tokensBefore + 1);
+  });
+
+  it('on a real plan: a webchat or foreign-tenant "request approval" makes no plan, and their votes record nothing; the Teams vote counts', async () => {
+    const REQ = 'req_00000000000gate1';
+    await seedRequest(h, REQ, requestFixture('global'), DANA);
+    await discover(h, REQ, DANA, await httpRunner(h), freshState('lync2013'));
+
+    const plans = snapshot().plans;
+    for (const [channel, tenant] of [['webchat', TENANT_ID], ['msteams', FOREIGN_TENANT]] as const) {
+      const ask = moved(invoke(h.connector.serviceUrl, personalChat(DANA), DANA, 'plan.request', { requestId: REQ }, 'f:2'), channel, tenant);
+      expect((await h.post(ask)).status).toBe(403);
+    }
+    expect(snapshot().plans).toBe(plans);
+
+    const posted = await requestApproval(h, REQ, DANA, personalChat(DANA));
+    expect(snapshot().plans).toBe(plans + 1);
+    const approve = button(posted.card, 'Approve');
+    for (const [channel, tenant] of [['webchat', TENANT_ID], ['directline', TENANT_ID], ['msteams', FOREIGN_TENANT]] as const) {
+      const click = moved(invoke(h.connector.serviceUrl, posted.conversation, ALEX, approve.verb, clickData(posted.card, approve, { reason: '' }), posted.messageId), channel, tenant);
+      const res = await h.post(click);
+      expect(res.status).toBe(403);
+      expect(res.calls).toEqual([]);
+    }
+    expect(snapshot().plan_votes).toBe(0);
+    expect((await vote(h, posted, ALEX, 'Approve')).status).toBe(200);
+    expect(snapshot().plan_votes).toBe(1);
   });
 });
