@@ -7,6 +7,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { AppConfig } from './config';
 import type { Db } from './stores/db';
+import type { RefusedActivityCounter } from './teams/activity-gate';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
 import type { AuditLog, ChatNotifier, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
 
@@ -23,12 +24,14 @@ export interface AppDeps {
   db: Db;
   userIds: UserIdStore;
   serverKeys: ServerKeyStore;
-  /** The Ed25519 job signing key pair, generated at first start and kept in server_keys. */
+  /** The Ed25519 job signing key pair, from PICBOT_SIGNING_KEY_FILE (created at first start; never in the database). */
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
   /** Signed jobs for runners (src/bot/runner-gateway/): create, read, cancel, hear of changes. */
   jobs: JobQueue;
   /** Enrollment tokens and enrolled runners. */
   runners: RunnerRegistry;
+  /** Activities refused for their channel or tenant, per channel and tenant (for metrics). */
+  refusedActivities: RefusedActivityCounter;
 }
 
 /**
