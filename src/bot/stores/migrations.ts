@@ -205,4 +205,17 @@ export const MIGRATIONS: Migration[] = [
       CREATE TRIGGER audit_tip_no_delete BEFORE DELETE ON audit_tip
         BEGIN SELECT RAISE(ABORT, 'audit_tip is kept with the audit log'); END;`,
   },
+  {
+    // Drift watch (docs/drift.md): one row per target, holding its baseline, its last check and
+    // the open drift card. Self-contained: no other table refers to it.
+    id: '0009-drift-watch',
+    sql: `
+      CREATE TABLE drift_watch (
+        target      TEXT PRIMARY KEY,
+        baseline    TEXT NOT NULL,
+        last_check  TEXT,
+        alert       TEXT,
+        updated_at  TEXT NOT NULL
+      );`,
+  },
 ];
