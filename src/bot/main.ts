@@ -12,6 +12,8 @@ import type { AppDeps, CreateHandlers } from './app-deps';
 import { AREAS } from './areas';
 import { loadConfig, type AppConfig, type Env } from './config';
 import { mountMessages } from './http/messages-route';
+import { createMetrics } from './metrics';
+import { createPeriodicTasks } from './periodic';
 import { closeServer, createHttpServer, listen, type HttpServer } from './http/server';
 import { createRouter } from './routing/router';
 import { createRunnerGateway, mountRunnerGateway, type RunnerGatewayOptions } from './runner-gateway';
@@ -55,6 +57,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const db = openDatabase(config.dbPath);
   let gateway: ReturnType<typeof createRunnerGateway> | null = null;
+  const periodic = createPeriodicTasks(logger);
   try {
     const serverKeys = createServerKeyStore(db, clock);
     const signingKeys = SigningKeys.parse(JSON.parse(await serverKeys.getOrCreate(SIGNING_KEY, () => JSON.stringify(generateSigningKeys()))));
@@ -78,6 +81,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       signingKeys,
       jobs: gateway.jobs,
       runners: gateway.runners,
+      metrics: createMetrics(),
+      periodic,
     };
     const router = createRouter((options.areas ?? AREAS).map((make) => make(deps)));
 
@@ -101,6 +106,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       deps,
       http,
       async close() {
+        periodic.stop();
         // Release long-polling runners first, so closing the server does not wait on them.
         gateway?.close();
         await closeServer(http);
@@ -108,6 +114,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       },
     };
   } catch (err) {
+    periodic.stop();
     gateway?.close();
     db.close();
     throw err;
