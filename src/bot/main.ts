@@ -20,7 +20,7 @@ import { createRunnerGateway, mountRunnerGateway, type RunnerGatewayOptions } fr
 import { createAuditLog } from './stores/audit-log';
 import { createConversationRefStore } from './stores/conversation-refs';
 import { openDatabase } from './stores/db';
-import { createServerKeyStore } from './stores/server-keys';
+import { createServerKeyStore, JOB_SIGNING_KEY } from './stores/server-keys';
 import { createUserIdStore } from './stores/user-ids';
 import { createTeamsBridge, type TeamsOptions } from './teams';
 
@@ -47,7 +47,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const SIGNING_KEY = 'job-signing-key-ed25519';
 const SigningKeys = z.object({ privateKeyPem: z.string().min(1), publicKeyPem: z.string().min(1) });
 
 /** Builds everything and starts listening; throws (nothing listening) on any wiring or config error. */
@@ -60,7 +59,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const periodic = createPeriodicTasks(logger);
   try {
     const serverKeys = createServerKeyStore(db, clock);
-    const signingKeys = SigningKeys.parse(JSON.parse(await serverKeys.getOrCreate(SIGNING_KEY, () => JSON.stringify(generateSigningKeys()))));
+    const signingKeys = SigningKeys.parse(JSON.parse(await serverKeys.getOrCreate(JOB_SIGNING_KEY, () => JSON.stringify(generateSigningKeys()))));
     const refs = createConversationRefStore(db, clock);
     const userIds = createUserIdStore(db, clock);
     const roles = createRoles({ localMode: config.mode === 'local', admins: config.admins, approvers: config.approvers });

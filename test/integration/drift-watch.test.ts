@@ -12,13 +12,16 @@ import { ObservedState, sameState } from '../../src/contracts/observed';
 import type { SimState } from '../../src/lync-sim/state';
 import { driftAreaFor } from '../../src/bot/handlers/drift-area';
 import { planAreaFor } from '../../src/bot/handlers/plan-area';
+import { createDriftStore } from '../../src/bot/stores/drift-watch';
 import { createPreflightRunStore } from '../../src/bot/stores/preflight-runs';
+import { readKey, type DriftKey } from '../../src/core/drift';
 import { cardOf, type ConnectorCall } from '../fakes/connector';
 import { configuredState, requestFixture } from '../fixtures/load';
 import { allText, button, buttons, clickData, errorsUnder, inputs, type Json } from './card-query';
 import { startHarness, type Harness } from './harness';
 import { press, sayForCard as sayForShown } from './intake-flow';
-import { approveAndWait, clickedIn, nextJobChange, requestApproval, sayForCard, seedRequest, type PostedCard } from './plan-helpers';
+import { runPicbot } from './cli-process';
+import { approveAndWait, clickedIn, httpRunner, nextJobChange, requestApproval, sayForCard, seedRequest, type PostedCard } from './plan-helpers';
 import { enrolledRunner, killRunners, type RunnerProcess, type TestServer } from './runner-helpers';
 import { writeState } from './sim-helpers';
 import { ALEX, channel, DANA } from './teams-activities';
@@ -259,5 +262,59 @@ describe('drift watch', () => {
     h = await start();
     expect(allText(await sayForCard(h, 'drift pool-eu', { user: DANA }, /Not watched/))).toMatch(/watches no target pool-eu/);
     expect(allText(await sayForCard(h, 'drift', { user: ALEX, conversation: APPROVALS }, /Admins only/))).toMatch(/Only picbot admins/);
+  });
+});
+
+/** A baseline of two keys for pool-eu, as an applied plan would have left it (for the CLI's tests). */
+async function seedBaseline(harness: Harness): Promise<void> {
+  const configured = configuredState('lync2013');
+  const keys: DriftKey[] = [{ kind: 'accessEdge', param: 'allowFederatedUsers' }, { kind: 'policy', identity: 'Global', param: 'enablePublicCloudAccess' }];
+  const at = harness.server.deps.clock.now().toISOString();
+  await createDriftStore(harness.server.deps.db).save({
+    baseline: {
+      target: 'pool-eu', profile: 'lync2013', requestId: REQ, planId: 'plan_0123456789abcdef', conversationId: APPROVALS.id,
+      scope: { users: [], clientPolicyIdentities: [] }, entries: keys.map((key) => ({ key, value: readKey(configured, key), provider: null })), since: at, setBy: 'plan_0123456789abcdef',
+    },
+    lastCheck: null,
+    alert: null,
+    updatedAt: at,
+  });
+}
+
+describe('picbot drift check', () => {
+  it('queues the check in the server\'s database; the running server compares it and posts the card; --json prints the result (exit 3)', async () => {
+    h = await start();
+    const runner = await httpRunner(h);
+    await seedBaseline(h);
+    const cli = runPicbot(['drift', 'check', '--label', 'pool-eu', '--json', '--db', h.dbPath], { cwd: dir });
+    const drifted = configuredState('lync2013');
+    drifted.accessEdge.allowFederatedUsers = false;
+    // The CLI queued it from another process: the runner takes it at its next lease call.
+    await eventually(async () => (await h!.server.deps.jobs.list({ purpose: 'drift-check', statuses: ['queued'] }))[0]);
+    await runner.discover(drifted);
+    const r = await cli;
+    expect(r.code).toBe(3);
+    const out = JSON.parse(r.stdout) as { checks: Record<string, unknown>[] };
+    expect(out.checks).toEqual([{
+      target: 'pool-eu', result: 'drift', checkedAt: expect.any(String), jobId: expect.stringMatching(/^job_/), reason: null,
+      differences: [{ key: 'accessEdge.allowFederatedUsers', parameter: 'AllowFederatedUsers', object: 'Access Edge configuration (Set-CsAccessEdgeConfiguration)', baseline: 'True', now: 'False' }],
+    }]);
+    expect(r.stderr).toMatch(/pool-eu: check queued \(job_/);
+    const card = await postedDriftCard(h);
+    expect(allText(card.card)).toContain('AllowFederatedUsers');
+  });
+
+  it('says "not checked" (exit 4) when no runner serves the label, and refuses bad flags (exit 1)', async () => {
+    h = await start();
+    await seedBaseline(h);
+    const r = await runPicbot(['drift', 'check', '--db', h.dbPath], { cwd: dir });
+    expect(r).toMatchObject({ code: 4, stdout: 'pool-eu: not checked: no runner is enrolled for pool-eu\n' });
+    expect(driftCardsSent(h)).toHaveLength(0);
+    const unknown = await runPicbot(['drift', 'check', '--label', 'pool-us', '--db', h.dbPath], { cwd: dir });
+    expect(unknown).toMatchObject({ code: 1, stdout: '' });
+    expect(unknown.stderr).toMatch(/watches no target pool-us/);
+    const bad = await runPicbot(['drift', 'verify', '--db', h.dbPath], { cwd: dir });
+    expect(bad).toMatchObject({ code: 1, stdout: '' });
+    expect(bad.stderr).toMatch(/unknown subcommand verify/);
   });
 });

@@ -85,6 +85,65 @@ export interface DriftWatch {
 
 const refuse = (code: DriftRefusalCode, reason: string): DriftRefusal => ({ ok: false, code, reason });
 
+/** What queueing a check needs: the chat, the timer and `picbot drift check` share it. */
+export interface DriftCheckDeps {
+  store: DriftStore;
+  jobs: Pick<JobQueue, 'create' | 'get'>;
+  runners: Pick<RunnerRegistry, 'list'>;
+  clock: Clock;
+  metrics: Pick<DriftMetrics, 'checkRun'>;
+  pickupTimeoutSeconds: number;
+}
+
+/** Stores a check's end (and counts it). */
+async function storeCheck(deps: DriftCheckDeps, record: DriftWatchRecord, result: DriftCheck): Promise<DriftWatchRecord> {
+  const next = { ...record, lastCheck: result, updatedAt: deps.clock.now().toISOString() };
+  await deps.store.save(next);
+  if (result.status !== 'checking') deps.metrics.checkRun(result.status);
+  return next;
+}
+
+/** Why a target cannot be checked now (no runner, or none seen lately), or null. */
+async function offline(deps: DriftCheckDeps, target: string): Promise<string | null> {
+  const serving = (await deps.runners.list()).filter((r) => r.revokedAt === null && r.labels.some((l) => l.toLowerCase() === target));
+  if (serving.length === 0) return `no runner is enrolled for ${target}`;
+  const last = Math.max(...serving.map((r) => Date.parse(r.lastSeenAt)));
+  if (deps.clock.now().getTime() - last > RUNNER_OFFLINE_AFTER_MS) return `the runner for ${target} is offline (last seen ${new Date(last).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+  return null;
+}
+
+/**
+ * Queues a read-only check of one watched target through the runner queue, or says why not (a
+ * check already under way is reused; no runner seen lately is "not checked" at once). The job's
+ * end is compared by the server's drift watch (its job listener), wherever the check was queued.
+ */
+export async function queueDriftCheck(deps: DriftCheckDeps, by: string, target: string, notify: CardRef | null): Promise<CheckStart> {
+  const record = await deps.store.get(target);
+  if (!record) return { target, state: 'not-checked', jobId: null, reason: `picbot watches no target ${target}` };
+  const at = deps.clock.now().toISOString();
+  const pending = record.lastCheck?.status === 'checking' && record.lastCheck.jobId ? await deps.jobs.get(record.lastCheck.jobId) : null;
+  if (pending && (pending.job.status === 'queued' || pending.job.status === 'leased')) {
+    return { target, state: 'checking', jobId: pending.job.id, reason: null };
+  }
+  const why = await offline(deps, target);
+  if (why) {
+    await storeCheck(deps, record, { status: 'not-checked', askedAt: at, at, jobId: null, reason: why, differences: [], observed: null });
+    return { target, state: 'not-checked', jobId: null, reason: why };
+  }
+  const job = await deps.jobs.create({
+    kind: 'discover',
+    target,
+    profile: record.baseline.profile,
+    discovery: record.baseline.scope,
+    // No request id: a drift check must never become the "latest discovery" a plan is made from.
+    context: { purpose: DRIFT_PURPOSE, requestId: null, planId: null, card: notify },
+    createdBy: by,
+    pickupTimeoutSeconds: deps.pickupTimeoutSeconds,
+  });
+  await deps.store.save({ ...record, lastCheck: { status: 'checking', askedAt: at, at: null, jobId: job.id, reason: null, differences: [], observed: null }, updatedAt: at });
+  return { target, state: 'queued', jobId: job.id, reason: null };
+}
+
 export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
   const { store, jobs, cards, views, clock, metrics } = deps;
   const log = deps.logger.child({ component: 'drift-watch' });
@@ -193,42 +252,9 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
   }
 
   // ── checks ─────────────────────────────────────────────────────────────────────────────────
-  /** Why a target cannot be checked now (no runner, or none seen lately), or null. */
-  async function offline(target: string): Promise<string | null> {
-    const serving = (await deps.runners.list()).filter((r) => r.revokedAt === null && r.labels.some((l) => l.toLowerCase() === target));
-    if (serving.length === 0) return `no runner is enrolled for ${target}`;
-    const last = Math.max(...serving.map((r) => Date.parse(r.lastSeenAt)));
-    if (now().getTime() - last > RUNNER_OFFLINE_AFTER_MS) return `the runner for ${target} is offline (last seen ${new Date(last).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
-    return null;
-  }
-
-  async function startCheck(by: string, record: DriftWatchRecord, notify: CardRef | null): Promise<CheckStart> {
-    const { target } = record.baseline;
-    return serialize(target, async () => {
-      const fresh = (await store.get(target)) ?? record;
-      const pending = fresh.lastCheck?.status === 'checking' && fresh.lastCheck.jobId ? await jobs.get(fresh.lastCheck.jobId) : null;
-      if (pending && (pending.job.status === 'queued' || pending.job.status === 'leased')) {
-        return { target, state: 'checking', jobId: pending.job.id, reason: null };
-      }
-      const why = await offline(target);
-      if (why) {
-        await finishCheck(fresh, { status: 'not-checked', askedAt: iso(), at: iso(), jobId: null, reason: why, differences: [], observed: null });
-        return { target, state: 'not-checked', jobId: null, reason: why };
-      }
-      const job = await jobs.create({
-        kind: 'discover',
-        target,
-        profile: fresh.baseline.profile,
-        discovery: fresh.baseline.scope,
-        // No request id: a drift check must never become the "latest discovery" a plan is made from.
-        context: { purpose: DRIFT_PURPOSE, requestId: null, planId: null, card: notify },
-        createdBy: by,
-        pickupTimeoutSeconds: deps.pickupTimeoutSeconds,
-      });
-      await store.save({ ...fresh, lastCheck: { status: 'checking', askedAt: iso(), at: null, jobId: job.id, reason: null, differences: [], observed: null }, updatedAt: iso() });
-      return { target, state: 'queued', jobId: job.id, reason: null };
-    });
-  }
+  const checkDeps: DriftCheckDeps = { store, jobs, runners: deps.runners, clock, metrics, pickupTimeoutSeconds: deps.pickupTimeoutSeconds };
+  const startCheck = (by: string, record: DriftWatchRecord, notify: CardRef | null) =>
+    serialize(record.baseline.target, () => queueDriftCheck(checkDeps, by, record.baseline.target, notify));
 
   async function check(by: string, label: string | null, notify: CardRef | null = null): Promise<CheckStart[] | DriftRefusal> {
     const records = label === null ? await store.list() : [await store.get(label.toLowerCase())].filter((r): r is DriftWatchRecord => r !== null);
@@ -242,13 +268,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
     return started;
   }
 
-  /** Stores a check's end (and counts it). */
-  async function finishCheck(record: DriftWatchRecord, result: DriftCheck): Promise<DriftWatchRecord> {
-    const next = { ...record, lastCheck: result, updatedAt: iso() };
-    await store.save(next);
-    if (result.status !== 'checking') metrics.checkRun(result.status);
-    return next;
-  }
+  const finishCheck = (record: DriftWatchRecord, result: DriftCheck) => storeCheck(checkDeps, record, result);
 
   function noticeLine(target: string, record: DriftWatchRecord | null, fixed: string | undefined): { line: string; done: boolean } {
     if (fixed !== undefined) return { line: `${target}: not checked (${fixed}).`, done: true };
