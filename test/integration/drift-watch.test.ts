@@ -235,7 +235,7 @@ describe('drift watch', () => {
     expect(h.server.deps.metrics.snapshot()['picbot_drift_checks_total{result="not-checked"}']).toBe(1);
   });
 
-  it('the drift card shows the DNS view when the request has preflight results', async () => {
+  it('the drift card shows the DNS view when the request has preflight results; Snooze keeps it quiet', async () => {
     h = await start();
     const { sim } = await appliedPlan(h);
     await createPreflightRunStore(h.server.deps.db).saveLatest(REQ, {
@@ -255,7 +255,19 @@ describe('drift watch', () => {
     expect(text).toContain('no _sipfederationtls._tcp.contoso.com SRV record');
     expect(text).toContain('the certificate expires in 12 days');
     expect(text).not.toContain('Client sign-in SRV record');
-    expect(inputs((await postedDriftCard(h)).card)).toEqual({ reason: '' });
+    const drift = await postedDriftCard(h);
+    expect(inputs(drift.card)).toEqual({ reason: '' });
+
+    // An approver snoozes it: the card says until when, and the next check leaves it alone.
+    const snooze = button(drift.card, 'Snooze for 24 h');
+    const snoozed = await h.click(snooze.verb, clickData(drift.card, snooze), { user: ALEX, conversation: drift.conversation, replyToId: drift.messageId });
+    expect(allText(snoozed.card)).toMatch(/Snoozed until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await watchOf(h).idle();
+    const updatesBefore = h.connector.calls.filter((c) => c.kind === 'update' && c.activityId === drift.messageId).length;
+    expect(await driftCommand(h)).toMatch(/pool-eu: drift in 1 setting\(s\)/);
+    expect(driftCardsSent(h)).toHaveLength(1);
+    expect(h.connector.calls.filter((c) => c.kind === 'update' && c.activityId === drift.messageId).length).toBe(updatesBefore);
+    expect((await h.server.deps.audit.list()).filter((r) => r.action === 'drift.snoozed').map((r) => r.actor)).toEqual([ALEX.aadObjectId.toLowerCase()]);
   });
 
   it('drift without a baseline, and by a non-admin, is refused', async () => {
