@@ -50,7 +50,7 @@ export interface DriftViews {
 
 export interface DriftWatchDeps {
   store: DriftStore;
-  plans: Pick<PlanStore, 'get' | 'byJob'>;
+  plans: Pick<PlanStore, 'get' | 'byJob' | 'list'>;
   jobs: JobQueue;
   runners: Pick<RunnerRegistry, 'list'>;
   requests: Pick<RequestStore, 'get'>;
@@ -165,8 +165,9 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
     return run;
   }
 
-  const audit = (actor: string, action: string, target: string, detail: Record<string, unknown>) =>
-    deps.audit.append({ action, actor, subjectId: null, detail: { target, ...detail } });
+  /** Audits a drift event about `subjectId` (the plan or check job it came from, so `audit <id>` finds it). */
+  const audit = (actor: string, action: string, target: string, subjectId: string | null, detail: Record<string, unknown>) =>
+    deps.audit.append({ action, actor, subjectId, detail: { target, ...detail } });
 
   const diffSummary = (diffs: readonly Difference[]) => diffs.map((d) => ({ key: d.id, baseline: d.baseline, now: d.now }));
 
@@ -244,7 +245,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
       }
       const record: DriftWatchRecord = { baseline, lastCheck: existing?.lastCheck ?? null, alert, updatedAt: at };
       await store.save(record);
-      await audit('picbot', existing ? 'drift.baseline-extended' : 'drift.baseline-set', target, { planId: plan.id, jobId: job.id, keys: entries.map((e) => e.key) });
+      await audit('picbot', existing ? 'drift.baseline-extended' : 'drift.baseline-set', target, plan.id, { planId: plan.id, jobId: job.id, keys: entries.map((e) => e.key) });
       log.info({ target, planId: plan.id, keys: entries.length }, 'drift baseline updated');
       if (alert && existing?.alert?.state === 'open') updateCard(target, alert.card);
     });
@@ -327,7 +328,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
       if (alert?.state !== 'open') return;
       const closed: DriftAlert = { ...alert, state: 'resolved', checkedAt: at, closedAt: at, closedBy: null, note: 'a check found the watched settings as in the baseline.' };
       await store.save({ ...record, alert: closed, updatedAt: at });
-      await audit('picbot', 'drift.resolved', target, { jobId: record.lastCheck?.jobId ?? null });
+      await audit('picbot', 'drift.resolved', target, record.lastCheck?.jobId ?? null, { jobId: record.lastCheck?.jobId ?? null });
       updateCard(target, closed.card);
       return;
     }
@@ -342,7 +343,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
       if (snoozedUntil === null) {
         const updated: DriftAlert = { ...alert, differences: diffs, signature, checkedAt: at };
         await store.save({ ...record, alert: updated, updatedAt: at });
-        if (alert.signature !== signature) await audit('picbot', 'drift.changed', target, { jobId: record.lastCheck?.jobId ?? null, differences: diffSummary(diffs) });
+        if (alert.signature !== signature) await audit('picbot', 'drift.changed', target, record.lastCheck?.jobId ?? null, { jobId: record.lastCheck?.jobId ?? null, differences: diffSummary(diffs) });
         updateCard(target, updated.card);
         return;
       }
@@ -358,7 +359,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
       : { state: 'open', card: null, signature, openedAt: at, checkedAt: at, differences: diffs, snoozedUntil: null, restorePlanId: null, closedAt: null, closedBy: null, note: null };
     let saved: DriftWatchRecord = { ...(await store.get(target))!, alert: opened, updatedAt: at };
     await store.save(saved);
-    if (!unposted) await audit('picbot', 'drift.detected', target, { jobId: record.lastCheck?.jobId ?? null, differences: diffSummary(diffs) });
+    if (!unposted) await audit('picbot', 'drift.detected', target, record.lastCheck?.jobId ?? null, { jobId: record.lastCheck?.jobId ?? null, differences: diffSummary(diffs) });
     const card = await postCard(saved);
     if (card) {
       saved = { ...saved, alert: { ...opened, card } };
@@ -392,13 +393,16 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
       const built = restorePlan(record.baseline.profile, record.baseline.entries, observed);
       if (built.refusals.length > 0) return refuse('cannot-restore', built.refusals.map((r) => r.reason).join(' '));
       if (built.plan.steps.length === 0) return refuse('no-drift', 'Nothing to restore: the last check found the watched settings as in the baseline.');
+      // putUp re-plans a pending plan of the same request in place: never replace someone's plan with a restore.
+      const pending = (await deps.plans.list({ requestId: record.baseline.requestId, statuses: ['pending-approval'] })).find((p) => p.kind === 'apply' && p.id !== record.alert.restorePlanId);
+      if (pending) return refuse('busy', `Plan ${pending.id} of the same request is waiting for approval: approve or reject it first, then plan the restore.`);
       const request = (await deps.requests.get(record.baseline.requestId))?.request ?? (await deps.plans.get(record.baseline.planId))?.request;
       if (!request) return refuse('not-found', `The provisioning request ${record.baseline.requestId} of the baseline is gone.`);
       const put = await deps.putUp({ kind: 'apply', requestId: record.baseline.requestId, request, plan: built.plan, discovery: record.baseline.scope, actor, rollbackOf: null, follows: null });
       if (!put.ok) return put;
       await store.save({ ...record, alert: { ...record.alert, restorePlanId: put.plan.id }, updatedAt: iso() });
       metrics.restorePlan();
-      await audit(actor.id, 'drift.restore-requested', target, { planId: put.plan.id, steps: built.plan.steps.map((s) => s.id), differences: diffSummary(record.alert.differences) });
+      await audit(actor.id, 'drift.restore-requested', target, put.plan.id, { planId: put.plan.id, steps: built.plan.steps.map((s) => s.id), differences: diffSummary(record.alert.differences) });
       updateCard(target, record.alert.card);
       return put;
     });
@@ -423,7 +427,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
         updatedAt: at,
       };
       await store.save(next);
-      await audit(actor.id, 'drift.accepted', target, { reason: why, differences: diffSummary(record.alert.differences), jobId: record.lastCheck?.jobId ?? null });
+      await audit(actor.id, 'drift.accepted', target, record.lastCheck?.jobId ?? null, { reason: why, differences: diffSummary(record.alert.differences), jobId: record.lastCheck?.jobId ?? null });
       updateCard(target, record.alert.card);
       return { ok: true, record: next };
     }).finally(() => void countOpen());
@@ -437,7 +441,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
       const until = new Date(now().getTime() + SNOOZE_MS).toISOString();
       const next: DriftWatchRecord = { ...open.record, alert: { ...open.record.alert, snoozedUntil: until }, updatedAt: iso() };
       await store.save(next);
-      await audit(actor.id, 'drift.snoozed', target, { until });
+      await audit(actor.id, 'drift.snoozed', target, open.record.lastCheck?.jobId ?? null, { until });
       updateCard(target, open.record.alert.card);
       return { ok: true, record: next };
     });
