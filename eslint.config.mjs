@@ -1,5 +1,6 @@
 // Lint rules that keep the dependency direction of DESIGN §2:
-// botbuilder only in src/bot/teams/, adaptivecards-templating only in src/bot/views/,
+// botbuilder only in src/bot/teams/, adaptivecards-templating only in src/bot/views/ (and both in
+// bench/floor/, the benchmark's echo bot on the same stack: the one explicit exception),
 // src/core free of I/O and SDKs, runner and lync-sim only on contracts and shared.
 // Each restriction covers static imports (no-restricted-imports) and, through no-restricted-syntax,
 // `import('x')`, `require('x')` and `import x = require('x')`, which no-restricted-imports does
@@ -86,6 +87,13 @@ export default tseslint.config(
   {
     files: ['src/bot/views/**/*.ts'],
     rules: forbid([sdk]),
+  },
+  // The benchmark drives picbot over HTTP like any client; only its floor (an echo bot on
+  // botbuilder, restify and adaptivecards-templating, see bench/README.md) may use the SDKs.
+  {
+    files: ['bench/**/*.ts'],
+    ignores: ['bench/floor/**'],
+    rules: forbid([sdk, templating]),
   },
   {
     files: ['src/bot/teams/**/*.ts'],

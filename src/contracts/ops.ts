@@ -10,6 +10,8 @@ import {
  * parameters in camelCase; unknown params are refused (strict objects).
  */
 const identity = z.string().min(1).max(256);
+/** The most users one `user.externalAccessPolicy` read may ask about: a whole request's worth. */
+export const MAX_USERS_PER_READ = 5000;
 const sipUri = z.string().regex(/^sip:[^\s@]+@[^\s@]+$/i, 'expected sip:user@domain').max(320);
 /** The seed passes `-VerificationLevel 2`; the server's own enum resolves the integer. */
 export const VerificationLevelParam = z.union([z.string().min(1).max(64), z.number().int().min(0).max(1000)]);
@@ -24,7 +26,7 @@ export const READ_OPS = {
   'hostingProvider.list': { params: z.object({}).strict(), result: z.array(HostingProvider) },
   'externalAccessPolicy.list': { params: z.object({}).strict(), result: z.array(ExternalAccessPolicy) },
   'user.externalAccessPolicy': {
-    params: z.object({ users: z.array(sipUri).max(500) }).strict(),
+    params: z.object({ users: z.array(sipUri).max(MAX_USERS_PER_READ) }).strict(),
     result: UserPoliciesResult,
   },
   'clientPolicy.get': { params: z.object({ identity }).strict(), result: ClientPolicy },

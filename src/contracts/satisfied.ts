@@ -71,7 +71,7 @@ export function checkSatisfied(op: WriteOpName | string, params: Record<string, 
     }
     case 'externalAccessPolicy.grant': {
       const want = p as OpParams<'externalAccessPolicy.grant'>;
-      const user = observed.userPolicies.find((u) => u.user.toLowerCase() === want.user.toLowerCase());
+      const user = findUser(observed, want.user);
       if (!user) diffs.push(`user ${want.user} was not read`);
       else if (bareName(user.externalAccessPolicy) !== bareName(want.policyName)) {
         diffs.push(`${user.user} has policy ${user.externalAccessPolicy ?? 'null (inherited)'}, want ${want.policyName ?? 'null (inherited)'}`);
@@ -132,6 +132,17 @@ export function findPolicy(observed: ObservedState, identity: string) {
 export function findProvider(observed: ObservedState, identity: string): PublicProvider | undefined {
   const key = identity.toLowerCase();
   return observed.publicProviders.find((p) => p.identity.toLowerCase() === key);
+}
+
+/**
+ * A user's entry, matched without regard to case (a server holds each SIP URI once, whatever its
+ * case). A request may hold thousands of users and the runner checks each grant before and after
+ * it runs: the usual exact match is found without lower-casing every entry.
+ */
+function findUser(observed: ObservedState, sipUri: string): ObservedState['userPolicies'][number] | undefined {
+  const key = sipUri.toLowerCase();
+  return observed.userPolicies.find((u) => u.user === sipUri || u.user === key)
+    ?? observed.userPolicies.find((u) => u.user.toLowerCase() === key);
 }
 
 /** Whether a requested verification level (name or number) is the level a provider shows, by the server's own map. */

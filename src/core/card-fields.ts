@@ -4,7 +4,8 @@ import { idKind } from '../shared/ids';
  * The first, structural look at the raw `data` of an Action.Execute: a flat object of strings
  * (Adaptive Card inputs always submit strings; an empty input is left out, so an absent input
  * reads as ''). Anything else — not an object, an unknown or missing hidden field, a non-string,
- * a value over 1 KiB — is not something our cards send, and becomes a refusal, never an exception.
+ * a value over 1 KiB (or over its field's own larger limit) — is not something our cards send,
+ * and becomes a refusal, never an exception.
  */
 
 export const MAX_FIELD_BYTES = 1024;
@@ -25,6 +26,8 @@ export interface CardSpec {
   /** Extra input ids accepted by pattern (such as `admin:contoso.com`), at most `maxPatterned`. */
   inputPattern?: RegExp;
   maxPatterned?: number;
+  /** Inputs that may hold more than MAX_FIELD_BYTES (a list of thousands of users), by input id. */
+  maxBytes?: Readonly<Record<string, number>>;
 }
 
 export type ReadResult = { ok: true; fields: Fields } | { ok: false; reason: string };
@@ -63,8 +66,9 @@ export function readCardFields(raw: unknown, spec: CardSpec): ReadResult {
       return { ok: false, reason: `the field "${shown(key)}" should be text but is ${typeName(value)}` };
     }
     const bytes = utf8.encode(value).length;
-    if (bytes > MAX_FIELD_BYTES) {
-      return { ok: false, reason: `the field "${shown(key)}" is ${bytes} bytes long; the limit is 1 KiB per field` };
+    const limit = (inputs.has(key) ? spec.maxBytes?.[key] : undefined) ?? MAX_FIELD_BYTES;
+    if (bytes > limit) {
+      return { ok: false, reason: `the field "${shown(key)}" is ${bytes} bytes long; the limit is ${limit === MAX_FIELD_BYTES ? '1 KiB per field' : `${limit} bytes for this field`}` };
     }
     fields[key] = value;
   }

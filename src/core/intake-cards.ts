@@ -4,7 +4,7 @@ import {
 } from './card-fields';
 import type { IntakeData, IntakeStep } from './intake';
 import {
-  AGREEMENT_LABEL, AGREEMENT_TYPES, dnsNameProblem, Email, normalizeDnsName, Phone, SipUri,
+  AGREEMENT_LABEL, AGREEMENT_TYPES, dnsNameProblem, Email, MAX_POLICY_USERS, normalizeDnsName, Phone, SipUri,
   type Agreement, type Contacts, type Options, type PolicyScope, type Target,
 } from './request';
 
@@ -18,7 +18,13 @@ import {
 export const LEGACY_PROFILE = 'ocs2007r2-or-older';
 export const MAX_EDGE_FQDNS = 10;
 export const MAX_SIP_DOMAINS = 50;
-export const MAX_POLICY_USERS = 200;
+export { MAX_POLICY_USERS };
+/**
+ * The options card's users list may be long: MAX_POLICY_USERS SIP URIs of 40 characters, one per
+ * line (cards/intake-options.json gives the input the same maxLength). The whole activity still
+ * has to fit the 256 KiB body limit of /api/messages.
+ */
+export const MAX_USERS_TEXT_BYTES = 200_000;
 
 export type StepOutcome<T> =
   | { kind: 'refused'; reason: string }
@@ -196,7 +202,7 @@ export const DISABLE_PIC_PROMPT_CHOICES = { leave: null, 'set-true': true, 'set-
 
 /** Options card: policy scope, public A/V, partner discovery, DisablePICPromptDisplayName. */
 export function parseOptionsCard(raw: unknown): StepOutcome<Options> {
-  const r = read(raw, 'options', true);
+  const r = read(raw, 'options', true, { maxBytes: { users: MAX_USERS_TEXT_BYTES } });
   if (!r.ok) return { kind: 'refused', reason: r.reason };
   const { draftId, values } = r;
   const errors: FieldErrors = {};
@@ -245,13 +251,17 @@ function parseUsers(text: string, errors: FieldErrors): string[] {
   if (entries.length === 0) addError(errors, 'users', 'enter at least one user SIP URI, such as sip:alice@contoso.com');
   if (entries.length > MAX_POLICY_USERS) addError(errors, 'users', `at most ${MAX_POLICY_USERS} users`);
   const users: string[] = [];
+  const seen = new Set<string>();
   for (const entry of entries.slice(0, MAX_POLICY_USERS)) {
     // A bare address is taken as its SIP URI; anything else must already be sip:user@domain.
     const candidate = /^[^:]+@/.test(entry) ? `sip:${entry}` : entry;
     const u = SipUri.safeParse(candidate);
     if (!u.success) addError(errors, 'users', `${quote(entry)}: ${firstMessage(u.error)}`);
-    else if (users.includes(u.data)) addError(errors, 'users', `${u.data} is listed twice`);
-    else users.push(u.data);
+    else if (seen.has(u.data)) addError(errors, 'users', `${u.data} is listed twice`);
+    else {
+      seen.add(u.data);
+      users.push(u.data);
+    }
   }
   return users;
 }

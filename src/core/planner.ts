@@ -183,12 +183,17 @@ function planPolicy(request: ProvisioningRequest, observed: ObservedState, out: 
   }
 
   if (scope.kind !== 'user') return;
+  // A request may name thousands of users: each is looked up once in an index, and checked
+  // against a view of the state holding only that user (linear, not quadratic, in the users).
+  const byUser = new Map<string, ObservedState['userPolicies'][number]>();
+  for (const u of observed.userPolicies) if (!byUser.has(u.user.toLowerCase())) byUser.set(u.user.toLowerCase(), u);
   dedupe(scope.users).forEach((user, i) => {
     const id = `grant-${i + 1}`;
     const title = `Assign ${scope.policyName} to ${user}`;
-    const current = observed.userPolicies.find((u) => u.user.toLowerCase() === user.toLowerCase());
+    const current = byUser.get(user.toLowerCase());
     const captured = current?.externalAccessPolicy ?? null;
-    if (satisfied('externalAccessPolicy.grant', { user, policyName: scope.policyName }, observed)) {
+    const onlyThisUser: ObservedState = { ...observed, userPolicies: current ? [current] : [] };
+    if (satisfied('externalAccessPolicy.grant', { user, policyName: scope.policyName }, onlyThisUser)) {
       out.alreadyConfigured.push({ id, title, reason: `${user} already has ${scope.policyName}.` });
       return;
     }

@@ -158,13 +158,20 @@ export const SipUri = z.string().trim().toLowerCase().max(1024).superRefine((uri
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/**
+ * The most users one per-user request may name. A plan then holds up to this many grant steps:
+ * its card folds them into one row, the approval's plan hash covers every one of them, and the
+ * runner reads them in batches.
+ */
+export const MAX_POLICY_USERS = 5000;
+
 export const PolicyScope = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('global') }).strict(),
   z.object({ kind: z.literal('site'), site: z.string().trim().min(1, 'enter the site name').max(64).regex(/^[A-Za-z0-9 _.-]+$/, 'letters, digits, space, dot, underscore or hyphen') }).strict(),
   z.object({
     kind: z.literal('user'),
     policyName: z.string().trim().min(1, 'enter the policy name').max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, dot, underscore or hyphen'),
-    users: z.array(SipUri).min(1, 'enter at least one user SIP URI').max(200),
+    users: z.array(SipUri).min(1, 'enter at least one user SIP URI').max(MAX_POLICY_USERS, `at most ${MAX_POLICY_USERS} users`),
   }).strict(),
 ]);
 export type PolicyScope = z.infer<typeof PolicyScope>;

@@ -6,8 +6,8 @@
  * reported as cancelled.
  */
 import type { Logger } from '../shared/logger';
-import { createEventSender } from './event-sender';
-import { executeJob, type JobControl, type StopReason } from './execute';
+import { createEventSender, type EventSender } from './event-sender';
+import { executeJob, type JobControl, type JobReport, type StopReason } from './execute';
 import { backoffMs, GatewayCallError, type GatewayClient, type RawLease } from './gateway-client';
 import type { ShellHost } from './shell-host';
 
@@ -128,11 +128,21 @@ export function createAgent(options: AgentOptions): Agent {
       control,
       logger,
     });
-    beating = false;
-    beatStop.abort();
-    await heartbeat;
     current = null;
+    // The lease is kept alive until the result is in: a job of thousands of steps leaves a
+    // backlog of events that can take the server longer than a lease to take in.
+    try {
+      await report(jobId, lease.leaseId, executed.report, control, events);
+    } finally {
+      beating = false;
+      beatStop.abort();
+      await heartbeat;
+    }
+  }
 
+  /** Sends the job's remaining events, then its result (retried on network errors). */
+  async function report(jobId: string, leaseId: string, report: JobReport, control: JobControl, events: EventSender): Promise<void> {
+    const log = logger.child({ jobId });
     if (control.stopReason() === 'lease-lost' || events.leaseLost) {
       events.abandon();
       log.warn('the lease was lost while running the job; its result is not reported (the server has marked it interrupted)');
@@ -140,11 +150,10 @@ export function createAgent(options: AgentOptions): Agent {
     }
     if (stopping.signal.aborted) setTimeout(() => events.abandon(), SHUTDOWN_REPORT_MS).unref();
     await events.flush();
-    const report = executed.report;
     const deadline = Date.now() + SHUTDOWN_REPORT_MS;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await client.result(jobId, { leaseId: lease.leaseId, ...report });
+        await client.result(jobId, { leaseId, ...report });
         log.info({ status: report.status, error: report.error?.code }, 'result reported');
         return;
       } catch (err) {

@@ -25,6 +25,7 @@ import { CodedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { discover, rereadAfter } from './discover';
 import type { RawLease } from './gateway-client';
+import { createJobTiming } from './job-timing';
 import type { ShellHost } from './shell-host';
 
 export type StopReason = 'cancel' | 'shutdown' | 'lease-lost';
@@ -135,7 +136,14 @@ function outputOf(data: unknown, warnings: string[]): string | undefined {
 
 /** Runs a leased job to its report. Never throws: every failure becomes the report. */
 export async function executeJob(options: ExecuteOptions): Promise<Executed> {
-  const { lease, events, control, logger } = options;
+  const { lease, control, logger } = options;
+  let stepsStarted = 0;
+  const events = {
+    push(event: JobEvent) {
+      if (event.type === 'step-started') stepsStarted += 1;
+      options.events.push(event);
+    },
+  };
   const now = options.now ?? (() => new Date());
   const at = () => now().toISOString();
   const rawId = (lease.envelope as { jobId?: unknown } | null)?.jobId;
@@ -162,9 +170,10 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
   if (problem) return refuse('job_refused', problem);
 
   log.info({ kind: envelope.kind, target: envelope.target, steps: envelope.steps.length }, 'running job');
+  const timing = createJobTiming();
   let host: ShellHost;
   try {
-    host = options.openShell();
+    host = timing.timeShell(options.openShell());
   } catch (err) {
     const error = errorOf(err);
     events.push({ type: 'log', at: at(), level: 'error', message: `starting the shell host: ${error.message}` });
@@ -179,6 +188,7 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
   } catch (err) {
     report = { status: control.stopReason() ? 'cancelled' : 'failed', error: errorOf(err) };
   }
+  log.info({ kind: envelope.kind, ...timing.summary(stepsStarted) }, 'job timing');
   // The result schema takes as much error text as an event does.
   if (report.error) report.error = cutError(report.error);
   const shellExit = await host.close();

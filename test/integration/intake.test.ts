@@ -283,6 +283,17 @@ describe('commands and welcome', () => {
     expect(allText(inChannel.card)).toContain(`This conversation: ${ops.channelId}`);
     expect(allText(inChannel.card)).not.toContain(';messageid=');
   });
+
+  it('"help" gets the same full card every time (rendered once), and unknown text still says what was heard', async () => {
+    const first = await sayForCard(h, 'help', { user: ALEX });
+    const second = await sayForCard(h, 'help', { user: ALEX });
+    expect(allText(first.card)).toMatch(/start: start a provisioning request/);
+    expect(allText(first.card)).toMatch(/runner token LABEL/);
+    expect(allText(first.card)).not.toMatch(/I don't know/);
+    expect(second.card).toEqual(first.card);
+    expect(allText((await sayForCard(h, 'helo', { user: ALEX })).card)).toMatch(/I don't know "helo"/);
+    expect(allText((await sayForCard(h, 'help', { user: ALEX })).card)).not.toMatch(/I don't know/);
+  });
 });
 
 describe('roles', () => {

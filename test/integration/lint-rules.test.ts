@@ -55,6 +55,8 @@ const violations = [
   { name: 'fetch in core', file: 'src/core/probe.ts', code: "export const f = () => fetch('http://127.0.0.1:1/');\n", wantRule: 'no-restricted-globals', wantMessage: /src\/core does no I\/O/ },
   { name: 'process.env in core', file: 'src/core/probe.ts', code: 'export const v = process.env.PICBOT_DB;\n', wantRule: 'no-restricted-globals', wantMessage: /reads no environment/ },
   { name: 'globalThis.fetch in contracts', file: 'src/contracts/probe.ts', code: "export const f = () => globalThis.fetch('http://127.0.0.1:1/');\n", wantRule: 'no-restricted-syntax', wantMessage: /src\/contracts does no I\/O/ },
+  { name: 'static botbuilder import in the bench harness', file: 'bench/probe.ts', code: "import { CloudAdapter } from 'botbuilder';\nexport const a = CloudAdapter;\n", wantRule: 'no-restricted-imports', wantMessage: /botbuilder is imported only/ },
+  { name: 'dynamic templating import in a bench scenario', file: 'bench/scenarios/probe.ts', code: "export const f = () => import('adaptivecards-templating');\n", wantRule: 'no-restricted-syntax', wantMessage: /templating is imported only/ },
   { name: 'node:process import in core', file: 'src/core/probe.ts', code: "import { env } from 'node:process';\nexport const e = env;\n", wantRule: 'no-restricted-imports', wantMessage: /src\/core is pure/ },
 ];
 
@@ -64,6 +66,7 @@ const clean = [
   { name: 'botbuilder, statically and dynamically, in teams', file: 'src/bot/teams/probe.ts', code: "import { CloudAdapter } from 'botbuilder';\nexport const a = CloudAdapter;\nexport const f = () => import('botbuilder');\n" },
   { name: 'templating, dynamically, in views', file: 'src/bot/views/probe.ts', code: "export const f = () => import('adaptivecards-templating');\n" },
   { name: 'a lazily loaded sibling module in the bot', file: 'src/bot/probe.ts', code: "export const f = () => import('./cli/serve');\n" },
+  { name: 'botbuilder, restify and templating in the bench floor', file: 'bench/floor/probe.ts', code: "import { CloudAdapter } from 'botbuilder';\nimport restify from 'restify';\nimport { Template } from 'adaptivecards-templating';\nexport const a = [CloudAdapter, restify, Template];\nexport const f = () => import('botbuilder');\n" },
   { name: 'node:fs and process in the runner', file: 'src/runner/probe.ts', code: "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\nexport const f = () => import('node:fs');\nexport const v = process.env.HOME;\n" },
 ];
 

@@ -1,7 +1,7 @@
 /** Text commands of the intake area: start, resume, status, whoami, help; and the welcome card. */
 import type { Roles } from '../../core/roles';
 import { idKind, type IdKind } from '../../shared/ids';
-import type { AddedTurn, CommandHandler, MessageTurn } from '../turn';
+import type { AddedTurn, Card, CommandHandler, MessageTurn } from '../turn';
 import { helpCard, refusalCard, whoamiCard, welcomeCard, type CommandHelp } from '../views/common';
 import { recordCard, requestListCard } from '../views/request';
 import { callerOf } from './caller';
@@ -96,11 +96,16 @@ export function createIntakeCommands(deps: CommandDeps) {
     await turn.say({ card: whoamiCard(turn.actor, { admin: deps.roles.isAdmin(turn.actor), approver: deps.roles.isApprover(turn.actor) }, turn.conversation.id) });
   };
 
+  // "help" itself always gets the same card: rendered on first use (every area's commands are
+  // known by then) and copied after that, instead of expanding the template on every turn.
+  let plainHelp: Card | null = null;
+
   /** `help`, and any text no command claims (shown back as what was not understood). */
   const help: CommandHandler = async (turn) => {
     const first = turn.text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
     const heard = first === 'help' ? '' : turn.text;
-    await turn.say({ card: helpCard(deps.commandHelp, heard) });
+    const card = heard === '' ? structuredClone((plainHelp ??= helpCard(deps.commandHelp))) : helpCard(deps.commandHelp, heard);
+    await turn.say({ card });
   };
 
   const added = async (turn: AddedTurn) => {

@@ -73,7 +73,11 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, what: string): T {
   return parsed.data;
 }
 
-function toRecord(row: Row): JobRecord {
+/** Parses a stored envelope (a cache may answer for it: see createJobStore). */
+type EnvelopeReader = (row: Row) => JobEnvelope;
+const parseEnvelope: EnvelopeReader = (row) => parseJson(JobEnvelope, row.envelope, `the envelope of job ${row.id}`);
+
+function toRecord(row: Row, readEnvelope: EnvelopeReader = parseEnvelope): JobRecord {
   const context: JobContext = {
     purpose: row.purpose,
     requestId: row.request_id,
@@ -85,7 +89,7 @@ function toRecord(row: Row): JobRecord {
     kind: row.kind,
     target: row.target,
     status: row.status,
-    envelope: parseJson(JobEnvelope, row.envelope, `the envelope of job ${row.id}`),
+    envelope: readEnvelope(row),
     signature: row.signature,
     context,
     createdBy: row.created_by,
@@ -170,13 +174,30 @@ export function createJobStore(db: Db, clock: Clock): JobStore {
   const eventsOf = db.prepare('SELECT seq, idx, event, received_at FROM job_events WHERE job_id = ? ORDER BY seq, idx');
   const insertEvent = db.prepare('INSERT INTO job_events (job_id, seq, idx, event, received_at) VALUES (?, ?, ?, ?, ?)');
   const now = () => clock.now().toISOString();
+
+  // A job's envelope never changes once stored (it is kept exactly as signed), and a job of
+  // thousands of steps has an envelope of megabytes: parsing it again for every event batch and
+  // heartbeat made a long job's progress quadratic. The last few parsed envelopes are kept,
+  // each checked against the stored text before it is used.
+  const envelopes = new Map<string, { text: string; envelope: JobEnvelope }>();
+  const ENVELOPES_KEPT = 16;
+  const readEnvelope: EnvelopeReader = (row) => {
+    const kept = envelopes.get(row.id);
+    if (kept && kept.text === row.envelope) return kept.envelope;
+    const envelope = parseEnvelope(row);
+    envelopes.delete(row.id);
+    envelopes.set(row.id, { text: row.envelope, envelope });
+    if (envelopes.size > ENVELOPES_KEPT) envelopes.delete(envelopes.keys().next().value!);
+    return envelope;
+  };
+  const recordFrom = (row: Row): JobRecord => toRecord(row, readEnvelope);
   const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
 
   const rowOf = (jobId: string): Row | null => {
     const raw = byId.get(jobId);
     return raw === undefined ? null : parseRow(raw);
   };
-  const recordOf = (jobId: string): JobRecord => toRecord(rowOf(jobId)!);
+  const recordOf = (jobId: string): JobRecord => recordFrom(rowOf(jobId)!);
 
   /** The job if `runnerId` holds its current lease `leaseId` and it has not ended. */
   function holding(jobId: string, runnerId: string, leaseId: string): { ok: true; row: Row } | { ok: false; code: 'not-found' | 'lease-lost'; reason: string } {
@@ -221,7 +242,7 @@ export function createJobStore(db: Db, clock: Clock): JobStore {
   const eventsTx = db.transaction((jobId: string, runnerId: string, leaseId: string, seq: number, events: JobEvent[]): EventsOutcome => {
     const row = rowOf(jobId);
     // A resend of a batch already stored is answered ok even after the job ended (its answer was lost).
-    if (row && row.runner_id === runnerId && row.lease_id === leaseId && seq < row.next_seq) return { ok: true, duplicate: true, job: toRecord(row) };
+    if (row && row.runner_id === runnerId && row.lease_id === leaseId && seq < row.next_seq) return { ok: true, duplicate: true, job: recordFrom(row) };
     const held = holding(jobId, runnerId, leaseId);
     if (!held.ok) return held;
     if (seq > held.row.next_seq) return { ok: false, code: 'seq-gap', reason: `expected event batch ${held.row.next_seq}, got ${seq}` };
@@ -234,7 +255,7 @@ export function createJobStore(db: Db, clock: Clock): JobStore {
   const finishTx = db.transaction((jobId: string, runnerId: string, leaseId: string, result: Omit<JobResult, 'reportedAt'>): FinishOutcome => {
     const row = rowOf(jobId);
     if (row && row.runner_id === runnerId && row.lease_id === leaseId && row.result !== null) {
-      return { ok: true, duplicate: true, job: toRecord(row), result: toResult(row)! };
+      return { ok: true, duplicate: true, job: recordFrom(row), result: toResult(row)! };
     }
     const held = holding(jobId, runnerId, leaseId);
     if (!held.ok) return held;
@@ -256,7 +277,7 @@ export function createJobStore(db: Db, clock: Clock): JobStore {
       db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(jobId);
       return { job: recordOf(jobId), moved: 'requested' };
     }
-    return { job: toRecord(row), moved: 'none' };
+    return { job: recordFrom(row), moved: 'none' };
   });
 
   const sweepTx = db.transaction((): JobRecord[] => {
@@ -307,12 +328,12 @@ export function createJobStore(db: Db, clock: Clock): JobStore {
         const e = raw as { seq: number; idx: number; event: string; received_at: string };
         return { seq: e.seq, index: e.idx, event: parseJson(JobEvent, e.event, `an event of job ${jobId}`), receivedAt: e.received_at };
       });
-      return { job: toRecord(row), events, result: toResult(row) };
+      return { job: recordFrom(row), events, result: toResult(row) };
     },
 
     async record(jobId) {
       const row = rowOf(jobId);
-      return row ? toRecord(row) : null;
+      return row ? recordFrom(row) : null;
     },
 
     async list(filter) {
@@ -328,7 +349,7 @@ export function createJobStore(db: Db, clock: Clock): JobStore {
       }
       args.push(filter.limit ?? 50);
       const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY jobs.created_at DESC, jobs.rowid DESC LIMIT ?`;
-      return db.prepare(sql).all(...args).map((raw) => toRecord(parseRow(raw)));
+      return db.prepare(sql).all(...args).map((raw) => recordFrom(parseRow(raw)));
     },
 
     lease: wrap('leasing a job', (runner: { id: string; labels: string[] }, leaseMs: number) => leaseTx.immediate(runner, leaseMs)),
@@ -358,7 +379,7 @@ export function createJobStore(db: Db, clock: Clock): JobStore {
       const row = parseRow(raw);
       const result = toResult(row);
       if (!result?.observed) return null;
-      const job = toRecord(row);
+      const job = recordFrom(row);
       return {
         requestId,
         jobId: job.id,

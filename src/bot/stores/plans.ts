@@ -122,6 +122,7 @@ export function createPlanStore(db: Db, now: () => string): PlanStore {
   const insert = db.prepare(`INSERT INTO plans (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const byId = db.prepare('SELECT * FROM plans WHERE id = ?');
   const byJobId = db.prepare('SELECT * FROM plans WHERE job_id = ?');
+  const cardByJobId = db.prepare('SELECT id, card FROM plans WHERE job_id = ?');
   const fixed: readonly string[] = ['id', 'kind', 'request_id', 'target_label', 'rollback_of', 'follows'];
   const updateCols = COLUMNS.filter((c) => !fixed.includes(c));
   const replace = db.prepare(`UPDATE plans SET ${updateCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id AND status = @expectStatus AND revision = @expectRevision`);
@@ -153,6 +154,11 @@ export function createPlanStore(db: Db, now: () => string): PlanStore {
     async byJob(jobId) {
       const row = byJobId.get(jobId);
       return row === undefined ? null : toRecord(row);
+    },
+    async cardOfJob(jobId) {
+      const row = cardByJobId.get(jobId) as { id: string; card: string | null } | undefined;
+      if (row === undefined) return null;
+      return { id: row.id, card: row.card === null ? null : parseJson(CardRef, row.card, `the card of plan ${row.id}`) };
     },
     async list(filter = {}) {
       const where: string[] = [];

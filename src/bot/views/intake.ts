@@ -90,6 +90,12 @@ export function stepCard(input: StepCardInput): Card {
 
 const onOrLeave = (on: boolean) => (on ? 'make sure it is on' : 'leave it as it is');
 
+// A request may name thousands of users and Teams refuses cards over 28 KB: the review lists the
+// first ones (the export and the plan's script have all of them).
+const LISTED_USERS = 20;
+const listed = (users: string[]) =>
+  users.length <= LISTED_USERS ? users.join(', ') : `${users.slice(0, LISTED_USERS).join(', ')} and ${users.length - LISTED_USERS} more (Export JSON lists all)`;
+
 function scopeText(scope: Options['policyScope']): string {
   switch (scope.kind) {
     case 'global':
@@ -97,7 +103,7 @@ function scopeText(scope: Options['policyScope']): string {
     case 'site':
       return `site:${scope.site}`;
     case 'user':
-      return `per-user policy ${scope.policyName}, granted to ${scope.users.length === 1 ? '1 user' : `${scope.users.length} users`}: ${scope.users.join(', ')}`;
+      return `per-user policy ${scope.policyName}, granted to ${scope.users.length === 1 ? '1 user' : `${scope.users.length} users`}: ${listed(scope.users)}`;
   }
 }
 

@@ -396,7 +396,12 @@ export function planCard(m: PlanCardModel): Card {
     { foldGrants: true, trimLists: false, countsOnly: false },
     { foldGrants: true, trimLists: true, countsOnly: false },
   ];
+  // A card listing every step shows at least each step's whole title: when the titles alone pass
+  // the budget, that tier cannot fit, and rendering it (twice) only costs time — most of the
+  // render time of a plan of thousands of grants.
+  const titleBytes = m.plan.plan.steps.reduce((sum, s) => sum + Buffer.byteLength(s.title), 0);
   for (const tier of tiers) {
+    if (!tier.foldGrants && titleBytes > CARD_BUDGET_BYTES) continue;
     const first = render({ ...tier, detailMax: DETAIL_LIMITS[0]! });
     if (fits(first)) return first;
     // With no output at all this tier cannot fit: go on to the next one without trying the rest.

@@ -9,6 +9,10 @@
  * - Sends and updates of one conversation go out one at a time, in the order first asked.
  * - 429, 412, 502 and 504 are retried with exponential backoff (honouring Retry-After); other
  *   errors are logged and dropped (a send's promise rejects).
+ * - Rendering is paid for in CPU: after an update whose render took R ms, the conversation's next
+ *   operation waits RENDER_COST_FACTOR × R (at most MAX_RENDER_PAUSE_MS). A plan of thousands of
+ *   steps renders in about a second, and re-rendering it for every progress batch would starve
+ *   the server (runner events, other turns); a small card renders in milliseconds and is not held.
  */
 import type { Logger } from '../../shared/logger';
 import type { Card } from '../turn';
@@ -39,6 +43,10 @@ export const TEAMS_CONVERSATION_LIMITS: ReadonlyArray<readonly [number, number]>
 ];
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([412, 429, 502, 504]);
+
+/** Progress renders get at most about a tenth of the CPU, and never hold a card back over 10 s. */
+export const RENDER_COST_FACTOR = 10;
+export const MAX_RENDER_PAUSE_MS = 10_000;
 
 export interface CardSchedulerOptions {
   notifier: ChatNotifier;
@@ -89,6 +97,8 @@ interface Lane {
   /** Times (ms) of the operations that reached the channel, oldest first, kept for the longest window. */
   history: number[];
   running: boolean;
+  /** No operation before this time (ms): the pause the last render's cost asks for. */
+  notBefore: number;
 }
 
 export function createCardScheduler(options: CardSchedulerOptions): CardScheduler {
@@ -105,7 +115,7 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
   const lane = (conversationId: string): Lane => {
     let l = lanes.get(conversationId);
     if (!l) {
-      l = { queue: [], history: [], running: false };
+      l = { queue: [], history: [], running: false, notBefore: 0 };
       lanes.set(conversationId, l);
     }
     return l;
@@ -129,12 +139,15 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
 
   const sleep = (ms: number) => new Promise<void>((resolve) => clock.after(ms, resolve));
 
-  async function attempt(conversationId: string, op: Op): Promise<void> {
+  async function attempt(conversationId: string, l: Lane, op: Op): Promise<void> {
     if (op.kind === 'send') {
       op.resolve(await notifier.send(conversationId, op.card));
       return;
     }
+    const started = clock.now();
     const card = await op.render();
+    const renderMs = clock.now() - started;
+    l.notBefore = clock.now() + Math.min(MAX_RENDER_PAUSE_MS, RENDER_COST_FACTOR * renderMs);
     if (card === null) return;
     await notifier.update(op.target.conversationId, op.target.activityId, card);
     await op.sent?.();
@@ -144,7 +157,8 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
     l.running = true;
     try {
       while (l.queue.length > 0) {
-        const wait = waitFor(l, clock.now());
+        const now = clock.now();
+        const wait = Math.max(waitFor(l, now), l.notBefore - now);
         if (wait > 0) {
           await sleep(wait);
           continue;
@@ -153,7 +167,7 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
         op.attempts += 1;
         l.history.push(clock.now());
         try {
-          await attempt(conversationId, op);
+          await attempt(conversationId, l, op);
         } catch (err) {
           const status = channelStatus(err);
           const retry = status !== null && RETRYABLE_STATUSES.has(status) && op.attempts < maxAttempts;

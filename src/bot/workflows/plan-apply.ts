@@ -119,10 +119,10 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
   }
 
   /** Full step output and errors go to the audit log (the card shows them cut to fit). */
-  async function auditSteps(plan: PlanRecord, job: JobRecord, change: Extract<JobChange, { type: 'events' }>): Promise<void> {
+  async function auditSteps(planId: string, job: JobRecord, change: Extract<JobChange, { type: 'events' }>): Promise<void> {
     for (const e of change.events) {
       if (e.type !== 'step-finished' || (e.output === undefined && e.error === undefined)) continue;
-      await ctx.audit(job.runnerId ?? 'runner', 'plan.step-output', plan.id, { jobId: job.id, stepId: e.stepId, status: e.status, output: e.output ?? null, error: e.error ?? null });
+      await ctx.audit(job.runnerId ?? 'runner', 'plan.step-output', planId, { jobId: job.id, stepId: e.stepId, status: e.status, output: e.output ?? null, error: e.error ?? null });
     }
   }
 
@@ -132,9 +132,10 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
     const planId = job.context.planId;
     if (!planId) return;
     if (job.context.purpose === JOB_PURPOSE.apply) {
-      const plan = (await plans.byJob(job.id)) ?? (await plans.get(planId));
+      // Progress comes in many batches: only the plan's id and card place are read for those.
+      const plan = (await plans.cardOfJob(job.id)) ?? (await plans.get(planId));
       if (!plan) return;
-      if (change.type === 'events') await auditSteps(plan, job, change);
+      if (change.type === 'events') await auditSteps(plan.id, job, change);
       if (change.type === 'finished') await ctx.serialize(plan.id, async () => {
         const current = await plans.get(plan.id);
         if (current && current.jobId === job.id) await finish(current, job, change.result);

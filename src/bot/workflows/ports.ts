@@ -201,6 +201,11 @@ export interface PlanStore {
   create(record: PlanRecord): Promise<void>;
   get(id: string): Promise<PlanRecord | null>;
   byJob(jobId: string): Promise<PlanRecord | null>;
+  /**
+   * The id and card message of the plan a job applies, without reading the plan itself: a job's
+   * progress arrives in many batches, and a plan of thousands of steps is costly to read each time.
+   */
+  cardOfJob(jobId: string): Promise<{ id: string; card: CardRef | null } | null>;
   /** Most recently changed first; optionally only some statuses or one request. */
   list(filter?: { statuses?: PlanStatus[]; requestId?: string; limit?: number }): Promise<PlanRecord[]>;
   /**

@@ -1,5 +1,5 @@
 import {
-  parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard, parseOptionsCard, parseTargetCard,
+  MAX_USERS_TEXT_BYTES, parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard, parseOptionsCard, parseTargetCard,
   type StepOutcome,
 } from '../../../src/core/intake-cards';
 
@@ -228,6 +228,19 @@ describe('options card', () => {
     },
   ])('accepts scope $change.scope', (row) => {
     expect(want(parseOptionsCard({ ...ok, ...row.change })).policyScope).toEqual(row.want);
+  });
+  it('takes up to 5,000 users (the card sends one per line), refuses one more, and names a repeat among thousands', () => {
+    const users = (n: number) => Array.from({ length: n }, (_, i) => `sip:user${i}@contoso.com`);
+    const most = want(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: users(5000).join('\n') })).policyScope;
+    expect(most).toEqual({ kind: 'user', policyName: 'P', users: users(5000) });
+    expect(errorsOf(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: users(5001).join('\n') })).users).toEqual(['at most 5000 users']);
+    const repeated = [...users(4000), 'sip:user17@contoso.com'].join('\n');
+    expect(errorsOf(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: repeated })).users).toEqual(['sip:user17@contoso.com is listed twice']);
+  });
+  it('only the users list may be longer than 1 KiB, and only up to its own limit', () => {
+    expect(parseOptionsCard({ ...ok, scope: 'user', policyName: 'P', users: `sip:a@contoso.com\n${' '.repeat(MAX_USERS_TEXT_BYTES)}` }))
+      .toEqual({ kind: 'refused', reason: `the field "users" is ${MAX_USERS_TEXT_BYTES + 18} bytes long; the limit is ${MAX_USERS_TEXT_BYTES} bytes for this field` });
+    expect(parseOptionsCard({ ...ok, site: 'x'.repeat(1025) })).toEqual({ kind: 'refused', reason: 'the field "site" is 1025 bytes long; the limit is 1 KiB per field' });
   });
   it.each([
     { change: { disablePICPromptDisplayName: 'set-true' }, want: true },

@@ -4,6 +4,7 @@ import { renderOp } from '../../../src/contracts/render';
 import { satisfied } from '../../../src/contracts/satisfied';
 import { SKYPE_PROVIDER_COMMAND } from '../../../src/contracts/skype-provider';
 import { legacyProductRefusal, plan, planHash, type Plan } from '../../../src/core/planner';
+import { MAX_POLICY_USERS } from '../../../src/core/request';
 import { applyOp } from '../../fakes/lync-state';
 import { configuredState, freshState, requestFixture } from '../../fixtures/load';
 
@@ -299,6 +300,33 @@ describe('hashes', () => {
     expect(planHash('lync2013', base.fingerprint, rollbackChanged)).not.toBe(base.planHash);
     const retitled = base.steps.map((s) => ({ ...s, title: 'x' }));
     expect(planHash('lync2013', base.fingerprint, retitled)).toBe(base.planHash);
+  });
+});
+
+describe('a request for 5,000 users (the most one may hold)', () => {
+  const users = Array.from({ length: MAX_POLICY_USERS }, (_, i) => `sip:user${i}@contoso.com`);
+  const request = requestFixture('user', { policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users } });
+  const state = edit(freshState('lync2013'), (s) => { s.userPolicies = users.map((user) => ({ user, externalAccessPolicy: null })); });
+  const base = plan(request, state, 'lync2013');
+  const grants = base.steps.filter((s) => s.op === 'externalAccessPolicy.grant');
+
+  it('plans one grant step per user, each with its own rollback', () => {
+    expect(base.refusals).toEqual([]);
+    expect(grants).toHaveLength(MAX_POLICY_USERS);
+    expect(new Set(grants.map((s) => s.params.user))).toEqual(new Set(users));
+    expect(grants.every((s) => s.rollback.length === 1 && s.rollback[0]!.params.user === s.params.user)).toBe(true);
+  });
+
+  it.each([
+    ['the first grant', 0],
+    ['the middle grant', 2500],
+    ['the last grant', MAX_POLICY_USERS - 1],
+  ])('the plan hash the approval binds to covers %s', (_name, index) => {
+    const i = base.steps.indexOf(grants[index]!);
+    const changed = structuredClone(base.steps);
+    changed[i]!.params.user = 'sip:mallory@contoso.com';
+    expect(planHash('lync2013', base.fingerprint, changed)).not.toBe(base.planHash);
+    expect(planHash('lync2013', base.fingerprint, base.steps.filter((_, n) => n !== i))).not.toBe(base.planHash);
   });
 });
 

@@ -3,6 +3,7 @@
  * it re-reads only what the step touched (a grant: that one user), reads the whole scope once after
  * the last change, and fails the job when a step it ran no longer holds in that last read.
  */
+import pino from 'pino';
 import type { ObservedState } from '../../../src/contracts/observed';
 import { JobEvent, MAX_EVENT_TEXT, PROTOCOL_VERSION, type JobEnvelope } from '../../../src/contracts/runner-api';
 import { generateSigningKeys, signEnvelope } from '../../../src/contracts/signing';
@@ -23,7 +24,7 @@ function perUserServer(): ObservedState {
   return s;
 }
 
-async function apply(shell: ObservedShell, start: ObservedState, request = requestFixture('user', { policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users: USERS } })) {
+async function apply(shell: ObservedShell, start: ObservedState, request = requestFixture('user', { policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users: USERS } }), logger = silentLogger()) {
   // What the runner's read of the job's scope gives (the plan is made from a discovery, as in production).
   const read = await discover(observedShell(start), discoveryScope(request));
   const planned = plan(request, read, 'lync2013');
@@ -40,10 +41,27 @@ async function apply(shell: ObservedShell, start: ObservedState, request = reque
     openShell: () => shell,
     events: { push: (e) => events.push(e) },
     control: { stopReason: () => null, onStop: () => undefined },
-    logger: silentLogger(),
+    logger,
   });
   return { planned, report: done.report, events };
 }
+
+describe('apply: the job timing line', () => {
+  it('logs once per job how many steps ran and where the time went (shell, journal, the rest)', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+    const start = perUserServer();
+    const { planned, events } = await apply(observedShell(start), start, undefined, logger);
+    const timing = lines.filter((l) => l.msg === 'job timing');
+    expect(timing).toHaveLength(1);
+    expect(timing[0]).toMatchObject({ kind: 'apply', jobId: 'job_0000000000000001', steps: planned.steps.length, journalMs: 0 });
+    expect(events.filter((e) => e.type === 'step-started')).toHaveLength(planned.steps.length);
+    const { wallMs, shellMs, otherMs } = timing[0] as { wallMs: number; shellMs: number; otherMs: number };
+    expect(shellMs).toBeGreaterThanOrEqual(0);
+    expect(otherMs).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(wallMs - shellMs - otherMs)).toBeLessThanOrEqual(0.2);
+  });
+});
 
 describe('apply: what the runner reads', () => {
   it('after a grant it reads that one user again; the whole scope is read before the first change and once after the last', async () => {

@@ -55,6 +55,10 @@ describe('plan store', () => {
     await plans.update('plan_a', { status: 'approved', revision: 1 }, { status: 'applying', jobId: 'job_1' });
     expect((await plans.byJob('job_1'))?.id).toBe('plan_a');
     expect(await plans.byJob('job_2')).toBeNull();
+    expect(await plans.cardOfJob('job_1')).toEqual({ id: 'plan_a', card: null });
+    await plans.note('plan_a', { card: { conversationId: 'a:1', activityId: 'act-1' } });
+    expect(await plans.cardOfJob('job_1')).toEqual({ id: 'plan_a', card: { conversationId: 'a:1', activityId: 'act-1' } });
+    expect(await plans.cardOfJob('job_2')).toBeNull();
     expect((await plans.list()).map((p) => p.id)).toEqual(['plan_a', 'plan_b']);
     expect((await plans.list({ statuses: ['pending-approval'] })).map((p) => p.id)).toEqual(['plan_b']);
     expect((await plans.list({ requestId: 'req_other' })).map((p) => p.id)).toEqual(['plan_b']);

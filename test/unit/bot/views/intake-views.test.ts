@@ -97,6 +97,18 @@ describe('intake views', () => {
     expect(text).toContain('Phone: none given');
   });
 
+  it('a 5,000-user review lists the first 20 users and a count, under Teams\' 28 KB', () => {
+    const users = Array.from({ length: 5000 }, (_, i) => `sip:user${i}.with.a.long.name@contoso.com`);
+    const many = ProvisioningRequest.parse({ ...request, options: { ...request.options, policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users } } });
+    const card = reviewCard({ draftId, request: many, next: { discover: true } });
+    expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThanOrEqual(28 * 1024);
+    const text = allText(card);
+    expect(text).toContain(`per-user policy EnablePublicUsers, granted to 5000 users: ${users.slice(0, 20).join(', ')} and 4980 more (Export JSON lists all)`);
+    expect(text).not.toContain(users[20]);
+    const few = ProvisioningRequest.parse({ ...request, options: { ...request.options, policyScope: { kind: 'user', policyName: 'P', users: users.slice(0, 20) } } });
+    expect(allText(reviewCard({ draftId, request: few }))).toContain(`granted to 20 users: ${users.slice(0, 20).join(', ')}`);
+  });
+
   it('the review\'s next-steps area appears only when an area turns an action on', () => {
     expect(JSON.stringify(reviewCard({ draftId, request }))).not.toContain('next-steps');
     const withFlag = JSON.stringify(reviewCard({ draftId, request, next: { discover: true } }));

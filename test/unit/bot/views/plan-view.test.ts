@@ -1,4 +1,5 @@
-import { auditTrailCard, CARD_BUDGET_BYTES, planCard, planListCard, planScriptCard } from '../../../../src/bot/views/plan';
+import { auditTrailCard, CARD_BUDGET_BYTES, planCard, planCardData, planListCard, planScriptCard } from '../../../../src/bot/views/plan';
+import { renderCard } from '../../../../src/bot/views/render';
 import type { PlanCardModel } from '../../../../src/bot/workflows/plan-context';
 import type { JobView, PlanRecord } from '../../../../src/bot/workflows/ports';
 import { tally, type Vote } from '../../../../src/core/approval-policy';
@@ -148,6 +149,10 @@ describe('per-user plans stay under the card limit', () => {
     { n: 60, status: 'failed' as const },
     { n: 200, status: 'failed' as const },
     { n: 200, status: 'applying' as const },
+    // The most a request may hold (MAX_POLICY_USERS).
+    { n: 5000, status: 'pending-approval' as const },
+    { n: 5000, status: 'failed' as const },
+    { n: 5000, status: 'applying' as const },
   ])('$n users, $status: grant steps folded into one row with counts, under the budget', ({ n, status }) => {
     const { req, planned } = perUser(n);
     const grants = planned.steps.filter((s) => s.op === 'externalAccessPolicy.grant');
@@ -182,6 +187,15 @@ describe('per-user plans stay under the card limit', () => {
     expect(text).toContain('Set-CsAccessEdgeConfiguration');
     expect(buttons(card).map((b) => b.title)).toEqual(expect.arrayContaining(status === 'pending-approval' ? ['Approve', 'Reject'] : ['Show script']));
     expect(checkTeamsSupport(card)).toEqual([]);
+  });
+
+  it('a plan whose step titles alone pass the budget is not tried unfolded: that card could never fit', () => {
+    const { req, planned } = perUser(700);
+    const m = model({ plan: record({ request: req, plan: planned, discovery: discoveryScope(req) }) });
+    expect(planned.steps.reduce((sum, s) => sum + Buffer.byteLength(s.title), 0)).toBeGreaterThan(CARD_BUDGET_BYTES);
+    const unfolded = renderCard('approval', planCardData(m, { detailMax: 0, foldGrants: false, trimLists: false, countsOnly: false }));
+    expect(size(unfolded)).toBeGreaterThan(CARD_BUDGET_BYTES);
+    expect(allText(planCard(m))).toContain('Grant-CsExternalAccessPolicy -PolicyName EnablePublicUsers to 700 users');
   });
 
   it('a few users keep one row per step', () => {

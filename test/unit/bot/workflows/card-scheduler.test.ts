@@ -63,6 +63,34 @@ describe('card scheduler', () => {
   });
 
   it.each([
+    { renderMs: 800, wantPauseMs: 8_000 },
+    { renderMs: 5_000, wantPauseMs: 10_000 },
+    { renderMs: 0, wantPauseMs: 0 },
+  ])('after a render of $renderMs ms the conversation waits $wantPauseMs ms (ten times the render, at most 10 s)', async ({ renderMs, wantPauseMs }) => {
+    const fake = fakeTimerClock(1_000_000);
+    // Time the render itself takes: the scheduler reads the clock before and after it.
+    let spent = 0;
+    const clock = { now: () => fake.now() + spent, after: fake.after };
+    const rec = recordingNotifier(clock as FakeTimerClock);
+    const scheduler = createCardScheduler({ notifier: rec.notifier, clock, logger: silentLogger() });
+    const expensive = async () => {
+      spent += renderMs;
+      return card('progress');
+    };
+    scheduler.update({ conversationId: 'c1', activityId: 'm1' }, expensive);
+    await fake.settle();
+    scheduler.update({ conversationId: 'c1', activityId: 'm1' }, async () => card('later'));
+    const otherMessage = scheduler.send('c1', card('a new message waits its turn too'));
+    await fake.advance(30_000);
+    await otherMessage;
+    const [first, second, third] = rec.calls;
+    expect(textOf(first!.card)).toBe('progress');
+    expect(second!.at - first!.at).toBe(wantPauseMs);
+    expect(textOf(second!.card)).toBe('later');
+    expect(third!.kind).toBe('send');
+  });
+
+  it.each([
     { name: '30 sends', ops: 30 },
     { name: '100 sends', ops: 100 },
   ])('keeps $name in one conversation inside every Teams window', async ({ ops }) => {
