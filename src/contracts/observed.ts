@@ -86,6 +86,49 @@ export const ReplicaStatus = z.object({
 });
 export type ReplicaStatus = z.infer<typeof ReplicaStatus>;
 
+/**
+ * The parameter names the server's cmdlets accept, read with `(Get-Command <cmdlet>).Parameters.Keys`
+ * (cmdlet name → parameter names, common parameters included). Only the cmdlets discovery asks
+ * about are keys; a cmdlet that is not a key was not checked.
+ */
+export const Capabilities = z.record(z.string(), z.array(z.string()));
+export type Capabilities = z.infer<typeof Capabilities>;
+
+/** One Edge pool of the topology, from `Get-CsService -EdgeServer`. */
+export const EdgePool = z.object({
+  identity: z.string(),
+  accessEdgeExternalFqdn: z.string(),
+  accessEdgeExternalSipPort: z.number().int().nullable(),
+  /**
+   * Topology Builder's "Enable federation (port 5061)" on this Edge pool; null when the service
+   * object shows no federation property (the setting could not be read).
+   */
+  federationEnabled: z.boolean().nullable(),
+});
+export type EdgePool = z.infer<typeof EdgePool>;
+
+export const Topology = z.object({ edgePools: z.array(EdgePool) });
+export type Topology = z.infer<typeof Topology>;
+
+/** A read that did not work the usual way, and what discovery did instead (shown on the discovery card). */
+export const DiscoveryFallback = z.object({
+  /** The read that failed, e.g. `Get-CsServerVersion`. */
+  read: z.string(),
+  /** Why, in the server's words. */
+  reason: z.string(),
+  /** What was read instead, or what is now unknown. */
+  instead: z.string(),
+});
+export type DiscoveryFallback = z.infer<typeof DiscoveryFallback>;
+
+/** Per-user (tag:) external access policy name → how many users hold it. */
+export const PolicyHolders = z.record(z.string(), z.number().int().min(0));
+export type PolicyHolders = z.infer<typeof PolicyHolders>;
+
+/**
+ * The observed state. The keys after `clientPolicies` came later and are optional: an export
+ * made before them still loads, and the planner names what it could not check without them.
+ */
 export const ObservedState = z.object({
   serverVersion: ServerVersion,
   accessEdge: AccessEdge,
@@ -97,6 +140,12 @@ export const ObservedState = z.object({
   /** Users discovery was asked about that the server does not know; the planner refuses on them. */
   unknownUsers: z.array(z.string()).default([]),
   clientPolicies: z.array(ClientPolicy),
+  capabilities: Capabilities.optional(),
+  topology: Topology.optional(),
+  /** Site names, from `Get-CsSite` (its Identity, e.g. `Redmond`). */
+  sites: z.array(z.string()).optional(),
+  policyHolders: PolicyHolders.optional(),
+  discoveryFallbacks: z.array(DiscoveryFallback).optional(),
 });
 export type ObservedState = z.infer<typeof ObservedState>;
 
@@ -112,12 +161,19 @@ export function normalizeObserved(state: ObservedState): ObservedState {
     userPolicies: [...state.userPolicies].sort(by((u) => u.user)),
     unknownUsers: [...(state.unknownUsers ?? [])].sort(),
     clientPolicies: [...state.clientPolicies].sort(by((p) => p.identity)),
+    ...(state.capabilities ? { capabilities: Object.fromEntries(Object.entries(state.capabilities).map(([k, v]) => [k, [...v].sort()])) } : {}),
+    ...(state.topology ? { topology: { edgePools: [...state.topology.edgePools].sort(by((e) => e.identity)) } } : {}),
+    ...(state.sites ? { sites: [...state.sites].sort() } : {}),
   };
 }
 
-/** Canonical JSON of the observed state, without `faults` or anything else outside the schema. */
+/**
+ * Canonical JSON of the observed state, without `faults` or anything else outside the schema, and
+ * without `discoveryFallbacks`: how a state was read (and the wording of a server's error) is not
+ * part of the state, so it never makes a plan look drifted.
+ */
 export function canonicalObserved(state: ObservedState): string {
-  const parsed = ObservedState.parse(state); // drops unknown keys such as `faults`
+  const { discoveryFallbacks: _howRead, ...parsed } = ObservedState.parse(state); // drops unknown keys such as `faults`
   return canonicalJson(normalizeObserved(parsed));
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  AccessEdge, ClientPolicy, ExternalAccessPolicy, HostingProvider, PublicProvider, ReplicaStatus,
-  ServerVersion, SipDomain, UserPolicy,
+  AccessEdge, Capabilities, ClientPolicy, DiscoveryFallback, ExternalAccessPolicy, HostingProvider, PolicyHolders,
+  PublicProvider, ReplicaStatus, ServerVersion, SipDomain, Topology, UserPolicy,
 } from './observed';
 
 /**
@@ -12,14 +12,40 @@ import {
 const identity = z.string().min(1).max(256);
 /** The most users one `user.externalAccessPolicy` read may ask about: a whole request's worth. */
 export const MAX_USERS_PER_READ = 5000;
-const sipUri = z.string().regex(/^sip:[^\s@]+@[^\s@]+$/i, 'expected sip:user@domain').max(320);
+// No wildcard characters: Grant-CsExternalAccessPolicy's -Identity accepts wildcards, and one
+// grant must reach exactly one user.
+const sipUri = z.string().regex(/^sip:[^\s@*?[\]]+@[^\s@*?[\]]+$/i, 'expected sip:user@domain (no wildcards)').max(320);
 /** The seed passes `-VerificationLevel 2`; the server's own enum resolves the integer. */
 export const VerificationLevelParam = z.union([z.string().min(1).max(64), z.number().int().min(0).max(1000)]);
+
+/** The params of New-CsPublicProvider (also what the in-memory probe binds). */
+const NewProviderParams = z.object({
+  identity,
+  proxyFqdn: z.string().min(1).max(253),
+  enabled: z.boolean(),
+  verificationLevel: VerificationLevelParam.optional(),
+  iconUrl: z.string().max(2048).optional(),
+  nameDecorationRoutingDomain: z.string().max(253).optional(),
+  nameDecorationExcludedDomainList: z.string().max(2048).optional(),
+  enableSkypeIdRouting: z.boolean().optional(),
+  enableSkypeDirectorySearch: z.boolean().optional(),
+}).strict();
 
 const UserPoliciesResult = z.object({ users: z.array(UserPolicy), notFound: z.array(z.string()) });
 
 export const READ_OPS = {
-  'server.version': { params: z.object({}).strict(), result: ServerVersion },
+  /** `fallbacks` says which reads did not work the usual way (discovery moves them to `discoveryFallbacks`). */
+  'server.version': { params: z.object({}).strict(), result: ServerVersion.extend({ fallbacks: z.array(DiscoveryFallback).optional() }) },
+  'capabilities.get': { params: z.object({}).strict(), result: Capabilities },
+  'topology.get': { params: z.object({}).strict(), result: Topology },
+  'site.list': { params: z.object({}).strict(), result: z.array(z.string()) },
+  /** How many users hold each per-user external access policy. */
+  'externalAccessPolicy.holders': { params: z.object({}).strict(), result: PolicyHolders },
+  /**
+   * `New-CsPublicProvider … -InMemory`: binds the parameters and builds the object without
+   * committing it. Returns the verification level name the server bound.
+   */
+  'publicProvider.probe': { params: NewProviderParams, result: z.object({ verificationLevel: z.string() }) },
   'accessEdge.get': { params: z.object({}).strict(), result: AccessEdge },
   'sipDomain.list': { params: z.object({}).strict(), result: z.array(SipDomain) },
   'publicProvider.list': { params: z.object({}).strict(), result: z.array(PublicProvider) },
@@ -47,6 +73,9 @@ export const WRITE_OPS = {
       allowFederatedUsers: z.boolean().optional(),
       enablePartnerDiscovery: z.boolean().optional(),
       enableArchivingDisclaimer: z.boolean().optional(),
+      // A switch sent only with EnablePartnerDiscovery, as Microsoft's examples pair them; the
+      // planner refuses default routing, so it never switches the routing mode.
+      useDnsSrvRouting: z.literal(true).optional(),
     }).strict(),
     result: writeResult,
   },
@@ -57,27 +86,16 @@ export const WRITE_OPS = {
     params: z.object({ user: sipUri, policyName: z.string().min(1).max(256).nullable() }).strict(),
     result: writeResult,
   },
-  'publicProvider.new': {
-    params: z.object({
-      identity,
-      proxyFqdn: z.string().min(1).max(253),
-      enabled: z.boolean(),
-      verificationLevel: VerificationLevelParam.optional(),
-      iconUrl: z.string().max(2048).optional(),
-      nameDecorationRoutingDomain: z.string().max(253).optional(),
-      nameDecorationExcludedDomainList: z.string().max(2048).optional(),
-      enableSkypeIdRouting: z.boolean().optional(),
-      enableSkypeDirectorySearch: z.boolean().optional(),
-    }).strict(),
-    result: writeResult,
-  },
+  'publicProvider.new': { params: NewProviderParams, result: writeResult },
   'publicProvider.set': {
     params: z.object({ identity, enabled: z.boolean().optional(), verificationLevel: VerificationLevelParam.optional() }).strict(),
     result: writeResult,
   },
   'publicProvider.remove': { params: z.object({ identity }).strict(), result: writeResult },
   'clientPolicy.set': {
-    // null restores "not set" (what Get-CsClientPolicy shows for a fresh policy) when rolling back.
+    // null is meant to restore "not set" (what Get-CsClientPolicy shows for a fresh policy) when
+    // rolling back. The parameter is documented as Boolean; whether $null clears it is on the
+    // real-server checklist (src/runner/scripts/README.md).
     params: z.object({ identity, disablePICPromptDisplayName: z.boolean().nullable() }).strict(),
     result: writeResult,
   },

@@ -1,6 +1,7 @@
 import { canonicalJson } from './canonical';
 import { CodedError } from '../shared/errors';
-import { checkOpCall, type OpName } from './ops';
+import { CAPABILITY_CMDLETS } from './cmdlet-reference';
+import { checkOpCall, isOpName, type OpName } from './ops';
 import { PROFILES } from './profiles';
 import { SKYPE_PROVIDER_COMMAND, SKYPE_PROVIDER_PARAMS } from './skype-provider';
 
@@ -21,7 +22,14 @@ import { SKYPE_PROVIDER_COMMAND, SKYPE_PROVIDER_PARAMS } from './skype-provider'
  * needs to be passed; any other provider (e.g. a rollback re-creating a captured one) renders
  * with the general rules.
  */
-type Rendering = { cmdlet: string; params: ReadonlyArray<readonly [key: string, flag: string]> };
+type Rendering = {
+  cmdlet: string;
+  params: ReadonlyArray<readonly [key: string, flag: string]>;
+  /** Switch parameters: rendered as the bare flag when true. */
+  switches?: ReadonlyArray<readonly [key: string, flag: string]>;
+  /** Fixed text after the cmdlet (a read's pipeline); never holds a param value. */
+  tail?: string;
+};
 
 const policyFlags = [
   ['identity', 'Identity'],
@@ -31,8 +39,24 @@ const policyFlags = [
   ['enableOutsideAccess', 'EnableOutsideAccess'],
 ] as const;
 
-const RENDERINGS: Record<Exclude<OpName, 'user.externalAccessPolicy'>, Rendering> = {
+const newProviderParams = [
+  ['identity', 'Identity'],
+  ['proxyFqdn', 'ProxyFqdn'],
+  ['enabled', 'Enabled'],
+  ['verificationLevel', 'VerificationLevel'],
+  ['iconUrl', 'IconUrl'],
+  ['nameDecorationRoutingDomain', 'NameDecorationRoutingDomain'],
+  ['nameDecorationExcludedDomainList', 'NameDecorationExcludedDomainList'],
+  ['enableSkypeIdRouting', 'EnableSkypeIdRouting'],
+  ['enableSkypeDirectorySearch', 'EnableSkypeDirectorySearch'],
+] as const;
+
+const RENDERINGS: Record<Exclude<OpName, 'user.externalAccessPolicy' | 'capabilities.get'>, Rendering> = {
   'server.version': { cmdlet: 'Get-CsServerVersion', params: [] },
+  'topology.get': { cmdlet: 'Get-CsService', params: [], tail: '-EdgeServer' },
+  'site.list': { cmdlet: 'Get-CsSite', params: [] },
+  'externalAccessPolicy.holders': { cmdlet: 'Get-CsUser', params: [], tail: "-Filter 'ExternalAccessPolicy -ne $null' | Group-Object ExternalAccessPolicy" },
+  'publicProvider.probe': { cmdlet: 'New-CsPublicProvider', params: newProviderParams, tail: '-InMemory' },
   'accessEdge.get': { cmdlet: 'Get-CsAccessEdgeConfiguration', params: [] },
   'sipDomain.list': { cmdlet: 'Get-CsSipDomain', params: [] },
   'publicProvider.list': { cmdlet: 'Get-CsPublicProvider', params: [] },
@@ -47,6 +71,7 @@ const RENDERINGS: Record<Exclude<OpName, 'user.externalAccessPolicy'>, Rendering
       ['enablePartnerDiscovery', 'EnablePartnerDiscovery'],
       ['enableArchivingDisclaimer', 'EnableArchivingDisclaimer'],
     ],
+    switches: [['useDnsSrvRouting', 'UseDnsSrvRouting']],
   },
   'externalAccessPolicy.new': { cmdlet: 'New-CsExternalAccessPolicy', params: policyFlags },
   'externalAccessPolicy.set': { cmdlet: 'Set-CsExternalAccessPolicy', params: policyFlags },
@@ -55,20 +80,7 @@ const RENDERINGS: Record<Exclude<OpName, 'user.externalAccessPolicy'>, Rendering
     cmdlet: 'Grant-CsExternalAccessPolicy',
     params: [['user', 'Identity'], ['policyName', 'PolicyName']],
   },
-  'publicProvider.new': {
-    cmdlet: 'New-CsPublicProvider',
-    params: [
-      ['identity', 'Identity'],
-      ['proxyFqdn', 'ProxyFqdn'],
-      ['enabled', 'Enabled'],
-      ['verificationLevel', 'VerificationLevel'],
-      ['iconUrl', 'IconUrl'],
-      ['nameDecorationRoutingDomain', 'NameDecorationRoutingDomain'],
-      ['nameDecorationExcludedDomainList', 'NameDecorationExcludedDomainList'],
-      ['enableSkypeIdRouting', 'EnableSkypeIdRouting'],
-      ['enableSkypeDirectorySearch', 'EnableSkypeDirectorySearch'],
-    ],
-  },
+  'publicProvider.new': { cmdlet: 'New-CsPublicProvider', params: newProviderParams },
   'publicProvider.set': {
     cmdlet: 'Set-CsPublicProvider',
     params: [['identity', 'Identity'], ['enabled', 'Enabled'], ['verificationLevel', 'VerificationLevel']],
@@ -94,6 +106,9 @@ export function renderOp(op: string, params: Record<string, unknown>): string {
     const template = TEMPLATES.get(canonicalJson(p));
     if (template) return template;
   }
+  if (checked.op === 'capabilities.get') {
+    return `${CAPABILITY_CMDLETS.map((c) => `(Get-Command ${c}).Parameters.Keys`).join('; ')}`;
+  }
   if (checked.op === 'user.externalAccessPolicy') {
     const users = (p.users as string[]).map(psString);
     const select = 'Select-Object SipAddress, ExternalAccessPolicy';
@@ -107,7 +122,26 @@ export function renderOp(op: string, params: Record<string, unknown>): string {
   for (const [key, flag] of r.params) {
     if (p[key] !== undefined) parts.push(`-${flag} ${psValue(p[key])}`);
   }
+  for (const [key, flag] of r.switches ?? []) {
+    if (p[key] === true) parts.push(`-${flag}`);
+  }
+  if (r.tail) parts.push(r.tail);
   return parts.join(' ');
+}
+
+/**
+ * The cmdlet a write op (or the provider probe) calls and the parameter names it sends with
+ * these params, as the cmdlet spells them. Null for the read ops that are not one cmdlet call.
+ */
+export function cmdletCall(op: string, params: Record<string, unknown>): { cmdlet: string; parameters: string[] } | null {
+  if (!isOpName(op) || op === 'capabilities.get' || op === 'user.externalAccessPolicy') return null;
+  const r = RENDERINGS[op];
+  const parameters = [
+    ...r.params.filter(([key]) => params[key] !== undefined).map(([, flag]) => flag),
+    ...(r.switches ?? []).filter(([key]) => params[key] === true).map(([, flag]) => flag),
+  ];
+  if (op === 'publicProvider.probe') parameters.push('InMemory');
+  return { cmdlet: r.cmdlet, parameters };
 }
 
 /** A value as a PowerShell argument: `$true`/`$false`, `$null`, a bare number, or `psString`. */

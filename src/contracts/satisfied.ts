@@ -40,6 +40,7 @@ export function checkSatisfied(op: WriteOpName | string, params: Record<string, 
           diffs.push(`accessEdge.${key} is ${String(observed.accessEdge[key])}, want ${String(want[key])}`);
         }
       }
+      if (want.useDnsSrvRouting && observed.accessEdge.routing !== 'DnsSrv') diffs.push(`accessEdge.routing is ${observed.accessEdge.routing}, want DnsSrv`);
       break;
     }
     case 'externalAccessPolicy.new':

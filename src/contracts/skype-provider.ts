@@ -12,6 +12,15 @@ export const SKYPE_ICON_URL = 'https://images.edge.messenger.live.com/Messenger_
 export const SKYPE_ROUTING_DOMAIN = 'msn.com';
 export const SKYPE_EXCLUDED_DOMAINS = 'msn.com,outlook.com,live.com,hotmail.com';
 
+/**
+ * Microsoft retired Skype consumer interop on 5 May 2025: "Starting May 5, 2025, Skype Consumer
+ * Interoperability with Teams is no longer supported and the parameter EnablePublicCloudAccess
+ * can no longer be used" (https://learn.microsoft.com/powershell/module/skypeforbusiness/set-csexternalaccesspolicy).
+ */
+export const SKYPE_RETIRED_SHORT = 'retired by Microsoft on 5 May 2025';
+export const SKYPE_RETIREMENT_NOTE = 'Microsoft retired Skype consumer interop on 5 May 2025: the Skype public provider and public IM '
+  + '(EnablePublicCloudAccess) are configured as asked, but no Skype user can be reached through them any more.';
+
 type NewProvider = OpParams<'publicProvider.new'>;
 
 const sfb: NewProvider = {

@@ -342,7 +342,7 @@ export function restorePlan(profile: Profile, base: readonly BaselineEntry[], ob
   });
 
   const fp = observedFingerprint(observed);
-  const plan: Plan = { profile, steps, alreadyConfigured: [], refusals: [], fingerprint: fp, planHash: planHash(profile, fp, steps) };
+  const plan: Plan = { profile, steps, alreadyConfigured: [], refusals: [], warnings: [], fingerprint: fp, planHash: planHash(profile, fp, steps) };
   return { plan, refusals };
 }
 

@@ -41,7 +41,7 @@ export const CARD_INPUTS = {
   edge: EDGE_INPUTS,
   domains: ['domains'],
   contacts: ['name', 'phone'],
-  options: ['scope', 'site', 'policyName', 'users', 'publicAudioVideo', 'partnerDiscovery', 'disablePICPromptDisplayName'],
+  options: ['scope', 'site', 'policyName', 'users', 'changeForOtherHolders', 'skype', 'publicAudioVideo', 'partnerDiscovery', 'disablePICPromptDisplayName'],
 } as const satisfies Record<IntakeStep, readonly string[]>;
 
 /** The contacts card has one e-mail input per SIP domain, named `admin:<domain>`. */
@@ -200,7 +200,10 @@ export function parseContactsCard(raw: unknown, ctx: { sipDomains: string[] }): 
 /** The client-policy choice of the options card. */
 export const DISABLE_PIC_PROMPT_CHOICES = { leave: null, 'set-true': true, 'set-false': false } as const;
 
-/** Options card: policy scope, public A/V, partner discovery, DisablePICPromptDisplayName. */
+/** The Skype choice of the options card: federation only, or the retired Skype provider too. */
+export const SKYPE_CHOICES = { federation: false, 'federation-skype': true } as const;
+
+/** Options card: policy scope, Skype provider, public A/V, partner discovery, DisablePICPromptDisplayName. */
 export function parseOptionsCard(raw: unknown): StepOutcome<Options> {
   const r = read(raw, 'options', true, { maxBytes: { users: MAX_USERS_TEXT_BYTES } });
   if (!r.ok) return { kind: 'refused', reason: r.reason };
@@ -234,6 +237,10 @@ export function parseOptionsCard(raw: unknown): StepOutcome<Options> {
     default:
       addError(errors, 'scope', 'choose global, a site or a per-user policy');
   }
+  const changeForOtherHolders = toggle(values, 'changeForOtherHolders', errors);
+  // A card drawn before the choice existed sends nothing: federation only, the default of new requests.
+  const skype = values.skype === '' ? 'federation' : values.skype;
+  if (!(skype in SKYPE_CHOICES)) addError(errors, 'skype', 'choose federation only, or federation and the Skype public provider');
   const publicAudioVideo = toggle(values, 'publicAudioVideo', errors);
   const partnerDiscovery = toggle(values, 'partnerDiscovery', errors);
   const choice = values.disablePICPromptDisplayName === '' ? 'leave' : values.disablePICPromptDisplayName;
@@ -243,6 +250,9 @@ export function parseOptionsCard(raw: unknown): StepOutcome<Options> {
     publicAudioVideo,
     partnerDiscovery,
     disablePICPromptDisplayName: DISABLE_PIC_PROMPT_CHOICES[choice as keyof typeof DISABLE_PIC_PROMPT_CHOICES],
+    skypeProvider: SKYPE_CHOICES[skype as keyof typeof SKYPE_CHOICES],
+    // Only a ticked box is recorded, and only where it means something (a per-user policy).
+    ...(changeForOtherHolders && scope?.kind === 'user' ? { changeForOtherHolders: true } : {}),
   }));
 }
 
@@ -317,6 +327,9 @@ export function stepValues(step: IntakeStep, data: IntakeData): Fields {
         site: s?.kind === 'site' ? s.site : '',
         policyName: s?.kind === 'user' ? s.policyName : '',
         users: s?.kind === 'user' ? s.users.join('\n') : '',
+        changeForOtherHolders: String(o?.changeForOtherHolders ?? false),
+        // New requests default to federation only; options saved without the choice keep the Skype provider.
+        skype: o === undefined || o.skypeProvider === false ? 'federation' : 'federation-skype',
         publicAudioVideo: String(o?.publicAudioVideo ?? false),
         // Partner discovery is what federation rests on now, so a fresh card suggests it.
         partnerDiscovery: String(o?.partnerDiscovery ?? true),

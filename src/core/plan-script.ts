@@ -14,6 +14,7 @@ export interface PlanView {
   }>;
   alreadyConfigured: Plan['alreadyConfigured'];
   refusals: Plan['refusals'];
+  warnings: Plan['warnings'];
   fingerprint: string;
   planHash: string;
 }
@@ -32,6 +33,7 @@ export function planView(plan: Plan): PlanView {
     })),
     alreadyConfigured: plan.alreadyConfigured,
     refusals: plan.refusals,
+    warnings: plan.warnings,
     fingerprint: plan.fingerprint,
     planHash: plan.planHash,
   };
@@ -54,6 +56,10 @@ export function planScript(plan: Plan): string {
     '# For people to read: picbot\'s runner applies these steps as data (check, change, verify), not this text.',
     '# Run in the Lync Server Management Shell as a member of RTCUniversalServerAdmins or CsAdministrator.',
   ];
+  if (plan.warnings.length > 0) {
+    lines.push('#', '# Warnings:');
+    for (const w of plan.warnings) lines.push(comment(`  ${w}`));
+  }
   if (plan.refusals.length > 0) {
     lines.push('#', '# REFUSED: nothing will be changed.');
     for (const r of plan.refusals) lines.push(comment(`[${r.code}] ${r.reason}`));

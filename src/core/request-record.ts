@@ -100,6 +100,9 @@ export function exportShape(req: ProvisioningRequest): ProvisioningRequest {
       publicAudioVideo: req.options.publicAudioVideo,
       partnerDiscovery: req.options.partnerDiscovery,
       disablePICPromptDisplayName: req.options.disablePICPromptDisplayName,
+      // Written only when set, so a request made before these options exports exactly as it did.
+      ...(req.options.skypeProvider !== undefined ? { skypeProvider: req.options.skypeProvider } : {}),
+      ...(req.options.changeForOtherHolders !== undefined ? { changeForOtherHolders: req.options.changeForOtherHolders } : {}),
     },
   };
 }

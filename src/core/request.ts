@@ -184,8 +184,25 @@ export const Options = z.object({
   partnerDiscovery: z.boolean(),
   /** true/false = set it; null = leave it as it is. */
   disablePICPromptDisplayName: z.boolean().nullable(),
+  /**
+   * Whether to configure the Skype public provider and public IM in the policy, as well as
+   * federation. Absent = true: a request saved or exported before this option keeps its meaning.
+   * The intake card asks, and defaults new requests to false (Microsoft retired Skype consumer
+   * interop on 5 May 2025).
+   */
+  skypeProvider: z.boolean().optional(),
+  /**
+   * Per-user scope: when the named policy exists and other users hold it too, change it anyway
+   * (for them as well). Absent = false: the planner refuses instead.
+   */
+  changeForOtherHolders: z.boolean().optional(),
 }).strict();
 export type Options = z.infer<typeof Options>;
+
+/** Whether the request includes the Skype public provider (absent = yes, today's meaning). */
+export function includesSkype(options: Options): boolean {
+  return options.skypeProvider !== false;
+}
 
 /** The whole request, with the cross-field rules. */
 export const ProvisioningRequest = z.object({

@@ -38,6 +38,7 @@ export function rollbackPlan(input: RollbackInput): Plan {
       profile: input.profile,
       steps: [],
       alreadyConfigured: [],
+      warnings: [],
       refusals: [{ code: 'observed_incomplete', reason: 'The state the apply job read is not the state the plan was made from, so its captured values cannot be trusted for a rollback. Re-discover and plan again.' }],
       fingerprint: fp,
       planHash: planHash(input.profile, fp, []),
@@ -57,5 +58,5 @@ export function rollbackPlan(input: RollbackInput): Plan {
       });
     });
   }
-  return { profile: input.profile, steps, alreadyConfigured: [], refusals: [], fingerprint: fp, planHash: planHash(input.profile, fp, steps) };
+  return { profile: input.profile, steps, alreadyConfigured: [], refusals: [], warnings: [], fingerprint: fp, planHash: planHash(input.profile, fp, steps) };
 }

@@ -1,7 +1,9 @@
 import type { OpName, OpParams } from '../contracts/ops';
-import type { ExternalAccessPolicy, PublicProvider } from '../contracts/observed';
+import type { DiscoveryFallback, ExternalAccessPolicy, Product, PublicProvider } from '../contracts/observed';
+import { cmdletCall } from '../contracts/render';
 import type { ShellErrorCode } from '../contracts/shell-errors';
-import { providerFeatures, type SimState } from './state';
+import type { Faults } from './faults';
+import { hasSkypeSwitches, type SimState } from './state';
 
 /**
  * The simulated cmdlets: each catalog op run against the state, with Lync's documented semantics
@@ -19,7 +21,7 @@ class SimError extends Error {
 }
 
 type Done = { data: unknown; changed: boolean };
-type Handler<N extends OpName> = (state: SimState, params: OpParams<N>, now: Date) => Done;
+type Handler<N extends OpName> = (state: SimState, params: OpParams<N>, now: Date, faults: Faults) => Done;
 
 const read = (data: unknown): Done => ({ data: structuredClone(data), changed: false });
 const wrote: Done = { data: null, changed: true };
@@ -56,6 +58,53 @@ function verificationLevel(value: string | number, levels: Record<string, number
 const noParameter = (name: string) =>
   new SimError('bad_params', `A parameter cannot be found that matches parameter name '${name}'.`);
 
+/**
+ * Parameter binding against the server's binaries: a parameter the cmdlet does not have fails
+ * as PowerShell fails it, before anything runs. Cmdlets without capabilities are not checked.
+ */
+function bindParameters(state: SimState, op: OpName, params: Record<string, unknown>): void {
+  const call = cmdletCall(op, params);
+  const accepted = call ? state.capabilities?.[call.cmdlet] : undefined;
+  if (!call || !accepted) return;
+  const lower = new Set(accepted.map((a) => a.toLowerCase()));
+  const missing = call.parameters.find((p) => !lower.has(p.toLowerCase()));
+  if (missing) throw noParameter(missing);
+}
+
+/** The product the topology's Registrar service version stands for (the major version of the build). */
+const TOPOLOGY_VERSION: Record<Product, string> = {
+  'Lync Server 2010': '4',
+  'Lync Server 2013': '5',
+  'Skype for Business Server 2015': '6',
+  'Skype for Business Server 2019': '7',
+  'Skype for Business Server Subscription Edition': '8',
+};
+
+/** server.version with the remote-session fallbacks lync-ops.ps1 takes, recorded in `fallbacks`. */
+function serverVersion(s: SimState, faults: Faults): Done {
+  const fallbacks: DiscoveryFallback[] = [];
+  let version = s.serverVersion.version;
+  if (faults.serverVersionLocalOnly) {
+    version = TOPOLOGY_VERSION[s.serverVersion.product];
+    fallbacks.push({
+      read: 'Get-CsServerVersion',
+      reason: 'Get-CsServerVersion is designed to run only on the local computer.',
+      instead: `the product from the topology (Get-CsService -Registrar, version ${version}); the build number is unknown`,
+    });
+  }
+  let levels = s.serverVersion.verificationLevels;
+  if (faults.scriptBlocksRefused) {
+    const reason = 'The remote endpoint refused the script block that reads the VerificationLevelType values (restricted language mode).';
+    if ((s.capabilities?.['New-CsPublicProvider'] ?? []).some((p) => p.toLowerCase() === 'inmemory')) {
+      fallbacks.push({ read: 'VerificationLevelType values', reason, instead: 'each number resolved by binding it with New-CsPublicProvider -InMemory (nothing created)' });
+    } else {
+      levels = {};
+      fallbacks.push({ read: 'VerificationLevelType values', reason, instead: 'nothing: the verification level names are unknown, so plans that pass -VerificationLevel 2 are refused' });
+    }
+  }
+  return read({ ...s.serverVersion, version, verificationLevels: levels, ...(fallbacks.length > 0 ? { fallbacks } : {}) });
+}
+
 function markReplicasStale(state: SimState): void {
   for (const replica of state.replicas ?? []) replica.upToDate = false;
 }
@@ -81,7 +130,19 @@ function policyFlags(params: PolicyFlags): PolicyFlags {
 }
 
 const HANDLERS: { [N in OpName]: Handler<N> } = {
-  'server.version': (s) => read(s.serverVersion),
+  'server.version': (s, _p, _now, faults) => serverVersion(s, faults),
+  'capabilities.get': (s) => read(s.capabilities ?? {}),
+  'topology.get': (s) => read(s.topology ?? { edgePools: [] }),
+  'site.list': (s) => read(s.sites ?? []),
+  'externalAccessPolicy.holders': (s) => {
+    const holders: Record<string, number> = {};
+    for (const u of s.userPolicies) {
+      if (u.externalAccessPolicy !== null) holders[u.externalAccessPolicy] = (holders[u.externalAccessPolicy] ?? 0) + 1;
+    }
+    return read(holders);
+  },
+  // Binding only, like -InMemory on a server: no uniqueness rule, nothing stored.
+  'publicProvider.probe': (s, p) => read({ verificationLevel: verificationLevel(p.verificationLevel ?? 'AlwaysVerifiable', s.serverVersion.verificationLevels) }),
   'accessEdge.get': (s) => read(s.accessEdge),
   'sipDomain.list': (s) => read(s.sipDomains),
   'publicProvider.list': (s) => read(s.publicProviders),
@@ -120,6 +181,10 @@ const HANDLERS: { [N in OpName]: Handler<N> } = {
   },
 
   'accessEdge.set': (s, p) => {
+    if (p.useDnsSrvRouting && s.accessEdge.routing !== 'DnsSrv') {
+      // A real server would switch the routing mode; picbot never asks for that (the planner refuses default routing).
+      throw new SimError('default_routing', 'UseDnsSrvRouting would switch the Edge servers from default routing to DNS SRV routing: every hosting and public provider must be removed first.');
+    }
     if (p.enablePartnerDiscovery !== undefined && s.accessEdge.routing !== 'DnsSrv') {
       throw new SimError('default_routing', 'EnablePartnerDiscovery can be set only when the Edge servers use DNS SRV routing.');
     }
@@ -191,12 +256,6 @@ const HANDLERS: { [N in OpName]: Handler<N> } = {
   },
 
   'publicProvider.new': (s, p) => {
-    const features = providerFeatures(s.serverVersion.product);
-    if (!features.iconUrl && p.iconUrl !== undefined) throw noParameter('IconUrl');
-    if (!features.nameDecoration && p.nameDecorationRoutingDomain !== undefined) throw noParameter('NameDecorationRoutingDomain');
-    if (!features.nameDecoration && p.nameDecorationExcludedDomainList !== undefined) throw noParameter('NameDecorationExcludedDomainList');
-    if (!features.skypeSwitches && p.enableSkypeIdRouting !== undefined) throw noParameter('EnableSkypeIdRouting');
-    if (!features.skypeSwitches && p.enableSkypeDirectorySearch !== undefined) throw noParameter('EnableSkypeDirectorySearch');
     const level = p.verificationLevel === undefined
       ? verificationLevel('AlwaysVerifiable', s.serverVersion.verificationLevels)
       : verificationLevel(p.verificationLevel, s.serverVersion.verificationLevels);
@@ -217,7 +276,7 @@ const HANDLERS: { [N in OpName]: Handler<N> } = {
     if (sameFqdn) {
       throw new SimError('proxy_fqdn_in_use', `ProxyFqdn "${p.proxyFqdn}" is already used by ${sameFqdn.kind} "${sameFqdn.identity}". Proxy FQDNs must be unique among public and hosting providers.`);
     }
-    const skypeDefault = features.skypeSwitches ? false : null;
+    const skypeDefault = hasSkypeSwitches(s.serverVersion.product) ? false : null;
     const provider: PublicProvider = {
       identity: p.identity,
       proxyFqdn: p.proxyFqdn,
@@ -261,10 +320,11 @@ const HANDLERS: { [N in OpName]: Handler<N> } = {
 };
 
 /** Runs one catalog op (params already checked against the catalog) against the state. */
-export function runOp(state: SimState, op: OpName, params: Record<string, unknown>, now: Date): SimOutcome {
+export function runOp(state: SimState, op: OpName, params: Record<string, unknown>, now: Date, faults: Faults = state.faults ?? {}): SimOutcome {
   try {
+    bindParameters(state, op, params);
     const handler = HANDLERS[op] as Handler<OpName>;
-    const done = handler(state, params as OpParams<OpName>, now);
+    const done = handler(state, params as OpParams<OpName>, now, faults);
     if (done.changed && op !== 'replication.status') markReplicasStale(state);
     return { ok: true, data: done.data, changed: done.changed };
   } catch (err) {

@@ -9,6 +9,10 @@ import { z } from 'zod';
  * - exitAfter:  N — after answering N requests the process exits with code 3 (a crash mid-job)
  * - delayMs:    N — every op waits N ms before it runs
  * - replicationStuck: true — replicas never catch up after a write (replication.status stays stale)
+ * - serverVersionLocalOnly: true — Get-CsServerVersion fails as it does over a remote session (it
+ *               reads the local registry); server.version falls back to the topology's Registrar version
+ * - scriptBlocksRefused: true — the endpoint refuses the script block that reads the
+ *               VerificationLevelType enum; server.version falls back to the -InMemory probe
  */
 export const Faults = z.object({
   fail: z.record(z.string(), z.string()).optional(),
@@ -16,6 +20,8 @@ export const Faults = z.object({
   exitAfter: z.number().int().min(0).optional(),
   delayMs: z.number().int().min(0).max(600_000).optional(),
   replicationStuck: z.boolean().optional(),
+  serverVersionLocalOnly: z.boolean().optional(),
+  scriptBlocksRefused: z.boolean().optional(),
 }).strict();
 export type Faults = z.infer<typeof Faults>;
 

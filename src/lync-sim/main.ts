@@ -15,22 +15,35 @@ import { initialState, loadState, saveState, type SimState } from './state';
  * One JSON request per line on stdin, one JSON answer per line on stdout and nothing else there;
  * logs go to stderr. Requests run one at a time, in order, like a PowerShell host.
  */
-const USAGE = `usage: picbot-lync-sim --state FILE [--init PROFILE]
+const USAGE = `usage: picbot-lync-sim --state FILE [--init PROFILE [--edge FQDN]... [--site NAME]...]
 
   --state FILE     the state file (an observed-state document plus optional "faults" and "replicas")
   --init PROFILE   create FILE as a fresh server for PROFILE (${PROFILES.join(', ')});
                    refuses if FILE exists
+  --edge FQDN      with --init: one more Edge pool with this external FQDN (the first is sip.contoso.com)
+  --site NAME      with --init: one more site (the first is Redmond)
   Faults may also come from ${FAULTS_ENV} (JSON, see src/lync-sim/README.md).
 `;
 
 class UsageError extends Error {}
 
-function parseCli(argv: string[]): { state: string; init?: Profile } | 'help' {
+// Two or more labels of letters, digits and inner hyphens.
+const FQDN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+interface Cli { state: string; init?: Profile; edges: string[]; sites: string[] }
+
+function parseCli(argv: string[]): Cli | 'help' {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { state: { type: 'string' }, init: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        state: { type: 'string' },
+        init: { type: 'string' },
+        edge: { type: 'string', multiple: true },
+        site: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -39,10 +52,21 @@ function parseCli(argv: string[]): { state: string; init?: Profile } | 'help' {
   }
   if (values.help) return 'help';
   if (!values.state) throw new UsageError('--state FILE is required');
-  if (values.init === undefined) return { state: values.state };
+  const edges = values.edge ?? [];
+  const sites = values.site ?? [];
+  if (values.init === undefined) {
+    if (edges.length > 0 || sites.length > 0) throw new UsageError('--edge and --site go with --init');
+    return { state: values.state, edges, sites };
+  }
   const profile = Profile.safeParse(values.init);
   if (!profile.success) throw new UsageError(`--init: unknown profile "${values.init}"; expected one of ${PROFILES.join(', ')}`);
-  return { state: values.state, init: profile.data };
+  for (const edge of edges) {
+    if (!FQDN.test(edge.toLowerCase())) throw new UsageError(`--edge ${edge}: expected a DNS name such as sip.fabrikam.com`);
+  }
+  for (const site of sites) {
+    if (!/^[A-Za-z0-9 _.-]{1,64}$/.test(site)) throw new UsageError(`--site ${site}: letters, digits, space, dot, underscore or hyphen`);
+  }
+  return { state: values.state, init: profile.data, edges: edges.map((e) => e.toLowerCase()), sites };
 }
 
 /** Turns a catalog refusal into the answer PowerShell's parameter binder would give. */
@@ -118,12 +142,12 @@ async function serve(file: string, state: SimState, faults: Faults, log: Logger)
       await answer({ id, ok: false, error: badCall(request.op, params, checked.reason) });
       continue;
     }
-    const outcome = runOp(state, checked.op as OpName, checked.params, new Date());
+    const outcome = runOp(state, checked.op as OpName, checked.params, new Date(), faults);
+    // The file changes only when something was written, never on reads alone.
     if (outcome.ok && outcome.changed) saveState(file, state);
     log.debug({ id, op: checked.op, ok: outcome.ok }, 'op');
     await answer(outcome.ok ? { id, ok: true, data: outcome.data } : { id, ok: false, error: outcome.error });
   }
-  saveState(file, state);
 }
 
 async function main(): Promise<void> {
@@ -144,7 +168,7 @@ async function main(): Promise<void> {
     const envFaults = faultsFromEnv(process.env[FAULTS_ENV]);
     if (cli.init) {
       if (existsSync(cli.state)) throw new Error(`refusing to overwrite the existing state file ${cli.state} (--init creates a new one)`);
-      saveState(cli.state, initialState(cli.init, new Date()), { exclusive: true });
+      saveState(cli.state, initialState(cli.init, new Date(), { edges: cli.edges, sites: cli.sites }), { exclusive: true });
       log.info({ file: cli.state, profile: cli.init }, 'created a fresh simulator state');
     } else if (!existsSync(cli.state)) {
       throw new Error(`state file ${cli.state} does not exist; create it with --init PROFILE`);

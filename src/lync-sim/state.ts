@@ -2,7 +2,8 @@ import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unl
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 import { z } from 'zod';
-import { ObservedState, ReplicaStatus, type PublicProvider, type Product } from '../contracts/observed';
+import { CAPABILITY_CMDLETS, parametersFor } from '../contracts/cmdlet-reference';
+import { ObservedState, ReplicaStatus, type Capabilities, type PublicProvider, type Product, type Topology } from '../contracts/observed';
 import { PROFILE_PRODUCT, type Profile } from '../contracts/profiles';
 import { Faults } from './faults';
 
@@ -11,12 +12,55 @@ import { Faults } from './faults';
  * `faults` (fault injection, see faults.ts) and `replicas` (what replication.status reports; it
  * is not part of the observed state). Unknown keys are refused so a typo does not go unnoticed.
  * `userPolicies` lists every Lync-enabled user the simulated server has.
+ * `capabilities`, `topology` and `sites` are the simulated server's binaries and topology; a
+ * state file written before they existed loads with the defaults `withDefaults` fills in (in
+ * memory: the file changes only when configuration is written).
  */
-export const SimState = ObservedState.extend({
+export const SimState = ObservedState.omit({ policyHolders: true, discoveryFallbacks: true }).extend({
   faults: Faults.optional(),
   replicas: z.array(ReplicaStatus).optional(),
 }).strict();
 export type SimState = z.infer<typeof SimState>;
+
+/** The profile whose binaries a product's server has when the state file does not say (a Lync 2013 is taken to have CU5, as this simulator always assumed). */
+const DEFAULT_PROFILE: Record<Product, Profile> = {
+  'Lync Server 2010': 'lync2010',
+  'Lync Server 2013': 'lync2013-cu5',
+  'Skype for Business Server 2015': 'sfb2015',
+  'Skype for Business Server 2019': 'sfb2019',
+  'Skype for Business Server Subscription Edition': 'sfbse',
+};
+
+/** The parameters the profile's cmdlets accept, from Microsoft's reference (src/contracts/cmdlet-reference.ts). */
+export function capabilitiesFor(profile: Profile): Capabilities {
+  return Object.fromEntries(CAPABILITY_CMDLETS.map((c) => [c, parametersFor(c, profile)]));
+}
+
+/** One Edge pool per external FQDN, federation (port 5061) enabled. */
+export function topologyFor(edgeFqdns: string[]): Topology {
+  return {
+    edgePools: edgeFqdns.map((fqdn, i) => ({
+      identity: `EdgeServer:edge${String(i + 1).padStart(2, '0')}.${fqdn.split('.').slice(1).join('.') || fqdn}`,
+      accessEdgeExternalFqdn: fqdn,
+      accessEdgeExternalSipPort: 5061,
+      federationEnabled: true,
+    })),
+  };
+}
+
+/** The state with the keys a state file may lack filled in with defaults. */
+export function withDefaults(state: SimState): SimState {
+  const defaultDomain = state.sipDomains.find((d) => d.isDefault)?.name ?? state.sipDomains[0]?.name ?? 'contoso.com';
+  return {
+    ...state,
+    capabilities: state.capabilities ?? capabilitiesFor(DEFAULT_PROFILE[state.serverVersion.product]),
+    topology: state.topology ?? topologyFor([`sip.${defaultDomain}`]),
+    sites: state.sites ?? [DEFAULT_SITE],
+  };
+}
+
+/** The site of a fresh simulated topology. */
+export const DEFAULT_SITE = 'Redmond';
 
 /**
  * ASSUMPTION (the real numbers are not documented, LYNC.md §2.2): the simulator numbers
@@ -43,41 +87,51 @@ const PRODUCT_VERSION: Record<Product, string> = {
   'Skype for Business Server Subscription Edition': '8.0.0.0',
 };
 
-/** Which optional New-CsPublicProvider parameters a product has (LYNC.md §2.2 "Version availability"). */
-export function providerFeatures(product: Product): { iconUrl: boolean; nameDecoration: boolean; skypeSwitches: boolean } {
-  const sfb = product.startsWith('Skype for Business');
-  return {
-    iconUrl: product !== 'Lync Server 2010',
-    // ASSUMPTION: a Lync 2013 server is taken to have CU5 binaries (the NameDecoration* pair),
-    // whichever lync2013 profile the admin picks; Lync 2010 has neither.
-    nameDecoration: product !== 'Lync Server 2010',
-    skypeSwitches: sfb,
-  };
+/** Whether the product's providers have the EnableSkype* properties (SfB only). */
+export function hasSkypeSwitches(product: Product): boolean {
+  return product.startsWith('Skype for Business');
 }
 
 /**
- * A fresh server for a profile (runner issue §2). ASSUMPTIONS, all profiles alike unless noted:
+ * A fresh server for a profile. ASSUMPTIONS, all profiles alike unless noted:
  * - DNS SRV routing, federation off, partner discovery off, archiving disclaimer off, outside users on
  *   (the documented Set-CsAccessEdgeConfiguration defaults);
  * - one SIP domain contoso.com (default);
- * - the three shipped public providers, disabled: Messenger (federation.messenger.msn.com), Yahoo
- *   (lcs.yahoo.com), AOL (sip.oscar.aol.com), VerificationLevel AlwaysVerifiable (the documented
- *   default), no IconUrl/NameDecoration*; EnableSkype* false on SfB (the properties exist) and
- *   null on Lync (they do not). LYNC.md documents them for Lync 2010/2013 only; SfB gets the same;
+ * - the shipped public providers, disabled, VerificationLevel AlwaysVerifiable (the documented
+ *   default), no IconUrl/NameDecoration*: Lync Server 2013 ships Messenger
+ *   (federation.messenger.msn.com), Yahoo (lcs.yahoo.com) and AOL (sip.oscar.aol.com); Lync Server
+ *   2010 lists the first as MSN; Skype for Business Server has one provider, Skype
+ *   (federation.messenger.msn.com), with Skype ID routing and directory search off, which
+ *   Microsoft's SfB connectivity page has you remove and re-create
+ *   (https://learn.microsoft.com/skypeforbusiness/deploy/deploy-skype-connectivity).
+ *   EnableSkype* is false on SfB (the properties exist) and null on Lync (they do not);
+ * - the cmdlets' parameters per profile from Microsoft's reference (`capabilitiesFor`): `lync2013`
+ *   lacks the NameDecoration* pair that `lync2013-cu5` has;
+ * - one Edge pool whose external FQDN is sip.<default SIP domain>, plus one per `edges`, with
+ *   federation enabled in the topology; one site, Redmond, plus `sites`;
  * - no hosting providers;
- * - the Global external access policy with every switch off (server defaults, LYNC.md §2.3);
+ * - the Global external access policy with every switch off (server defaults);
  * - two Lync-enabled users sip:alice@contoso.com and sip:bob@contoso.com, no per-user policy;
  * - the Global client policy with DisablePICPromptDisplayName not set (null);
  * - replicas fe01.contoso.com (Front End) and edge01.contoso.com (Edge), up to date.
  */
-export function initialState(profile: Profile, now: Date): SimState {
+export function initialState(profile: Profile, now: Date, extra: { edges?: string[]; sites?: string[] } = {}): SimState {
   const product = PROFILE_PRODUCT[profile];
-  const skype = providerFeatures(product).skypeSwitches ? false : null;
+  const skype = hasSkypeSwitches(product) ? false : null;
   const provider = (identity: string, proxyFqdn: string): PublicProvider => ({
     identity, proxyFqdn, enabled: false, verificationLevel: 'AlwaysVerifiable', iconUrl: null,
     nameDecorationRoutingDomain: null, nameDecorationExcludedDomainList: null,
     enableSkypeIdRouting: skype, enableSkypeDirectorySearch: skype,
   });
+  const publicProviders = hasSkypeSwitches(product)
+    ? [provider('Skype', 'federation.messenger.msn.com')]
+    : [
+      provider(product === 'Lync Server 2010' ? 'MSN' : 'Messenger', 'federation.messenger.msn.com'),
+      provider('Yahoo', 'lcs.yahoo.com'),
+      provider('AOL', 'sip.oscar.aol.com'),
+    ];
+  const edges = [...new Set(['sip.contoso.com', ...(extra.edges ?? []).map((e) => e.toLowerCase())])];
+  const sites = [...new Set([DEFAULT_SITE, ...(extra.sites ?? [])])];
   return {
     serverVersion: { product, version: PRODUCT_VERSION[product], verificationLevels: { ...SIM_VERIFICATION_LEVELS } },
     accessEdge: {
@@ -85,11 +139,7 @@ export function initialState(profile: Profile, now: Date): SimState {
       enableArchivingDisclaimer: false, allowOutsideUsers: true,
     },
     sipDomains: [{ name: 'contoso.com', isDefault: true }],
-    publicProviders: [
-      provider('Messenger', 'federation.messenger.msn.com'),
-      provider('Yahoo', 'lcs.yahoo.com'),
-      provider('AOL', 'sip.oscar.aol.com'),
-    ],
+    publicProviders,
     hostingProviders: [],
     externalAccessPolicies: [{
       identity: 'Global', enableFederationAccess: false, enablePublicCloudAccess: false,
@@ -101,6 +151,9 @@ export function initialState(profile: Profile, now: Date): SimState {
     ],
     unknownUsers: [],
     clientPolicies: [{ identity: 'Global', disablePICPromptDisplayName: null }],
+    capabilities: capabilitiesFor(profile),
+    topology: topologyFor(edges),
+    sites,
     replicas: [
       { replicaFqdn: 'fe01.contoso.com', upToDate: true, lastUpdate: now.toISOString() },
       { replicaFqdn: 'edge01.contoso.com', upToDate: true, lastUpdate: now.toISOString() },
@@ -121,7 +174,7 @@ export function loadState(file: string): SimState {
     const issue = parsed.error.issues[0];
     throw new Error(`state file ${file} is not a simulator state: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  return parsed.data;
+  return withDefaults(parsed.data);
 }
 
 /**

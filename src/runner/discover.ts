@@ -1,4 +1,4 @@
-import { normalizeObserved, ObservedState, type ClientPolicy, type UserPolicy } from '../contracts/observed';
+import { normalizeObserved, ObservedState, type ClientPolicy, type DiscoveryFallback, type UserPolicy } from '../contracts/observed';
 import type { OpName, OpParams, OpResult, WriteOpName } from '../contracts/ops';
 import { CodedError } from '../shared/errors';
 import type { ShellHost } from './shell-host';
@@ -20,6 +20,11 @@ const USERS_PER_CALL = 500;
  * the op), with two exceptions that are answers, not failures: users the server does not know
  * land in `unknownUsers`, and a client policy identity that does not exist is left out of
  * `clientPolicies` (the planner sees it missing).
+ *
+ * The reads added later (capabilities, Edge topology, sites, policy holders) degrade instead: one
+ * that fails leaves its key out and is recorded in `discoveryFallbacks`, and the planner names
+ * what it could not check. `server.version` reports its own fallbacks (a version read from the
+ * topology, verification levels resolved by an in-memory probe), which land there too.
  */
 export async function discover(host: ShellHost, scope: DiscoveryScope): Promise<ObservedState> {
   const read = async <N extends OpName>(op: N, params: OpParams<N>): Promise<OpResult<N>> => {
@@ -28,7 +33,14 @@ export async function discover(host: ShellHost, scope: DiscoveryScope): Promise<
     return outcome.data;
   };
 
-  const serverVersion = await read('server.version', {});
+  const { fallbacks: versionFallbacks, ...serverVersion } = await read('server.version', {});
+  const discoveryFallbacks: DiscoveryFallback[] = [...(versionFallbacks ?? [])];
+  const optional = async <N extends 'capabilities.get' | 'topology.get' | 'site.list' | 'externalAccessPolicy.holders'>(op: N, cmdlet: string, what: string): Promise<OpResult<N> | undefined> => {
+    const outcome = await host.call<N>(op, {} as OpParams<N>);
+    if (outcome.ok) return outcome.data;
+    discoveryFallbacks.push({ read: cmdlet, reason: `${outcome.error.code}: ${outcome.error.message}`, instead: `nothing: ${what} could not be checked` });
+    return undefined;
+  };
   const accessEdge = await read('accessEdge.get', {});
   const sipDomains = await read('sipDomain.list', {});
   const publicProviders = await read('publicProvider.list', {});
@@ -53,9 +65,15 @@ export async function discover(host: ShellHost, scope: DiscoveryScope): Promise<
     }
   }
 
+  const capabilities = await optional('capabilities.get', 'Get-Command (cmdlet parameters)', 'whether the server has every parameter a plan sends');
+  const topology = await optional('topology.get', 'Get-CsService -EdgeServer', 'the Edge pools\' external FQDNs and federation setting');
+  const sites = await optional('site.list', 'Get-CsSite', 'site names');
+  const policyHolders = await optional('externalAccessPolicy.holders', 'Get-CsUser -Filter', 'who else holds a per-user policy');
+
   return normalizeObserved(ObservedState.parse({
     serverVersion, accessEdge, sipDomains, publicProviders, hostingProviders, externalAccessPolicies,
-    userPolicies, unknownUsers, clientPolicies,
+    userPolicies, unknownUsers, clientPolicies, capabilities, topology, sites, policyHolders,
+    ...(discoveryFallbacks.length > 0 ? { discoveryFallbacks } : {}),
   }));
 }
 

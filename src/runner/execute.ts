@@ -9,7 +9,9 @@
  *
  * discover: reads the state in the envelope's scope (plus any read-op steps) → `observed`.
  * apply/rollback: re-reads the state in the same scope; a different fingerprint aborts with
- * `aborted-drift` and changes nothing. Then per step: check (skip if satisfied) → change →
+ * `aborted-drift` and changes nothing. A plan-level precheck (`precheck`) then binds every step's
+ * parameters against what the server's cmdlets accept; a failure ends the job with nothing
+ * changed (`precheck_failed`). Then per step: check (skip if satisfied) → change →
  * re-read what the step touched (a grant: that one user) → verify; the first failure stops the
  * job. After the last change the whole scope is read once more (`after`), and every step that
  * ran must still hold in it (a later step may have undone an earlier one); one that does not
@@ -17,9 +19,10 @@
  * (cancel, shutdown, lost lease) is obeyed between steps; a read-only discovery is cut short at once.
  */
 import { fingerprint, type ObservedState } from '../contracts/observed';
-import { checkOpCall, isReadOp, isWriteOp, type OpName, type WriteOpName } from '../contracts/ops';
+import { checkOpCall, isReadOp, isWriteOp, type OpName, type OpParams, type WriteOpName } from '../contracts/ops';
 import { JobEnvelope, MAX_EVENT_TEXT, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
 import { checkSatisfied, policyKey } from '../contracts/satisfied';
+import { cmdletCall } from '../contracts/render';
 import { verifyEnvelope } from '../contracts/signing';
 import { CodedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
@@ -115,6 +118,32 @@ export function refuseJob(envelope: JobEnvelope): string | null {
   return null;
 }
 
+/**
+ * The plan-level precheck, run once before the first change of an apply or rollback job: every
+ * step's parameters against the cmdlets' parameters the server reported (`capabilities`), and
+ * each new public provider bound with `New-CsPublicProvider -InMemory` where the server has it.
+ * Parameter binding only: uniqueness rules (a proxy FQDN an earlier step frees) are not applied.
+ * Returns why the plan cannot run, or null.
+ */
+export async function precheck(host: ShellHost, steps: readonly PlanStep[], observed: ObservedState): Promise<string | null> {
+  const caps = observed.capabilities;
+  const has = (cmdlet: string, param: string) => caps?.[cmdlet]?.some((p) => p.toLowerCase() === param.toLowerCase());
+  for (const step of steps) {
+    const call = cmdletCall(step.op, step.params);
+    if (!call || !caps?.[call.cmdlet]) continue;
+    const missing = call.parameters.filter((p) => !has(call.cmdlet, p));
+    if (missing.length > 0) {
+      return `step ${step.id}: this server's ${call.cmdlet} has no ${missing.map((m) => `-${m}`).join(', ')} parameter (choose the version profile that matches the server and re-plan)`;
+    }
+  }
+  if (!has('New-CsPublicProvider', 'InMemory')) return null;
+  for (const step of steps.filter((s) => s.op === 'publicProvider.new')) {
+    const outcome = await host.call('publicProvider.probe', step.params as OpParams<'publicProvider.probe'>);
+    if (!outcome.ok) return `step ${step.id}: New-CsPublicProvider -InMemory does not bind these parameters: ${outcome.error.code}: ${outcome.error.message}`;
+  }
+  return null;
+}
+
 function describe(observed: ObservedState): string {
   const edge = observed.accessEdge;
   return [
@@ -124,6 +153,7 @@ function describe(observed: ObservedState): string {
     `${observed.publicProviders.length} public provider(s)`,
     `${observed.externalAccessPolicies.length} external access policies`,
     `fingerprint ${fingerprint(observed).slice(0, 12)}`,
+    ...(observed.discoveryFallbacks?.length ? [`${observed.discoveryFallbacks.length} read(s) fell back: ${observed.discoveryFallbacks.map((f) => f.read).join(', ')}`] : []),
   ].join('; ');
 }
 
@@ -241,6 +271,12 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
       const message = `the server changed since the plan was made (fingerprint ${actual.slice(0, 12)}, planned from ${env.expectedFingerprint!.slice(0, 12)}): nothing was changed; re-plan`;
       events.push({ type: 'log', at: at(), level: 'warn', message });
       return { status: 'aborted-drift', observed: before, error: { code: 'drift', message } };
+    }
+    const unrunnable = await precheck(shell, env.steps, before);
+    if (unrunnable) {
+      const message = `the plan would not run on this server, so nothing was changed: ${unrunnable}`;
+      events.push({ type: 'log', at: at(), level: 'error', message: cut(message) });
+      return { status: 'failed', observed: before, error: { code: 'precheck_failed', message } };
     }
     let current = before;
     let changed = false;

@@ -173,6 +173,8 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
   await stage('options', async () => {
     const options = await cardWith('Options', 'step 6 of 6');
     await options.getByRole('radio', { name: 'Global (every user)' }).check();
+    // New requests default to federation only; the seed procedure includes the (retired) Skype provider.
+    await options.getByRole('radio', { name: 'Federation and the Skype public provider (retired by Microsoft on 5 May 2025)' }).check();
     await options.getByRole('checkbox', { name: 'Make sure partner domain discovery is on' }).check();
     await options.getByRole('radio', { name: 'Leave it as it is' }).check();
     await options.getByRole('button', { name: 'Review' }).click();
@@ -212,7 +214,7 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     planId = /plan_[0-9a-z]{16}/.exec(await approval.innerText())?.[0] ?? '';
     expect(planId).not.toBe('');
     for (const command of [
-      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true',
+      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true -UseDnsSrvRouting',
       'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
       'Remove-CsPublicProvider -Identity Messenger',
       'New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com',

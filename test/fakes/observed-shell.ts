@@ -17,12 +17,15 @@ export interface ObservedShell extends ShellHost {
 export interface ObservedShellOptions {
   /** What a write op answers (default: `{identity}`); a test can make it long. */
   answer?: (op: string, params: Record<string, unknown>) => unknown;
+  /** What the in-memory provider probe fails with (default: it binds). */
+  probeError?: { code: string; message: string };
 }
 
 export function observedShell(initial: ObservedState, after?: (op: string, state: ObservedState) => ObservedState, options: ObservedShellOptions = {}): ObservedShell {
   let s = structuredClone(initial);
   const calls: ObservedShell['calls'] = [];
   const ok = (data: unknown): ShellOutcome<unknown> => ({ ok: true, data: structuredClone(data), warnings: [] });
+  const missing = (op: string): ShellOutcome<unknown> => ({ ok: false, error: { code: 'cmdlet_failed', message: `${op}: not available on this server` } });
   async function call(op: OpName | string, params: Record<string, unknown>): Promise<ShellOutcome<unknown>> {
     calls.push({ op, params });
     switch (op) {
@@ -42,6 +45,13 @@ export function observedShell(initial: ObservedState, after?: (op: string, state
         return c ? ok(c) : { ok: false, error: { code: 'not_found', message: `no client policy ${String(params.identity)}` } };
       }
       case 'replication.status': return ok([]);
+      // The reads added later answer from the document's optional keys, and fail like an old server without them.
+      case 'capabilities.get': return s.capabilities ? ok(s.capabilities) : missing(op);
+      case 'topology.get': return s.topology ? ok(s.topology) : missing(op);
+      case 'site.list': return s.sites ? ok(s.sites) : missing(op);
+      case 'externalAccessPolicy.holders': return s.policyHolders ? ok(s.policyHolders) : missing(op);
+      case 'publicProvider.probe':
+        return options.probeError ? { ok: false, error: options.probeError } : ok({ verificationLevel: 'AlwaysVerifiable' });
       default:
         s = applyOp(s, op, params);
         if (after) s = after(op, s);

@@ -120,8 +120,10 @@ describe('review card → discover → observed state card', () => {
       'Messenger: disabled · federation.messenger.msn.com · verification AlwaysVerifiable',
       'Yahoo: disabled · lcs.yahoo.com · verification AlwaysVerifiable',
       'Global: federation off · public providers off · public A/V off · remote access off',
-      'tag:EnablePublicUsers: federation on · public providers on · public A/V off · remote access off',
+      'tag:EnablePublicUsers: federation on · public providers on · public A/V off · remote access off · held by 1 user',
       'sip:alice@contoso.com: EnablePublicUsers',
+      'sip.contoso.com: EdgeServer:edge01.contoso.com · external SIP port 5061 · federation (port 5061) enabled in the topology',
+      'Redmond: site:Redmond',
       'sip:bob@contoso.com: none assigned (site or global applies)',
       'Global: DisablePICPromptDisplayName: not set',
     ]));

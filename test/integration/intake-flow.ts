@@ -27,7 +27,8 @@ export const EXPECTED_EXPORT = {
   accessEdgeFqdns: ['sip.contoso.com', 'access.contoso.com'],
   sipDomains: ['contoso.com', 'fabrikam.com'],
   contacts: { name: 'Dana Admin', phone: '+14255550100', domainAdmins: { 'contoso.com': 'dana@contoso.com', 'fabrikam.com': 'ops@fabrikam.com' } },
-  options: { policyScope: { kind: 'global' }, publicAudioVideo: false, partnerDiscovery: true, disablePICPromptDisplayName: null },
+  // The Skype choice is left as the card offers it: federation only, the default of a new request.
+  options: { policyScope: { kind: 'global' }, publicAudioVideo: false, partnerDiscovery: true, disablePICPromptDisplayName: null, skypeProvider: false },
 };
 
 /** A card message in the chat: its card and the activity id the connector gave it. */

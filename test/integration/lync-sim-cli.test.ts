@@ -5,6 +5,7 @@ import { ShellAnswer } from '../../src/contracts/ops';
 import { ObservedState } from '../../src/contracts/observed';
 import { PROFILE_PRODUCT, PROFILES } from '../../src/contracts/profiles';
 import { SimState } from '../../src/lync-sim/state';
+import { fixturePath } from '../fixtures/load';
 import { filesIn, runSimCli, startSim, tempDir, writeState } from './sim-helpers';
 
 /** The picbot-lync-sim command line and its raw stdio protocol, without the runner's client. */
@@ -29,14 +30,48 @@ describe('picbot-lync-sim --init', () => {
       const state = SimState.parse(JSON.parse(readFileSync(file, 'utf8')));
       expect(ObservedState.parse(state).serverVersion.product).toBe(want);
       expect(state.accessEdge).toMatchObject({ routing: 'DnsSrv', allowFederatedUsers: false });
-      expect(state.publicProviders.map((p) => [p.identity, p.proxyFqdn, p.enabled])).toEqual([
-        ['Messenger', 'federation.messenger.msn.com', false], ['Yahoo', 'lcs.yahoo.com', false], ['AOL', 'sip.oscar.aol.com', false],
-      ]);
+      // The providers each product ships: one Skype on SfB; Messenger (MSN on Lync 2010), Yahoo and AOL on Lync.
+      const msn = profile === 'lync2010' ? 'MSN' : 'Messenger';
+      expect(state.publicProviders.map((p) => [p.identity, p.proxyFqdn, p.enabled])).toEqual(profile.startsWith('sfb')
+        ? [['Skype', 'federation.messenger.msn.com', false]]
+        : [[msn, 'federation.messenger.msn.com', false], ['Yahoo', 'lcs.yahoo.com', false], ['AOL', 'sip.oscar.aol.com', false]]);
+      expect(state.topology?.edgePools.map((e) => e.accessEdgeExternalFqdn)).toEqual(['sip.contoso.com']);
+      expect(state.sites).toEqual(['Redmond']);
+      // Pre-CU5 and CU5 Lync 2013 binaries differ in New-CsPublicProvider's NameDecoration* parameters.
+      expect(state.capabilities?.['New-CsPublicProvider']?.includes('NameDecorationRoutingDomain')).toBe(profile !== 'lync2010' && profile !== 'lync2013');
       expect(state.userPolicies.map((u) => u.user)).toEqual(['sip:alice@contoso.com', 'sip:bob@contoso.com']);
       expect(state.replicas?.map((r) => r.replicaFqdn)).toEqual(['fe01.contoso.com', 'edge01.contoso.com']);
       expect(filesIn(tmp.dir)).toEqual(['state.json']);
     },
   );
+
+  it('--edge and --site add Edge pools and sites to a fresh topology', () => {
+    const file = join(tmp.dir, 'state.json');
+    const r = runSimCli(['--state', file, '--init', 'sfb2019', '--edge', 'SIP2.Fabrikam.com', '--edge', 'access.contoso.com', '--site', 'Oslo']);
+    expect(r).toMatchObject({ status: 0, stdout: '' });
+    const state = SimState.parse(JSON.parse(readFileSync(file, 'utf8')));
+    expect(state.topology?.edgePools.map((e) => [e.accessEdgeExternalFqdn, e.federationEnabled])).toEqual([
+      ['sip.contoso.com', true], ['sip2.fabrikam.com', true], ['access.contoso.com', true],
+    ]);
+    expect(state.sites).toEqual(['Redmond', 'Oslo']);
+  });
+
+  it('a state file without capabilities, topology or sites (an older simulator\'s) loads with defaults and is not rewritten by reads', async () => {
+    const file = join(tmp.dir, 'state.json');
+    const old = readFileSync(fixturePath('observed', 'legacy-fresh-lync2013.json'), 'utf8');
+    writeFileSync(file, old);
+    const host = startSim(file);
+    try {
+      const caps = await host.call('capabilities.get', {});
+      // An old Lync 2013 state keeps what the simulator always assumed: CU5 binaries.
+      expect(caps.ok && (caps.data as Record<string, string[]>)['New-CsPublicProvider'].includes('NameDecorationRoutingDomain')).toBe(true);
+      expect(await host.call('topology.get', {})).toMatchObject({ ok: true, data: { edgePools: [{ accessEdgeExternalFqdn: 'sip.contoso.com' }] } });
+      expect(await host.call('site.list', {})).toMatchObject({ ok: true, data: ['Redmond'] });
+    } finally {
+      await host.close();
+    }
+    expect(readFileSync(file, 'utf8')).toBe(old);
+  });
 
   it('refuses to overwrite an existing file (exit 1) and leaves it untouched', () => {
     const file = join(tmp.dir, 'state.json');
@@ -54,6 +89,8 @@ describe('picbot-lync-sim --init', () => {
     { args: ['--state', 'x.json', '--init', 'ocs2007'], wantErr: /unknown profile "ocs2007"/ },
     { args: ['--state', 'x.json', '--bogus'], wantErr: /bogus/ },
     { args: ['--state', 'missing.json'], wantErr: /does not exist; create it with --init/ },
+    { args: ['--state', 'x.json', '--init', 'sfb2019', '--edge', 'sip:edge.contoso.com'], wantErr: /--edge sip:edge.contoso.com: expected a DNS name such as sip.fabrikam.com/ },
+    { args: ['--state', 'x.json', '--edge', 'edge.contoso.com'], wantErr: /--edge and --site go with --init/ },
   ])('refuses $args with exit 1', ({ args, wantErr }) => {
     const r = runSimCli(args.map((a) => (a.endsWith('.json') ? join(tmp.dir, a) : a)));
     expect(r.status).toBe(1);

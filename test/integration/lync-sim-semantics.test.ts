@@ -240,11 +240,12 @@ const rows: Row[] = [
     ],
   },
   {
-    name: 'Skype for Business takes the documented command; its providers have EnableSkype* (false by default)',
+    name: 'Skype for Business ships a disabled Skype provider (no Skype ID routing or directory search) and takes the documented command after it is removed',
     profile: 'sfb2015',
     steps: [
       { op: 'server.version', wantLike: { product: 'Skype for Business Server 2015' } },
-      { op: 'publicProvider.remove', params: { identity: 'Messenger' }, want: null },
+      { op: 'publicProvider.list', want: [provider('Skype', msnFqdn, false)] },
+      { op: 'publicProvider.remove', params: { identity: 'Skype' }, want: null },
       {
         op: 'publicProvider.new',
         params: { ...skype, iconUrl: 'https://images.edge.messenger.live.com/Messenger_16x16.png', nameDecorationRoutingDomain: 'msn.com', nameDecorationExcludedDomainList: 'msn.com,outlook.com,live.com,hotmail.com', enableSkypeIdRouting: true, enableSkypeDirectorySearch: true },
@@ -252,12 +253,89 @@ const rows: Row[] = [
       },
       {
         op: 'publicProvider.list',
-        want: [provider('Yahoo', 'lcs.yahoo.com', false), provider('AOL', 'sip.oscar.aol.com', false), {
+        want: [{
           ...skype, verificationLevel: 'AlwaysVerifiable', iconUrl: 'https://images.edge.messenger.live.com/Messenger_16x16.png',
           nameDecorationRoutingDomain: 'msn.com', nameDecorationExcludedDomainList: 'msn.com,outlook.com,live.com,hotmail.com',
           enableSkypeIdRouting: true, enableSkypeDirectorySearch: true,
         }],
       },
+    ],
+  },
+  {
+    name: 'Lync 2010 lists the Messenger provider as MSN',
+    profile: 'lync2010',
+    steps: [
+      { op: 'publicProvider.list', wantLike: [{ identity: 'MSN', proxyFqdn: msnFqdn }, { identity: 'Yahoo' }, { identity: 'AOL' }] },
+    ],
+  },
+  {
+    name: 'Lync 2013 before CU5 has no NameDecoration* parameters (the CU5 binaries have them)',
+    profile: 'lync2013',
+    tweak: (s) => { s.publicProviders = []; },
+    steps: [
+      { op: 'capabilities.get', wantLike: { 'New-CsPublicProvider': expect.arrayContaining(['Identity', 'IconUrl', 'InMemory']) } },
+      { op: 'publicProvider.new', params: { ...skype, nameDecorationRoutingDomain: 'msn.com' }, wantError: 'bad_params', wantMessage: /'NameDecorationRoutingDomain'/ },
+      { op: 'publicProvider.probe', params: { ...skype, nameDecorationExcludedDomainList: 'msn.com' }, wantError: 'bad_params', wantMessage: /'NameDecorationExcludedDomainList'/ },
+      { op: 'publicProvider.new', params: { ...skype, iconUrl: 'https://x', verificationLevel: 2 }, want: null },
+    ],
+  },
+  {
+    name: 'the in-memory probe binds parameters only: no uniqueness rule, nothing stored',
+    steps: [
+      { op: 'publicProvider.probe', params: { ...skype, verificationLevel: 2 }, want: { verificationLevel: 'UseSourceVerification' } },
+      { op: 'publicProvider.probe', params: { ...skype, verificationLevel: 7 }, wantError: 'bad_params' },
+      { op: 'publicProvider.list', wantLike: [{ identity: 'Messenger' }, { identity: 'Yahoo' }, { identity: 'AOL' }] },
+      { op: 'replication.status', wantLike: [{ upToDate: true }, { upToDate: true }] },
+    ],
+  },
+  {
+    name: 'topology, sites and policy holders',
+    tweak: (s) => { s.userPolicies[1].externalAccessPolicy = 'PICUsers'; },
+    steps: [
+      { op: 'topology.get', want: { edgePools: [{ identity: 'EdgeServer:edge01.contoso.com', accessEdgeExternalFqdn: 'sip.contoso.com', accessEdgeExternalSipPort: 5061, federationEnabled: true }] } },
+      { op: 'site.list', want: ['Redmond'] },
+      { op: 'externalAccessPolicy.holders', want: { PICUsers: 1 } },
+    ],
+  },
+  {
+    name: 'partner discovery with -UseDnsSrvRouting: no routing change on DNS SRV routing',
+    steps: [
+      { op: 'accessEdge.set', params: { enablePartnerDiscovery: true, useDnsSrvRouting: true }, want: null },
+      { op: 'accessEdge.get', wantLike: { routing: 'DnsSrv', enablePartnerDiscovery: true } },
+    ],
+  },
+  {
+    name: '-UseDnsSrvRouting is refused on default routing (picbot never switches the routing mode)',
+    tweak: defaultRouting,
+    steps: [
+      { op: 'accessEdge.set', params: { useDnsSrvRouting: true }, wantError: 'default_routing' },
+      { op: 'accessEdge.get', wantLike: { routing: 'DefaultRoute' } },
+    ],
+  },
+  {
+    name: 'remote-session fallbacks: the version from the topology, the verification levels from -InMemory probes',
+    tweak: (s) => { s.faults = { serverVersionLocalOnly: true, scriptBlocksRefused: true }; },
+    steps: [
+      {
+        op: 'server.version',
+        wantLike: {
+          product: 'Lync Server 2013', version: '5', verificationLevels: { UseSourceVerification: 2 },
+          fallbacks: [
+            { read: 'Get-CsServerVersion', instead: expect.stringMatching(/Get-CsService -Registrar/) },
+            { read: 'VerificationLevelType values', instead: expect.stringMatching(/-InMemory/) },
+          ],
+        },
+      },
+    ],
+  },
+  {
+    name: 'without -InMemory the verification levels stay unknown, and say so',
+    tweak: (s) => {
+      s.faults = { scriptBlocksRefused: true };
+      s.capabilities = { 'New-CsPublicProvider': ['Identity', 'ProxyFqdn', 'Enabled', 'VerificationLevel'] };
+    },
+    steps: [
+      { op: 'server.version', wantLike: { verificationLevels: {}, fallbacks: [{ read: 'VerificationLevelType values', instead: expect.stringMatching(/unknown/) }] } },
     ],
   },
   {

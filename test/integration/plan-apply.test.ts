@@ -14,6 +14,7 @@ import { PROFILES, type Profile } from '../../src/contracts/profiles';
 import { SKYPE_PROVIDER_COMMAND } from '../../src/contracts/skype-provider';
 import type { SimState } from '../../src/lync-sim/state';
 import { planAreaFor } from '../../src/bot/handlers/plan-area';
+import { VERBS } from '../../src/bot/verbs';
 import { cardOf } from '../fakes/connector';
 import { configuredState, requestFixture } from '../fixtures/load';
 import { allText, button, type Json } from './card-query';
@@ -119,7 +120,8 @@ describe('the seed procedure end to end', () => {
       { edge_0: 'sip.contoso.com' },
       { domains: 'contoso.com' },
       { name: 'Dana Admin', phone: '+14255550100', 'admin:contoso.com': 'dana@contoso.com' },
-      { scope: 'global', publicAudioVideo: 'false', partnerDiscovery: 'true', disablePICPromptDisplayName: 'leave' },
+      // The seed procedure includes the (retired) Skype provider, so Dana picks it over the default.
+      { scope: 'global', skype: 'federation-skype', publicAudioVideo: 'false', partnerDiscovery: 'true', disablePICPromptDisplayName: 'leave' },
     ];
     for (const [i, values] of typed.entries()) {
       const r = await press(h, shown, i === typed.length - 1 ? 'Review' : 'Next', values, { user: DANA });
@@ -146,7 +148,10 @@ describe('the seed procedure end to end', () => {
     const text = allText(report);
     expect(text).toMatch(/1\. Enable federation and partner discovery on the Access Edge/);
     expect(text.match(/✓ done · \d+(\.\d)? m?s/g)).toHaveLength(4);
-    expect(text).toContain('Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true');
+    expect(text).toContain('Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true -UseDnsSrvRouting');
+    // The retirement stands next to the provider steps, and the report says the old Skype test is gone.
+    expect(text).toMatch(/Create the Skype public provider \(retired by Microsoft on 5 May 2025\)/);
+    expect(text).toMatch(/Skype test: The old functional test .* can no longer be done/);
     expect(text).toContain('New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -IconUrl "https://images.edge.messenger.live.com/Messenger_16x16.png" -VerificationLevel 2 -Enabled 1');
     expect(text).toMatch(/Requested by: Dana Admin \(/);
     expect(text).toMatch(/Approved by: Alex Approver \(/);
@@ -160,6 +165,23 @@ describe('the seed procedure end to end', () => {
     // The requester is told in her chat; the server is exactly as the seed document's steps leave it.
     await h.connector.waitFor((c) => c.conversationId !== APPROVALS.id && /Your plan was applied/.test(allText(cardOf(c))));
     expect(sameState(observedOf(sim), configuredState('lync2013'))).toBe(true);
+  });
+});
+
+describe('a Lync 2013 CU5 plan on a server without CU5', () => {
+  it('is refused in chat before anything is posted for approval, naming the cmdlet, the parameter and the right profile', async () => {
+    h = await start();
+    const sim = writeState(dir, 'lync2013');
+    const before = readFileSync(sim, 'utf8');
+    await runnerFor(h, sim);
+    await seededAndDiscovered(h, 'lync2013-cu5');
+    const answer = await h.click(VERBS.planRequest, { requestId: REQ }, { user: DANA });
+    const text = allText(answer.card);
+    expect(text).toMatch(/New-CsPublicProvider has no -NameDecorationRoutingDomain parameter/);
+    expect(text).toMatch(/Lync Server 2013 CU5 or later \(`lync2013-cu5`\)/);
+    expect(text).toMatch(/Choose Lync Server 2013 \(before CU5\) \(`lync2013`\) instead/);
+    expect(text).not.toMatch(/Approval requested/);
+    expect(readFileSync(sim, 'utf8')).toBe(before);
   });
 });
 

@@ -44,7 +44,7 @@ describe('picbot plan', () => {
     expect(r.code).toBe(0);
     const commands = r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     expect(commands).toEqual([
-      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true',
+      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true -UseDnsSrvRouting',
       'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
       'Remove-CsPublicProvider -Identity Messenger',
       'New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -IconUrl "https://images.edge.messenger.live.com/Messenger_16x16.png" -VerificationLevel 2 -Enabled 1',
@@ -55,11 +55,16 @@ describe('picbot plan', () => {
   });
 
   it('--json prints only the plan JSON, each step and rollback entry with its PowerShell', async () => {
-    const r = await picbot(['--request', fixturePath('requests', 'user.json'), '--observed', FRESH, '--json']);
+    // An observed export from before capabilities/topology: it plans as it did, to the same hash, and says what it could not check.
+    const r = await picbot(['--request', fixturePath('requests', 'user.json'), '--observed', fixturePath('observed', 'legacy-fresh-lync2013.json'), '--json']);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
-    expect(Object.keys(plan).sort()).toEqual(['alreadyConfigured', 'fingerprint', 'planHash', 'profile', 'refusals', 'steps']);
+    expect(Object.keys(plan).sort()).toEqual(['alreadyConfigured', 'fingerprint', 'planHash', 'profile', 'refusals', 'steps', 'warnings']);
     expect(plan.planHash).toBe('857a5040397321b8816d6796b198ed50d9461dd66508186bcb487db6fdd77100');
+    expect(plan.warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/no list of the server's cmdlet parameters .*not checked against what the server can run/),
+      expect.stringMatching(/no Edge topology/),
+    ]));
     expect(plan.steps[2]).toEqual({
       id: 'grant-1',
       title: 'Assign EnablePublicUsers to sip:alice@contoso.com',
@@ -103,6 +108,15 @@ describe('picbot plan', () => {
     expect(plan.steps).toEqual([]);
     expect(plan.refusals).toEqual([{ code: 'routing_not_dns_srv', reason: expect.stringMatching(/default routing/) }]);
     expect(r.stderr).toContain('refused (routing_not_dns_srv)');
+  });
+
+  it('exits 2 for a CU5 plan on a server without CU5, naming the cmdlet, the parameter and the products in words', async () => {
+    const r = await picbot(['--request', REQ, '--observed', FRESH, '--profile', 'lync2013-cu5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refused (profile_capability_mismatch, profile_capability_mismatch)');
+    expect(r.stdout).toMatch(/\[profile_capability_mismatch\] The plan was made for Lync Server 2013 CU5 or later \(`lync2013-cu5`\), but this server's New-CsPublicProvider has no -NameDecorationRoutingDomain parameter/);
+    expect(r.stdout).toMatch(/Choose Lync Server 2013 \(before CU5\) \(`lync2013`\) instead\./);
+    expect(r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([]);
   });
 
   it('exits 2 with the refusals in the script', async () => {

@@ -51,7 +51,10 @@ describe.each(PROFILES.map((p) => [p]))('%s on the simulator', (profile) => {
     const answers = await runSim(file, [], forward.steps);
     expect(answers.filter((a) => !a.ok)).toEqual([]);
     const after = readState(file);
-    for (const step of forward.steps) expect(satisfied(step.op, step.params, after)).toBe(true);
+    // A provider removed to be re-created (SfB's shipped Skype provider) is not expected to stay removed.
+    const recreated = (id: unknown) => forward.steps.some((t) => t.op === 'publicProvider.new' && t.params.identity === id);
+    const lasting = forward.steps.filter((step) => !(step.op === 'publicProvider.remove' && recreated(step.params.identity)));
+    for (const step of lasting) expect(satisfied(step.op, step.params, after)).toBe(true);
     if (scope === 'global') expect(sameState(after, configuredState(profile))).toBe(true);
     const again = plan(request, after, profile);
     expect(again.steps).toEqual([]);

@@ -162,9 +162,23 @@ describe('discover', () => {
     expect(observed.clientPolicies).toEqual([{ identity: 'Global', disablePICPromptDisplayName: null }]);
     // The file holds every user and client policy, so discovery of all of them sees the same state.
     const onDisk = SimState.parse(JSON.parse(readFileSync(file, 'utf8')));
-    const withoutZed = { ...observed, unknownUsers: [] };
+    // The holders are counted from the users on disk; the rest is the file as it is.
+    expect(observed.policyHolders).toEqual({ PICUsers: 1 });
+    const withoutZed = { ...observed, unknownUsers: [], policyHolders: undefined };
     expect(sameState(withoutZed, onDisk)).toBe(true);
     expect(fingerprint(withoutZed)).toBe(fingerprint(onDisk));
+  });
+
+  it('degrades over a remote session: version from the topology, levels from -InMemory probes, both recorded; a failing later read is recorded, not fatal', async () => {
+    const host = track(startSim(writeState(tmp.dir, 'lync2013'), {
+      env: { PICBOT_SIM_FAULTS: JSON.stringify({ serverVersionLocalOnly: true, scriptBlocksRefused: true, fail: { 'site.list': 'Access is denied.' } }) },
+    }));
+    const observed = await discover(host, { users: [], clientPolicyIdentities: ['Global'] });
+    expect(observed.serverVersion).toEqual({ product: 'Lync Server 2013', version: '5', verificationLevels: { AlwaysVerifiable: 0, AlwaysUnverifiable: 1, UseSourceVerification: 2 } });
+    expect(observed.discoveryFallbacks?.map((f) => f.read)).toEqual(['Get-CsServerVersion', 'VerificationLevelType values', 'Get-CsSite']);
+    expect(observed.discoveryFallbacks?.[2]).toMatchObject({ reason: 'cmdlet_failed: Access is denied.', instead: 'nothing: site names could not be checked' });
+    expect(observed.sites).toBeUndefined();
+    expect(observed.capabilities?.['New-CsPublicProvider']).toContain('InMemory');
   });
 
   it('fails naming the read op when one fails', async () => {

@@ -15,6 +15,8 @@ const StoredPlan = z.object({
   steps: z.array(PlanStep),
   alreadyConfigured: z.array(z.object({ id: z.string(), title: z.string(), reason: z.string() })),
   refusals: z.array(z.object({ code: z.string(), reason: z.string() })),
+  // Plans stored before warnings existed load with none.
+  warnings: z.array(z.string()).default([]),
   fingerprint: z.string(),
   planHash: z.string(),
 });

@@ -24,12 +24,48 @@ function capped(facts: Fact[], what: string): Fact[] {
   return [...facts.slice(0, MAX_FACTS), { title: '…', value: `${facts.length - MAX_FACTS} more ${what} (all of them are in the plan and the audit export)` }];
 }
 
+/** Reads that did not work the usual way, and Edge pools with federation off in the topology: shown first. */
+function attentionSection(observed: ObservedState): Section[] {
+  const facts: Fact[] = [];
+  for (const pool of observed.topology?.edgePools ?? []) {
+    if (pool.federationEnabled === false) {
+      facts.push({ title: pool.accessEdgeExternalFqdn, value: 'Federation (port 5061) is OFF for this Edge pool in the topology: nothing federates until it is on. Topology Builder, not picbot, must change it (then publish the topology).' });
+    }
+  }
+  for (const f of observed.discoveryFallbacks ?? []) {
+    facts.push({ title: f.read, value: `Read instead: ${f.instead}. Why: ${f.reason}` });
+  }
+  return facts.length === 0 ? [] : [{ title: 'Needs attention', empty: '', facts }];
+}
+
+/** " · held by N users" for a per-user policy when discovery counted its holders. */
+function holdersText(observed: ObservedState, identity: string): string {
+  if (!identity.toLowerCase().startsWith('tag:') || !observed.policyHolders) return '';
+  const name = identity.slice('tag:'.length).toLowerCase();
+  const count = Object.entries(observed.policyHolders).find(([k]) => k.toLowerCase() === name)?.[1] ?? 0;
+  return ` · held by ${count} user${count === 1 ? '' : 's'}`;
+}
+
+/** What the server's New-CsPublicProvider accepts, in words (CU5 or not). */
+function binariesText(observed: ObservedState): string {
+  const params = observed.capabilities?.['New-CsPublicProvider'];
+  if (!params) return 'not read (an older discovery): plans are not checked against them';
+  const has = (name: string) => params.some((p) => p.toLowerCase() === name.toLowerCase());
+  const parts = [
+    has('NameDecorationRoutingDomain') ? 'NameDecoration* parameters (Lync Server 2013 CU5 or later)' : 'no NameDecoration* parameters (before Lync Server 2013 CU5)',
+    has('EnableSkypeIdRouting') ? 'Skype ID routing switches' : null,
+    has('InMemory') ? 'in-memory precheck possible' : 'no -InMemory',
+  ];
+  return `New-CsPublicProvider has ${parts.filter((x): x is string => x !== null).join(' · ')}`;
+}
+
 /** The observed state as card sections: what an admin checks before planning. */
 export function observedSections(observed: ObservedState): Section[] {
   const edge = observed.accessEdge;
   const v = observed.serverVersion;
   const unknown = new Set(observed.unknownUsers.map((u) => u.toLowerCase()));
   return [
+    ...attentionSection(observed),
     {
       title: 'Server',
       empty: '',
@@ -40,7 +76,25 @@ export function observedSections(observed: ObservedState): Section[] {
         { title: 'Partner discovery', value: onOff(edge.enablePartnerDiscovery, 'not available with default routing') },
         { title: 'Archiving disclaimer', value: onOff(edge.enableArchivingDisclaimer) },
         { title: 'Remote users (AllowOutsideUsers)', value: onOff(edge.allowOutsideUsers) },
+        { title: 'Cmdlet parameters', value: binariesText(observed) },
       ],
+    },
+    {
+      title: 'Edge pools (topology)',
+      empty: observed.topology ? 'None in the topology.' : 'Not read (an older discovery): the Access Edge FQDNs are not checked against the topology.',
+      facts: capped((observed.topology?.edgePools ?? []).map((e) => ({
+        title: e.accessEdgeExternalFqdn,
+        value: [
+          e.identity,
+          e.accessEdgeExternalSipPort === null ? null : `external SIP port ${e.accessEdgeExternalSipPort}`,
+          e.federationEnabled === null ? 'federation setting not readable: check it in Topology Builder' : `federation (port 5061) ${e.federationEnabled ? 'enabled' : 'OFF'} in the topology`,
+        ].filter((x): x is string => x !== null).join(' · '),
+      })), 'Edge pools'),
+    },
+    {
+      title: 'Sites',
+      empty: observed.sites ? 'None.' : 'Not read (an older discovery): site names are not checked.',
+      facts: capped((observed.sites ?? []).map((name) => ({ title: name, value: `site:${name}` })), 'sites'),
     },
     {
       title: 'SIP domains',
@@ -71,7 +125,7 @@ export function observedSections(observed: ObservedState): Section[] {
       empty: 'None.',
       facts: capped(observed.externalAccessPolicies.map((p) => ({
         title: p.identity,
-        value: `federation ${onOff(p.enableFederationAccess)} · public providers ${onOff(p.enablePublicCloudAccess)} · public A/V ${onOff(p.enablePublicCloudAudioVideoAccess)} · remote access ${onOff(p.enableOutsideAccess)}`,
+        value: `federation ${onOff(p.enableFederationAccess)} · public providers ${onOff(p.enablePublicCloudAccess)} · public A/V ${onOff(p.enablePublicCloudAudioVideoAccess)} · remote access ${onOff(p.enableOutsideAccess)}${holdersText(observed, p.identity)}`,
       })), 'policies'),
     },
     {

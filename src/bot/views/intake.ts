@@ -6,7 +6,8 @@
 import type { FieldErrors, Fields } from '../../core/card-fields';
 import { INTAKE_STEPS, nextStep, STEP_TITLE, type IntakeData, type IntakePosition, type IntakeStep } from '../../core/intake';
 import { adminInput, CARD_INPUTS, EDGE_INPUTS, LEGACY_PROFILE, stepValues } from '../../core/intake-cards';
-import { AGREEMENT_LABEL, AGREEMENT_TYPES, suffixRuleWarnings, type Options, type ProvisioningRequest } from '../../core/request';
+import { AGREEMENT_LABEL, AGREEMENT_TYPES, includesSkype, suffixRuleWarnings, type Options, type ProvisioningRequest } from '../../core/request';
+import { SKYPE_RETIRED_SHORT } from '../../contracts/skype-provider';
 import { PROFILE_LABEL, PROFILES } from '../../contracts/profiles';
 import type { Card } from '../turn';
 import { renderCard } from './render';
@@ -131,6 +132,10 @@ export function reviewSections(req: ProvisioningRequest): { step: IntakeStep; ti
     ],
     options: [
       { title: 'External access policy', value: scopeText(req.options.policyScope) },
+      ...(req.options.policyScope.kind === 'user'
+        ? [{ title: 'If other users hold the policy', value: req.options.changeForOtherHolders ? 'change it for them too' : 'stop and ask (the plan is refused)' }]
+        : []),
+      { title: 'What to configure', value: includesSkype(req.options) ? `federation and the Skype public provider (${SKYPE_RETIRED_SHORT})` : 'federation only' },
       { title: 'Public-provider audio/video', value: onOrLeave(req.options.publicAudioVideo) },
       { title: 'Partner discovery', value: onOrLeave(req.options.partnerDiscovery) },
       {

@@ -158,12 +158,23 @@ function report(m: PlanCardModel): { title: string; value: string }[] {
     { title: 'Job', value: j.id },
   ];
   if (job.result?.error) rows.push({ title: 'Error', value: `${job.result.error.code}: ${job.result.error.message.slice(0, 500)}` });
+  if (plan.kind !== 'rollback' && touchesSkype(plan)) rows.push({ title: 'Skype test', value: SKYPE_TEST_GONE });
   rows.push({ title: 'Audit', value: exportCommand(plan.id) });
   return rows;
 }
 
+/** The report's word on the functional test the provisioning guide used to end with. */
+export const SKYPE_TEST_GONE = 'The old functional test (a Skype user adds a Lync user, and they exchange IM and presence) can no longer be done: '
+  + 'Microsoft retired Skype consumer interop on 5 May 2025. Test federation with a partner organisation instead.';
+
+/** Whether the plan configures the Skype public provider (a step, or a step already configured). */
+function touchesSkype(plan: PlanRecord): boolean {
+  return [...plan.plan.steps, ...plan.plan.alreadyConfigured].some((s) => s.id.startsWith('provider'));
+}
+
 function warnings(m: PlanCardModel): string[] {
-  const out: string[] = [];
+  // The plan's own warnings first (the Skype retirement next to the provider steps, what could not be checked).
+  const out: string[] = [...m.plan.plan.warnings];
   const level = resolvedLevel(m.plan, m.job);
   if (level) out.push(level);
   for (const r of m.job?.result?.replication ?? []) {

@@ -3,7 +3,7 @@
   picbot's PowerShell shell host: runs catalog ops against Lync Server / Skype for Business Server.
 
 .DESCRIPTION
-  Speaks the stdio protocol of picbot's DESIGN §5, the same one the simulator (picbot-lync-sim) speaks:
+  Speaks picbot's stdio shell protocol (src/contracts/ops.ts), the same one the simulator (picbot-lync-sim) speaks:
     stdin : one JSON request per line   {"id":1,"op":"publicProvider.set","params":{"identity":"Skype","enabled":true}}
     stdout: one JSON answer per line    {"id":1,"ok":true,"data":null}  or
                                         {"id":1,"ok":false,"error":{"code":"not_found","message":"..."}}
@@ -100,6 +100,14 @@ function Get-Joined($o, [string]$name) {
   return ($items -join ',')
 }
 
+# A provider's VerificationLevel as text. An unset level reads as $null (calling .ToString() on it
+# would fail the whole list); the cmdlet reference documents AlwaysVerifiable as the default.
+function Get-Level($o) {
+  $level = Get-Text $o 'VerificationLevel'
+  if ($null -eq $level) { return 'AlwaysVerifiable' }
+  return $level
+}
+
 # Global, site:X and tag:X as picbot spells them (Lync shows Global, Site:X, Tag:X); a bare name is per-user.
 function ConvertTo-PolicyIdentity([string]$identity) {
   if ($identity -eq 'global') { return 'Global' }
@@ -113,7 +121,7 @@ function ConvertTo-PublicProvider($p) {
     identity = [string]$p.Identity
     proxyFqdn = [string]$p.ProxyFqdn
     enabled = [bool]$p.Enabled
-    verificationLevel = $p.VerificationLevel.ToString()
+    verificationLevel = Get-Level $p
     iconUrl = Get-Text $p 'IconUrl'
     nameDecorationRoutingDomain = Get-Text $p 'NameDecorationRoutingDomain'
     nameDecorationExcludedDomainList = Get-Joined $p 'NameDecorationExcludedDomainList'
@@ -123,14 +131,98 @@ function ConvertTo-PublicProvider($p) {
 }
 
 # The server's own VerificationLevelType names and numbers, so the planner can compare the seed's
-# `-VerificationLevel 2` with the names Get- returns (LYNC.md §2.2: the number is never guessed).
-# In remote mode the enum type exists only on the Front End, so this runs there.
+# `-VerificationLevel 2` with the names Get- returns (the number is never guessed).
+# In remote mode the enum type exists only on the Front End, so this runs there; an endpoint in a
+# restricted language mode refuses it, and Get-VerificationLevels falls back to -InMemory probes.
 $ReadVerificationLevels = {
   $type = (Get-Command New-CsPublicProvider).Parameters['VerificationLevel'].ParameterType
   if ($type.IsGenericType) { $type = [Nullable]::GetUnderlyingType($type) }
   foreach ($value in [Enum]::GetValues($type)) {
     New-Object PSObject -Property @{ Name = $value.ToString(); Value = [int]$value }
   }
+}
+
+# The cmdlets whose parameter names discovery reports (src/contracts/cmdlet-reference.ts).
+$CapabilityCmdlets = @('New-CsPublicProvider', 'Set-CsAccessEdgeConfiguration', 'New-CsExternalAccessPolicy', 'Set-CsClientPolicy')
+
+# The discovery fallbacks of the current server.version call, reported in its answer.
+$script:fallbacks = New-Object System.Collections.ArrayList
+function Add-Fallback([string]$read, [string]$reason, [string]$instead) {
+  $null = $script:fallbacks.Add([ordered]@{ read = $read; reason = $reason; instead = $instead })
+}
+
+# Whether the (local or imported) cmdlet has a parameter.
+function Test-Parameter([string]$cmdlet, [string]$name) {
+  $command = Get-Command $cmdlet -ErrorAction SilentlyContinue
+  return ($null -ne $command -and $command.Parameters.ContainsKey($name))
+}
+
+# VerificationLevelType name -> number. First the enum itself (a script block on the Front End in
+# remote mode); where the endpoint refuses script blocks, each number 0..15 is bound with
+# New-CsPublicProvider -InMemory, which "creates an object reference without actually committing
+# the object" (https://learn.microsoft.com/powershell/module/skypeforbusiness/new-cspublicprovider).
+function Get-VerificationLevels {
+  $levels = [ordered]@{}
+  try {
+    if ($session) { $pairs = Invoke-Command -Session $session -ScriptBlock $ReadVerificationLevels -ErrorAction Stop }
+    else { $pairs = & $ReadVerificationLevels }
+    foreach ($pair in $pairs) { $levels[[string]$pair.Name] = [int]$pair.Value }
+    return $levels
+  } catch {
+    $reason = [string]$_.Exception.Message
+  }
+  if (-not (Test-Parameter 'New-CsPublicProvider' 'InMemory')) {
+    Add-Fallback 'VerificationLevelType values' $reason 'nothing: the verification level names are unknown, so plans that pass -VerificationLevel 2 are refused'
+    return $levels
+  }
+  for ($n = 0; $n -lt 16; $n++) {
+    try {
+      $probe = @{ Identity = 'picbot-probe'; ProxyFqdn = 'picbot-probe.invalid'; Enabled = $false; VerificationLevel = $n; InMemory = $true }
+      $object = New-CsPublicProvider @probe @Read
+      $levels[(Get-Level $object)] = $n
+    } catch {
+      break
+    }
+  }
+  Add-Fallback 'VerificationLevelType values' $reason 'each number resolved by binding it with New-CsPublicProvider -InMemory (nothing created)'
+  return $levels
+}
+
+# Product names by the major version of the build (4.0.7577 is Lync Server 2010, and so on).
+$ProductsByMajor = @{ '4' = 'Lync Server 2010'; '5' = 'Lync Server 2013'; '6' = 'Skype for Business Server 2015';
+  '7' = 'Skype for Business Server 2019'; '8' = 'Skype for Business Server Subscription Edition' }
+
+# Get-CsServerVersion "is designed to run only on the local computer"
+# (https://learn.microsoft.com/powershell/module/skypeforbusiness/get-csserverversion). Where it
+# fails, the product comes from the topology, which any session can read: the Registrar service
+# of Get-CsService -Registrar (https://learn.microsoft.com/powershell/module/skypeforbusiness/get-csservice)
+# and its Version (the build's major version; that property is on the real-server checklist).
+function Get-ServerVersion {
+  try {
+    # "Microsoft Lync Server 2013 (5.0.8308.0): Volume license key installed."
+    $sentence = [string](Get-CsServerVersion @Read)
+    if ($sentence -notmatch '\((?<version>\d+(\.\d+)+)\)') {
+      throw (New-OpError 'cmdlet_failed' "Cannot read a version number from Get-CsServerVersion: $sentence")
+    }
+    $version = $Matches['version']
+    $product = $null
+    foreach ($name in $Products) { if ($sentence -like "*$name*") { $product = $name } }
+    if ($null -eq $product) { throw (New-OpError 'cmdlet_failed' "Unknown product in Get-CsServerVersion: $sentence") }
+    return @{ product = $product; version = $version }
+  } catch {
+    $reason = [string]$_.Exception.Message
+  }
+  $registrars = @(Get-CsService -Registrar @Read)
+  $major = $null
+  foreach ($registrar in $registrars) {
+    $v = Get-Text $registrar 'Version'
+    if ($null -ne $v) { $major = ($v -split '\.')[0]; break }
+  }
+  if ($null -eq $major -or -not $ProductsByMajor.ContainsKey($major)) {
+    throw (New-OpError 'cmdlet_failed' "Get-CsServerVersion failed ($reason), and no Registrar service of Get-CsService -Registrar shows a known Version")
+  }
+  Add-Fallback 'Get-CsServerVersion' $reason "the product from the topology (Get-CsService -Registrar, version $major); the build number is unknown"
+  return @{ product = $ProductsByMajor[$major]; version = $major }
 }
 
 # Runs one op: a fixed cmdlet call per op name. Returns @{ data; warnings }.
@@ -140,31 +232,78 @@ function Invoke-Op([string]$op, $params) {
   switch -Exact ($op) {
     'server.version' {
       $null = ConvertTo-Splat $params @()
-      # "Microsoft Lync Server 2013 (5.0.8308.0): Volume license key installed."
-      $sentence = [string](Get-CsServerVersion @Read)
-      if ($sentence -notmatch '\((?<version>\d+(\.\d+)+)\)') {
-        throw (New-OpError 'cmdlet_failed' "Cannot read a version number from Get-CsServerVersion: $sentence")
+      $script:fallbacks = New-Object System.Collections.ArrayList
+      $found = Get-ServerVersion
+      $levels = Get-VerificationLevels
+      $data = [ordered]@{ product = $found.product; version = $found.version; verificationLevels = $levels }
+      if ($script:fallbacks.Count -gt 0) { $data.fallbacks = @($script:fallbacks) }
+    }
+    'capabilities.get' {
+      $null = ConvertTo-Splat $params @()
+      # Implicit remoting imports each cmdlet as a function with the same parameters, so this reads
+      # the server's binaries in both modes.
+      $data = [ordered]@{}
+      foreach ($name in $CapabilityCmdlets) {
+        $command = Get-Command $name -ErrorAction Stop
+        $data[$name] = @($command.Parameters.Keys | ForEach-Object { [string]$_ })
       }
-      $version = $Matches['version']
-      $product = $null
-      foreach ($name in $Products) { if ($sentence -like "*$name*") { $product = $name } }
-      if ($null -eq $product) { throw (New-OpError 'cmdlet_failed' "Unknown product in Get-CsServerVersion: $sentence") }
-      if ($session) { $pairs = Invoke-Command -Session $session -ScriptBlock $ReadVerificationLevels -ErrorAction Stop }
-      else { $pairs = & $ReadVerificationLevels }
-      $levels = [ordered]@{}
-      foreach ($pair in $pairs) { $levels[[string]$pair.Name] = [int]$pair.Value }
-      $data = [ordered]@{ product = $product; version = $version; verificationLevels = $levels }
+    }
+    'topology.get' {
+      $null = ConvertTo-Splat $params @()
+      $pools = New-Object System.Collections.ArrayList
+      foreach ($edge in @(Get-CsService -EdgeServer @Read)) {
+        $port = $null
+        if ($null -ne (Get-Text $edge 'AccessEdgeExternalSipPort')) { $port = [int]$edge.AccessEdgeExternalSipPort }
+        # Topology Builder's "Enable federation (port 5061)": the property name is on the
+        # real-server checklist; without it the setting is reported as unknown (null).
+        $federation = $null
+        foreach ($name in @('IsFederationEnabled', 'FederationEnabled', 'EnableFederation')) {
+          $flag = Get-Flag $edge $name
+          if ($null -ne $flag) { $federation = $flag; break }
+        }
+        $null = $pools.Add([ordered]@{
+          identity = [string]$edge.Identity
+          accessEdgeExternalFqdn = [string]$edge.AccessEdgeExternalFqdn
+          accessEdgeExternalSipPort = $port
+          federationEnabled = $federation
+        })
+      }
+      $data = [ordered]@{ edgePools = @($pools) }
+    }
+    'site.list' {
+      $null = ConvertTo-Splat $params @()
+      # Get-CsSite's Identity is the bare site name (its page: do not use "site:Redmond").
+      $data = @(Get-CsSite @Read | ForEach-Object { ([string]$_.Identity) -replace '^site:', '' })
+    }
+    'externalAccessPolicy.holders' {
+      $null = ConvertTo-Splat $params @()
+      $data = [ordered]@{}
+      foreach ($group in @(Get-CsUser -Filter 'ExternalAccessPolicy -ne $null' @Read | Group-Object { [string]$_.ExternalAccessPolicy })) {
+        $data[(([string]$group.Name) -replace '^tag:', '')] = [int]$group.Count
+      }
+    }
+    'publicProvider.probe' {
+      # Binds the parameters and builds the provider in memory; nothing is committed.
+      $splat = ConvertTo-Splat $params @('identity', 'proxyFqdn', 'enabled', 'verificationLevel', 'iconUrl',
+        'nameDecorationRoutingDomain', 'nameDecorationExcludedDomainList', 'enableSkypeIdRouting', 'enableSkypeDirectorySearch')
+      $splat['InMemory'] = $true
+      $object = New-CsPublicProvider @splat @Read
+      $data = [ordered]@{ verificationLevel = Get-Level $object }
     }
     'accessEdge.get' {
       $null = ConvertTo-Splat $params @()
       $edge = Get-CsAccessEdgeConfiguration @Read
-      # Only the DNS SRV routing flavour of the settings has EnablePartnerDiscovery (LYNC.md §2.1).
+      # RoutingMethod says UseDnsSrvRouting or UseDefaultRouting; where it cannot be read, only the
+      # DNS SRV routing flavour of the settings has EnablePartnerDiscovery.
+      $method = Get-Text $edge 'RoutingMethod'
       $routing = 'DefaultRoute'
-      $discovery = $null
-      if ($null -ne $edge.PSObject.Properties['EnablePartnerDiscovery']) {
+      if ($null -ne $method) {
+        if ($method -eq 'UseDnsSrvRouting') { $routing = 'DnsSrv' }
+      } elseif ($null -ne $edge.PSObject.Properties['EnablePartnerDiscovery']) {
         $routing = 'DnsSrv'
-        $discovery = [bool]$edge.EnablePartnerDiscovery
       }
+      $discovery = $null
+      if ($routing -eq 'DnsSrv') { $discovery = Get-Flag $edge 'EnablePartnerDiscovery' }
       $data = [ordered]@{
         routing = $routing
         allowFederatedUsers = [bool]$edge.AllowFederatedUsers
@@ -184,7 +323,7 @@ function Invoke-Op([string]$op, $params) {
     'hostingProvider.list' {
       $null = ConvertTo-Splat $params @()
       $data = @(Get-CsHostingProvider @Read | ForEach-Object {
-        [ordered]@{ identity = [string]$_.Identity; proxyFqdn = [string]$_.ProxyFqdn; enabled = [bool]$_.Enabled; verificationLevel = $_.VerificationLevel.ToString() }
+        [ordered]@{ identity = [string]$_.Identity; proxyFqdn = [string]$_.ProxyFqdn; enabled = [bool]$_.Enabled; verificationLevel = Get-Level $_ }
       })
     }
     'externalAccessPolicy.list' {
@@ -235,8 +374,9 @@ function Invoke-Op([string]$op, $params) {
       })
     }
     'accessEdge.set' {
-      # Never -UseDnsSrvRouting/-UseDefaultRouting: switching the routing mode is not a catalog op.
-      $splat = ConvertTo-Splat $params @('allowFederatedUsers', 'enablePartnerDiscovery', 'enableArchivingDisclaimer')
+      # -UseDnsSrvRouting comes only with -EnablePartnerDiscovery, as Microsoft's examples pair
+      # them, and only when the routing is already DNS SRV; -UseDefaultRouting is never sent.
+      $splat = ConvertTo-Splat $params @('allowFederatedUsers', 'enablePartnerDiscovery', 'enableArchivingDisclaimer', 'useDnsSrvRouting')
       $null = Set-CsAccessEdgeConfiguration @splat @Write
     }
     'externalAccessPolicy.new' {

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../../../src/contracts/canonical';
-import { OP_NAMES } from '../../../src/contracts/ops';
+import { checkOpCall, OP_NAMES } from '../../../src/contracts/ops';
 import { PROFILES } from '../../../src/contracts/profiles';
 import { psString, psValue, renderOp } from '../../../src/contracts/render';
 import { SKYPE_PROVIDER_COMMAND, SKYPE_PROVIDER_PARAMS } from '../../../src/contracts/skype-provider';
@@ -98,13 +98,14 @@ describe('renderOp', () => {
       'externalAccessPolicy.remove': { identity: 'X' },
       'externalAccessPolicy.grant': { user: 'sip:a@contoso.com', policyName: 'X' },
       'publicProvider.new': { identity: 'X', proxyFqdn: 'x.example.com', enabled: true },
+      'publicProvider.probe': { identity: 'X', proxyFqdn: 'x.example.com', enabled: true },
       'publicProvider.set': { identity: 'X' },
       'publicProvider.remove': { identity: 'X' },
       'clientPolicy.set': { identity: 'Global', disablePICPromptDisplayName: false },
     };
     for (const op of OP_NAMES) {
       const text = renderOp(op, sample[op] ?? {});
-      expect(text).toMatch(/^(@\(|[A-Z][a-z]+-Cs[A-Za-z]+)/);
+      expect(text).toMatch(/^(@\(|\(Get-Command |[A-Z][a-z]+-Cs[A-Za-z]+)/);
       expect(text).not.toMatch(/-ErrorAction|-Force|-Confirm|-WhatIf/);
     }
   });
@@ -154,3 +155,15 @@ describe('the Skype publicProvider.new renders the documented command letter for
       .toBe('New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel 2');
   });
 });
+
+describe('the catalog refuses wildcard users', () => {
+  // Grant-CsExternalAccessPolicy's -Identity accepts wildcards: one grant must reach exactly one user.
+  it.each(['sip:*@contoso.com', 'sip:al?ce@contoso.com', 'sip:alice@*.com', 'sip:[ab]lice@contoso.com'])('%s', (user) => {
+    expect(checkOpCall({ op: 'externalAccessPolicy.grant', params: { user, policyName: 'P' } })).toMatchObject({ ok: false, reason: expect.stringMatching(/no wildcards/) });
+    expect(checkOpCall({ op: 'user.externalAccessPolicy', params: { users: [user] } }).ok).toBe(false);
+  });
+  it('a plain SIP URI passes', () => {
+    expect(checkOpCall({ op: 'externalAccessPolicy.grant', params: { user: 'sip:alice@contoso.com', policyName: 'P' } }).ok).toBe(true);
+  });
+});
+

@@ -54,7 +54,7 @@ describe('satisfied: table', () => {
     ['publicProvider.new', SKYPE_PROVIDER_PARAMS.sfb2015, configuredState('sfb2015'), true],
     ['publicProvider.new', { ...SKYPE_PROVIDER_PARAMS.sfb2015, nameDecorationExcludedDomainList: 'hotmail.com, live.com,outlook.com,MSN.com' }, configuredState('sfb2015'), true],
     ['publicProvider.new', { ...SKYPE_PROVIDER_PARAMS.sfb2015, nameDecorationExcludedDomainList: 'msn.com' }, configuredState('sfb2015'), false],
-    ['publicProvider.new', SKYPE_PROVIDER_PARAMS.sfb2015, with_((s) => { s.publicProviders[1] = { ...configuredState('sfb2015').publicProviders[1], enableSkypeDirectorySearch: null }; }), false],
+    ['publicProvider.new', SKYPE_PROVIDER_PARAMS.sfb2015, with_((s) => { s.publicProviders[1] = { ...configuredState('sfb2015').publicProviders.find((p) => p.identity === 'Skype')!, enableSkypeDirectorySearch: null }; }), false],
     ['publicProvider.set', { identity: 'Skype', enabled: true, verificationLevel: 2 }, configured, true],
     ['publicProvider.set', { identity: 'Messenger', enabled: true }, fresh, false],
     ['publicProvider.set', { identity: 'Skype', enabled: true }, fresh, false],

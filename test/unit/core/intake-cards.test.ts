@@ -1,6 +1,6 @@
 import {
   MAX_USERS_TEXT_BYTES, parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard, parseOptionsCard, parseTargetCard,
-  type StepOutcome,
+  stepValues, type StepOutcome,
 } from '../../../src/core/intake-cards';
 
 const draftId = 'req_0123456789abcdef';
@@ -217,7 +217,33 @@ describe('options card', () => {
   it('accepts the example of the export format', () => {
     expect(want(parseOptionsCard(ok))).toEqual({
       policyScope: { kind: 'global' }, publicAudioVideo: false, partnerDiscovery: true, disablePICPromptDisplayName: null,
+      // A card without the Skype choice (or with it untouched) asks for federation only.
+      skypeProvider: false,
     });
+  });
+  it.each([
+    { skype: 'federation', want: false },
+    { skype: 'federation-skype', want: true },
+    { skype: '', want: false },
+  ])('the Skype choice $skype gives skypeProvider $want', ({ skype, want: wanted }) => {
+    expect(want(parseOptionsCard({ ...ok, skype })).skypeProvider).toBe(wanted);
+  });
+  it('refuses an unknown Skype choice under the field', () => {
+    const r = parseOptionsCard({ ...ok, skype: 'skype-only' });
+    expect(r.kind).toBe('invalid');
+    if (r.kind === 'invalid') expect(r.errors.skype?.[0]).toMatch(/federation only/);
+  });
+  it('a new request\'s card suggests federation only; options saved before the choice keep the Skype provider', () => {
+    expect(stepValues('options', {}).skype).toBe('federation');
+    const saved = { policyScope: { kind: 'global' as const }, publicAudioVideo: false, partnerDiscovery: true, disablePICPromptDisplayName: null };
+    expect(stepValues('options', { options: saved }).skype).toBe('federation-skype');
+    expect(stepValues('options', { options: { ...saved, skypeProvider: false } }).skype).toBe('federation');
+  });
+  it('"change it for its other holders too" is kept for a per-user scope only', () => {
+    const user = { ...ok, scope: 'user', policyName: 'P', users: 'sip:a@contoso.com', changeForOtherHolders: 'true' };
+    expect(want(parseOptionsCard(user)).changeForOtherHolders).toBe(true);
+    expect(want(parseOptionsCard({ ...user, changeForOtherHolders: 'false' })).changeForOtherHolders).toBeUndefined();
+    expect(want(parseOptionsCard({ ...ok, changeForOtherHolders: 'true' })).changeForOtherHolders).toBeUndefined();
   });
   it.each([
     { change: { scope: 'site', site: 'EU-West' }, want: { kind: 'site', site: 'EU-West' } },

@@ -1,3 +1,4 @@
+import { SKYPE_RETIREMENT_NOTE } from '../../../src/contracts/skype-provider';
 import { plan } from '../../../src/core/planner';
 import { planScript, planView } from '../../../src/core/plan-script';
 import { configuredState, freshState, requestFixture } from '../../fixtures/load';
@@ -15,26 +16,29 @@ describe('planScript', () => {
       "# For people to read: picbot's runner applies these steps as data (check, change, verify), not this text.",
       '# Run in the Lync Server Management Shell as a member of RTCUniversalServerAdmins or CsAdministrator.',
       '#',
+      '# Warnings:',
+      `#   ${SKYPE_RETIREMENT_NOTE}`,
+      '#',
       '# Already configured (skipped):',
       '#   [federation] Enable federation on the Access Edge: AllowFederatedUsers is already True.',
       '',
-      '# Step 1 of 3 [policy]: Allow federation and public IM in the global external access policy',
+      '# Step 1 of 3 [policy]: Allow federation and public IM (retired by Microsoft on 5 May 2025) in the global external access policy',
       'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
       '',
-      '# Step 2 of 3 [provider-remove-1]: Remove the public provider Messenger (federation.messenger.msn.com)',
+      '# Step 2 of 3 [provider-remove-1]: Remove the public provider Messenger (federation.messenger.msn.com) to re-create it as Skype (retired by Microsoft on 5 May 2025)',
       'Remove-CsPublicProvider -Identity Messenger',
       '',
-      '# Step 3 of 3 [provider-new]: Create the Skype public provider',
+      '# Step 3 of 3 [provider-new]: Create the Skype public provider (retired by Microsoft on 5 May 2025)',
       'New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -IconUrl "https://images.edge.messenger.live.com/Messenger_16x16.png" -VerificationLevel 2 -Enabled 1',
       '',
       '# ---- Rollback ----',
       '# Undoes the steps above in reverse order, from the values captured before the change.',
       '# Commented out so that pasting this script never runs it; picbot sends a rollback for approval like any plan.',
-      '# Undo step 3 [provider-new]: Create the Skype public provider',
+      '# Undo step 3 [provider-new]: Create the Skype public provider (retired by Microsoft on 5 May 2025)',
       '# Remove-CsPublicProvider -Identity Skype',
-      '# Undo step 2 [provider-remove-1]: Remove the public provider Messenger (federation.messenger.msn.com)',
+      '# Undo step 2 [provider-remove-1]: Remove the public provider Messenger (federation.messenger.msn.com) to re-create it as Skype (retired by Microsoft on 5 May 2025)',
       '# New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable',
-      '# Undo step 1 [policy]: Allow federation and public IM in the global external access policy',
+      '# Undo step 1 [policy]: Allow federation and public IM (retired by Microsoft on 5 May 2025) in the global external access policy',
       '# Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $false -EnablePublicCloudAccess $false',
       '',
     ].join('\n'));
@@ -43,7 +47,7 @@ describe('planScript', () => {
   it('says there is nothing to change', () => {
     const script = planScript(plan(requestFixture('global'), configuredState('sfb2015'), 'sfb2015'));
     expect(script).toMatch(/# Nothing to change: the server is already configured as requested\.\n$/);
-    expect(script).toMatch(/# {3}\[provider\] Create the Skype public provider: The public provider Skype already exists/);
+    expect(script).toMatch(/# {3}\[provider\] Create the Skype public provider \(retired by Microsoft on 5 May 2025\): The public provider Skype already exists/);
   });
 
   it('shows refusals and no command', () => {
@@ -70,7 +74,7 @@ describe('planView', () => {
     const view = planView(p);
     expect(view.steps[1]).toEqual({
       id: 'policy',
-      title: 'Create the site external access policy site:Redmond with federation and public IM access',
+      title: 'Create the site external access policy site:Redmond with federation and public IM (retired by Microsoft on 5 May 2025) access',
       op: 'externalAccessPolicy.new',
       params: { identity: 'site:Redmond', enableFederationAccess: true, enablePublicCloudAccess: true },
       powershell: 'New-CsExternalAccessPolicy -Identity site:Redmond -EnableFederationAccess $true -EnablePublicCloudAccess $true',

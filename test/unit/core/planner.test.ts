@@ -2,12 +2,13 @@ import { fingerprint, sameState, type ObservedState } from '../../../src/contrac
 import { PROFILES, type Profile } from '../../../src/contracts/profiles';
 import { renderOp } from '../../../src/contracts/render';
 import { satisfied } from '../../../src/contracts/satisfied';
-import { SKYPE_PROVIDER_COMMAND } from '../../../src/contracts/skype-provider';
+import { SKYPE_PROVIDER_COMMAND, SKYPE_RETIREMENT_NOTE } from '../../../src/contracts/skype-provider';
 import { legacyProductRefusal, plan, planHash, type Plan } from '../../../src/core/planner';
 import { MAX_POLICY_USERS } from '../../../src/core/request';
 import { applyOp } from '../../fakes/lync-state';
-import { configuredState, freshState, requestFixture } from '../../fixtures/load';
+import { configuredState, freshState, legacyFreshState, requestFixture } from '../../fixtures/load';
 
+const POLICY_OFF = { enableFederationAccess: false, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: false };
 const lines = (p: Plan) => p.steps.map((s) => renderOp(s.op, s.params));
 const rollbackLines = (p: Plan) => p.steps.map((s) => s.rollback.map((r) => renderOp(r.op, r.params)));
 const edit = (state: ObservedState, change: (s: ObservedState) => void): ObservedState => {
@@ -29,17 +30,20 @@ describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for ever
     expect(p.refusals).toEqual([]);
     expect(p.alreadyConfigured).toEqual([]);
     expect(p.steps.map((s) => s.id)).toEqual(['federation', 'policy', 'provider-remove-1', 'provider-new']);
+    // The provider each fresh server ships: MSN on Lync 2010, Messenger on Lync 2013, Skype on SfB.
+    const sfb = profile.startsWith('sfb');
+    const shipped = profile === 'lync2010' ? 'MSN' : sfb ? 'Skype' : 'Messenger';
     expect(lines(p)).toEqual([
-      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true',
+      // Microsoft's examples pair EnablePartnerDiscovery with UseDnsSrvRouting.
+      'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true -EnablePartnerDiscovery $true -UseDnsSrvRouting',
       'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
-      'Remove-CsPublicProvider -Identity Messenger',
+      `Remove-CsPublicProvider -Identity ${shipped}`,
       SKYPE_PROVIDER_COMMAND[profile],
     ]);
-    const sfb = profile.startsWith('sfb');
     expect(rollbackLines(p)).toEqual([
       ['Set-CsAccessEdgeConfiguration -AllowFederatedUsers $false -EnablePartnerDiscovery $false'],
       ['Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $false -EnablePublicCloudAccess $false'],
-      [`New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable${sfb ? ' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false' : ''}`],
+      [`New-CsPublicProvider -Identity ${shipped} -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable${sfb ? ' -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false' : ''}`],
       ['Remove-CsPublicProvider -Identity Skype'],
     ]);
   });
@@ -78,7 +82,7 @@ describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for ever
       'New-CsExternalAccessPolicy -Identity EnablePublicUsers -EnableFederationAccess $true -EnablePublicCloudAccess $true -EnablePublicCloudAudioVideoAccess $true',
       "Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName EnablePublicUsers",
       "Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName EnablePublicUsers",
-      'Remove-CsPublicProvider -Identity Messenger',
+      'Remove-CsPublicProvider -Identity Skype',
       SKYPE_PROVIDER_COMMAND.sfb2019,
       'Set-CsClientPolicy -Identity Global -DisablePICPromptDisplayName $true',
     ]);
@@ -87,7 +91,7 @@ describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for ever
       ['Remove-CsExternalAccessPolicy -Identity EnablePublicUsers'],
       ["Grant-CsExternalAccessPolicy -Identity 'sip:alice@contoso.com' -PolicyName $null"],
       ["Grant-CsExternalAccessPolicy -Identity 'sip:bob@contoso.com' -PolicyName $null"],
-      ['New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false'],
+      ['New-CsPublicProvider -Identity Skype -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable -EnableSkypeIdRouting $false -EnableSkypeDirectorySearch $false'],
       ['Remove-CsPublicProvider -Identity Skype'],
       ['Set-CsClientPolicy -Identity Global -DisablePICPromptDisplayName $null'],
     ]);
@@ -140,7 +144,7 @@ describe('already configured', () => {
 
   it('partner discovery: only what differs is set; false leaves it as it is', () => {
     const onNoDiscovery = edit(freshState('lync2013'), (s) => { s.accessEdge.allowFederatedUsers = true; });
-    expect(lines(plan(requestFixture('global'), onNoDiscovery, 'lync2013'))[0]).toBe('Set-CsAccessEdgeConfiguration -EnablePartnerDiscovery $true');
+    expect(lines(plan(requestFixture('global'), onNoDiscovery, 'lync2013'))[0]).toBe('Set-CsAccessEdgeConfiguration -EnablePartnerDiscovery $true -UseDnsSrvRouting');
     const p = plan(requestFixture('global', { partnerDiscovery: false }), onNoDiscovery, 'lync2013');
     expect(p.alreadyConfigured[0]).toMatchObject({ id: 'federation' });
     expect(p.steps.some((s) => s.op === 'accessEdge.set')).toBe(false);
@@ -186,12 +190,12 @@ describe('the Skype provider', () => {
   });
 
   it('SfB profiles pass no verification level, so any level matches', () => {
-    const state = edit(configuredState('sfb2015'), (s) => { s.publicProviders[1].verificationLevel = 'AlwaysUnverifiable'; });
+    const state = edit(configuredState('sfb2015'), (s) => { s.publicProviders.find((p) => p.identity === 'Skype')!.verificationLevel = 'AlwaysUnverifiable'; });
     expect(plan(requestFixture('global', {}, 'sfb2015'), state, 'sfb2015').steps).toEqual([]);
   });
 
   it('a Skype provider from an older profile is removed with all its fields captured, then created as documented', () => {
-    const state = withSkype({ nameDecorationRoutingDomain: null }, 'lync2013');
+    const state = withSkype({ nameDecorationRoutingDomain: null }, 'lync2013-cu5');
     const p = plan(requestFixture('global', {}, 'lync2013-cu5'), state, 'lync2013-cu5');
     expect(lines({ ...p, steps: providerSteps(p) })).toEqual(['Remove-CsPublicProvider -Identity Skype', SKYPE_PROVIDER_COMMAND['lync2013-cu5']]);
     expect(providerSteps(p)[0].rollback).toEqual([{ op: 'publicProvider.new', params: {
@@ -202,7 +206,11 @@ describe('the Skype provider', () => {
 
   it('removes every public provider holding the identity Skype or the proxy FQDN, in identity order', () => {
     const state = edit(freshState('sfb2015'), (s) => {
-      s.publicProviders.unshift({ ...s.publicProviders[1], identity: 'Skype', proxyFqdn: 'old.skype.example.com', iconUrl: 'https://x.example/i.png', enabled: true });
+      // An SfB server upgraded from Lync: the old Messenger entry holds the proxy FQDN, a Skype entry points elsewhere.
+      s.publicProviders = [
+        { ...s.publicProviders[0], identity: 'Messenger' },
+        { ...s.publicProviders[0], identity: 'Skype', proxyFqdn: 'old.skype.example.com', iconUrl: 'https://x.example/i.png', enabled: true },
+      ];
     });
     const p = plan(requestFixture('global', {}, 'sfb2015'), state, 'sfb2015');
     expect(lines({ ...p, steps: providerSteps(p) })).toEqual([
@@ -256,11 +264,12 @@ describe('refusals: no steps at all', () => {
 
 describe('hashes', () => {
   const request = requestFixture('user');
-  const state = freshState('lync2013');
+  // An export made before the optional keys existed: its fingerprint and plan hash stay what they were.
+  const state = legacyFreshState();
 
   it('same inputs, same fingerprint and plan hash (pinned, so a change in canonical form is noticed)', () => {
     const a = plan(request, state, 'lync2013');
-    const b = plan(requestFixture('user'), freshState('lync2013'), 'lync2013');
+    const b = plan(requestFixture('user'), legacyFreshState(), 'lync2013');
     expect(b.fingerprint).toBe(a.fingerprint);
     expect(b.planHash).toBe(a.planHash);
     expect(a.fingerprint).toMatch(/^[0-9a-f]{64}$/);
@@ -281,6 +290,13 @@ describe('hashes', () => {
     expect(a.fingerprint).toBe(b.fingerprint);
     expect(a.planHash).toBe(b.planHash);
     expect(a.steps).toEqual(b.steps);
+  });
+
+  it('how the state was read (discovery fallbacks) is not part of the fingerprint; the capabilities are', () => {
+    const fresh = freshState('lync2013');
+    const fellBack = { ...fresh, discoveryFallbacks: [{ read: 'Get-CsServerVersion', reason: 'run only on the local computer', instead: 'the topology' }] };
+    expect(plan(request, fellBack, 'lync2013').fingerprint).toBe(plan(request, fresh, 'lync2013').fingerprint);
+    expect(plan(request, { ...fresh, capabilities: undefined }, 'lync2013').fingerprint).not.toBe(plan(request, fresh, 'lync2013').fingerprint);
   });
 
   it('faults in a simulator state file are ignored', () => {
@@ -352,3 +368,119 @@ const PINNED = {
   fingerprint: 'b35ca2e9e164b2a28e1f733edd6afec3810ff678bab04904b52b8052452d1b5b',
   planHash: '857a5040397321b8816d6796b198ed50d9461dd66508186bcb487db6fdd77100',
 };
+
+describe('what the server can run: capabilities', () => {
+  it('refuses a CU5 plan on Lync 2013 binaries without CU5, naming cmdlet, parameter, products in words and the fitting profile', () => {
+    const p = plan(requestFixture('global', {}, 'lync2013-cu5'), freshState('lync2013'), 'lync2013-cu5');
+    expect(p.steps).toEqual([]);
+    expect(p.refusals.map((r) => r.code)).toEqual(['profile_capability_mismatch', 'profile_capability_mismatch']);
+    expect(p.refusals[0].reason).toBe('The plan was made for Lync Server 2013 CU5 or later (`lync2013-cu5`), but this server\'s New-CsPublicProvider has no '
+      + '-NameDecorationRoutingDomain parameter, so the plan would stop half-way, after earlier steps have changed the server. Choose Lync Server 2013 (before CU5) (`lync2013`) instead.');
+    expect(p.refusals[1].reason).toMatch(/-NameDecorationExcludedDomainList/);
+  });
+
+  it('plans the pre-CU5 command on the same server, and the CU5 one on CU5 binaries', () => {
+    expect(plan(requestFixture('global', {}, 'lync2013'), freshState('lync2013'), 'lync2013').refusals).toEqual([]);
+    expect(plan(requestFixture('global', {}, 'lync2013-cu5'), freshState('lync2013-cu5'), 'lync2013-cu5').refusals).toEqual([]);
+  });
+
+  it('federation only sends no provider step, so the CU5 profile plans on a server without CU5', () => {
+    const p = plan(requestFixture('global', { skypeProvider: false }, 'lync2013-cu5'), freshState('lync2013'), 'lync2013-cu5');
+    expect(p.refusals).toEqual([]);
+  });
+
+  it('names the server\'s lack when no profile fits', () => {
+    const state = edit(freshState('lync2013'), (s) => { s.capabilities = { ...s.capabilities, 'New-CsPublicProvider': ['Identity', 'ProxyFqdn', 'Enabled'] }; });
+    const p = plan(requestFixture('global'), state, 'lync2013');
+    expect(p.refusals.map((r) => r.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/no -IconUrl parameter.*No version profile fits/)]));
+  });
+
+  it('an observed state without capabilities plans as before, with a warning', () => {
+    const p = plan(requestFixture('global', {}, 'lync2013-cu5'), { ...freshState('lync2013'), capabilities: undefined }, 'lync2013-cu5');
+    expect(p.refusals).toEqual([]);
+    expect(p.warnings[0]).toMatch(/cmdlet parameters .*not checked against what the server can run/);
+  });
+});
+
+describe('topology and scope checks', () => {
+  it('refuses a primary Access Edge FQDN that is no Edge pool\'s external FQDN; warns for an additional one', () => {
+    const primary = plan({ ...requestFixture('global'), accessEdgeFqdns: ['edge.contoso.com'] }, freshState('lync2013'), 'lync2013');
+    expect(primary.refusals).toEqual([{ code: 'edge_fqdn_unknown', reason: expect.stringMatching(/edge\.contoso\.com is not the external FQDN .*lists sip\.contoso\.com/) }]);
+    const extra = plan({ ...requestFixture('global'), accessEdgeFqdns: ['sip.contoso.com', 'edge2.contoso.com'] }, freshState('lync2013'), 'lync2013');
+    expect(extra.refusals).toEqual([]);
+    expect(extra.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/additional Access Edge FQDN edge2\.contoso\.com is not the external FQDN/)]));
+  });
+
+  it('warns plainly when federation is off in the topology (or unreadable)', () => {
+    const off = edit(freshState('sfb2019'), (s) => { s.topology!.edgePools[0].federationEnabled = false; });
+    expect(plan(requestFixture('global', {}, 'sfb2019'), off, 'sfb2019').warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/Federation \(port 5061\) is off in the topology for sip\.contoso\.com.*Topology Builder.*picbot cannot change it/),
+    ]));
+    const unknown = edit(freshState('sfb2019'), (s) => { s.topology!.edgePools[0].federationEnabled = null; });
+    expect(plan(requestFixture('global', {}, 'sfb2019'), unknown, 'sfb2019').warnings).toEqual(expect.arrayContaining([expect.stringMatching(/could not be read for sip\.contoso\.com/)]));
+  });
+
+  it('refuses a site Get-CsSite does not list; without sites it plans and says it could not check', () => {
+    const p = plan(requestFixture('site', { policyScope: { kind: 'site', site: 'Oslo' } }), freshState('lync2013'), 'lync2013');
+    expect(p.refusals).toEqual([{ code: 'site_unknown', reason: 'The topology has no site named Oslo (Get-CsSite lists Redmond).' }]);
+    expect(plan(requestFixture('site'), freshState('lync2013'), 'lync2013').refusals).toEqual([]);
+    const old = plan(requestFixture('site', { policyScope: { kind: 'site', site: 'Oslo' } }), { ...freshState('lync2013'), sites: undefined }, 'lync2013');
+    expect(old.refusals).toEqual([]);
+    expect(old.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/site name Oslo was not checked against Get-CsSite/)]));
+  });
+
+  it('Global scope: warns with counts when site or per-user policies keep their own settings', () => {
+    const state = edit(freshState('lync2013'), (s) => {
+      s.externalAccessPolicies.push({ identity: 'site:Oslo', ...POLICY_OFF }, { identity: 'tag:Kiosk', ...POLICY_OFF }, { identity: 'tag:Sales', ...POLICY_OFF });
+      s.policyHolders = { Kiosk: 3, Sales: 2 };
+    });
+    const p = plan(requestFixture('global'), state, 'lync2013');
+    expect(p.warnings).toEqual(expect.arrayContaining([
+      'Changing the Global policy does not reach users under other policies: 1 site policy (site:Oslo) and the users homed in those sites; '
+        + '2 per-user policies (tag:Kiosk, tag:Sales) held by 5 users keep their own settings.',
+    ]));
+  });
+
+  it('per-user scope: an existing policy held by users outside the request is refused unless the admin ticked "change it for its other holders too"', () => {
+    const state = edit(freshState('lync2013'), (s) => {
+      s.externalAccessPolicies.push({ identity: 'tag:EnablePublicUsers', ...POLICY_OFF, enableFederationAccess: true });
+      s.userPolicies[0].externalAccessPolicy = 'EnablePublicUsers';
+      s.policyHolders = { EnablePublicUsers: 4 };
+    });
+    const refused = plan(requestFixture('user'), state, 'lync2013');
+    expect(refused.refusals).toEqual([{ code: 'policy_held_by_others', reason: expect.stringMatching(/EnablePublicUsers already exists and 3 users outside this request hold it.*change it for its other holders too/) }]);
+    const ticked = plan(requestFixture('user', { changeForOtherHolders: true }), state, 'lync2013');
+    expect(ticked.refusals).toEqual([]);
+    expect(ticked.steps.find((s) => s.id === 'policy')?.op).toBe('externalAccessPolicy.set');
+    // Only the request's users hold it: nobody else's access widens.
+    const alone = edit(state, (s) => { s.policyHolders = { EnablePublicUsers: 1 }; });
+    expect(plan(requestFixture('user'), alone, 'lync2013').refusals).toEqual([]);
+  });
+});
+
+describe('honest about Skype', () => {
+  it('federation only: no provider step, no public IM in the policy, no retirement note', () => {
+    const p = plan(requestFixture('global', { skypeProvider: false, publicAudioVideo: true }), freshState('lync2013'), 'lync2013');
+    expect(p.steps.map((s) => s.id)).toEqual(['federation', 'policy']);
+    expect(lines(p)[1]).toBe('Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true');
+    expect(p.warnings).not.toContain(SKYPE_RETIREMENT_NOTE);
+    expect(p.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/Public audio\/video .*works only with the Skype public provider.*not set/)]));
+  });
+
+  it('a request without the option keeps today\'s meaning: the Skype provider, with the retirement note beside its steps', () => {
+    const p = plan(requestFixture('global'), freshState('lync2013'), 'lync2013');
+    expect(p.steps.map((s) => s.id)).toEqual(['federation', 'policy', 'provider-remove-1', 'provider-new']);
+    for (const s of p.steps.filter((x) => x.id.startsWith('provider'))) expect(s.title).toMatch(/retired by Microsoft on 5 May 2025/);
+    expect(p.warnings).toContain(SKYPE_RETIREMENT_NOTE);
+  });
+});
+
+describe('verification levels that could not be read', () => {
+  it('refuses the profiles that pass -VerificationLevel 2, not the SfB ones', () => {
+    const lync = edit(freshState('lync2013'), (s) => { s.serverVersion.verificationLevels = {}; });
+    expect(plan(requestFixture('global'), lync, 'lync2013').refusals).toEqual([{ code: 'observed_incomplete', reason: expect.stringMatching(/-VerificationLevel 2.*could not be read/) }]);
+    expect(plan(requestFixture('global', { skypeProvider: false }), lync, 'lync2013').refusals).toEqual([]);
+    const sfb = edit(freshState('sfb2019'), (s) => { s.serverVersion.verificationLevels = {}; });
+    expect(plan(requestFixture('global', {}, 'sfb2019'), sfb, 'sfb2019').refusals).toEqual([]);
+  });
+});

@@ -47,7 +47,7 @@ describe('rollback of each kind of step restores the original state', () => {
       s.publicProviders[1].verificationLevel = 'AlwaysVerifiable';
     }), 'lync2013'],
     ['an older Skype provider replaced (re-created with all captured fields)', requestFixture('global', {}, 'sfb2019'), edit(freshState('sfb2019'), (s) => {
-      s.publicProviders = s.publicProviders.filter((p) => p.identity !== 'Messenger');
+      s.publicProviders = s.publicProviders.filter((p) => p.identity !== 'Skype');
       s.publicProviders.push({ ...skypeFrom('lync2013'), enableSkypeIdRouting: false, enableSkypeDirectorySearch: null });
     }), 'sfb2019'],
     ['client policy from false', requestFixture('global', { disablePICPromptDisplayName: true }), edit(freshState('sfbse'), (s) => {

@@ -4,7 +4,8 @@
  * the last change, and fails the job when a step it ran no longer holds in that last read.
  */
 import pino from 'pino';
-import type { ObservedState } from '../../../src/contracts/observed';
+import { fingerprint, sameState, type ObservedState } from '../../../src/contracts/observed';
+import { isWriteOp } from '../../../src/contracts/ops';
 import { JobEvent, MAX_EVENT_TEXT, PROTOCOL_VERSION, type JobEnvelope } from '../../../src/contracts/runner-api';
 import { generateSigningKeys, signEnvelope } from '../../../src/contracts/signing';
 import { discoveryScope } from '../../../src/core/discovery-scope';
@@ -121,5 +122,76 @@ describe('apply: step output in events', () => {
     const cutOne = outputs.find((o) => o.endsWith(`(cut at ${MAX_EVENT_TEXT} characters)`))!;
     expect(cutOne.length).toBe(MAX_EVENT_TEXT);
     for (const e of events) expect(JobEvent.safeParse(e).success).toBe(true);
+  });
+});
+
+describe('apply: the plan-level precheck before the first change', () => {
+  const request = requestFixture('global', {}, 'lync2013-cu5');
+
+  /** Runs a signed apply job of `steps` planned from `planFrom`, on a server whose state is `server`. */
+  async function run(shell: ObservedShell, server: ObservedState, planFrom: ObservedState) {
+    const planned = plan(request, planFrom, 'lync2013-cu5');
+    expect(planned.refusals).toEqual([]);
+    const read = await discover(observedShell(server), discoveryScope(request));
+    const envelope: JobEnvelope = {
+      protocolVersion: PROTOCOL_VERSION, jobId: 'job_0000000000000002', kind: 'apply', target: 'pool-eu', profile: 'lync2013-cu5',
+      discovery: discoveryScope(request), steps: planned.steps, expectedFingerprint: fingerprint(read), planHash: planned.planHash,
+      approvals: [{ approver: 'alex', at: '2026-11-28T14:00:00.000Z' }], issuedAt: '2026-11-28T14:00:00.000Z',
+    };
+    const events: JobEvent[] = [];
+    const done = await executeJob({
+      lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
+      serverKey: keys.publicKeyPem,
+      openShell: () => shell,
+      events: { push: (e) => events.push(e) },
+      control: { stopReason: () => null, onStop: () => undefined },
+      logger: silentLogger(),
+    });
+    return { planned, report: done.report, events };
+  }
+  const writes = (shell: ObservedShell) => shell.calls.filter((c) => isWriteOp(c.op));
+
+  it('a CU5 plan (made from an export without capabilities) on a server without CU5 ends with nothing changed', async () => {
+    const server = freshState('lync2013');
+    const oldExport = { ...freshState('lync2013-cu5'), capabilities: undefined };
+    const shell = observedShell(server);
+    const { report, events } = await run(shell, server, oldExport);
+    expect(report.status).toBe('failed');
+    expect(report.error?.code).toBe('precheck_failed');
+    expect(report.error?.message).toMatch(/step provider-new: this server's New-CsPublicProvider has no -NameDecorationRoutingDomain, -NameDecorationExcludedDomainList parameter/);
+    expect(report.error?.message).toMatch(/nothing was changed/);
+    expect(writes(shell)).toEqual([]);
+    expect(sameState(shell.state(), server)).toBe(true);
+    expect(events.some((e) => e.type === 'step-started')).toBe(false);
+  });
+
+  it('a provider that does not bind in memory stops the job before Messenger is removed', async () => {
+    const server = freshState('lync2013-cu5');
+    const shell = observedShell(server, undefined, { probeError: { code: 'bad_params', message: "Cannot bind parameter 'VerificationLevel'." } });
+    const { report } = await run(shell, server, server);
+    expect(report).toMatchObject({ status: 'failed', error: { code: 'precheck_failed' } });
+    expect(report.error?.message).toMatch(/New-CsPublicProvider -InMemory does not bind these parameters: bad_params: Cannot bind parameter 'VerificationLevel'/);
+    expect(writes(shell)).toEqual([]);
+  });
+
+  it('binds the new provider once, in memory, before the first change, then applies the plan', async () => {
+    const server = freshState('lync2013-cu5');
+    const shell = observedShell(server);
+    const { planned, report } = await run(shell, server, server);
+    expect(report.status).toBe('succeeded');
+    const probe = shell.calls.findIndex((c) => c.op === 'publicProvider.probe');
+    const firstWrite = shell.calls.findIndex((c) => isWriteOp(c.op));
+    expect(probe).toBeGreaterThan(-1);
+    expect(probe).toBeLessThan(firstWrite);
+    expect(shell.calls.filter((c) => c.op === 'publicProvider.probe').map((c) => c.params)).toEqual([planned.steps.find((s) => s.op === 'publicProvider.new')!.params]);
+  });
+
+  it('a server without -InMemory is checked by its parameter names only', async () => {
+    const server = freshState('lync2013-cu5');
+    server.capabilities = { ...server.capabilities, 'New-CsPublicProvider': server.capabilities!['New-CsPublicProvider'].filter((p) => p !== 'InMemory') };
+    const shell = observedShell(server);
+    const { report } = await run(shell, server, server);
+    expect(report.status).toBe('succeeded');
+    expect(shell.calls.some((c) => c.op === 'publicProvider.probe')).toBe(false);
   });
 });

@@ -77,9 +77,17 @@ function opSwitchCases(): { label: string; body: string; text: string }[] {
   return cases;
 }
 
-/** The one cmdlet each op runs (LYNC.md §2, runner issue §1). */
-const CMDLET: Record<OpName, string> = {
-  'server.version': 'Get-CsServerVersion',
+/**
+ * The one cmdlet each op runs. server.version calls the functions Get-ServerVersion and
+ * Get-VerificationLevels instead (checked below), and capabilities.get only Get-Command.
+ */
+const CMDLET: Record<OpName, string | null> = {
+  'server.version': null,
+  'capabilities.get': null,
+  'topology.get': 'Get-CsService',
+  'site.list': 'Get-CsSite',
+  'externalAccessPolicy.holders': 'Get-CsUser',
+  'publicProvider.probe': 'New-CsPublicProvider',
   'accessEdge.get': 'Get-CsAccessEdgeConfiguration',
   'sipDomain.list': 'Get-CsSipDomain',
   'publicProvider.list': 'Get-CsPublicProvider',
@@ -115,14 +123,26 @@ describe('lync-ops.ps1', () => {
     ({ op, want, common }) => {
       const body = byLabel.get(op) ?? '';
       const calls = [...body.matchAll(/\b(?:Get|Set|New|Remove|Grant|Enable|Disable)-Cs\w+/g)].map((m) => m[0]);
-      expect(new Set(calls)).toEqual(new Set([want]));
-      for (const line of body.split('\n').filter((l) => l.includes(want))) {
+      expect(new Set(calls)).toEqual(new Set(want === null ? [] : [want]));
+      for (const line of body.split('\n').filter((l) => want !== null && l.includes(want))) {
         expect(line).toContain(common);
         expect(line).not.toMatch(common === '@Read' ? /@Write/ : /@Read/);
       }
       if (common === '@Write') expect(body).toMatch(/ConvertTo-Splat \$params @\(/);
     },
   );
+
+  it('server.version falls back to the topology and to -InMemory probes, and records each fallback', () => {
+    expect(byLabel.get('server.version')).toMatch(/Get-ServerVersion[\s\S]*Get-VerificationLevels/);
+    const fn = (name: string) => {
+      const head = code.indexOf(`function ${name}`);
+      expect(head).toBeGreaterThan(0);
+      return script.slice(head, matchingBrace(code.indexOf('{', head)));
+    };
+    expect(fn('Get-ServerVersion')).toMatch(/Get-CsServerVersion @Read[\s\S]*catch[\s\S]*Get-CsService -Registrar @Read[\s\S]*Add-Fallback 'Get-CsServerVersion'/);
+    expect(fn('Get-VerificationLevels')).toMatch(/Invoke-Command -Session \$session -ScriptBlock \$ReadVerificationLevels[\s\S]*catch[\s\S]*InMemory = \$true[\s\S]*New-CsPublicProvider @probe @Read[\s\S]*Add-Fallback/);
+    expect(cases.find((c) => c.label === 'publicProvider.probe')?.text).toMatch(/\$splat\['InMemory'\] = \$true/);
+  });
 
   it.each([
     { what: 'Invoke-Expression', pattern: /Invoke-Expression|\biex\b/i },
@@ -142,5 +162,11 @@ describe('lync-ops.ps1', () => {
     expect(script).toMatch(/New-PSSession -ConnectionUri "https:\/\/\$FrontEnd\/OcsPowershell"/);
     expect(script).toMatch(/\[Enum\]::GetValues/);
     expect(script).toMatch(/-join ','/);
+  });
+
+  it('reads a provider\'s VerificationLevel without .ToString() on a possibly null value, and RoutingMethod', () => {
+    expect(code).not.toMatch(/VerificationLevel\.ToString\(\)/);
+    expect(script).toMatch(/function Get-Level\(\$o\) \{\s+\$level = Get-Text \$o 'VerificationLevel'\s+if \(\$null -eq \$level\) \{ return 'AlwaysVerifiable' \}/);
+    expect(script).toMatch(/\$method = Get-Text \$edge 'RoutingMethod'/);
   });
 });

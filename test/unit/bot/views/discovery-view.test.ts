@@ -77,4 +77,38 @@ describe('discovery card', () => {
     expect(text(card)).toMatch(/sip:gone@contoso.com: not a Lync-enabled user on this server/);
     expect(text(card)).toMatch(/…: 160 more users/);
   });
+
+  const done = (observed: ReturnType<typeof freshState>) => discoveryCard(status('done', { observed, result: { status: 'succeeded', observed, after: null, replication: null, error: null, reportedAt: '2026-11-28T14:01:00.000Z' } }));
+
+  it('shows each discovery fallback and federation off in the topology first, under "Needs attention"', () => {
+    const observed = freshState('lync2013');
+    observed.topology!.edgePools[0].federationEnabled = false;
+    observed.discoveryFallbacks = [
+      { read: 'Get-CsServerVersion', reason: 'Get-CsServerVersion is designed to run only on the local computer.', instead: 'the product from the topology (Get-CsService -Registrar, version 5); the build number is unknown' },
+      { read: 'VerificationLevelType values', reason: 'restricted language mode', instead: 'each number resolved by binding it with New-CsPublicProvider -InMemory (nothing created)' },
+    ];
+    const card = done(observed);
+    expect(checkTeamsSupport(card)).toEqual([]);
+    const t = text(card);
+    expect(t).toMatch(/Needs attention\nsip\.contoso\.com: Federation \(port 5061\) is OFF for this Edge pool in the topology.*Topology Builder, not picbot, must change it/);
+    expect(t).toMatch(/Get-CsServerVersion: Read instead: the product from the topology \(Get-CsService -Registrar, version 5\).*Why: Get-CsServerVersion is designed to run only on the local computer\./);
+    expect(t).toMatch(/VerificationLevelType values: Read instead: each number resolved by binding it with New-CsPublicProvider -InMemory/);
+    expect(t.indexOf('Needs attention')).toBeLessThan(t.indexOf('Product:'));
+  });
+
+  it('shows the Edge pools, the sites and what the binaries accept (CU5 or not)', () => {
+    const pre = text(done(freshState('lync2013')));
+    expect(pre).toMatch(/sip\.contoso\.com: EdgeServer:edge01\.contoso\.com · external SIP port 5061 · federation \(port 5061\) enabled in the topology/);
+    expect(pre).toMatch(/Redmond: site:Redmond/);
+    expect(pre).toMatch(/Cmdlet parameters: New-CsPublicProvider has no NameDecoration\* parameters \(before Lync Server 2013 CU5\)/);
+    expect(pre).not.toMatch(/Needs attention/);
+    const held = freshState('lync2013');
+    held.externalAccessPolicies.push({ identity: 'tag:Kiosk', enableFederationAccess: true, enablePublicCloudAccess: false, enablePublicCloudAudioVideoAccess: false, enableOutsideAccess: false });
+    held.policyHolders = { kiosk: 12 };
+    expect(text(done(held))).toMatch(/tag:Kiosk: federation on · .* · held by 12 users/);
+    expect(text(done(freshState('lync2013-cu5')))).toMatch(/NameDecoration\* parameters \(Lync Server 2013 CU5 or later\)/);
+    const old = text(done({ ...freshState('lync2013'), capabilities: undefined, topology: undefined, sites: undefined }));
+    expect(old).toMatch(/Cmdlet parameters: not read \(an older discovery\)/);
+    expect(old).toMatch(/Not read \(an older discovery\): the Access Edge FQDNs are not checked against the topology/);
+  });
 });

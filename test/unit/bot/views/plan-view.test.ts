@@ -94,6 +94,27 @@ describe('the approval / status / report card', () => {
     expect(text).toMatch(/resolved VerificationLevel 2 of the Skype provider to UseSourceVerification/);
   });
 
+  it('with the Skype provider: the retirement beside its steps and in the warnings, and the report says the Skype-user test is gone', () => {
+    const pending = allText(planCard(model()));
+    expect(pending).toMatch(/Create the Skype public provider \(retired by Microsoft on 5 May 2025\)/);
+    expect(pending).toMatch(/Microsoft retired Skype consumer interop on 5 May 2025/);
+    const report = allText(planCard(model({
+      plan: record({ status: 'succeeded', jobId: 'job_5m2k8q1x0v7d3a9n' }), votes: [alexVote], job: job('succeeded', p.steps.flatMap((s) => done(s.id))),
+    })));
+    expect(report).toMatch(/Skype test: The old functional test \(a Skype user adds a Lync user, and they exchange IM and presence\) can no longer be done/);
+  });
+
+  it('federation only: no Skype step, no retirement note, no Skype test in the report', () => {
+    const fedRequest = requestFixture('global', { skypeProvider: false });
+    const fed = plan(fedRequest, freshState('lync2013'), 'lync2013');
+    const text = allText(planCard(model({
+      plan: record({ request: fedRequest, plan: fed, status: 'succeeded', jobId: 'job_5m2k8q1x0v7d3a9n' }),
+      votes: [{ ...alexVote, planHash: fed.planHash }], job: job('succeeded', fed.steps.flatMap((s) => done(s.id))),
+    })));
+    expect(text).not.toMatch(/Skype/);
+    expect(text).toMatch(/Allow federation in the global external access policy/);
+  });
+
   it('stays under Teams\' size limit with huge outputs, cutting them and pointing at the audit export', () => {
     const huge = 'x'.repeat(60_000);
     const events = p.steps.flatMap((s) => done(s.id, { output: huge }));
