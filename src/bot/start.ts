@@ -16,6 +16,8 @@ Playground, a Teams-like web client. Prints one line with the URL to open; logs 
 Ctrl-C stops everything.
 
   --no-playground   the server and the runner only (talk to the bot with your own client)
+  --fast            no pace: the simulated cmdlets run at once (by default each takes about
+                    400 ms, so the plan card's steps can be watched as they tick)
   --data DIR        the data directory (default ./data): picbot.db, lync-sim.json, runner.json,
                     playground.log. Given explicitly, it wins over PICBOT_DB and PICBOT_SIM_STATE.
   -h, --help        print this help
@@ -28,6 +30,7 @@ stopped on its own.
 
 interface StartArgs {
   playground: boolean;
+  fast: boolean;
   dataDir?: string;
 }
 
@@ -36,11 +39,11 @@ function parseStartArgs(argv: string[]): StartArgs | 'help' {
     args: argv,
     allowPositionals: false,
     strict: true,
-    options: { 'no-playground': { type: 'boolean' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { 'no-playground': { type: 'boolean' }, fast: { type: 'boolean' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return 'help';
   if (values.data !== undefined && values.data.trim() === '') throw new Error('--data: give a directory');
-  return { playground: !values['no-playground'], dataDir: values.data };
+  return { playground: !values['no-playground'], fast: values.fast === true, dataDir: values.data };
 }
 
 /** Runs the demo until a signal; resolves to the exit code. */
@@ -90,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
       dataDir: args.dataDir,
       dataDirExplicit: args.dataDir !== undefined,
       playground: args.playground,
+      ...(args.fast ? { paceMs: 0 } : {}),
       signal: abort.signal,
     });
   } catch (err) {

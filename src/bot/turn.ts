@@ -64,6 +64,17 @@ export type Turn = MessageTurn | ActionTurn | AddedTurn;
 export interface ActionResult {
   card: Card;
   scope?: 'everyone' | 'clicker';
+  /**
+   * Work to start once the answer is on its way, e.g. updating the card message again so that an
+   * update rendered after this answer lands after it (a late answer to a double click would
+   * otherwise leave the clicker's card behind the job it shows).
+   */
+  after?: () => void;
+  /**
+   * A refusal: the router also posts the card as a new message at the bottom of the chat, since
+   * the clicked card may be far up and the clicker would not see the answer where they look.
+   */
+  refusal?: boolean;
 }
 
 export type ActionHandler = (turn: ActionTurn) => Promise<ActionResult>;

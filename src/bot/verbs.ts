@@ -16,6 +16,8 @@ export const VERBS = {
   intakeDiscard: 'intake.discard',
   intakeStart: 'intake.start',
   intakeFinish: 'intake.finish',
+  intakeBack: 'intake.back',
+  intakeReview: 'intake.review',
   requestExport: 'request.export',
   requestStatus: 'request.status',
   requestSubmitted: 'request.submitted',

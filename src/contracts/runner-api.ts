@@ -6,6 +6,8 @@ import { ObservedState } from './observed';
 /** Bumped when a runner and a server could misunderstand each other. */
 export const PROTOCOL_VERSION = 1;
 export const RUNNER_API_BASE = '/api/runner/v1';
+/** The environment variable that may carry picbot-runner's one-time enrollment token (not shown by `ps`). */
+export const ENROLL_TOKEN_ENV = 'PICBOT_ENROLL_TOKEN';
 
 const label = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'a label is letters, digits, dot, underscore or hyphen (1–63)');
 export const RunnerLabel = label;

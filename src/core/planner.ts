@@ -205,7 +205,7 @@ export function refusalsFor(request: ProvisioningRequest, observed: ObservedStat
   const refusals: PlanRefusal[] = [];
   const product = observed.serverVersion.product;
   if (PROFILE_PRODUCT[profile] !== product) {
-    refusals.push({ code: 'product_mismatch', reason: `The server reports ${product}, but the plan was asked for the ${profile} profile (${PROFILE_PRODUCT[profile]}). Choose the profile that matches the server.` });
+    refusals.push({ code: 'product_mismatch', reason: `The server reports ${product}, but the request is for ${PROFILE_LABEL[profile]}. Edit the request's target to the product the server runs.` });
   }
   if (observed.accessEdge.routing !== 'DnsSrv') {
     refusals.push({ code: 'routing_not_dns_srv', reason: 'The Access Edge uses default routing, and public providers need DNS SRV routing. Switching the routing mode is a separate, high-impact change (every hosting and public provider must be deleted first); picbot does not make it.' });

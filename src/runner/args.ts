@@ -5,7 +5,7 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RunnerLabel } from '../contracts/runner-api';
+import { ENROLL_TOKEN_ENV, RunnerLabel } from '../contracts/runner-api';
 import type { ShellKind } from './shell-host';
 
 export const USAGE = `Usage: picbot-runner [options]
@@ -23,7 +23,9 @@ Later starts (reuse the credentials file):
                         later it overrides the saved URL for this run); plain http:// only to
                         this machine (127.0.0.1, ::1, localhost)
   --enroll TOKEN        a one-time enrollment token from "runner token" in a personal chat with
-                        the bot, or "picbot runner-token --labels …" on the server
+                        the bot, or "picbot runner-token --labels …" on the server;
+                        --enroll - reads it from stdin (one line), so it does not show in ps.
+                        PICBOT_ENROLL_TOKEN may carry it instead (used only while not enrolled)
   --labels L1[,L2…]     the deployment labels this runner serves (must be allowed by the token)
   --shell KIND          sim (the simulated Lync shell) or powershell (lync-ops.ps1); saved at enrollment
   --sim-state FILE      simulator state file (default ./data/lync-sim.json); create one with
@@ -47,7 +49,10 @@ export class UsageError extends Error {}
 
 export interface RunnerArgs {
   server: string | null;
+  /** The enrollment token; '-' means "read it from stdin". */
   enroll: string | null;
+  /** Where the token comes from: the command line, stdin, or PICBOT_ENROLL_TOKEN. */
+  enrollFrom: 'flag' | 'stdin' | 'env' | null;
   labels: string[] | null;
   shell: ShellKind | null;
   simState: string | null;
@@ -121,7 +126,7 @@ export function parseServerUrl(raw: string): string {
 }
 
 /** Parses argv (what follows `picbot-runner`); 'help' for -h/--help. Throws UsageError. */
-export function parseRunnerArgs(argv: string[]): RunnerArgs | 'help' {
+export function parseRunnerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunnerArgs | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -158,12 +163,15 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs | 'help' {
       if (!RunnerLabel.safeParse(label).success) throw new UsageError(`--labels: "${label}" is not a label (letters, digits, dot, underscore or hyphen, at most 63)`);
     }
   }
-  const enroll = str('enroll') ?? null;
+  const fromEnv = env[ENROLL_TOKEN_ENV]?.trim() || null;
+  const enroll = str('enroll') ?? fromEnv;
+  const enrollFrom = str('enroll') === undefined ? (fromEnv === null ? null : 'env') : str('enroll') === '-' ? 'stdin' : 'flag';
   if (enroll !== null) {
+    const what = enrollFrom === 'env' ? ENROLL_TOKEN_ENV : '--enroll';
     if (enroll.trim() === '') throw new UsageError('--enroll: the token is empty');
-    if (server === null) throw new UsageError('--enroll needs --server URL (the picbot server to enroll with)');
-    if (labels === null) throw new UsageError('--enroll needs --labels (the deployment labels this runner serves)');
-    if (str('shell') === undefined) throw new UsageError('--enroll needs --shell sim|powershell');
+    if (server === null) throw new UsageError(`${what} needs --server URL (the picbot server to enroll with)`);
+    if (labels === null) throw new UsageError(`${what} needs --labels (the deployment labels this runner serves)`);
+    if (str('shell') === undefined) throw new UsageError(`${what} needs --shell sim|powershell`);
   }
   let shell: ShellKind | null = null;
   if (str('shell') !== undefined) {
@@ -181,6 +189,7 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs | 'help' {
   return {
     server,
     enroll,
+    enrollFrom,
     labels,
     shell,
     simState: str('sim-state') === undefined ? null : resolve(str('sim-state')!),

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ENROLL_TOKEN_ENV } from '../contracts/runner-api';
 import { createLogger, type Logger } from '../shared/logger';
 import { createAgent } from './agent';
 import { parseRunnerArgs, plainHttpProblem, USAGE, UsageError, type RunnerArgs } from './args';
@@ -14,12 +15,25 @@ import { createShellHost } from './shell-host';
 
 class StartError extends Error {}
 
+/** The first line of stdin (`--enroll -`), trimmed. */
+async function tokenFromStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  const token = text.split('\n')[0]!.trim();
+  if (token === '') throw new StartError('--enroll -: stdin held no token (give it on the first line)');
+  return token;
+}
+
 async function enroll(args: RunnerArgs, log: Logger): Promise<RunnerCredentials> {
   const server = args.server!;
   const client = createGatewayClient({ server });
+  const token = args.enrollFrom === 'stdin' ? await tokenFromStdin() : args.enroll!;
   let answer;
   try {
-    answer = await client.enroll({ enrollmentToken: args.enroll!, name: args.name, labels: args.labels! });
+    answer = await client.enroll({ enrollmentToken: token, name: args.name, labels: args.labels! });
   } catch (err) {
     if (err instanceof GatewayCallError && err.failure === 'unauthorized') {
       throw new StartError('the server refused the enrollment token (unknown, expired after 1 hour, or already used): make a new one with "runner token" in a personal chat with the bot, or "picbot runner-token --labels …"');
@@ -62,7 +76,10 @@ async function start(argv: string[]): Promise<number> {
   const log = createLogger({ name: 'picbot-runner', level: args.logLevel });
   try {
     let credentials = readCredentials(args.config);
-    if (args.enroll !== null) {
+    if (args.enroll !== null && credentials && args.enrollFrom === 'env') {
+      // A service that keeps PICBOT_ENROLL_TOKEN set restarts as the runner it already is.
+      log.info({ runnerId: credentials.runnerId, config: args.config }, `already enrolled: ${ENROLL_TOKEN_ENV} is not used`);
+    } else if (args.enroll !== null) {
       if (credentials) throw new StartError(`already enrolled as ${credentials.runnerId} (${args.config}); start without --enroll, or remove that file to enroll again`);
       credentials = await enroll(args, log);
     } else if (!credentials) {

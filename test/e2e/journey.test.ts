@@ -19,8 +19,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-results', 'e2e');
 /** An upper bound for one thing to appear, not a speed requirement: a slow machine only waits longer. */
 const WAIT_MS = 90_000;
-/** Every simulated cmdlet waits this long, so the card's step-by-step progress is there to be seen. */
-const SIM_DELAY_MS = 250;
 
 let work: string;
 let lab: FederationLab | null = null;
@@ -91,7 +89,6 @@ beforeAll(async () => {
       PICBOT_PLAYGROUND_PORT: String(await freePort()),
       PICBOT_DNS_SERVERS: lab.dnsServer,
       NODE_EXTRA_CA_CERTS: lab.caFile,
-      PICBOT_SIM_FAULTS: JSON.stringify({ delayMs: SIM_DELAY_MS }),
     },
   });
   context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
@@ -140,7 +137,17 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await agreement.getByRole('button', { name: 'Next' }).click();
   });
 
+  await stage('free-text-mid-intake', async () => {
+    // Typed into the chat instead of the card: picbot names the open intake and its step.
+    await cardWith('Access Edge FQDNs', 'step 3 of 6');
+    await say('sip.contoso.com');
+    const answer = await cardWith('"sip.contoso.com" is not a command', 'open at step 3 of 6 (Access Edge FQDNs)');
+    expect(await answer.getByRole('button', { name: 'Discard' }).count()).toBe(1);
+    await answer.getByRole('button', { name: 'Resume' }).waitFor();
+  });
+
   await stage('edge-invalid', async () => {
+    await card('is not a command').getByRole('button', { name: 'Resume' }).click();
     const edge = await cardWith('Access Edge FQDNs', 'step 3 of 6');
     await typeInto(edge, 'Access Edge service FQDN', 'sip..contoso.com');
     await edge.getByRole('button', { name: 'Next' }).click();
@@ -156,10 +163,16 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await cardWith('SIP domains', 'step 4 of 6');
   });
 
-  await stage('domains', async () => {
+  await stage('domains-back', async () => {
     const domains = await cardWith('step 4 of 6');
     await typeInto(domains, 'SIP domains', DOMAIN);
-    await domains.getByRole('button', { name: 'Next' }).click();
+    // Back keeps what was typed: the Access Edge card comes back as filled in.
+    await domains.getByRole('button', { name: 'Back' }).click();
+    // The answer replaces this card (an older copy of step 3 stays further up the chat).
+    await page.locator('.ac-adaptiveCard', { hasText: 'step 4 of 6' }).first().waitFor({ state: 'detached' });
+    const edge = await cardWith('Access Edge FQDNs', 'step 3 of 6');
+    expect(await edge.getByRole('textbox', { name: 'Access Edge service FQDN' }).inputValue()).toBe(EDGE);
+    await edge.getByRole('button', { name: 'Next' }).click();
   });
 
   await stage('contacts', async () => {
@@ -185,6 +198,17 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     for (const text of ['Lync Server 2013 (before CU5)', '12345678', EDGE, 'Dana Admin', `dana@${DOMAIN}`, 'global (every user)']) {
       await review.getByText(text, { exact: true }).first().waitFor();
     }
+  });
+
+  await stage('edit-from-review', async () => {
+    const review = card('Next steps');
+    // The fourth section is the SIP domains (the SIP domain typed before Back is there).
+    await review.getByText(DOMAIN, { exact: true }).first().waitFor();
+    await review.getByRole('button', { name: 'Edit' }).nth(3).click();
+    const edit = await cardWith(/editing req_[0-9a-z]{16} · SIP domains/);
+    expect(await edit.getByRole('textbox', { name: 'SIP domains' }).inputValue()).toBe(DOMAIN);
+    await edit.getByRole('button', { name: 'Cancel' }).click();
+    await cardWith('Review the provisioning request', 'Next steps');
   });
 
   await stage('preflight', async () => {
@@ -224,9 +248,9 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     await cardWith('Approval requested', planId);
   });
 
-  await stage('applying', async () => {
-    await cardWith(`${planId} · plan`, 'Approve this plan?').then((c) => c.getByRole('button', { name: 'Approve' }).click());
-    // The same card follows the job: a step running while an earlier one is done.
+  await stage('applying-double-click', async () => {
+    // A double click: one vote, one job, and the clicked card follows the job step by step.
+    await cardWith(`${planId} · plan`, 'Approve this plan?').then((c) => c.getByRole('button', { name: 'Approve' }).dblclick());
     await cardWith(`${planId} · plan`, 'Applying the plan', '✓ done', '◐ running');
   });
 
@@ -234,9 +258,45 @@ it('an admin goes from "start" to an applied plan in Agents Playground, and the 
     const report = await cardWith(`${planId} · plan`, 'Plan applied', 'Report');
     expect(await report.getByText(/^✓ done/).count()).toBe(4);
     await report.getByText('Approved by', { exact: true }).waitFor();
-    await report.getByText(/^npm start \(simulated Lync 2013\) \(run_/).first().waitFor();
+    await report.getByText('npm start (simulated Lync 2013)', { exact: true }).first().waitFor();
     await report.getByText(/succeeded/).first().waitFor();
     await cardWith('Your plan was applied', planId);
+  });
+
+  await stage('show-script', async () => {
+    const report = await cardWith(`${planId} · plan`, 'Plan applied');
+    await report.getByRole('button', { name: 'Show script' }).click();
+    const script = await cardWith('The plan as a PowerShell script', planId);
+    // Every line as exported: the comment markers of the rollback section are there.
+    await script.getByText('# ---- Rollback ----', { exact: true }).waitFor();
+    await script.getByText(/^# Undo step 1 \[/).first().waitFor();
+  });
+
+  await stage('back-to-the-plan', async () => {
+    await card('The plan as a PowerShell script').getByRole('button', { name: 'Back to the plan' }).click();
+    const back = await cardWith(`${planId} · plan`, 'Plan applied', 'Report');
+    await back.getByRole('button', { name: 'Show script' }).waitFor();
+  });
+
+  await stage('intake-closed', async () => {
+    // The applied plan closed its intake: "start" begins a new one.
+    await say('start');
+    await cardWith('Target deployment', 'step 1 of 6');
+    expect(await page.locator('.ac-adaptiveCard', { hasText: 'You have an unfinished intake' }).count()).toBe(0);
+  });
+
+  await stage('refusal-way-forward', async () => {
+    // A product picbot cannot configure: refused, also at the bottom of the chat, with a way on.
+    const target = await cardWith('Target deployment', 'step 1 of 6');
+    await target.getByRole('radio', { name: 'OCS 2007 R2 or older' }).check();
+    await target.getByRole('button', { name: 'Next' }).click();
+    const refusal = await cardWith('picbot cannot configure OCS 2007 R2 or older', 'start again and choose that product');
+    await refusal.getByRole('button', { name: 'Start an intake' }).waitFor();
+  });
+
+  await stage('way-forward', async () => {
+    await card('picbot cannot configure OCS 2007 R2 or older').getByRole('button', { name: 'Start an intake' }).click();
+    await cardWith('Target deployment', 'step 1 of 6');
   });
 
   await stage('simulated-server', async () => {

@@ -3,6 +3,8 @@
  * messages under an input, the Action.Execute buttons; and a click's data built the way the
  * Teams client builds it (the action's data plus every input that holds a value).
  */
+import { unescapeMarkdown } from '../../src/bot/views/markdown';
+
 export type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -16,12 +18,16 @@ function walk(node: unknown, visit: (n: Json, siblings: unknown[] | null, index:
   for (const v of Object.values(node)) if (typeof v === 'object' && v !== null) walk(v, visit);
 }
 
-/** Every TextBlock text, TextRun text and fact (as "title: value"), in order. */
+/**
+ * Every TextBlock text, TextRun text and fact (as "title: value"), in order, as a reader sees them:
+ * TextBlocks and facts with their markdown escapes undone (TextRuns are never markdown).
+ */
 export function texts(card: Json | null): string[] {
   const out: string[] = [];
   walk(card, (n) => {
-    if ((n.type === 'TextBlock' || n.type === 'TextRun') && typeof n.text === 'string') out.push(n.text);
-    if (n.type === 'FactSet' && Array.isArray(n.facts)) for (const f of n.facts as Json[]) out.push(`${f.title}: ${f.value}`);
+    if (n.type === 'TextBlock' && typeof n.text === 'string') out.push(unescapeMarkdown(n.text));
+    if (n.type === 'TextRun' && typeof n.text === 'string') out.push(n.text);
+    if (n.type === 'FactSet' && Array.isArray(n.facts)) for (const f of n.facts as Json[]) out.push(`${unescapeMarkdown(String(f.title))}: ${unescapeMarkdown(String(f.value))}`);
   });
   return out;
 }

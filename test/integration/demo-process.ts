@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const ROOT = join(__dirname, '../..');
@@ -35,6 +35,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** The data directory (created if missing; the caller removes it). */
   dataDir: string;
+  /** Leave the data directory for the demo to create (its parent must exist; it is the working directory then). */
+  demoCreatesDataDir?: boolean;
 }
 
 /** Every start.js spawned and not yet stopped, ready or not. */
@@ -127,10 +129,10 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 /** Starts the demo and resolves at its ready line; rejects (with its stderr) if it exits first. */
 export async function startDemoProcess(options: StartOptions): Promise<DemoProcess> {
   const { dataDir } = options;
-  mkdirSync(dataDir, { recursive: true });
-  // cwd is the data directory, so a developer's .env in the checkout does not leak in.
+  if (!options.demoCreatesDataDir) mkdirSync(dataDir, { recursive: true });
+  // cwd is the data directory (or its parent), so a developer's .env in the checkout does not leak in.
   const child = spawn(process.execPath, [START, '--data', dataDir, ...(options.args ?? [])], {
-    cwd: dataDir,
+    cwd: options.demoCreatesDataDir ? dirname(dataDir) : dataDir,
     env: cleanEnv({ PORT: '0', ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

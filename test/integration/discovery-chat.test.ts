@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createDraftStore } from '../../src/bot/stores/drafts';
 import { createRequestStore } from '../../src/bot/stores/requests';
 import { VERBS } from '../../src/bot/verbs';
+import { unescapeMarkdown } from '../../src/bot/views/markdown';
 import { cardOf, type ConnectorCall } from '../fakes/connector';
 import { fakeClock } from '../fakes/clock';
 import { requestFixture } from '../fixtures/load';
@@ -20,15 +21,15 @@ import { ALEX, channel, DANA } from './teams-activities';
 
 type Json = Record<string, unknown>;
 
-/** Every TextBlock text and fact ("title: value") of a card, in order. */
+/** Every TextBlock text and fact ("title: value") of a card, in order, as a reader sees it (markdown escapes undone). */
 function texts(card: unknown): string[] {
   const out: string[] = [];
   const walk = (n: unknown): void => {
     if (Array.isArray(n)) return n.forEach(walk);
     if (typeof n !== 'object' || n === null) return;
     const o = n as Json;
-    if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(o.text);
-    if (o.type === 'FactSet' && Array.isArray(o.facts)) for (const f of o.facts as Json[]) out.push(`${f.title}: ${f.value}`);
+    if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(unescapeMarkdown(o.text));
+    if (o.type === 'FactSet' && Array.isArray(o.facts)) for (const f of o.facts as Json[]) out.push(`${unescapeMarkdown(String(f.title))}: ${unescapeMarkdown(String(f.value))}`);
     Object.values(o).forEach(walk);
   };
   walk(card);
@@ -201,7 +202,8 @@ describe('runner commands', () => {
     const card = cardOf(r.calls[0]);
     const token = texts(card).find((t) => t.startsWith('pbe_'))!;
     expect(token).toMatch(/^pbe_[A-Za-z0-9_-]{43}$/);
-    expect(text(card)).toContain(`--enroll ${token} --labels pool-eu`);
+    // The token goes in on stdin, never on the runner's command line (which the process list shows).
+    expect(text(card)).toMatch(new RegExp(`'${token}' \\| npx picbot-runner --server \\S+ --enroll - --labels pool-eu`));
     const res = await fetch(`${h.url}/api/runner/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enrollmentToken: token, name: 'fe01', labels: ['pool-eu'] }) });
     const { runnerId } = await res.json() as { runnerId: string };
     const list = await h.say('runners', { user: ALEX });

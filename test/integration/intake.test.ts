@@ -27,6 +27,14 @@ function newAdmin() {
   return { user, conversation: personalChat(user) };
 }
 
+/** A refused click: no card message changed, and the refusal posted once more as a new message at the bottom. */
+function expectRefusalPosted(r: { card: Shown['card']; calls: { kind: string }[] }): void {
+  expect(r.calls.filter((c) => c.kind === 'update')).toEqual([]);
+  const posted = r.calls.filter((c) => c.kind === 'send' || c.kind === 'reply');
+  expect(posted).toHaveLength(1);
+  expect(allText(cardOf(posted[0] as Parameters<typeof cardOf>[0]))).toBe(allText(r.card));
+}
+
 const title = (card: Shown['card']) => texts(card).find((t) => !t.startsWith('Local mode') && !/step \d of 6|editing|^New provisioning/.test(t) && !/ · /.test(t));
 
 describe('the happy path', () => {
@@ -126,7 +134,9 @@ describe('the happy path', () => {
     const domains = await h.click('intake.edit', button(review.card, 'Edit', 3).data, { ...who, replyToId: review.messageId });
     expect(title(domains.card)).toBe('SIP domains');
     expect(inputs(domains.card).domains).toBe('contoso.com\nfabrikam.com');
-    expect(allText(domains.card)).toMatch(/editing the provisioning request/);
+    // The edit keeps its request's label, and offers Cancel (back to the review) instead of Back.
+    expect(allText(domains.card)).toMatch(/pool-eu · editing req_[0-9a-z]{16} · SIP domains/);
+    expect(buttons(domains.card).map((b) => b.title)).toEqual(['Save and review', 'Cancel']);
     const shown = { card: domains.card, messageId: review.messageId };
     const contacts = await press(h, shown, 'Save and review', { domains: 'contoso.com\nfabrikam.com\nlitware.com' }, who);
     expect(title(contacts.card)).toBe('Contact information');
@@ -177,8 +187,8 @@ describe('malformed card data and unknown verbs get a clear refusal, never an ex
     expect(r.status).toBe(200);
     expect(allText(r.card)).toMatch(/That card can't be used/);
     expect(allText(r.card)).toMatch(want);
-    // Only the clicker sees the refusal: the intake card stays as it was.
-    expect(r.calls).toEqual([]);
+    // The intake card stays as it was for everyone; the refusal also goes to the bottom of the chat.
+    expectRefusalPosted(r);
     // And the draft is untouched: resume brings back the same card.
     const again = await sayForCard(h, 'resume', who);
     expect(title(again.card)).toBe('SIP domains');
@@ -196,7 +206,7 @@ describe('malformed card data and unknown verbs get a clear refusal, never an ex
     const other = newAdmin();
     const r = await press(h, shown, 'Next', VALID[2].typed, other);
     expect(allText(r.card)).toMatch(/belongs to Admin \d+; only they can change it/);
-    expect(r.calls).toEqual([]);
+    expectRefusalPosted(r);
   });
 });
 
@@ -316,6 +326,6 @@ describe('roles', () => {
     // A non-admin's click on the admin's card is refused for the clicker only.
     const r = await press(ha, dana, 'Next', VALID[0].typed, { user: ALEX });
     expect(allText(r.card)).toMatch(/Only picbot admins may start an intake/);
-    expect(r.calls).toEqual([]);
+    expectRefusalPosted(r);
   });
 });

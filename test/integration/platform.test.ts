@@ -147,13 +147,15 @@ describe('Teams edge', () => {
     { name: 'an unknown verb', value: { action: { type: 'Action.Execute', verb: 'intake.nope', data: {} } }, want: /does not know the action "intake\.nope"/ },
     { name: 'no action at all', value: { foo: 1 }, want: /cannot read/ },
     { name: 'an Action.Submit shape', value: { action: { type: 'Action.Submit', verb: 'x' } }, want: /cannot read/ },
-  ])('refuses $name with a card, not an exception', async ({ value, want }) => {
+  ])('refuses $name with a card, not an exception', async ({ name, value, want }) => {
     const activity = { ...(await buildInvoke()), value };
     const res = await h.post(activity);
     expect(res.status).toBe(200);
     const card = (res.body as { value: { body: { text: string }[] } }).value;
     expect(card.body.map((b) => b.text).join(' ')).toMatch(want);
-    expect(res.calls).toEqual([]);
+    // Nothing is updated; a refused button (a known invoke) also posts its refusal at the bottom.
+    expect(res.calls.filter((c) => c.kind === 'update')).toEqual([]);
+    expect(res.calls.filter((c) => c.kind !== 'update')).toHaveLength(name === 'an unknown verb' ? 1 : 0);
   });
 
   it('answers other invoke names 501 with a JSON error', async () => {

@@ -53,14 +53,15 @@ describe('the runner command line', () => {
     { args: ['--shell', 'bash'], want: /--shell bash: expected sim or powershell/ },
     { args: ['--enroll', 'x', '--labels', 'pool-eu', '--shell', 'sim'], want: /--enroll needs --server/ },
     { args: ['--server', 'http://127.0.0.1:1', '--enroll', 'x', '--shell', 'sim'], want: /--enroll needs --labels/ },
+    { args: ['--labels', 'pool-eu', '--shell', 'sim'], env: { PICBOT_ENROLL_TOKEN: 'pbe_x' }, want: /PICBOT_ENROLL_TOKEN needs --server/ },
     { args: ['--server', 'ftp://x', '--enroll', 'x', '--labels', 'a', '--shell', 'sim'], want: /use http:\/\/ or https:\/\// },
     { args: ['--labels', 'pool eu'], want: /"pool eu" is not a label/ },
     { args: ['--shell', 'sim', '--fe', 'fe01.contoso.com'], want: /does not go with --shell sim/ },
     { args: ['--fe', 'fe01; calc.exe'], want: /not a Front End FQDN/ },
     { args: ['--op-timeout', 'soon'], want: /--op-timeout soon: expected a number of seconds/ },
     { args: ['positional'], want: /Unexpected argument 'positional'/ },
-  ])('refuses $args with exit 1 and a message', async ({ args, want }) => {
-    const r = spawnRunner(args);
+  ])('refuses $args with exit 1 and a message', async ({ args, want, env }: { args: string[]; want: RegExp; env?: Record<string, string> }) => {
+    const r = spawnRunner(args, { env });
     expect(await r.exited).toBe(1);
     expect(r.stderr()).toMatch(want);
     expect(r.stderr()).toMatch(/Usage: picbot-runner/);
@@ -100,6 +101,40 @@ describe('enrollment', () => {
     const twice = spawnRunner(['--server', t.server.url, '--enroll', 'pbe_x', '--labels', 'pool-eu', '--shell', 'sim', '--config', first.config]);
     expect(await twice.exited).toBe(1);
     expect(twice.stderr()).toMatch(/already enrolled as run_/);
+  });
+
+  it.each([
+    { how: '--enroll - (the token on stdin)', args: ['--enroll', '-'], stdin: true },
+    { how: 'PICBOT_ENROLL_TOKEN', args: [] as string[], stdin: false },
+  ])('enrolls with the token from $how, which its command line never shows', async ({ args, stdin }) => {
+    const sim = writeState(t.dir);
+    const { token } = await t.server.deps.runners.createEnrollmentToken({ labels: ['pool-eu'], createdBy: 'test' });
+    const config = join(t.dir, 'runner-quiet.json');
+    const runner = spawnRunner(
+      ['--server', t.server.url, '--labels', 'pool-eu', '--shell', 'sim', '--sim-state', sim, '--config', config, ...args],
+      { env: stdin ? {} : { PICBOT_ENROLL_TOKEN: token } },
+    );
+    if (stdin) runner.proc.stdin.end(`${token}\n`);
+    await runner.waitForLog(/waiting for jobs/);
+    // What `ps` shows every user of the machine: the process's command line.
+    expect(readFileSync(`/proc/${runner.proc.pid}/cmdline`, 'utf8')).not.toContain(token);
+    expect(JSON.parse(readFileSync(config, 'utf8'))).toMatchObject({ runnerId: expect.stringMatching(/^run_/), labels: ['pool-eu'] });
+    expect(runner.stderr()).not.toContain(token);
+    runner.kill('SIGTERM');
+    expect(await runner.exited).toBe(0);
+    if (stdin) return;
+    // A service that keeps the variable set starts again as the runner it already is.
+    const again = spawnRunner(['--config', config, '--server', t.server.url, '--labels', 'pool-eu', '--shell', 'sim'], { env: { PICBOT_ENROLL_TOKEN: token } });
+    await again.waitForLog(/waiting for jobs/);
+    again.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('refuses --enroll - when stdin holds no token', async () => {
+    const r = spawnRunner(['--server', t.server.url, '--enroll', '-', '--labels', 'pool-eu', '--shell', 'sim', '--config', join(t.dir, 'none.json')]);
+    r.proc.stdin.end('\n');
+    expect(await r.exited).toBe(1);
+    expect(r.stderr()).toMatch(/--enroll -: stdin held no token/);
   });
 
   it('refuses credentials other users can read', async () => {

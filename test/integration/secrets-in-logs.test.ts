@@ -12,6 +12,7 @@ import { openDatabase } from '../../src/bot/stores/db';
 import { createDraftStore } from '../../src/bot/stores/drafts';
 import { createRequestStore } from '../../src/bot/stores/requests';
 import { VERBS } from '../../src/bot/verbs';
+import { allText } from './card-query';
 import { cardOf, startFakeConnector, type ConnectorCall, type FakeConnector } from '../fakes/connector';
 import { requestFixture } from '../fixtures/load';
 import { killRunners, spawnRunner, type RunnerProcess } from './runner-helpers';
@@ -68,7 +69,8 @@ async function post(url: string, activity: unknown): Promise<number> {
   return res.status;
 }
 
-const cardText = (call: ConnectorCall) => JSON.stringify(cardOf(call));
+// What the card shows (its markdown escapes undone), as an admin would copy it.
+const cardText = (call: ConnectorCall) => allText(cardOf(call));
 const chat = personalChat(DANA);
 
 it('trace logs of server and runner hold no enrollment token, runner token or private key', async () => {

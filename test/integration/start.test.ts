@@ -2,7 +2,7 @@
  * `npm start` as a real process (node dist/bot/start.js): the bot, the simulated runner and
  * Agents Playground on loopback, one ready line, a clean stop on Ctrl-C (SIGINT) and SIGTERM.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -20,6 +20,12 @@ const outsideAddresses = Object.values(networkInterfaces()).flat()
   .map((a) => a.address);
 
 const portOf = (url: string) => Number(new URL(url).port);
+
+/** A process's environment, as /proc shows it to its owner. */
+function environOf(pid: number): Record<string, string> {
+  const pairs = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+}
 
 /** Stops the demo and checks it left nothing: exit 0, children and their groups gone, ports free. */
 async function stopAndCheck(demo: DemoProcess, ports: number[], signal: NodeJS.Signals = 'SIGINT') {
@@ -55,6 +61,27 @@ describe('npm start -- --no-playground', () => {
     expect(statSync(join(data.dir, 'runner.json')).mode & 0o077).toBe(0);
 
     await stopAndCheck(demo, [portOf(demo.botUrl)]);
+  });
+
+  it('creates its data folder 0700, passes the runner its token and its pace in the environment, and --fast drops the pace', async () => {
+    const fresh = join(data.dir, 'fresh');
+    const demo = await startDemoProcess({ dataDir: fresh, args: ['--no-playground'], demoCreatesDataDir: true });
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+    const [runner] = demo.childPids;
+    // `ps` shows every user the command line; the environment only its owner.
+    const cmdline = readFileSync(`/proc/${runner}/cmdline`, 'utf8').split('\0');
+    expect(cmdline).not.toContain('--enroll');
+    expect(environOf(runner).PICBOT_SIM_FAULTS).toBe(JSON.stringify({ delayMs: 400 }));
+    await stopAndCheck(demo, [portOf(demo.botUrl)]);
+
+    const fast = await startDemoProcess({ dataDir: fresh, args: ['--no-playground', '--fast'] });
+    expect(environOf(fast.childPids[0]).PICBOT_SIM_FAULTS).toBeUndefined();
+    await stopAndCheck(fast, [portOf(fast.botUrl)]);
+
+    // A pace of the caller's own (PICBOT_SIM_FAULTS with delayMs) wins.
+    const own = await startDemoProcess({ dataDir: fresh, args: ['--no-playground'], env: { PICBOT_SIM_FAULTS: '{"delayMs":5,"replicationStuck":true}' } });
+    expect(JSON.parse(environOf(own.childPids[0]).PICBOT_SIM_FAULTS!)).toEqual({ delayMs: 5, replicationStuck: true });
+    await stopAndCheck(own, [portOf(own.botUrl)]);
   });
 
   it('a second start reuses the enrolled runner, and stops cleanly on SIGTERM', async () => {
@@ -100,6 +127,7 @@ describe('npm start (with Agents Playground)', () => {
     expect(runnerList(data.dir)).toEqual([expect.objectContaining({ labels: ['lync-sim'] })]);
     // Its log file goes to the data directory, not ./devTools of the working directory.
     expect(existsSync(join(data.dir, 'playground.log'))).toBe(true);
+    expect(statSync(join(data.dir, 'playground.log')).mode & 0o777).toBe(0o600);
     expect(existsSync(join(data.dir, 'devTools'))).toBe(false);
 
     await stopAndCheck(demo, [port, portOf(demo.botUrl)]);

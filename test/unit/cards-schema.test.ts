@@ -63,11 +63,21 @@ function withoutDirectives(node: unknown): unknown {
   return out;
 }
 
-/** The card without Teams' root `msteams` extension, which the 1.5 schema does not list. */
+/**
+ * The card as a 1.5 client sees it: without Teams' root `msteams` extension, and with each of
+ * Teams' CodeBlock elements replaced by its fallback (teams-rules.ts requires one), which the
+ * 1.5 schema does not list.
+ */
 function withoutTeamsExtension(card: unknown): unknown {
   if (!isObject(card)) return card;
   const { msteams: _msteams, ...rest } = card;
-  return rest;
+  const fallbacks = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(fallbacks);
+    if (!isObject(node)) return node;
+    if (node.type === 'CodeBlock' && isObject(node.fallback)) return fallbacks(node.fallback);
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fallbacks(v)]));
+  };
+  return fallbacks(rest);
 }
 
 interface Validator {

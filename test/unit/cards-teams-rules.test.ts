@@ -16,6 +16,7 @@ describe('Teams rules for picbot cards', () => {
     { name: 'Execute actions with verbs', card: card({ actions: [execute(), { type: 'Action.ShowCard', title: 'More', card: card({ actions: [execute('plan.reject')] }) }] }) },
     { name: 'an https link and a data image', card: card({ actions: [{ type: 'Action.OpenUrl', title: 'Docs', url: 'https://learn.microsoft.com/' }] }, [{ type: 'Image', url: 'data:image/png;base64,iVBORw0KGgo=' }]) },
     { name: 'full width', card: card({ msteams: { width: 'Full' } }) },
+    { name: 'text in accent and attention (AA on white)', card: card({}, [{ type: 'TextBlock', text: 'a', color: 'accent' }, { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: 'b', color: 'Attention' }] }]) },
     { name: 'a refresh for listed approvers', card: card({ refresh: { action: execute('plan.refresh'), userIds: ['29:abc', '29:def'] } }) },
   ])('accepts $name', ({ card: c }) => {
     expect(checkTeamsSupport(c)).toEqual([]);
@@ -36,6 +37,8 @@ describe('Teams rules for picbot cards', () => {
     { name: 'a refresh for 61 users', card: card({ refresh: { action: execute('plan.refresh'), userIds: Array.from({ length: 61 }, (_, i) => `29:${i}`) } }), wantProblem: '61 users' },
     { name: 'a refresh with a Submit', card: card({ refresh: { action: { type: 'Action.Submit' }, userIds: [] } }), wantProblem: '$.refresh.action: must be an Action.Execute' },
     { name: 'a card over 28 KB', card: card({}, [{ type: 'TextBlock', text: 'x'.repeat(MAX_CARD_BYTES) }]), wantProblem: 'Teams messages must stay under' },
+    { name: 'yellow (warning) text', card: card({}, [{ type: 'TextBlock', text: 'Local mode', color: 'warning' }]), wantProblem: "$.body[0]: TextBlock color warning is 1.5:1 on Teams' light theme, below WCAG AA's 4.5:1" },
+    { name: 'green (good) text in a run', card: card({}, [{ type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: '✓', color: 'Good' }] }]), wantProblem: 'TextRun color Good is 2.1:1' },
     { name: 'something that is not a card', card: { type: 'Message' }, wantProblem: '$: not an AdaptiveCard' },
   ])('refuses $name', ({ card: c, wantProblem }) => {
     expect(checkTeamsSupport(c).join('\n')).toContain(wantProblem);

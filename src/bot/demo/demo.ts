@@ -3,7 +3,7 @@
  * file, a runner agent on the simulated Lync shell, and Microsoft 365 Agents Playground pointed
  * at the bot, all on 127.0.0.1. Everything lives in one data directory (./data by default).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CodedError } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logger';
@@ -16,6 +16,9 @@ import { DEMO_PROFILE, ensureSimState, startSimRunner, type RunningSimRunner } f
 /** The label the simulated runner enrolls with, unless PICBOT_DEFAULT_TARGET names another. */
 export const DEMO_LABEL = 'lync-sim';
 
+/** The demo runner's pace: about what one Lync Management Shell cmdlet takes on a real server. */
+export const DEMO_PACE_MS = 400;
+
 export interface DemoOptions {
   /** The environment (process.env with .env under it). */
   env: Env;
@@ -24,6 +27,11 @@ export interface DemoOptions {
   /** Whether the data directory was asked for explicitly (--data): then it wins over PICBOT_DB/PICBOT_SIM_STATE. */
   dataDirExplicit?: boolean;
   playground: boolean;
+  /**
+   * How long each simulated cmdlet of the demo's runner waits (ms), so a person can watch the
+   * plan card's steps tick; 0 (`npm start -- --fast`) runs them at the simulator's own speed.
+   */
+  paceMs?: number;
   /** Aborting stops the start and everything started so far. */
   signal?: AbortSignal;
   logger?: Logger;
@@ -78,7 +86,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const { config, dataDir, label } = demoConfig(options);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const childEnv = process.env;
-  mkdirSync(dataDir, { recursive: true });
+  // The folder holds the database (the job-signing key) and the runner's token: a folder this
+  // start creates is the owner's only (README, Security). An existing folder is the admin's choice.
+  if (!existsSync(dataDir)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    if (process.platform !== 'win32') chmodSync(dataDir, 0o700);
+  }
 
   const stops: Array<() => Promise<void>> = [];
   const kills: Array<() => void> = [];
@@ -111,6 +124,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       credentials: join(dataDir, 'runner.json'),
       registry: server.deps.runners,
       env: childEnv,
+      paceMs: options.paceMs ?? DEMO_PACE_MS,
       logger,
       signal: options.signal,
     });

@@ -5,6 +5,7 @@
  * It takes another port when the asked one is busy, so the real one is read from its
  * "Listening on N" line.
  */
+import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_WITH_PARENT, startChild, exitText, type DemoChild } from './child-process';
 
@@ -35,21 +36,28 @@ export function playgroundCli(): string {
 /** The preload that defaults listen()'s host to 127.0.0.1 (src/tools/loopback-preload.ts). */
 export const LOOPBACK_PRELOAD = join(__dirname, '..', '..', 'tools', 'loopback-preload.js');
 
+/** The preload that makes the files it creates owner-only (src/tools/owner-only-preload.ts). */
+export const OWNER_ONLY_PRELOAD = join(__dirname, '..', '..', 'tools', 'owner-only-preload.js');
+
 const LISTENING = /^Listening on (\d+)\s*$/;
 
 /** Starts the Playground and resolves once it listens; rejects (the child stopped) if it exits first. */
 export async function startPlayground(options: PlaygroundOptions): Promise<RunningPlayground> {
+  // The log holds the chat's activities: the owner's only, like the rest of the data folder (a
+  // log left by an older picbot is fixed here; the preload covers the file the Playground writes).
+  const logFile = join(options.dataDir, 'playground.log');
+  if (process.platform !== 'win32' && existsSync(logFile)) chmodSync(logFile, 0o600);
   let onPort!: (port: number) => void;
   const listening = new Promise<number>((resolve) => (onPort = resolve));
   const child = startChild(
     'playground',
     process.execPath,
-    ['-r', LOOPBACK_PRELOAD, '-r', EXIT_WITH_PARENT, playgroundCli(), 'start', '-e', options.endpoint, '-c', 'msteams', '--dt', '-p', String(options.port)],
+    ['-r', LOOPBACK_PRELOAD, '-r', OWNER_ONLY_PRELOAD, '-r', EXIT_WITH_PARENT, playgroundCli(), 'start', '-e', options.endpoint, '-c', 'msteams', '--dt', '-p', String(options.port)],
     {
       env: {
         ...options.env,
         TEAMSAPPTESTER_BROWSER: 'none',
-        M365_AGENTS_PLAYGROUND_LOGFILE: join(options.dataDir, 'playground.log'),
+        M365_AGENTS_PLAYGROUND_LOGFILE: logFile,
       },
       cwd: options.dataDir,
       parentPipe: true,

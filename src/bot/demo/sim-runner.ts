@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCredentials } from '../../runner/credentials';
 import type { Profile } from '../../contracts/profiles';
+import { ENROLL_TOKEN_ENV } from '../../contracts/runner-api';
+import { FAULTS_ENV } from '../../lync-sim/faults';
 import type { Logger } from '../../shared/logger';
 import type { RunnerRegistry } from '../workflows/ports';
 import { EXIT_WITH_PARENT, exitText, startChild, type DemoChild } from './child-process';
@@ -39,6 +41,8 @@ export interface SimRunnerOptions {
   credentials: string;
   registry: RunnerRegistry;
   env: NodeJS.ProcessEnv;
+  /** Each simulated cmdlet waits this long (ms; 0: no wait), unless PICBOT_SIM_FAULTS sets its own delayMs. */
+  paceMs?: number;
   logger: Logger;
   /** How often to look whether the server has heard from the runner (ms). */
   pollMs?: number;
@@ -82,15 +86,17 @@ async function usableCredentials(options: SimRunnerOptions): Promise<string | nu
 export async function startSimRunner(options: SimRunnerOptions): Promise<RunningSimRunner> {
   const since = new Date().toISOString();
   const known = await usableCredentials(options);
+  const env: NodeJS.ProcessEnv = { ...options.env, ...paced(options.env, options.paceMs ?? 0) };
   const args = ['--server', options.server, '--labels', options.label, '--shell', 'sim', '--sim-state', options.simState,
     '--config', options.credentials, '--name', 'npm start (simulated Lync 2013)'];
   if (!known) {
     // Only the demo's own file in the demo's data directory is ever removed.
     rmSync(options.credentials, { force: true });
     const made = await options.registry.createEnrollmentToken({ labels: [options.label], createdBy: 'npm start' });
-    args.push('--enroll', made.token);
+    // Through the environment, not the command line, which `ps` shows to every user of the machine.
+    env[ENROLL_TOKEN_ENV] = made.token;
   }
-  const child = startChild('runner', process.execPath, ['-r', EXIT_WITH_PARENT, RUNNER_MAIN, ...args], { env: options.env, parentPipe: true });
+  const child = startChild('runner', process.execPath, ['-r', EXIT_WITH_PARENT, RUNNER_MAIN, ...args], { env, parentPipe: true });
   const pollMs = options.pollMs ?? 100;
   for (;;) {
     if (options.signal?.aborted) {
@@ -107,6 +113,23 @@ export async function startSimRunner(options: SimRunnerOptions): Promise<Running
       if (info && info.revokedAt === null && info.lastSeenAt >= since) return { child, runnerId, enrolled: !known };
     }
     await sleep(pollMs);
+  }
+}
+
+/**
+ * PICBOT_SIM_FAULTS for the runner with the demo's pace added: a delayMs the environment already
+ * sets wins, and so does a value that is not valid JSON (the simulator then names the variable).
+ */
+function paced(env: NodeJS.ProcessEnv, paceMs: number): NodeJS.ProcessEnv {
+  if (paceMs <= 0) return {};
+  const raw = env[FAULTS_ENV]?.trim();
+  if (!raw) return { [FAULTS_ENV]: JSON.stringify({ delayMs: paceMs }) };
+  try {
+    const faults = JSON.parse(raw) as unknown;
+    if (typeof faults !== 'object' || faults === null || Array.isArray(faults) || 'delayMs' in faults) return {};
+    return { [FAULTS_ENV]: JSON.stringify({ ...faults, delayMs: paceMs }) };
+  } catch {
+    return {};
   }
 }
 

@@ -3,7 +3,9 @@ import type { Roles } from '../../core/roles';
 import { idKind, type IdKind } from '../../shared/ids';
 import type { AddedTurn, Card, CommandHandler, MessageTurn } from '../turn';
 import { helpCard, refusalCard, whoamiCard, welcomeCard, type CommandHelp } from '../views/common';
+import { positionText } from '../views/intake';
 import { recordCard, requestListCard } from '../views/request';
+import { cleanForLog } from '../../shared/logger';
 import { callerOf } from './caller';
 import { choiceCard, draftCard, newTargetCard } from './draft-card';
 import { unfinishedText } from './intake-nav';
@@ -100,10 +102,30 @@ export function createIntakeCommands(deps: CommandDeps) {
   // known by then) and copied after that, instead of expanding the template on every turn.
   let plainHelp: Card | null = null;
 
-  /** `help`, and any text no command claims (shown back as what was not understood). */
+  /**
+   * `help`, and any text no command claims (shown back as what was not understood). Free text
+   * while an intake is open is most likely an answer meant for its card: say which intake is open
+   * and where, with Resume and Discard, instead of the help card's "Start an intake".
+   */
   const help: CommandHandler = async (turn) => {
     const first = turn.text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
     const heard = first === 'help' ? '' : turn.text;
+    const caller = callerOf(turn.actor, deps.roles);
+    const open = heard.trim() !== '' && caller.admin ? await intake.openDrafts(caller) : [];
+    if (open.length > 0) {
+      const said = cleanForLog(heard.trim(), 60);
+      const which = open.length === 1
+        ? `Your intake for ${open[0]!.targetLabel} is open ${positionText(open[0]!.position)}: type your answer into its card.`
+        : `You have ${open.length} open intakes: type your answers into their cards.`;
+      await turn.say({
+        card: await choiceCard(intake, open, {
+          title: `"${said}" is not a command`,
+          text: `${which} Resume brings the card back here; "help" lists the commands.`,
+          offerNew: false,
+        }),
+      });
+      return;
+    }
     const card = heard === '' ? structuredClone((plainHelp ??= helpCard(deps.commandHelp))) : helpCard(deps.commandHelp, heard);
     await turn.say({ card });
   };

@@ -30,7 +30,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
     const ref = parseEditRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const moved = await intake.moveTo(callerOf(turn.actor, deps.roles), ref.value.draftId, ref.value.section);
-    if (!moved.ok) return refused(moved);
+    if (!moved.ok) return refused(moved, ref.value.draftId);
     return { card: await draftCard(moved.draft, deps.nextSteps) };
   };
 
@@ -38,7 +38,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
     const ref = parseDraftRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const r = await intake.resume(callerOf(turn.actor, deps.roles), ref.value.draftId);
-    if (!r.ok) return refused(r);
+    if (!r.ok) return refused(r, ref.value.draftId);
     return { card: await draftCard(r.draft, deps.nextSteps) };
   };
 
@@ -47,7 +47,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
     if (!ref.ok) return malformed(ref.reason);
     const caller = callerOf(turn.actor, deps.roles);
     const r = await intake.discard(caller, ref.value.draftId);
-    if (!r.ok) return refused(r);
+    if (!r.ok) return refused(r, ref.value.draftId);
     const kept = (await intake.withRecords([r.draft.id])).has(r.draft.id);
     return {
       card: endedCard(`Intake for ${r.draft.targetLabel} discarded`, [
@@ -60,7 +60,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
     const ref = parseDraftRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const r = await intake.finish(callerOf(turn.actor, deps.roles), ref.value.draftId);
-    if (!r.ok) return refused(r);
+    if (!r.ok) return refused(r, ref.value.draftId);
     return { card: recordCard({ record: r.record, today: intake.today(), notice: 'Saved. This is the provisioning request record.' }) };
   };
 

@@ -2,8 +2,9 @@
  * The six intake cards' submit handlers. Each parses the card (src/core), and answers with the
  * same card (values kept, a message under each bad field), a refusal, or the next card.
  */
-import { parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard, parseOptionsCard, parseTargetCard, type StepOutcome } from '../../core/intake-cards';
-import { STEP_PART, type IntakeData, type IntakeStep } from '../../core/intake';
+import { parseDraftRef } from '../../core/card-refs';
+import { parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard, parseOptionsCard, parseTargetCard, stepValues, type StepOutcome } from '../../core/intake-cards';
+import { INTAKE_STEPS, IntakeStep, nextStep, STEP_PART, type IntakeData } from '../../core/intake';
 import type { Roles } from '../../core/roles';
 import type { ActionHandler, ActionResult, ActionTurn } from '../turn';
 import { VERBS } from '../verbs';
@@ -53,7 +54,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       if (shape.kind === 'refused') return malformed(shape.reason);
       const caller = callerOf(turn.actor, deps.roles);
       const own = await intake.ownDraft(caller, shape.draftId as string);
-      if (!own.ok) return refused(own);
+      if (!own.ok) return refused(own, shape.draftId as string);
       const outcome = parse(turn.data, own.draft);
       if (outcome.kind === 'refused') return malformed(outcome.reason);
       if (outcome.kind === 'invalid') {
@@ -72,7 +73,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       const fresh = await intake.ownDraft(callerOf(turn.actor, deps.roles), draftId);
       if (fresh.ok) return { card: await draftCard(fresh.draft, deps.nextSteps, r.reason) };
     }
-    return refused(r);
+    return refused(r, draftId);
   }
 
   const target: ActionHandler = async (turn) => {
@@ -83,7 +84,8 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       // The first card: no draft yet.
       const may = intake.canStart(caller);
       if (!may.ok) return refused(may);
-      if (outcome.kind === 'legacy') return { card: legacyProductCard() };
+      // A refusal: also posted at the bottom of the chat, with "Start an intake" as the way on.
+      if (outcome.kind === 'legacy') return { card: legacyProductCard(), refusal: true };
       if (outcome.kind === 'invalid') return { card: stepCard({ step: 'target', draftId: null, data: {}, values: outcome.values, errors: outcome.errors }) };
       const started = await intake.start(caller, outcome.part);
       if (!started.ok) return started.openId ? offerOpen(turn, started.openId, outcome.part.label) : refused(started);
@@ -105,12 +107,76 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
     return { card: await draftCard(saved.draft, deps.nextSteps) };
   };
 
+  const parsers: { [S in Exclude<IntakeStep, 'target'>]: (raw: unknown, draft: IntakeDraft | null) => StepOutcome<Part<S>> } = {
+    agreement: (raw) => parseAgreementCard(raw),
+    edge: (raw, d) => parseEdgeCard(raw, { sipDomains: d?.data.sipDomains }),
+    domains: (raw, d) => parseDomainsCard(raw, { accessEdgeFqdns: d?.data.accessEdgeFqdns }),
+    contacts: (raw, d) => parseContactsCard(raw, { sipDomains: d?.data.sipDomains ?? [] }),
+    options: (raw) => parseOptionsCard(raw),
+  };
+
+  /**
+   * "Back" on steps 2–6: what was typed is kept by saving it (when it is valid) before the
+   * previous card comes back, so Next there shows it again. A card left as it came (nothing
+   * typed, or the saved values) goes back at once; typed values that are not valid come back
+   * with their messages, since dropping them silently would lose them.
+   */
+  const back: ActionHandler = async (turn) => {
+    const raw = (turn.data ?? {}) as Record<string, unknown>;
+    const which = IntakeStep.exclude(['target']).safeParse(raw.step);
+    if (!which.success) return malformed('the card did not name a step that has a Back button');
+    const name = which.data;
+    const { step: _step, ...fields } = raw;
+    const parse = parsers[name] as (raw: unknown, draft: IntakeDraft | null) => StepOutcome<unknown>;
+    const shape = parse(fields, null);
+    if (shape.kind === 'refused') return malformed(shape.reason);
+    const caller = callerOf(turn.actor, deps.roles);
+    const own = await intake.ownDraft(caller, shape.draftId as string);
+    if (!own.ok) return refused(own);
+    let draft = own.draft;
+    // As the card came: the saved values, or a fresh card's defaults (toggles send "false").
+    const saved = stepValues(name, draft.data);
+    const fresh = stepValues(name, { ...draft.data, [STEP_PART[name]]: undefined });
+    const typed = Object.entries(fields).filter(([k]) => k !== 'draftId');
+    const untouched = typed.every(([k, v]) => String(v).trim() === '' || String(v) === (saved[k] ?? '') || String(v) === (fresh[k] ?? ''));
+    if (!untouched) {
+      const outcome = parse(fields, draft);
+      if (outcome.kind === 'refused') return malformed(outcome.reason);
+      if (outcome.kind === 'invalid') {
+        return { card: stepCard({ step: name, draftId: draft.id, data: draft.data, values: outcome.values, errors: outcome.errors, notice: 'Back keeps what you typed, so it must be valid first: correct it, or clear the field.' }) };
+      }
+      const stored = await intake.saveStep(caller, draft, name, outcome.part as never);
+      if (!stored.ok) return afterRefusal(turn, stored, draft.id);
+      draft = stored.draft;
+    }
+    const previous = INTAKE_STEPS[INTAKE_STEPS.indexOf(name) - 1]!;
+    const moved = await intake.moveTo(caller, draft.id, previous);
+    if (!moved.ok) return refused(moved, draft.id);
+    return { card: await draftCard(moved.draft, deps.nextSteps) };
+  };
+
+  /** "Cancel" on a card opened with Edit from the review: back to the review, nothing saved. */
+  const review: ActionHandler = async (turn) => {
+    // The client sends the card's inputs with any button: Cancel reads only the draft id.
+    const raw = (turn.data ?? {}) as Record<string, unknown>;
+    const ref = parseDraftRef(typeof raw === 'object' && !Array.isArray(raw) ? { draftId: raw.draftId } : raw);
+    if (!ref.ok) return malformed(ref.reason);
+    const caller = callerOf(turn.actor, deps.roles);
+    const own = await intake.ownDraft(caller, ref.value.draftId);
+    if (!own.ok) return refused(own);
+    const moved = await intake.moveTo(caller, own.draft.id, nextStep(own.draft.data));
+    if (!moved.ok) return refused(moved, own.draft.id);
+    return { card: await draftCard(moved.draft, deps.nextSteps) };
+  };
+
   return {
     [VERBS.intakeTargetSubmit]: target,
-    [VERBS.intakeAgreementSubmit]: step('agreement', (raw) => parseAgreementCard(raw)),
-    [VERBS.intakeEdgeSubmit]: step('edge', (raw, d) => parseEdgeCard(raw, { sipDomains: d?.data.sipDomains })),
-    [VERBS.intakeDomainsSubmit]: step('domains', (raw, d) => parseDomainsCard(raw, { accessEdgeFqdns: d?.data.accessEdgeFqdns })),
-    [VERBS.intakeContactsSubmit]: step('contacts', (raw, d) => parseContactsCard(raw, { sipDomains: d?.data.sipDomains ?? [] })),
-    [VERBS.intakeOptionsSubmit]: step('options', (raw) => parseOptionsCard(raw)),
+    [VERBS.intakeAgreementSubmit]: step('agreement', parsers.agreement),
+    [VERBS.intakeEdgeSubmit]: step('edge', parsers.edge),
+    [VERBS.intakeDomainsSubmit]: step('domains', parsers.domains),
+    [VERBS.intakeContactsSubmit]: step('contacts', parsers.contacts),
+    [VERBS.intakeOptionsSubmit]: step('options', parsers.options),
+    [VERBS.intakeBack]: back,
+    [VERBS.intakeReview]: review,
   };
 }

@@ -11,8 +11,9 @@ const sentence = (text: string) => {
 /** Card data our cards do not send: a clear refusal for the clicker only, never an exception. */
 export function malformed(reason: string): ActionResult {
   return {
-    card: refusalCard('That card can\'t be used', sentence(reason), 'Say "resume" for a fresh card of your intake, or "help".'),
+    card: refusalCard('That card can\'t be used', sentence(reason), 'Say "resume" for a fresh card of your intake, or "help".', { start: true }),
     scope: 'clicker',
+    refusal: true,
   };
 }
 
@@ -36,8 +37,23 @@ const HINTS: Partial<Record<IntakeRefusal['code'], string>> = {
   discarded: 'Say "start" to begin a new intake.',
 };
 
-/** A refusal card; the card message itself is replaced only when it is dead for everyone. */
-export function refused(r: IntakeRefusal): ActionResult {
+/** Where a refused intake action can go on: back to the review of a draft that is still open, else a new start. */
+const WAYS: Partial<Record<IntakeRefusal['code'], 'review' | 'start' | 'none'>> = {
+  'not-admin': 'none',
+  'not-reader': 'none',
+  stale: 'review',
+  'not-at-review': 'review',
+  'not-submitted': 'review',
+  'target-taken': 'start',
+};
+
+/**
+ * A refusal card with a way forward; the card message itself is replaced only when it is dead
+ * for everyone. `draftId` names the intake the click was about, when known.
+ */
+export function refused(r: IntakeRefusal, draftId: string | null = null): ActionResult {
   const everyone = r.code === 'discarded' || r.code === 'closed';
-  return { card: refusalCard(TITLES[r.code], r.reason, HINTS[r.code] ?? ''), scope: everyone ? 'everyone' : 'clicker' };
+  const way = WAYS[r.code] ?? 'start';
+  const ways = way === 'review' && draftId ? { reviewId: draftId } : way === 'none' ? {} : { start: true };
+  return { card: refusalCard(TITLES[r.code], r.reason, HINTS[r.code] ?? '', ways), scope: everyone ? 'everyone' : 'clicker', refusal: true };
 }

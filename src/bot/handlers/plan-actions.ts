@@ -66,15 +66,18 @@ const REFUSAL_TITLE: Record<WorkflowRefusal['code'], string> = {
   malformed: 'That card can\'t be used',
 };
 
-/** A workflow refusal as a card for the clicker only. */
-export function refusedCard(r: WorkflowRefusal): ActionResult {
+/**
+ * A workflow refusal as a card for the clicker (and, through the router, at the bottom of the
+ * chat), with a way on: the plan's card, or the request's review when the refusal is about it.
+ */
+export function refusedCard(r: WorkflowRefusal, requestId: string | null = null): ActionResult {
   const lines = r.refusals && r.refusals.length > 0 ? r.refusals.map((x) => x.reason) : [r.reason];
   const color = r.code === 'nothing-to-change' ? 'good' : 'attention';
-  return { card: notice(REFUSAL_TITLE[r.code], lines, r.planId ?? null, color), scope: 'clicker' };
+  return { card: planNoticeCard({ heading: '', title: REFUSAL_TITLE[r.code], color, lines, planId: r.planId ?? null, reviewId: requestId }), scope: 'clicker', refusal: true };
 }
 
 const malformed = (reason: string): ActionResult =>
-  ({ card: notice('That card can\'t be used', [`${reason}. Say "plans" for the current plans.`]), scope: 'clicker' });
+  ({ card: notice('That card can\'t be used', [`${reason}. Say "plans" for the current plans.`]), scope: 'clicker', refusal: true });
 
 const issue = (e: z.ZodError) => `${e.issues[0]?.path.join('.') || 'data'}: ${e.issues[0]?.message ?? 'invalid'}`;
 
@@ -94,7 +97,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     const ref = RequestRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
     const r = await approval.requestApproval(planActor(turn, roles), ref.data.requestId);
-    if (!r.ok) return refusedCard(r);
+    if (!r.ok) return refusedCard(r, ref.data.requestId);
     const approvals = ctx.deps.config.approvalsConversation;
     const where = approvals && approvals !== turn.conversation.id ? 'being posted in the approvals conversation' : 'being posted in this conversation';
     const steps = `${r.plan.plan.steps.length} step${r.plan.plan.steps.length === 1 ? '' : 's'}`;
@@ -109,7 +112,12 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
       const data = VoteData.safeParse(turn.data);
       if (!data.success) return malformed(issue(data.error));
       const answer = await approval.vote(planActor(turn, roles), data.data.planId, { decision, cardHash: data.data.planHash, reason: data.data.reason ?? null });
-      return { card: answer.card, scope: answer.scope };
+      // The answer replaces the clicked card for the clicker; one more update of the message,
+      // rendered after it, keeps that card following the plan (a double click's second answer
+      // could otherwise arrive after the job's last update and leave the card behind).
+      // A refused vote that did not answer with the plan card itself also goes to the bottom of the chat.
+      const refusal = !answer.decision.ok && answer.decision.code !== 'reason-required' && answer.decision.code !== 'stale-plan';
+      return { card: answer.card, scope: answer.scope, refusal, after: () => ctx.later(data.data.planId, 'updating the card after a vote', () => ctx.refreshCard(data.data.planId)) };
     };
   }
 

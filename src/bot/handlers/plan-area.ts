@@ -8,6 +8,7 @@ import type { CommandHandler, MessageTurn } from '../turn';
 import type { CommandHelp } from '../views/common';
 import { planViews } from '../views/plan';
 import { createPlanStore, createVoteStore } from '../stores/plans';
+import { createDraftStore } from '../stores/drafts';
 import { createRequestStore } from '../stores/requests';
 import { createCardScheduler, systemTimerClock, type CardScheduler, type TimerClock } from '../workflows/card-scheduler';
 import { createApplyWorkflow } from '../workflows/plan-apply';
@@ -58,6 +59,7 @@ export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): Pl
     plans,
     votes: createVoteStore(deps.db),
     requests: createRequestStore(deps.db),
+    drafts: createDraftStore(deps.db),
     jobs: deps.jobs,
     preflightRuns: options.preflightRuns ?? null,
     audit: deps.audit,

@@ -3,6 +3,7 @@
  * invoke. Plain JSON (no template) so routing never depends on views being wired correctly.
  */
 import type { Card } from '../turn';
+import { escapeMarkdown } from '../views/markdown';
 
 /** A one-message Adaptive Card 1.5 saying why an action was refused. */
 export function refusalCard(title: string, reason: string): Card {
@@ -11,8 +12,8 @@ export function refusalCard(title: string, reason: string): Card {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: '1.5',
     body: [
-      { type: 'TextBlock', text: title, weight: 'Bolder', wrap: true, color: 'Attention' },
-      { type: 'TextBlock', text: reason, wrap: true },
+      { type: 'TextBlock', text: escapeMarkdown(title), weight: 'Bolder', wrap: true, color: 'Attention' },
+      { type: 'TextBlock', text: escapeMarkdown(reason), wrap: true },
     ],
   };
 }

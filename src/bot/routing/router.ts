@@ -78,10 +78,12 @@ export function createRouter(sets: HandlerSet[], verbs: readonly string[] = ALL_
 
   async function onAction(turn: ActionTurn): Promise<ActionResult> {
     const handler = actions.get(turn.verb);
-    if (!handler) {
-      return { card: refusalCard('Unknown action', `picbot does not know the action "${turn.verb.slice(0, 100)}". Type "help" to see what it can do.`), scope: 'clicker' };
-    }
-    return handler(turn);
+    const result = handler ? await handler(turn)
+      : { card: refusalCard('Unknown action', `picbot does not know the action "${turn.verb.slice(0, 100)}". Type "help" to see what it can do.`), scope: 'clicker' as const, refusal: true };
+    // The answer replaces the clicked card, which may be far up the chat: a refusal also goes to
+    // the bottom, where the clicker looks next.
+    if (result.refusal) await turn.say({ card: result.card });
+    return result;
   }
 
   function handle(turn: MessageTurn | AddedTurn): Promise<void>;

@@ -132,6 +132,8 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
         }
       }
       await context.sendActivity(cardInvokeResponse(result.card));
+      // setImmediate: after this turn's promise chain has handed the invoke response to HTTP.
+      if (result.after) setImmediate(result.after);
     }
 
     async function logic(context: TurnContext): Promise<void> {

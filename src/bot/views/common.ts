@@ -48,9 +48,16 @@ export function whoamiCard(actor: Actor, roles: { admin: boolean; approver: bool
   });
 }
 
-/** A clear message card for something picbot will not do (a refusal is a value, not an error). */
-export function refusalCard(title: string, reason: string, hint = ''): Card {
-  return renderCard('refusal', { title, reason, hint });
+/** The way forward a refusal card offers: back to a draft's review, a plan's card, or a new start. */
+export interface RefusalWays {
+  reviewId?: string;
+  planId?: string;
+  start?: boolean;
+}
+
+/** A clear message card for something picbot will not do (a refusal is a value, not an error), with a way on. */
+export function refusalCard(title: string, reason: string, hint = '', ways: RefusalWays = {}): Card {
+  return renderCard('refusal', { title, reason, hint, reviewId: ways.reviewId ?? '', planId: ways.planId ?? '', offerStart: ways.start === true });
 }
 
 /** The intake ended (discarded, or a product picbot cannot configure). */

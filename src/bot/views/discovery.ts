@@ -1,5 +1,7 @@
 /** The discovery card: waiting for a runner, reading, the observed state in readable form, or why not. */
 import { fingerprint, type ObservedState } from '../../contracts/observed';
+import type { IntakeStep } from '../../core/intake';
+import { refusalsFor, type PlanRefusal } from '../../core/planner';
 import type { Card } from '../turn';
 import type { DiscoveryStatus } from '../workflows/discovery';
 import { when } from './request';
@@ -145,6 +147,14 @@ export function observedSections(observed: ObservedState): Section[] {
   ];
 }
 
+/** The intake card where each refusal is fixed (the others are fixed on the server, not in the request). */
+const EDIT_SECTION: Partial<Record<PlanRefusal['code'], IntakeStep>> = {
+  product_mismatch: 'target',
+  sip_domain_missing: 'domains',
+  unknown_user: 'options',
+  policy_name_reserved: 'options',
+};
+
 function runnerText(status: DiscoveryStatus): string {
   return status.job.runnerName ? `${status.job.runnerName} (${status.job.runnerId})` : (status.job.runnerId ?? 'a runner');
 }
@@ -161,6 +171,8 @@ export function discoveryCardData(status: DiscoveryStatus): Record<string, unkno
     canRetry: true,
     // "Request approval" right after a discovery that read the server (the plan area checks the rest).
     canPlan: false,
+    warnings: [] as string[],
+    editSection: '',
   };
   const enroll = `Enroll one: say "runner token ${label}" in a personal chat with picbot (admins), then on the Lync management host run picbot-runner --enroll with that token and --labels ${label}.`;
   switch (status.phase) {
@@ -181,16 +193,22 @@ export function discoveryCardData(status: DiscoveryStatus): Record<string, unkno
         statusColor: 'default',
         canRetry: false,
       };
-    case 'done':
+    case 'done': {
+      const refusals = status.observed && status.request ? refusalsFor(status.request.request, status.observed, status.request.request.target.profile) : [];
+      const section = refusals.map((r) => EDIT_SECTION[r.code]).find((x): x is IntakeStep => x !== undefined) ?? '';
       return {
         ...base,
+        // What approval would refuse, said here, with the way to fix it instead of "Request approval".
+        warnings: refusals.map((r) => r.reason),
+        editSection: section,
         title: `Current state of ${label}`,
         statusLine: `Read by ${runnerText(status)} on ${when(status.result?.reportedAt ?? job.finishedAt ?? job.createdAt)}.`,
         statusColor: 'good',
         sections: status.observed ? observedSections(status.observed) : [],
         footer: status.observed ? `Fingerprint ${fingerprint(status.observed).slice(0, 12)} · a plan is computed from this state, and applying it first checks that the server still matches it.` : '',
-        canPlan: status.observed !== null,
+        canPlan: status.observed !== null && refusals.length === 0,
       };
+    }
     case 'failed':
       return {
         ...base,

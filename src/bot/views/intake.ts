@@ -30,9 +30,9 @@ export function positionText(position: IntakePosition): string {
   return `at step ${INTAKE_STEPS.indexOf(position) + 1} of ${INTAKE_STEPS.length} (${STEP_TITLE[position]})`;
 }
 
-function heading(step: IntakeStep, data: IntakeData, editing: boolean): string {
+function heading(step: IntakeStep, data: IntakeData, editing: boolean, draftId: string | null): string {
   const label = data.target?.label;
-  const where = editing ? 'editing the provisioning request'
+  const where = editing ? `editing ${draftId ?? 'the provisioning request'} · ${STEP_TITLE[step]}`
     : `new provisioning request · step ${INTAKE_STEPS.indexOf(step) + 1} of ${INTAKE_STEPS.length}`;
   return label ? `${label} · ${where}` : where.charAt(0).toUpperCase() + where.slice(1);
 }
@@ -48,8 +48,10 @@ export function stepCardData(input: StepCardInput): Record<string, unknown> {
   // Editing a finished intake: every part is there, so the submit goes back to the review.
   const editing = nextStep(data) === 'review';
   const base = {
-    heading: heading(step, data, editing),
+    heading: heading(step, data, editing, input.draftId),
     draftId: input.draftId ?? '',
+    // An edit opened from the review offers Cancel (back to the review); a new intake, Back.
+    editing,
     notice: input.notice ?? '',
     submitTitle: editing ? 'Save and review' : step === 'options' ? 'Review' : 'Next',
     values,
@@ -80,7 +82,13 @@ export function stepCardData(input: StepCardInput): Record<string, unknown> {
       return { ...base, admins };
     }
     case 'options':
-      return base;
+      // The site and per-user fields show when their scope is chosen (or holds a message); the
+      // buttons above them toggle them for a client that does not re-render on a choice.
+      return {
+        ...base,
+        showSite: values.scope === 'site' || (errors.site ?? []).length > 0,
+        showUser: values.scope === 'user' || ['policyName', 'users'].some((f) => (errors[f] ?? []).length > 0),
+      };
   }
 }
 
@@ -139,8 +147,9 @@ export function reviewSections(req: ProvisioningRequest): { step: IntakeStep; ti
       { title: 'Public-provider audio/video', value: onOrLeave(req.options.publicAudioVideo) },
       { title: 'Partner discovery', value: onOrLeave(req.options.partnerDiscovery) },
       {
-        title: 'DisablePICPromptDisplayName',
-        value: req.options.disablePICPromptDisplayName === null ? 'leave it as it is' : `set it to ${req.options.disablePICPromptDisplayName ? 'True' : 'False'}`,
+        // A title with spaces: a fact title is a narrow column, and one long word breaks mid-word.
+        title: 'PIC prompt name',
+        value: `${req.options.disablePICPromptDisplayName === null ? 'leave it as it is' : `set it to ${req.options.disablePICPromptDisplayName ? 'True' : 'False'}`} (client policy DisablePICPromptDisplayName)`,
       },
     ],
   };

@@ -122,16 +122,32 @@ function summary(plan: PlanRecord): { title: string; value: string }[] {
   return reviewSections(plan.request).filter((s) => wanted.has(s.step)).flatMap((s) => s.facts);
 }
 
-function preflightData(run: PreflightRun | null) {
+/**
+ * Whether a preflight run checked something else than the request now holds: every SIP domain
+ * and Access Edge FQDN of the request must have been a subject of the run, and nothing more.
+ */
+export function preflightStale(run: PreflightRun, request: Pick<PlanRecord['request'], 'sipDomains' | 'accessEdgeFqdns'>): boolean {
+  const checked = new Set(run.results.map((r) => r.subject.toLowerCase()));
+  const wanted = new Set([...request.sipDomains, ...request.accessEdgeFqdns].map((x) => x.toLowerCase()));
+  return [...wanted].some((x) => !checked.has(x)) || [...checked].some((x) => !wanted.has(x));
+}
+
+/** Problems listed before "and N more" (the card keeps every count; the list names each one). */
+const PREFLIGHT_LINES = 10;
+
+function preflightData(run: PreflightRun | null, request: PlanRecord['request'], max = PREFLIGHT_LINES) {
   if (!run) return { shown: false, title: '', summary: '', color: 'default', lines: [] as string[] };
   const s = summarizePreflight(run.results);
-  const problems = run.results.filter((r) => r.status !== 'pass').slice(0, 8);
+  const problems = run.results.filter((r) => r.status !== 'pass');
+  const shown = problems.slice(0, max).map((r) => `${r.status === 'fail' ? '✗' : '!'} ${r.subject}: ${r.detail}`);
+  const rest = problems.length - shown.length;
+  const stale = preflightStale(run, request);
   return {
     shown: true,
-    title: `Preflight (${when(run.ranAt)})`,
+    title: `Preflight (${when(run.ranAt)})${stale ? ': run before the request changed, run it again' : ''}`,
     summary: `${s.pass} passed · ${s.fail} failed · ${s.warn} warning${s.warn === 1 ? '' : 's'}`,
-    color: s.fail > 0 ? 'attention' : s.warn > 0 ? 'warning' : 'good',
-    lines: problems.map((r) => `${r.status === 'fail' ? '✗' : '!'} ${r.subject}: ${r.detail}`),
+    color: s.fail > 0 || stale ? 'attention' : s.warn > 0 ? 'warning' : 'good',
+    lines: rest > 0 ? [...shown, `and ${rest} more: "Run preflight" on the request's review card lists every check`] : shown,
   };
 }
 
@@ -151,10 +167,13 @@ function report(m: PlanCardModel): { title: string; value: string }[] {
     { title: 'Result', value: PLAN_STATUS_TEXT[plan.status] },
     { title: 'Requested by', value: `${plan.requesterName} (${when(plan.createdAt)})` },
     { title: 'Approved by', value: tally.approvals.map((v) => `${v.voterName} (${when(v.at)})`).join(', ') || 'nobody counted' },
-    { title: 'Runner', value: j.runnerName ? `${j.runnerName} (${j.runnerId})` : (j.runnerId ?? 'none') },
+    // Short values, one per row: a client that does not wrap fact values (Agents Playground) cuts
+    // long ones at the card's edge. The whole plan hash is the first lines of "Show script".
+    { title: 'Runner', value: j.runnerName ?? j.runnerId ?? 'none' },
+    ...(j.runnerName && j.runnerId ? [{ title: 'Runner id', value: j.runnerId }] : []),
     { title: 'Started', value: j.leasedAt ? when(j.leasedAt) : 'never' },
     { title: 'Finished', value: j.finishedAt ? when(j.finishedAt) : 'not reported' },
-    { title: 'Plan hash', value: plan.plan.planHash },
+    { title: 'Plan hash', value: `${short(plan.plan.planHash)}… (Show script: the whole hash)` },
     { title: 'Job', value: j.id },
   ];
   if (job.result?.error) rows.push({ title: 'Error', value: `${job.result.error.code}: ${job.result.error.message.slice(0, 500)}` });
@@ -172,16 +191,30 @@ function touchesSkype(plan: PlanRecord): boolean {
   return [...plan.plan.steps, ...plan.plan.alreadyConfigured].some((s) => s.id.startsWith('provider'));
 }
 
+/** Replicas the job's result says had not taken the change yet. */
+function replicasBehind(m: PlanCardModel) {
+  return (m.job?.result?.replication ?? []).filter((r) => !r.upToDate);
+}
+
+/**
+ * What went wrong or may need a look, one line per fact: a replica not up to date is said once
+ * (from the job's result, not again from the runner's log line about the same replicas).
+ */
 function warnings(m: PlanCardModel): string[] {
+  const behind = replicasBehind(m);
   // The plan's own warnings first (the Skype retirement next to the provider steps, what could not be checked).
   const out: string[] = [...m.plan.plan.warnings];
-  const level = resolvedLevel(m.plan, m.job);
-  if (level) out.push(level);
-  for (const r of m.job?.result?.replication ?? []) {
-    if (!r.upToDate) out.push(`Replica ${r.replicaFqdn} was not up to date yet (last update ${r.lastUpdate ?? 'never'}). Replication can take minutes; this is not a failure.`);
-  }
-  if (m.job) out.push(...warningsOf(m.job.events.map((e) => e.event)).slice(0, 5).map((w) => w.slice(0, 300)));
+  out.push(...behind.map((r) => `Replica ${r.replicaFqdn} had not taken the change yet (its last update: ${r.lastUpdate ? when(r.lastUpdate) : 'never'}). Replication can take minutes; this is not a failure.`));
+  const logged = m.job ? warningsOf(m.job.events.map((e) => e.event)) : [];
+  const said = (w: string) => behind.length > 0 && w.startsWith('replicas not yet up to date:');
+  out.push(...logged.filter((w) => !said(w)).slice(0, 5).map((w) => w.slice(0, 300)));
   return out;
+}
+
+/** Information about the result that is not a warning (what the server made of a value). */
+function notes(m: PlanCardModel): string[] {
+  const level = resolvedLevel(m.plan, m.job);
+  return level ? [level] : [];
 }
 
 function notices(m: PlanCardModel): string {
@@ -361,7 +394,7 @@ export function planCardData(m: PlanCardModel, shape: CardShape = FULL): Record<
   const trim = shape.trimLists || shape.countsOnly;
   const few = <T>(list: T[], max: number): T[] => (trim ? list.slice(0, max) : list);
   const cutFacts = (list: { title: string; value: string }[], max: number) => few(list, max).map((f) => (trim ? { title: f.title, value: clip(f.value, 300) } : f));
-  const preflight = preflightData(m.preflight);
+  const preflight = preflightData(m.preflight, plan.request, trim ? 3 : PREFLIGHT_LINES);
   const stepsLabel = plan.kind === 'rollback' ? 'Rollback steps' : 'Steps';
   return {
     planId: plan.id,
@@ -376,12 +409,13 @@ export function planCardData(m: PlanCardModel, shape: CardShape = FULL): Record<
       : '',
     facts: cutFacts(planFacts(m), 12),
     summary: cutFacts(summary(plan), shape.countsOnly ? 4 : 12),
-    preflight: trim ? { ...preflight, lines: preflight.lines.slice(0, 3).map((l) => clip(l, 200)) } : preflight,
+    preflight: trim ? { ...preflight, lines: preflight.lines.map((l) => clip(l, 200)) } : preflight,
     stepsTitle: `${stepsLabel} (${items.length}): the exact commands, checked before and after each change`,
     steps,
     already: shape.countsOnly ? [] : alreadyRows(view, shape),
     report: cutFacts(report(m), 12),
     warnings: few(warnings(m), 3).map((w) => (trim ? clip(w, 300) : w)),
+    notes: few(notes(m), 3).map((n) => (trim ? clip(n, 300) : n)),
     canVote: plan.status === 'pending-approval',
     reasonValue: trim ? clip(m.reasonValue ?? '', 500) : m.reasonValue ?? '',
     voteError: m.voteError ?? '',
@@ -428,19 +462,46 @@ export function planCard(m: PlanCardModel): Card {
 }
 
 /** Short notices: the requester told of a decision, reminders, refusals, follow-ups. */
-export function planNoticeCard(input: Parameters<PlanViews['notice']>[0]): Card {
-  return renderCard('plan-notice', { heading: input.heading, title: input.title, color: input.color, lines: input.lines, planId: input.planId ?? '' });
+export function planNoticeCard(input: Parameters<PlanViews['notice']>[0] & { reviewId?: string | null }): Card {
+  return renderCard('plan-notice', { heading: input.heading, title: input.title, color: input.color, lines: input.lines, planId: input.planId ?? '', reviewId: input.reviewId ?? '' });
 }
 
-/** The whole plan as a PowerShell script, for the clicker to copy. */
+/** Script lengths tried until the card (the script twice: CodeBlock and fallback) fits. */
+const SCRIPT_LIMITS = [12_000, 8_000, 5_000, 3_000, 1_500];
+
+/**
+ * The lines of a script as the fallback shows them, one TextBlock each (renderCard escapes their
+ * markdown). An empty line holds one no-break space, so the client keeps its height.
+ */
+export function scriptLines(script: string): string[] {
+  return script.replace(/\n$/, '').split('\n').map((line) => (line === '' ? '\u00a0' : line));
+}
+
+/**
+ * The whole plan as a PowerShell script, for the clicker to copy: Teams' CodeBlock element
+ * (https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-format#codeblock-in-adaptive-cards),
+ * and for clients without it a fallback of monospace lines that keeps every character and line.
+ * "Back to the plan" brings the plan card back with its buttons.
+ */
 export function planScriptCard(plan: PlanRecord): Card {
-  const script = planScript(plan.plan);
-  const max = 20_000;
-  return renderCard('plan-script', {
-    heading: `${plan.targetLabel} · ${plan.id} · hash ${short(plan.plan.planHash)}`,
-    script: script.length > max ? script.slice(0, max) : script,
-    cut: script.length > max ? `The script is longer than a card can hold; the whole script: npx picbot plan export ${plan.id} (on the picbot server, in its folder or with --db)` : '',
-  });
+  const whole = planScript(plan.plan);
+  const render = (max: number) => {
+    // Cut at a line end, so no line is shown half.
+    const script = whole.length <= max ? whole : whole.slice(0, whole.lastIndexOf('\n', max) + 1);
+    return renderCard('plan-script', {
+      planId: plan.id,
+      heading: `${plan.targetLabel} · ${plan.id} · hash ${short(plan.plan.planHash)}`,
+      script,
+      lines: scriptLines(script),
+      cut: script.length < whole.length ? `The script is longer than a card can hold: the first ${script.split('\n').length - 1} lines are shown. The whole script: npx picbot plan export ${plan.id} (on the picbot server, in its folder or with --db)` : '',
+    });
+  };
+  let card = render(Infinity);
+  for (const max of SCRIPT_LIMITS) {
+    if (fits(card)) break;
+    card = render(max);
+  }
+  return card;
 }
 
 /** `plans`: open and recent plans with their status. */

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { GlobalSettings, Template } from 'adaptivecards-templating';
 import { CodedError } from '../../shared/errors';
 import type { Card } from '../turn';
+import { escapeCardText } from './markdown';
 
 export interface CardEnv {
   /** Shown at the top of every card when set (local mode). */
@@ -109,7 +110,36 @@ export function renderCard(name: string, data: object, env: CardEnv = defaultEnv
   }
   if (env.localNote) {
     const body = Array.isArray(card.body) ? card.body : [];
-    card.body = [{ type: 'TextBlock', text: env.localNote, color: 'warning', size: 'small', weight: 'bolder', wrap: true }, ...body];
+    card.body = [localNoteBlock(env.localNote), ...body];
   }
+  escapeCardText(card);
+  readableColors(card);
   return card;
+}
+
+/**
+ * The local-mode note: dark text on Teams' warning background (yellow text on white would be
+ * unreadable, see readableColors).
+ */
+function localNoteBlock(note: string): Record<string, unknown> {
+  return { type: 'Container', style: 'warning', items: [{ type: 'TextBlock', text: note, size: 'small', weight: 'bolder', wrap: true }] };
+}
+
+/** Text colours Teams' light theme draws below WCAG AA's 4.5:1 contrast (teams-rules.ts lists them). */
+const LOW_CONTRAST = new Set(['good', 'warning']);
+
+/**
+ * Draws text in a low-contrast colour in the default colour instead. The icon and the words (✓
+ * done, Warnings) carry the meaning; the colour only repeated it. One place, so no view or
+ * template can bring the unreadable yellow back.
+ */
+function readableColors(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) readableColors(n);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const n = node as Record<string, unknown>;
+  if ((n.type === 'TextBlock' || n.type === 'TextRun') && typeof n.color === 'string' && LOW_CONTRAST.has(n.color.toLowerCase())) n.color = 'default';
+  for (const value of Object.values(n)) if (typeof value === 'object' && value !== null) readableColors(value);
 }

@@ -18,7 +18,8 @@ export function runnerTokenCard(input: { token: string; labels: string[]; expire
     token: input.token,
     labels: input.labels.join(', '),
     expiresAt: when(input.expiresAt),
-    command: `npx picbot-runner --server ${input.serverUrl} --enroll ${input.token} --labels ${input.labels.join(',')} --shell powershell --fe FE-FQDN`,
+    // The token goes in on stdin (--enroll -): on the command line, every user of the host would see it in the process list.
+    command: `'${input.token}' | npx picbot-runner --server ${input.serverUrl} --enroll - --labels ${input.labels.join(',')} --shell powershell --fe FE-FQDN`,
   });
 }
 

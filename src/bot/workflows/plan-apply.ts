@@ -115,7 +115,30 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
       interrupted: `The runner stopped answering during plan ${plan.id} (or none picked it up). Re-discover and plan again, or roll back what was done.`,
     };
     const look = OUTCOME_TITLE[outcome];
-    await ctx.tellRequester(moved, plan.kind === 'rollback' ? look.title.replace('plan', 'rollback') : look.title, look.color, [lines[outcome]]);
+    const closed = outcome === 'succeeded' && plan.kind === 'apply' && await closeIntake(plan);
+    const closedLine = closed ? [`Its intake ${plan.requestId} is closed: the request record stays ("status ${plan.requestId}"), and "start" begins a new one.`] : [];
+    await ctx.tellRequester(moved, plan.kind === 'rollback' ? look.title.replace('plan', 'rollback') : look.title, look.color, [lines[outcome], ...closedLine]);
+  }
+
+  /**
+   * An applied plan finishes the intake it came from (as "Finish" on the review would), so the
+   * admin is not later offered to resume or discard an intake whose plan is done. True when it
+   * closed an open intake.
+   */
+  async function closeIntake(plan: PlanRecord): Promise<boolean> {
+    const drafts = deps.drafts;
+    if (!drafts) return false;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const draft = await drafts.get(plan.requestId);
+      if (!draft || draft.state !== 'open') return false;
+      const saved = await drafts.update({ ...draft, state: 'closed', position: 'review', updatedAt: deps.clock.now().toISOString() });
+      if (saved.ok) {
+        await ctx.audit('picbot', 'intake.finished', plan.requestId, { by: 'plan-applied', planId: plan.id });
+        return true;
+      }
+      // Saved by someone else meanwhile (stale): read it again.
+    }
+    return false;
   }
 
   /** Full step output and errors go to the audit log (the card shows them cut to fit). */

@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/logger';
 import type { PreflightRun } from '../preflight/port';
 import type { Card } from '../turn';
 import type { CardScheduler } from './card-scheduler';
-import type { AuditLog, CardRef, ConversationRoster, JobQueue, JobView, PlanRecord, PlanStore, RequestStore, UserIdStore, VoteStore } from './ports';
+import type { AuditLog, CardRef, ConversationRoster, DraftStore, JobQueue, JobView, PlanRecord, PlanStore, RequestStore, UserIdStore, VoteStore } from './ports';
 
 /** Who is acting, as the plan workflows see it (the handler derives it from the Turn and Roles). */
 export interface PlanActor {
@@ -90,6 +90,8 @@ export interface PlanDeps {
   plans: PlanStore;
   votes: VoteStore;
   requests: RequestStore;
+  /** The intake drafts: an applied plan closes its request's open intake (none: left open). */
+  drafts?: Pick<DraftStore, 'get' | 'update'> | null;
   jobs: JobQueue;
   preflightRuns: PreflightRuns | null;
   audit: AuditLog;
@@ -225,6 +227,12 @@ export function createPlanContext(deps: PlanDeps) {
     });
   }
 
+  /** Updates the plan's card message to the plan as it is now (nothing when it has no card yet). */
+  async function refreshCard(planId: string): Promise<void> {
+    const plan = await plans.get(planId);
+    if (plan) updateCard(plan.id, plan.card);
+  }
+
   /** Posts the plan's card: in the approvals conversation if configured, else where it was asked. */
   async function postCard(plan: PlanRecord): Promise<{ card: CardRef; fellBack: boolean }> {
     const target = deps.config.approvalsConversation ?? plan.requestedIn;
@@ -282,6 +290,7 @@ export function createPlanContext(deps: PlanDeps) {
     cardModel,
     currentCard,
     updateCard,
+    refreshCard,
     postCard,
     tellRequester,
     later,

@@ -4,7 +4,16 @@
  * renders it into #card. Runs in the browser only; Node never loads this file.
  */
 import { AdaptiveCard, HostConfig, SerializationContext, ValidationEvent, ValidationPhase, Version } from 'adaptivecards';
+import MarkdownIt from 'markdown-it';
 import { TEAMS_LIGHT_HOST_CONFIG } from './teams-host-config';
+
+// Card text is markdown to Teams and to Agents Playground; the renderer draws it raw unless given a
+// processor, so the gallery gives it markdown-it, as the renderer's own docs suggest.
+const markdown = new MarkdownIt();
+AdaptiveCard.onProcessMarkdown = (text, result) => {
+  result.outputHtml = markdown.render(text);
+  result.didProcess = true;
+};
 
 /** One problem the renderer reported. */
 export interface RenderEvent {

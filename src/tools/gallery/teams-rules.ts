@@ -21,6 +21,32 @@ export const MAX_CARD_BYTES = 28 * 1024;
 /** Teams refreshes a card automatically for at most 60 listed users. */
 export const MAX_REFRESH_USERS = 60;
 
+/**
+ * Text colours of Teams' light theme on a white card, as Microsoft 365 Agents Playground ships
+ * them in its host config; WCAG 2.x AA asks 4.5:1 for text
+ * (https://www.w3.org/TR/WCAG21/#contrast-minimum).
+ */
+export const TEAMS_LIGHT_TEXT: Readonly<Record<string, string>> = {
+  default: '#252424',
+  dark: '#252424',
+  accent: '#6264a7',
+  good: '#92c353',
+  warning: '#f8d22a',
+  attention: '#c4314b',
+};
+export const MIN_TEXT_CONTRAST = 4.5;
+
+function luminance(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+/** The WCAG contrast ratio of two #rrggbb colours. */
+export function contrastRatio(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
 type Json = Record<string, unknown>;
 
 function isObject(v: unknown): v is Json {
@@ -94,6 +120,14 @@ export function checkTeamsSupport(card: unknown): string[] {
     if (type === 'Action.OpenUrl') {
       const bad = checkUrl(node.url, false);
       if (bad) problems.push(`${path}: Action.OpenUrl ${bad}`);
+    }
+    if (type === 'CodeBlock' && !isObject(node.fallback)) {
+      problems.push(`${path}: CodeBlock is a Teams element that other clients (Agents Playground, Outlook) do not know: give it a fallback element`);
+    }
+    if ((type === 'TextBlock' || type === 'TextRun') && typeof node.color === 'string') {
+      const fg = TEAMS_LIGHT_TEXT[node.color.toLowerCase()];
+      const ratio = fg ? contrastRatio(fg, '#ffffff') : Infinity;
+      if (ratio < MIN_TEXT_CONTRAST) problems.push(`${path}: ${type} color ${node.color} is ${ratio.toFixed(1)}:1 on Teams' light theme, below WCAG AA's ${MIN_TEXT_CONTRAST}:1`);
     }
     if (type === 'Image') {
       const bad = checkUrl(node.url, true);

@@ -6,6 +6,7 @@ describe('parseRunnerArgs', () => {
     expect(parseRunnerArgs(['--server', 'https://picbot.contoso.com/', '--enroll', 'pbe_x', '--labels', 'Pool-EU, pool-us', '--shell', 'powershell', '--fe', 'fe01.contoso.com', '--name', 'mgmt01', '--op-timeout', '90', '--shell-grace', '2.5'])).toEqual({
       server: 'https://picbot.contoso.com',
       enroll: 'pbe_x',
+      enrollFrom: 'flag',
       labels: ['pool-eu', 'pool-us'],
       shell: 'powershell',
       simState: null,
@@ -22,6 +23,16 @@ describe('parseRunnerArgs', () => {
     expect(parseRunnerArgs(['--config', 'x/runner.json', '--sim-state', 's.json'])).toMatchObject({
       server: null, enroll: null, labels: null, shell: null, config: resolve('x/runner.json'), simState: resolve('s.json'), opTimeoutMs: 300_000, graceMs: 10_000,
     });
+  });
+
+  it.each([
+    { args: ['--enroll', '-'], env: {}, want: { enroll: '-', enrollFrom: 'stdin' } },
+    { args: [], env: { PICBOT_ENROLL_TOKEN: ' pbe_env ' }, want: { enroll: 'pbe_env', enrollFrom: 'env' } },
+    { args: ['--enroll', 'pbe_flag'], env: { PICBOT_ENROLL_TOKEN: 'pbe_env' }, want: { enroll: 'pbe_flag', enrollFrom: 'flag' } },
+    { args: [], env: {}, want: { enroll: null, enrollFrom: null } },
+  ])('takes the enrollment token from $want.enrollFrom', ({ args, env, want }) => {
+    const first = ['--server', 'https://x', '--labels', 'a', '--shell', 'sim'];
+    expect(parseRunnerArgs([...first, ...args], env)).toMatchObject(want);
   });
 
   it('answers help', () => {

@@ -1,6 +1,7 @@
 import type { DiscoveryPhase, DiscoveryStatus } from '../../../../src/bot/workflows/discovery';
 import type { JobRecord } from '../../../../src/bot/workflows/ports';
 import { discoveryCard } from '../../../../src/bot/views/discovery';
+import { unescapeMarkdown } from '../../../../src/bot/views/markdown';
 import { checkTeamsSupport } from '../../../../src/tools/gallery/teams-rules';
 import { freshState } from '../../../fixtures/load';
 
@@ -44,8 +45,9 @@ function text(card: unknown): string {
     if (Array.isArray(n)) return n.forEach(walk);
     if (typeof n !== 'object' || n === null) return;
     const o = n as Record<string, unknown>;
-    if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(o.text);
-    if (o.type === 'FactSet') for (const f of o.facts as { title: string; value: string }[]) out.push(`${f.title}: ${f.value}`);
+    // As a reader sees it: the markdown escapes undone.
+    if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(unescapeMarkdown(o.text));
+    if (o.type === 'FactSet') for (const f of o.facts as { title: string; value: string }[]) out.push(`${unescapeMarkdown(f.title)}: ${unescapeMarkdown(f.value)}`);
     Object.values(o).forEach(walk);
   };
   walk(card);

@@ -27,7 +27,8 @@ describe('renderCard', () => {
 
   it('puts the local-mode note first on every card, and only in local mode', () => {
     const local = renderCard('welcome', {}, { localNote: 'Local mode: test note.' });
-    expect((local.body as { text: string }[])[0].text).toBe('Local mode: test note.');
+    // Dark text on Teams' warning background, not yellow text on white.
+    expect((local.body as Record<string, unknown>[])[0]).toEqual({ type: 'Container', style: 'warning', items: [expect.objectContaining({ type: 'TextBlock', text: 'Local mode: test note.' })] });
     expect(allText(renderCard('welcome', {}, { localNote: null }))).not.toMatch(/Local mode/);
   });
 
@@ -93,7 +94,7 @@ describe('intake views', () => {
     expect(text).toMatch(/top-level name of sub\.contoso\.com/);
     expect(text).not.toMatch(/top-level name of contoso\.com /);
     expect(text).toContain('External access policy: site:Redmond');
-    expect(text).toContain('DisablePICPromptDisplayName: set it to True');
+    expect(text).toContain('PIC prompt name: set it to True (client policy DisablePICPromptDisplayName)');
     expect(text).toContain('Phone: none given');
   });
 

@@ -8,9 +8,10 @@ import type { PlanStatus } from '../../../../src/core/plan-status';
 import { plan } from '../../../../src/core/planner';
 import { rollbackPlan } from '../../../../src/core/rollback-plan';
 import type { JobEvent } from '../../../../src/contracts/runner-api';
+import { SKYPE_RETIREMENT_NOTE } from '../../../../src/contracts/skype-provider';
 import { checkTeamsSupport } from '../../../../src/tools/gallery/teams-rules';
 import { configuredState, freshState, requestFixture } from '../../../fixtures/load';
-import { allText, buttons, errorsUnder, type Json } from '../../../integration/card-query';
+import { allText, buttons, errorsUnder, texts, type Json } from '../../../integration/card-query';
 
 const request = requestFixture('global');
 const p = plan(request, freshState('lync2013'), 'lync2013');
@@ -82,15 +83,29 @@ describe('the approval / status / report card', () => {
     const card = planCard(model({
       plan: record({ status: 'succeeded', jobId: 'job_5m2k8q1x0v7d3a9n' }),
       votes: [alexVote],
-      job: job('succeeded', p.steps.flatMap((s) => done(s.id)), { after, replication: [{ replicaFqdn: 'edge01.contoso.com', upToDate: false, lastUpdate: null }] }),
+      job: job('succeeded', [
+        ...p.steps.flatMap((s) => done(s.id)),
+        // The runner's own log line about the same replica: said once on the card, not twice.
+        { type: 'log', at: '2026-11-28T14:18:09.000Z', level: 'warn', message: 'replicas not yet up to date: edge01.contoso.com (replication can lag minutes)' },
+      ], { after, replication: [{ replicaFqdn: 'edge01.contoso.com', upToDate: false, lastUpdate: '2026-11-28T14:17:42.123Z' }] }),
     }));
     const text = allText(card);
+    // One line per fact, one time format; what the server resolved is a note, not a warning.
+    const data = planCardData(model({
+      plan: record({ status: 'succeeded', jobId: 'job_5m2k8q1x0v7d3a9n' }),
+      votes: [alexVote],
+      job: job('succeeded', [{ type: 'log', at: '2026-11-28T14:18:09.000Z', level: 'warn', message: 'replicas not yet up to date: edge01.contoso.com (replication can lag minutes)' }], { after, replication: [{ replicaFqdn: 'edge01.contoso.com', upToDate: false, lastUpdate: '2026-11-28T14:17:42.123Z' }] }),
+    }));
+    // The plan's own warnings come first: this plan configures the Skype provider, so the retirement note.
+    expect(data.warnings).toEqual([SKYPE_RETIREMENT_NOTE, 'Replica edge01.contoso.com had not taken the change yet (its last update: 2026-11-28 14:17 UTC). Replication can take minutes; this is not a failure.']);
+    expect(data.notes).toEqual(['The server resolved VerificationLevel 2 of the Skype provider to UseSourceVerification.']);
+    expect(text.match(/edge01\.contoso\.com/g)).toHaveLength(1);
     expect(text).toMatch(/Requested by: Dana Admin \(2026-11-28 14:05 UTC\)/);
     expect(text).toMatch(/Approved by: Alex Approver \(2026-11-28 14:18 UTC\)/);
-    expect(text).toMatch(/Runner: fe01 \(run_4k2m9x0q1v8d3a7n\)/);
+    expect(text).toMatch(/Runner: fe01\nRunner id: run_4k2m9x0q1v8d3a7n/);
     expect(text).toMatch(/Started: 2026-11-28 14:18 UTC/);
-    expect(text).toContain(`Plan hash: ${p.planHash}`);
-    expect(text).toMatch(/Replica edge01\.contoso\.com was not up to date yet/);
+    expect(text).toContain(`Plan hash: ${p.planHash.slice(0, 12)}… (Show script: the whole hash)`);
+    expect(text).toMatch(/Replica edge01\.contoso\.com had not taken the change yet/);
     expect(text).toMatch(/resolved VerificationLevel 2 of the Skype provider to UseSourceVerification/);
   });
 
@@ -141,6 +156,25 @@ describe('the approval / status / report card', () => {
     const text = allText(planCard(model({ preflight })));
     expect(text).toMatch(/Preflight \(2026-11-28 13:50 UTC\)\n1 passed · 1 failed · 0 warnings\n✗ sip\.contoso\.com: the certificate does not name sip\.contoso\.com/);
     expect(allText(planCard(model()))).not.toMatch(/Preflight/);
+  });
+
+  it('says when the preflight ran before the request changed, and never drops a problem silently', () => {
+    const line = (subject: string, i: number) => ({ check: 'edge-certificate' as const, subject, status: (i % 5 === 0 ? 'warn' : 'fail') as 'warn' | 'fail', detail: `problem ${i}` });
+    // Eight failures and two warnings, all about what the request still holds: all ten listed.
+    const ten = { ranAt: '2026-11-28T13:50:00.000Z', results: [
+      { check: 'federation-srv' as const, subject: 'contoso.com', status: 'pass' as const, detail: 'found' },
+      ...Array.from({ length: 10 }, (_, i) => line('sip.contoso.com', i)),
+    ] };
+    const all = texts(planCard(model({ preflight: ten })));
+    expect(all).toContain('Preflight (2026-11-28 13:50 UTC)');
+    expect(all).toContain('1 passed · 8 failed · 2 warnings');
+    expect(all.filter((t) => /^[✗!] sip\.contoso\.com: problem \d$/.test(t))).toHaveLength(10);
+    // Twelve: ten listed and the rest counted, with where to see them.
+    const twelve = { ...ten, results: [...ten.results, line('sip.contoso.com', 11), line('sip.contoso.com', 12)] };
+    expect(texts(planCard(model({ preflight: twelve })))).toContain('and 2 more: "Run preflight" on the request\'s review card lists every check');
+    // A run that checked a SIP domain the request no longer has (or missed one it has now) is stale.
+    const old = { ranAt: '2026-11-28T13:50:00.000Z', results: [{ check: 'federation-srv' as const, subject: 'fabrikam.com', status: 'pass' as const, detail: 'found' }] };
+    expect(texts(planCard(model({ preflight: old })))).toContain('Preflight (2026-11-28 13:50 UTC): run before the request changed, run it again');
   });
 
   it('a re-planned plan says earlier votes no longer count; a follow-up plan is listed', () => {
@@ -267,8 +301,9 @@ describe('other plan cards', () => {
     const users = Array.from({ length: 200 }, (_, i) => `sip:user${i + 1}@contoso.com`);
     const req = requestFixture('user', { policyScope: { kind: 'user', policyName: 'EnablePublicUsers', users } });
     const observed = { ...freshState('lync2013'), userPolicies: users.map((user) => ({ user, externalAccessPolicy: null })) };
-    const text = allText(planScriptCard(record({ request: req, plan: plan(req, observed, 'lync2013') })));
-    expect(text).toContain('The script is longer than a card can hold; the whole script: npx picbot plan export plan_7x1k0v3m9q2d8a5n');
+    const card = planScriptCard(record({ request: req, plan: plan(req, observed, 'lync2013') }));
+    expect(allText(card)).toMatch(/The script is longer than a card can hold: the first \d+ lines are shown\. The whole script: npx picbot plan export plan_7x1k0v3m9q2d8a5n/);
+    expect(checkTeamsSupport(card)).toEqual([]);
   });
 
   it('the script card holds the whole script with its rollback', () => {
