@@ -112,7 +112,7 @@ type Color = 'good' | 'attention' | 'warning' | 'accent' | 'default';
 
 /** A short notice (the `drift` command's answer, refusals, `status LABEL`). */
 export function driftNotice(title: string, lines: string[], color: Color = 'default', heading = 'drift watch'): Card {
-  return renderCard('plan-notice', { heading, title, color, lines, planId: '' });
+  return renderCard('plan-notice', { heading, title, color, lines, planId: '', reviewId: '' });
 }
 
 /** `status LABEL`: the last check, its result and the baseline's age. */
