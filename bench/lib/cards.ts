@@ -12,12 +12,21 @@ function walk(node: unknown, visit: (n: Json) => void): void {
   for (const v of Object.values(node)) if (typeof v === 'object' && v !== null) walk(v, visit);
 }
 
-/** All TextBlock/TextRun texts and facts, one per line. */
+/**
+ * Undoes CommonMark backslash escapes, as a client shows TextBlock and fact texts (picbot escapes
+ * every card text that is not meant as markdown: a token's `_` arrives as `\_`).
+ */
+function unescapeMarkdown(text: string): string {
+  return text.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+}
+
+/** All TextBlock/TextRun texts and facts, one per line, as a reader sees them. */
 export function allText(card: Json | null): string {
   const out: string[] = [];
   walk(card, (n) => {
-    if ((n.type === 'TextBlock' || n.type === 'TextRun') && typeof n.text === 'string') out.push(n.text);
-    if (n.type === 'FactSet' && Array.isArray(n.facts)) for (const f of n.facts as Json[]) out.push(`${String(f.title)}: ${String(f.value)}`);
+    if (n.type === 'TextBlock' && typeof n.text === 'string') out.push(unescapeMarkdown(n.text));
+    if (n.type === 'TextRun' && typeof n.text === 'string') out.push(n.text);
+    if (n.type === 'FactSet' && Array.isArray(n.facts)) for (const f of n.facts as Json[]) out.push(`${unescapeMarkdown(String(f.title))}: ${unescapeMarkdown(String(f.value))}`);
   });
   return out.join('\n');
 }

@@ -93,7 +93,8 @@ export async function approve(bot: BotClient, user: BenchUser, posted: Shown): P
 /** An enrollment token from `runner token LABEL` in `admin`'s personal chat. */
 export async function enrollmentToken(bot: BotClient, admin: BenchUser, label: string): Promise<string> {
   const r = await bot.say(admin, `runner token ${label}`);
-  const m = /--enroll (\S+)/.exec(allText(r.card));
+  // The card shows the token on a line of its own (and pipes it into `--enroll -` in its command).
+  const m = /\b(pbe_[A-Za-z0-9_-]+)/.exec(allText(r.card));
   if (!m) throw new Error(`no enrollment token in the answer to "runner token ${label}": ${allText(r.card).slice(0, 300)}`);
   return m[1]!;
 }
