@@ -25,6 +25,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY cards ./cards
+# The server signs the SHA-256 of the shipped lync-ops.ps1 into every runner job.
+COPY src/runner/scripts ./src/runner/scripts
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

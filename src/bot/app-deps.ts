@@ -9,6 +9,7 @@ import type { AppConfig } from './config';
 import type { Metrics } from './metrics';
 import type { PeriodicTasks } from './periodic';
 import type { Db } from './stores/db';
+import type { RefusedActivityCounter } from './teams/activity-gate';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
 import type { AuditLog, ChatNotifier, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
 
@@ -25,7 +26,7 @@ export interface AppDeps {
   db: Db;
   userIds: UserIdStore;
   serverKeys: ServerKeyStore;
-  /** The Ed25519 job signing key pair, generated at first start and kept in server_keys. */
+  /** The Ed25519 job signing key pair, from PICBOT_SIGNING_KEY_FILE (created at first start; never in the database). */
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
   /** Signed jobs for runners (src/bot/runner-gateway/): create, read, cancel, hear of changes. */
   jobs: JobQueue;
@@ -35,6 +36,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Timers of periodic work (drift checks); the composition root stops them on close. */
   periodic: PeriodicTasks;
+  /** Activities refused for their channel or tenant, per channel and tenant (for metrics). */
+  refusedActivities: RefusedActivityCounter;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { RunnerLabel } from '../contracts/runner-api';
@@ -41,6 +41,21 @@ export interface AppConfig {
   /** Entra object ids (lower-cased) of admins and approvers; empty = not configured. */
   admins: string[];
   approvers: string[];
+  /**
+   * The same people keyed by tenant: an entry `TENANT:OBJECT` names its tenant, a bare object id
+   * means the bot's own tenant (MicrosoftAppTenantId) in production and any tenant in local mode.
+   */
+  roleEntries: { admins: RoleEntry[]; approvers: RoleEntry[] };
+  /** Bot Framework channels served; null = every channel (local mode without PICBOT_CHANNELS). */
+  channels: string[] | null;
+  /** Entra tenants served (lower-cased); null = every tenant (local mode without PICBOT_TENANTS). */
+  tenants: string[] | null;
+  /** The key file of the audit chain's HMAC (PICBOT_AUDIT_KEY_FILE); `defaulted` when not configured. */
+  auditKeyFile: { path: string; defaulted: boolean };
+  /** The Ed25519 job-signing key file (PICBOT_SIGNING_KEY_FILE). */
+  signingKeyFile: { path: string; defaulted: boolean };
+  /** Server-side preflight may probe loopback, link-local and private Access Edge addresses. */
+  preflightAllowPrivate: boolean;
   /** Empty = the system resolver. */
   dnsServers: DnsServer[];
   preflightTimeoutMs: number;
@@ -59,6 +74,12 @@ export interface AppConfig {
   /** The runner label the intake's target card offers (npm start sets its simulated runner's); null = none. */
   defaultTargetLabel: string | null;
   bot: BotIdentity;
+}
+
+/** One role entry: an Entra object id, in one tenant (`tenantId`) or in the bot's own (null). */
+export interface RoleEntry {
+  tenantId: string | null;
+  objectId: string;
 }
 
 /** The environment as a plain record (process.env, a test's table, or .env merged in). */
@@ -81,6 +102,25 @@ const guidList = z
   .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
   .pipe(z.array(z.string().regex(GUID, 'each entry must be an Entra object id (a GUID)')))
   .transform((ids) => ids.map((id) => id.toLowerCase()));
+
+/** PICBOT_ADMINS / PICBOT_APPROVERS: object ids, each optionally prefixed by its tenant (`TENANT:OBJECT`). */
+const roleList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .pipe(z.array(z.string().regex(/^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'each entry must be an Entra object id (a GUID), optionally prefixed by its tenant id and a colon')))
+  .transform((entries): RoleEntry[] =>
+    entries.map((entry) => {
+      const [first, second] = entry.toLowerCase().split(':');
+      return second === undefined ? { tenantId: null, objectId: first! } : { tenantId: first!, objectId: second };
+    }),
+  );
+
+const channelList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x.length > 0))
+  .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'each entry must be a Bot Framework channel id such as msteams or webchat')).min(1, 'must list at least one channel'));
+
+const flag = z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' }).transform((v) => v === '1' || v === 'true');
 
 const hostName = z
   .string()
@@ -134,8 +174,13 @@ const VARIABLES = {
   PORT: intIn(0, 65535),
   PICBOT_DB: text,
   PICBOT_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
-  PICBOT_ADMINS: guidList,
-  PICBOT_APPROVERS: guidList,
+  PICBOT_ADMINS: roleList,
+  PICBOT_APPROVERS: roleList,
+  PICBOT_CHANNELS: channelList,
+  PICBOT_TENANTS: guidList,
+  PICBOT_AUDIT_KEY_FILE: text,
+  PICBOT_SIGNING_KEY_FILE: text,
+  PICBOT_PREFLIGHT_ALLOW_PRIVATE: flag,
   PICBOT_DNS_SERVERS: dnsServerList,
   PICBOT_PREFLIGHT_TIMEOUT_MS: intIn(100, 600_000),
   PICBOT_APPROVALS_CONVERSATION: text,
@@ -204,14 +249,30 @@ export function parseConfig(env: Env): AppConfig {
     // Local mode has no JWT check, so it must not be reachable from other machines.
     throw new ConfigError('HOST', `${v.HOST} is not a loopback address; local mode (no MicrosoftAppId) binds loopback only`);
   }
+  if (production && v.ToBotFromChannelOpenIdMetadataUrl !== undefined && !v.ToBotFromChannelOpenIdMetadataUrl.toLowerCase().startsWith('https:')) {
+    // The token signing keys come from here: over plain http anyone on the path could swap them.
+    throw new ConfigError('ToBotFromChannelOpenIdMetadataUrl', 'must be an https:// URL in production');
+  }
+  const dbPath = resolve(v.PICBOT_DB ?? './data/picbot.db');
+  const beside = (name: string) => resolve(dirname(dbPath), name);
+  const roles = { admins: v.PICBOT_ADMINS ?? [], approvers: v.PICBOT_APPROVERS ?? [] };
+  const objectIds = (entries: RoleEntry[]) => [...new Set(entries.map((e) => e.objectId))];
   return {
     mode: production ? 'production' : 'local',
     host: v.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     port: v.PORT ?? 3978,
-    dbPath: resolve(v.PICBOT_DB ?? './data/picbot.db'),
+    dbPath,
     logLevel: v.PICBOT_LOG_LEVEL ?? 'info',
-    admins: v.PICBOT_ADMINS ?? [],
-    approvers: v.PICBOT_APPROVERS ?? [],
+    admins: objectIds(roles.admins),
+    approvers: objectIds(roles.approvers),
+    roleEntries: roles,
+    // Production serves Teams only: the Bot Service signs tokens for every channel the bot is
+    // connected to (Web Chat, Direct Line), and those carry whatever user ids their client claims.
+    channels: v.PICBOT_CHANNELS ?? (production ? ['msteams'] : null),
+    tenants: production ? [...new Set([v.MicrosoftAppTenantId!.toLowerCase(), ...(v.PICBOT_TENANTS ?? [])])] : (v.PICBOT_TENANTS ?? null),
+    auditKeyFile: v.PICBOT_AUDIT_KEY_FILE !== undefined ? { path: resolve(v.PICBOT_AUDIT_KEY_FILE), defaulted: false } : { path: beside('audit.key'), defaulted: true },
+    signingKeyFile: v.PICBOT_SIGNING_KEY_FILE !== undefined ? { path: resolve(v.PICBOT_SIGNING_KEY_FILE), defaulted: false } : { path: beside('signing.key'), defaulted: true },
+    preflightAllowPrivate: v.PICBOT_PREFLIGHT_ALLOW_PRIVATE ?? false,
     dnsServers: v.PICBOT_DNS_SERVERS ?? [],
     preflightTimeoutMs: v.PICBOT_PREFLIGHT_TIMEOUT_MS ?? 5000,
     approvalsConversation: v.PICBOT_APPROVALS_CONVERSATION ?? null,
@@ -241,6 +302,22 @@ export function readEnvironment(cwd: string = process.cwd()): Env {
   const file = resolve(cwd, '.env');
   const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
   return { ...fromFile, ...process.env };
+}
+
+/**
+ * Where the audit key file of the database at `dbPath` is, for the CLI commands that take --db:
+ * PICBOT_AUDIT_KEY_FILE when set, else audit.key beside that database (as the server defaults).
+ * Reads only this one variable, so an unrelated bad setting does not stop `audit verify`.
+ */
+export function auditKeyFileFor(dbPath: string, env: Env = readEnvironment()): { path: string; defaulted: boolean } {
+  const raw = env.PICBOT_AUDIT_KEY_FILE?.trim();
+  return raw ? { path: resolve(raw), defaulted: false } : { path: resolve(dirname(dbPath), 'audit.key'), defaulted: true };
+}
+
+/** Where the signing key file of the database at `dbPath` is, for the CLI (as auditKeyFileFor). */
+export function signingKeyFileFor(dbPath: string, env: Env = readEnvironment()): { path: string; defaulted: boolean } {
+  const raw = env.PICBOT_SIGNING_KEY_FILE?.trim();
+  return raw ? { path: resolve(raw), defaulted: false } : { path: resolve(dirname(dbPath), 'signing.key'), defaulted: true };
 }
 
 /** Reads and parses the configuration of this process; throws ConfigError. */

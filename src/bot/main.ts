@@ -3,8 +3,6 @@
  * edge → handlers → router → HTTP. Wiring mistakes (a verb without a handler, a bad config value)
  * throw before anything listens. `node dist/bot/main.js serve` (= `picbot serve`) runs it.
  */
-import { z } from 'zod';
-import { generateSigningKeys } from '../contracts/signing';
 import { createRoles } from '../core/roles';
 import { systemClock, type Clock } from '../shared/clock';
 import { createLogger, type Logger } from '../shared/logger';
@@ -17,12 +15,14 @@ import { createPeriodicTasks } from './periodic';
 import { closeServer, createHttpServer, listen, type HttpServer } from './http/server';
 import { createRouter } from './routing/router';
 import { createRunnerGateway, mountRunnerGateway, type RunnerGatewayOptions } from './runner-gateway';
-import { createAuditLog } from './stores/audit-log';
 import { createConversationRefStore } from './stores/conversation-refs';
 import { openDatabase } from './stores/db';
-import { createServerKeyStore, JOB_SIGNING_KEY } from './stores/server-keys';
+import { createServerKeyStore } from './stores/server-keys';
+import { loadSigningKeys, openKeyedAuditLog } from './stores/server-secrets';
 import { createUserIdStore } from './stores/user-ids';
-import { createTeamsBridge, type TeamsOptions } from './teams';
+import { createActivityGate, createRefusedActivityCounter, createTeamsBridge, type TeamsOptions } from './teams';
+import { planNoticeCard } from './views/plan';
+import { AUDIT_CHECKPOINT_EVERY, withAuditCheckpoints } from './workflows/audit-checkpoints';
 
 export interface StartOptions {
   /** A ready configuration (tests); otherwise read from the environment and `.env`. */
@@ -47,8 +47,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const SigningKeys = z.object({ privateKeyPem: z.string().min(1), publicKeyPem: z.string().min(1) });
-
 /** Builds everything and starts listening; throws (nothing listening) on any wiring or config error. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config = options.config ?? loadConfig(options.env);
@@ -59,12 +57,30 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const periodic = createPeriodicTasks(logger);
   try {
     const serverKeys = createServerKeyStore(db, clock);
-    const signingKeys = SigningKeys.parse(JSON.parse(await serverKeys.getOrCreate(JOB_SIGNING_KEY, () => JSON.stringify(generateSigningKeys()))));
+    // The keys live in files outside the database (docs/deploy.md, Keys); the audit log first,
+    // so moving the signing key out of an older database is itself recorded.
+    const keyedAudit = await openKeyedAuditLog(db, config, clock, logger);
+    const signingKeys = await loadSigningKeys(db, config.signingKeyFile, keyedAudit, logger);
     const refs = createConversationRefStore(db, clock);
     const userIds = createUserIdStore(db, clock);
-    const roles = createRoles({ localMode: config.mode === 'local', admins: config.admins, approvers: config.approvers });
-    const teams = createTeamsBridge({ config, logger, refs, userIds }, options.teams);
-    const audit = createAuditLog(db, clock);
+    const roles = createRoles({ localMode: config.mode === 'local', admins: config.roleEntries.admins, approvers: config.roleEntries.approvers, homeTenant: config.bot.appTenantId });
+    // Built here so a metrics endpoint can read the same counter the gate adds to.
+    const refusedActivities = createRefusedActivityCounter();
+    const gate = createActivityGate({ channels: config.channels, tenants: config.tenants, counter: refusedActivities, clock, logger });
+    const teams = createTeamsBridge({ config, logger, refs, userIds, gate }, options.teams);
+    const approvalsConversation = config.approvalsConversation;
+    const audit = approvalsConversation === null
+      ? keyedAudit
+      : withAuditCheckpoints(keyedAudit, {
+          every: AUDIT_CHECKPOINT_EVERY,
+          logger,
+          post: async (tip) => {
+            await teams.notifier.send(approvalsConversation, planNoticeCard({
+              heading: 'Audit', title: 'Audit checkpoint', color: 'default', planId: null,
+              lines: [`${tip.seq}:${tip.hash}`, 'picbot audit verify --checkpoint SEQ:HASH checks the audit log against this line.'],
+            }));
+          },
+        });
     gateway = createRunnerGateway({ db, clock, logger, audit, signingKeys }, options.runnerGateway);
     const deps: AppDeps = {
       config,
@@ -82,6 +98,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       runners: gateway.runners,
       metrics: createMetrics(),
       periodic,
+      refusedActivities,
     };
     const router = createRouter((options.areas ?? AREAS).map((make) => make(deps)));
 

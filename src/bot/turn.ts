@@ -9,6 +9,8 @@ export interface Actor {
   /** The Teams user id (`29:…`), what `refresh.userIds` lists. */
   teamsUserId: string;
   name: string;
+  /** The Entra tenant of the activity (roles are keyed by tenant and object id); absent when unknown. */
+  tenantId?: string | null;
 }
 
 export type ConversationType = 'personal' | 'channel' | 'groupChat';

@@ -27,6 +27,8 @@ export type JobKind = z.infer<typeof JobKind>;
 
 export const Approval = z.object({ approver: z.string(), at: z.string() });
 
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
 /** The job envelope the server signs and the runner verifies (DESIGN §3). */
 export const JobEnvelope = z.object({
   protocolVersion: z.literal(PROTOCOL_VERSION),
@@ -40,8 +42,60 @@ export const JobEnvelope = z.object({
   planHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   approvals: z.array(Approval),
   issuedAt: z.string(),
+  /**
+   * SHA-256 (hex) of the lync-ops.ps1 this server's release ships: a runner whose copy differs
+   * refuses the job (its script was changed, or it runs another release).
+   */
+  scriptSha256: Sha256Hex.optional(),
+  /** The end of the job's time limit: a runner refuses the envelope after it (a stale or replayed job). */
+  notAfter: z.string().optional(),
 });
 export type JobEnvelope = z.infer<typeof JobEnvelope>;
+
+/**
+ * The same envelope with every object closed: a runner parses what it received with this before
+ * checking the signature, so a key the server never signed (an unknown field, `__proto__`)
+ * refuses the job instead of riding along beside a valid signature.
+ */
+export const ExactJobEnvelope = z.strictObject({
+  protocolVersion: z.literal(PROTOCOL_VERSION),
+  jobId: z.string(),
+  kind: JobKind,
+  target: label,
+  profile: Profile,
+  discovery: z.strictObject({ users: z.array(z.string()), clientPolicyIdentities: z.array(z.string()) }),
+  steps: z.array(z.strictObject({
+    id: z.string().min(1).max(64),
+    title: z.string().max(300),
+    op: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    rollback: z.array(z.strictObject({ op: z.string(), params: z.record(z.string(), z.unknown()) })),
+  })),
+  expectedFingerprint: Sha256Hex.optional(),
+  planHash: Sha256Hex.optional(),
+  approvals: z.array(z.strictObject({ approver: z.string(), at: z.string() })),
+  issuedAt: z.string(),
+  scriptSha256: Sha256Hex.optional(),
+  notAfter: z.string().optional(),
+});
+
+/** The first own key named `__proto__`, `constructor` or `prototype` anywhere in a parsed JSON value, as a path; null when none. */
+export function prototypeKeyIn(value: unknown, path = ''): string | null {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = prototypeKeyIn(item, `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return `${path}${path ? '.' : ''}${key}`;
+    const found = prototypeKeyIn((value as Record<string, unknown>)[key], `${path}${path ? '.' : ''}${key}`);
+    if (found) return found;
+  }
+  return null;
+}
 
 export const SignedJob = z.object({ envelope: JobEnvelope, signature: z.string().min(1) });
 export type SignedJob = z.infer<typeof SignedJob>;
@@ -106,5 +160,12 @@ export const ResultRequest = z.object({
   error: z.object({ code: z.string(), message: z.string().max(65536) }).optional(),
 }).strict();
 export type ResultRequest = z.infer<typeof ResultRequest>;
+
+/** `POST /server-key`: the server's current key and the signed rotations that lead to it, oldest first. */
+export const ServerKeyRequest = z.object({}).strict();
+export const ServerKeyResponse = z.object({
+  serverKey: z.string(),
+  rotations: z.array(z.object({ previousKey: z.string(), nextKey: z.string(), at: z.string(), signature: z.string() })),
+});
 
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -6,8 +6,10 @@
  * reported as cancelled.
  */
 import type { Logger } from '../shared/logger';
+import type { EnvelopeGuard } from './envelope-guard';
 import { createEventSender, type EventSender } from './event-sender';
 import { executeJob, type JobControl, type JobReport, type StopReason } from './execute';
+import type { PinnedKeys } from './pinned-keys';
 import { backoffMs, GatewayCallError, type GatewayClient, type RawLease } from './gateway-client';
 import type { ShellHost } from './shell-host';
 
@@ -20,6 +22,10 @@ const SHUTDOWN_REPORT_MS = 10_000;
 export interface AgentOptions {
   client: GatewayClient;
   serverKey: string;
+  /** Checks on each verified envelope (target, time limit, replay, script hash). */
+  guard: EnvelopeGuard;
+  /** The pinned server key, following the server's signed key rotations. */
+  pinned?: PinnedKeys;
   openShell: () => ShellHost;
   logger: Logger;
   /** Long-poll wait per lease call (default 30 s). */
@@ -118,6 +124,8 @@ export function createAgent(options: AgentOptions): Agent {
     const executed = await executeJob({
       lease,
       serverKey: options.serverKey,
+      guard: options.guard,
+      pinned: options.pinned,
       openShell: options.openShell,
       events: {
         push(event) {

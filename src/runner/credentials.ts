@@ -14,6 +14,8 @@ export const RunnerCredentials = z.object({
   runnerId: z.string().regex(/^run_[0-9a-z]{16}$/),
   runnerToken: z.string().min(1),
   serverKey: z.string().includes('PUBLIC KEY'),
+  /** Keys the server rotated away from (picbot keys rotate): a job signed with one is refused. */
+  retiredKeys: z.array(z.string()).optional(),
   labels: z.array(RunnerLabel).min(1),
   name: z.string().min(1),
   shell: z.enum(['sim', 'powershell']),

@@ -1,9 +1,12 @@
 /**
  * Runs one leased job: checks it first, then drives one shell host through it.
  *
- * Refused before anything runs (result `failed`, error code `job_refused` or
- * `signature_invalid`): a signature that does not verify against the pinned server key (over the
- * envelope exactly as received), an envelope the protocol does not know, an op outside the
+ * Refused before anything runs (result `failed`, error code `job_refused`, `signature_invalid`,
+ * `job_expired`, `job_replayed` or `script_mismatch`): a key the protocol does not know (checked
+ * before the signature), a signature that does not verify against the pinned server key (over the
+ * envelope exactly as received), an envelope the protocol does not know, a target that is not one
+ * of the runner's labels, a job past its time limit or already taken, a lync-ops.ps1 whose hash
+ * is not the one the server's release ships (envelope-guard.ts), an op outside the
  * catalog or with params its schema rejects, a write op in a discovery job, a read op as an
  * apply step, an apply/rollback job without the fingerprint it was planned from.
  *
@@ -20,15 +23,17 @@
  */
 import { fingerprint, type ObservedState } from '../contracts/observed';
 import { checkOpCall, isReadOp, isWriteOp, type OpName, type OpParams, type WriteOpName } from '../contracts/ops';
-import { JobEnvelope, MAX_EVENT_TEXT, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
+import { ExactJobEnvelope, JobEnvelope, MAX_EVENT_TEXT, prototypeKeyIn, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
 import { checkSatisfied, policyKey } from '../contracts/satisfied';
 import { cmdletCall } from '../contracts/render';
 import { verifyEnvelope } from '../contracts/signing';
 import { CodedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { discover, rereadAfter } from './discover';
+import type { EnvelopeGuard } from './envelope-guard';
 import type { RawLease } from './gateway-client';
 import { createJobTiming } from './job-timing';
+import type { PinnedKeys } from './pinned-keys';
 import type { ShellHost } from './shell-host';
 
 export type StopReason = 'cancel' | 'shutdown' | 'lease-lost';
@@ -44,6 +49,10 @@ export interface ExecuteOptions {
   lease: RawLease;
   /** The server's Ed25519 public key pinned at enrollment (PEM). */
   serverKey: string;
+  /** Target, time limit, replay and script checks on a verified envelope (envelope-guard.ts). */
+  guard: EnvelopeGuard;
+  /** The pinned key that follows the server's signed rotations (pinned-keys.ts); wins over serverKey. */
+  pinned?: PinnedKeys;
   openShell: () => ShellHost;
   events: { push(event: JobEvent): void };
   control: JobControl;
@@ -185,8 +194,27 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
     return { jobId, report: { status: 'failed', error: { code, message } }, shellExit: null };
   };
 
-  // The signature covers the envelope exactly as it arrived, before any parsing.
-  if (!verifyEnvelope(lease.envelope, lease.signature, options.serverKey)) {
+  // The signature must cover exactly what is parsed: a key the server never signs (an unknown
+  // field, or `__proto__`, which canonical JSON and the parser could read differently) refuses
+  // the job before the signature is even checked.
+  const prototypeKey = prototypeKeyIn(lease.envelope);
+  if (prototypeKey) return refuse('job_refused', `the job envelope has a key named ${prototypeKey.split('.').at(-1)} (at ${prototypeKey}), which no picbot server signs; nothing was run`);
+  const exact = ExactJobEnvelope.safeParse(lease.envelope);
+  const unknownKey = exact.success ? undefined : exact.error.issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknownKey) {
+    const where = unknownKey.path.join('.') || '(root)';
+    return refuse('job_refused', `the job envelope has keys the protocol does not know at ${where}: ${(unknownKey as { keys?: string[] }).keys?.join(', ') ?? ''}; nothing was run`);
+  }
+  // The signature covers the envelope exactly as it arrived, before any parsing. A signature by
+  // another key may mean the server rotated its key: follow its signed rotations once, then
+  // refuse a job signed with a key left behind (retired) as firmly as a forged one.
+  const pinnedKey = () => options.pinned?.current() ?? options.serverKey;
+  let verified = verifyEnvelope(lease.envelope, lease.signature, pinnedKey());
+  if (!verified && options.pinned && (await options.pinned.refresh())) verified = verifyEnvelope(lease.envelope, lease.signature, pinnedKey());
+  if (!verified && options.pinned?.retired().some((key) => verifyEnvelope(lease.envelope, lease.signature, key))) {
+    return refuse('key_retired', 'the job is signed with a key the server has rotated away from (retired by picbot keys rotate); nothing was run');
+  }
+  if (!verified) {
     return refuse('signature_invalid', 'the job\'s signature does not verify against the server key pinned at enrollment (altered or not signed by this server); nothing was run');
   }
   const parsed = JobEnvelope.safeParse(lease.envelope);
@@ -198,6 +226,8 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
   if (lease.jobId !== null && envelope.jobId !== lease.jobId) return refuse('job_refused', `the lease is for ${lease.jobId} but the envelope is job ${envelope.jobId}`);
   const problem = refuseJob(envelope);
   if (problem) return refuse('job_refused', problem);
+  const refusal = options.guard.admit(envelope);
+  if (refusal) return refuse(refusal.code, refusal.message);
 
   log.info({ kind: envelope.kind, target: envelope.target, steps: envelope.steps.length }, 'running job');
   const timing = createJobTiming();

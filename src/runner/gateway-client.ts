@@ -7,8 +7,7 @@
  */
 import { z } from 'zod';
 import {
-  EnrollResponse, HeartbeatResponse, RUNNER_API_BASE, type JobEvent, type ResultRequest,
-} from '../contracts/runner-api';
+  EnrollResponse, HeartbeatResponse, RUNNER_API_BASE, type JobEvent, type ResultRequest, ServerKeyResponse } from '../contracts/runner-api';
 
 export type CallFailure = 'network' | 'unauthorized' | 'conflict' | 'rejected';
 
@@ -48,6 +47,8 @@ export interface GatewayClient {
   events(jobId: string, body: { leaseId: string; seq: number; events: JobEvent[] }): Promise<void>;
   heartbeat(jobId: string, leaseId: string): Promise<z.infer<typeof HeartbeatResponse>>;
   result(jobId: string, body: ResultRequest): Promise<void>;
+  /** The server's current signing key and the signed rotations leading to it. */
+  serverKey(): Promise<z.infer<typeof ServerKeyResponse>>;
 }
 
 /** How long a call may take beyond any long-poll wait before it counts as a network failure. */
@@ -128,6 +129,10 @@ export function createGatewayClient(options: { server: string; runnerToken?: str
     },
     async result(jobId, body) {
       await call(`/jobs/${encodeURIComponent(jobId)}/result`, body, { auth: true });
+    },
+    async serverKey() {
+      const { json } = await call('/server-key', {}, { auth: true });
+      return parse(ServerKeyResponse, json, 'reading the server key');
     },
   };
 }

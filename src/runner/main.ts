@@ -4,14 +4,17 @@
  * Depends only on src/contracts and src/shared (lint enforces it): it runs on another machine.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ENROLL_TOKEN_ENV } from '../contracts/runner-api';
 import { createLogger, type Logger } from '../shared/logger';
 import { createAgent } from './agent';
 import { parseRunnerArgs, plainHttpProblem, USAGE, UsageError, type RunnerArgs } from './args';
 import { CredentialsError, readCredentials, writeCredentials, type RunnerCredentials } from './credentials';
 import { createGatewayClient, GatewayCallError } from './gateway-client';
-import { createShellHost } from './shell-host';
+import { createEnvelopeGuard, createTakenJobs } from './envelope-guard';
+import { credentialsReadableProblem, scriptWritableProblem } from './file-access';
+import { createPinnedKeys } from './pinned-keys';
+import { createShellHost, LYNC_OPS_SCRIPT } from './shell-host';
 
 class StartError extends Error {}
 
@@ -98,9 +101,29 @@ async function start(argv: string[]): Promise<number> {
     const insecure = plainHttpProblem(server);
     if (insecure) throw new StartError(`the saved server URL in ${args.config}: ${insecure}; pass --server https://… (it overrides the saved URL), or enroll again`);
 
+    // Who else can touch what this runner trusts (mode bits on POSIX, Get-Acl on Windows).
+    const credentialsProblem = await credentialsReadableProblem(args.config);
+    if (credentialsProblem) throw new StartError(credentialsProblem);
+    if (shell === 'powershell') {
+      // The script runs as the Lync admin account: someone who can change it can run anything as that account.
+      const scriptProblem = await scriptWritableProblem(LYNC_OPS_SCRIPT);
+      if (scriptProblem) throw new StartError(scriptProblem);
+    }
+
+    const client = createGatewayClient({ server, runnerToken: credentials.runnerToken });
+    const pinned = createPinnedKeys({ credentials, path: args.config, fetchRotations: async () => (await client.serverKey()).rotations, logger: log });
+    // Catch up with a key rotation made while this runner was stopped (a failure here is not fatal).
+    await pinned.refresh();
     const agent = createAgent({
-      client: createGatewayClient({ server, runnerToken: credentials.runnerToken }),
+      client,
       serverKey: credentials.serverKey,
+      pinned,
+      guard: createEnvelopeGuard({
+        labels: credentials.labels,
+        scriptPath: LYNC_OPS_SCRIPT,
+        // Beside the credentials: the jobs taken, so a replay is refused across restarts too.
+        taken: createTakenJobs(join(dirname(args.config), 'jobs-taken.json')),
+      }),
       logger: log.child({ runnerId: credentials.runnerId }),
       openShell: () => createShellHost({
         kind: shell,

@@ -83,7 +83,12 @@ export function fakeAuditLog(): AuditLog & { records: AuditRecord[] } {
       return records.filter((r) => filter.subjectId === undefined || r.subjectId === filter.subjectId);
     },
     async verify() {
-      return { ok: true, count: records.length };
+      const last = records.at(-1);
+      return { ok: true, count: records.length, tip: last ? { seq: last.seq, hash: last.hash } : null };
+    },
+    async tip() {
+      const last = records.at(-1);
+      return last ? { seq: last.seq, hash: last.hash } : null;
     },
   };
 }

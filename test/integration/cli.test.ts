@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createAuditLog } from '../../src/bot/stores/audit-log';
@@ -14,6 +14,7 @@ import { openDatabase } from '../../src/bot/stores/db';
 import type { Clock } from '../../src/shared/clock';
 import { PICBOT_BIN, runNode, runPicbot as picbot } from './cli-process';
 
+const AUDIT_KEY = Buffer.alloc(32, 7);
 let dir: string;
 let dbPath: string;
 const ids = { request: 'req_0000000000000001', plan: 'plan_0000000000000001' };
@@ -24,7 +25,9 @@ beforeAll(async () => {
   let t = Date.parse('2026-03-01T10:00:00.000Z');
   const clock: Clock = { now: () => new Date((t += 60_000)) };
   const db = openDatabase(dbPath);
-  const audit = createAuditLog(db, clock);
+  // The audit key lives in a file beside the database (the default PICBOT_AUDIT_KEY_FILE).
+  writeFileSync(join(dir, 'audit.key'), `${AUDIT_KEY.toString('hex')}\n`, { mode: 0o600 });
+  const audit = createAuditLog(db, clock, AUDIT_KEY);
   await audit.append({ action: 'intake.submitted', actor: 'aad:dana', subjectId: ids.request, detail: { n: 1 } });
   await audit.append({ action: 'plan.computed', actor: 'system', subjectId: ids.plan, detail: { n: 2 } });
   await audit.append({ action: 'plan.vote', actor: 'aad:alex', subjectId: ids.plan, detail: { n: 3 } });
@@ -36,13 +39,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('picbot audit', () => {
   it('verify: exit 0 and the record count on an intact chain', async () => {
     const r = await picbot(['audit', 'verify', '--db', dbPath], { cwd: dir });
-    expect(r).toMatchObject({ code: 0, stdout: 'audit chain intact: 3 records\n' });
+    expect(r).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit chain intact: 3 records; tip 3:[0-9a-f]{64}\n$/) });
   });
 
   it('verify: finds the database through PICBOT_DB', async () => {
     const r = await picbot(['audit', 'verify', '--json'], { cwd: dir, env: { PICBOT_DB: dbPath } });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, count: 3 });
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, count: 3, tip: { seq: 3, hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
   });
 
   it('export: JSON Lines on stdout, oldest first', async () => {
@@ -113,6 +116,83 @@ describe('picbot audit', () => {
     raw.close();
     const r = await picbot(['audit', 'verify', '--db', copy], { cwd: dir });
     expect(r).toMatchObject({ code: 1, stdout: 'audit chain broken at row 2: the last 2 rows are missing: the chain ends at row 1, it should end at row 3\n' });
+  });
+});
+
+describe('picbot audit: the key, checkpoints and read-only', () => {
+  /** A copy of the database (and its key) in a folder of its own. */
+  async function copyOf(name: string): Promise<{ folder: string; db: string }> {
+    const folder = mkdtempSync(join(dir, `${name}-`));
+    const copy = join(folder, 'picbot.db');
+    const src = new Database(dbPath);
+    await src.backup(copy);
+    src.close();
+    copyFileSync(join(dir, 'audit.key'), join(folder, 'audit.key'));
+    return { folder, db: copy };
+  }
+
+  it('verify needs the audit key: a missing key file fails naming PICBOT_AUDIT_KEY_FILE (export does not need it)', async () => {
+    const { folder, db } = await copyOf('nokey');
+    rmSync(join(folder, 'audit.key'));
+    const r = await picbot(['audit', 'verify', '--db', db], { cwd: folder });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/PICBOT_AUDIT_KEY_FILE: the key file .*audit\.key.* does not exist/);
+    // Export only reads the records: it needs no key.
+    const exported = await picbot(['audit', 'export', '--db', db], { cwd: folder });
+    expect(exported.code).toBe(0);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('verify with another key reports the first row as not matching its keyed hash', async () => {
+    const other = join(dir, 'other.key');
+    writeFileSync(other, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    const r = await picbot(['audit', 'verify', '--db', dbPath], { cwd: dir, env: { PICBOT_AUDIT_KEY_FILE: other } });
+    expect(r).toMatchObject({ code: 1, stdout: expect.stringMatching(/^audit chain broken at row 1: content does not match its keyed hash/) });
+  });
+
+  it('verify --checkpoint SEQ:HASH: exit 0 on a matching tip, 1 after the tail was removed with the tip moved back', async () => {
+    const ok = await picbot(['audit', 'verify', '--db', dbPath, '--json'], { cwd: dir });
+    const tip = (JSON.parse(ok.stdout) as { tip: { seq: number; hash: string } }).tip;
+    expect((await picbot(['audit', 'verify', '--db', dbPath, '--checkpoint', `${tip.seq}:${tip.hash}`], { cwd: dir })).stdout).toMatch(/matches checkpoint 3/);
+    const { folder, db } = await copyOf('cut');
+    const raw = new Database(db);
+    const row2 = raw.prepare('SELECT hash FROM audit_log WHERE seq = 2').get() as { hash: string };
+    raw.exec(`DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_tip_forward_only; DELETE FROM audit_log WHERE seq = 3; UPDATE audit_tip SET seq = 2, hash = '${row2.hash}'`);
+    raw.close();
+    expect((await picbot(['audit', 'verify', '--db', db], { cwd: folder })).code).toBe(0);
+    const r = await picbot(['audit', 'verify', '--db', db, '--checkpoint', `${tip.seq}:${tip.hash}`], { cwd: folder });
+    expect(r).toMatchObject({ code: 1, stdout: expect.stringMatching(/^audit chain broken at row 3: the chain ends at row 2, before the checkpoint's row 3/) });
+  });
+
+  it('verify --checkpoint refuses what is not SEQ:HASH', async () => {
+    const r = await picbot(['audit', 'verify', '--db', dbPath, '--checkpoint', '3:abc'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--checkpoint 3:abc is not SEQ:HASH/);
+  });
+
+  it('verify fails on an empty chain in a database that holds requests', async () => {
+    const { folder, db } = await copyOf('wiped');
+    const raw = new Database(db);
+    raw.exec(`DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_tip_no_delete; DELETE FROM audit_log; DELETE FROM audit_tip;
+      INSERT INTO requests (id, owner_id, owner_name, target_label, body, status, created_at, updated_at) VALUES ('req_0000000000000001', 'aad:dana', 'Dana', 'pool-eu', '{}', 'submitted', 'x', 'x')`);
+    raw.close();
+    const r = await picbot(['audit', 'verify', '--db', db], { cwd: folder });
+    expect(r).toMatchObject({ code: 1, stdout: expect.stringMatching(/chain is empty but the database holds requests/) });
+  });
+
+  it('verify and export open the database read-only: they work on a 0444 copy and change nothing', async () => {
+    const { folder, db } = await copyOf('readonly');
+    // The copy is a single file (backup() leaves no -wal beside it), 0444 like an archived copy.
+    chmodSync(db, 0o444);
+    const before = { bytes: readFileSync(db), mode: statSync(db).mode & 0o777, files: readdirSync(folder).sort() };
+    const verify = await picbot(['audit', 'verify', '--db', db], { cwd: folder });
+    expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit chain intact: 3 records/) });
+    const exported = await picbot(['audit', 'export', '--db', db], { cwd: folder });
+    expect(exported.code).toBe(0);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(3);
+    expect(readFileSync(db).equals(before.bytes)).toBe(true);
+    expect(statSync(db).mode & 0o777).toBe(before.mode);
+    expect(readdirSync(folder).sort()).toEqual(before.files);
   });
 });
 

@@ -142,6 +142,7 @@ describe('the seed procedure end to end', () => {
     const finished = nextJobChange(h, (c) => c.type === 'finished' && c.job.kind === 'apply');
     const approved = await vote(h, posted, ALEX, 'Approve');
     expect(allText(approved.card)).toMatch(/Approvals: 1 of 1: Alex Approver/);
+    expect(allText(approved.card)).toMatch(/Audit checkpoint at approval: \d+:[0-9a-f]{64}/);
     expect((await finished).job.status).toBe('succeeded');
 
     const report = await cardShows(h, posted, /Plan applied/);
@@ -163,6 +164,10 @@ describe('the seed procedure end to end', () => {
     expect(text).toMatch(/The server resolved VerificationLevel 2 of the Skype provider to UseSourceVerification/);
     expect(text).toContain(`npx picbot audit export --id ${planIdOf(posted)}`);
     expect(buttons(report)).toEqual(expect.arrayContaining(['Show script', 'Roll back']));
+    // The card posts the audit chain's tip at the job's end: the log is checked against that copy.
+    const checkpoint = /Audit checkpoint at the end of the job: (\d+):([0-9a-f]{64})/.exec(text);
+    expect(checkpoint).not.toBeNull();
+    expect(await h.server.deps.audit.verify({ checkpoint: { seq: Number(checkpoint![1]), hash: checkpoint![2]! } })).toMatchObject({ ok: true });
 
     // The requester is told in her chat; the server is exactly as the seed document's steps leave it.
     const told = await h.connector.waitFor((c) => c.conversationId !== APPROVALS.id && /Your plan was applied/.test(allText(cardOf(c))));

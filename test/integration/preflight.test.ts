@@ -58,6 +58,12 @@ beforeAll(async () => {
   zone['sip.silent.test'] = { a: ['127.0.0.1'] };
   ports['sip.closed.test'] = await closedPort();
   zone['sip.closed.test'] = { a: ['127.0.0.1'] };
+  // Access Edge answers the production server's preflight does not connect to, and one it does.
+  zone['sip.private.test'] = { a: ['10.20.30.40'] };
+  zone['sip.linklocal.test'] = { a: ['169.254.169.254'] };
+  zone['sip.ula.test'] = { aaaa: ['fd00::5'] };
+  ports['sip.public.test'] = ports['sip.good.test']!;
+  zone['sip.public.test'] = { a: ['203.0.113.7'] };
   ports['sip.v6only.test'] = ports['sip.good.test']!;
   zone['sip.v6only.test'] = { aaaa: ['::1'] };
 
@@ -158,5 +164,34 @@ describe('bounded time', () => {
     } finally {
       await hole.close();
     }
+  });
+});
+
+describe('inside the production server: no connection to private Access Edge addresses', () => {
+  it.each([
+    { fqdn: 'sip.good.test', address: '127.0.0.1' },
+    { fqdn: 'sip.private.test', address: '10.20.30.40' },
+    { fqdn: 'sip.linklocal.test', address: '169.254.169.254' },
+    { fqdn: 'sip.ula.test', address: 'fd00::5' },
+  ])('refuses $address ($fqdn) without connecting, while the loopback DNS resolver is still asked', async ({ fqdn, address }) => {
+    routed.length = 0;
+    const results = await runPreflight({ accessEdgeFqdns: [fqdn], sipDomains: [] }, lab({ refusePrivateAddresses: true }));
+    // The DNS answer came from the lab's resolver on 127.0.0.1: the resolver itself is never refused.
+    expect(line(results, 'edge-address', fqdn).status).not.toBe('fail');
+    expect(line(results, 'edge-certificate', fqdn)).toMatchObject({ status: 'fail', detail: expect.stringMatching(new RegExp(`Not checked: ${address.replace(/\./g, '\\.')} is a loopback, link-local, private or reserved address.*PICBOT_PREFLIGHT_ALLOW_PRIVATE=1`)) });
+    expect(routed).toEqual([]);
+  });
+
+  it('still connects to a public address', async () => {
+    routed.length = 0;
+    const results = await runPreflight({ accessEdgeFqdns: ['sip.public.test'], sipDomains: [] }, lab({ refusePrivateAddresses: true }));
+    expect(routed).toEqual(['sip.public.test@203.0.113.7']);
+    expect(line(results, 'edge-certificate', 'sip.public.test').detail).not.toMatch(/Not checked/);
+  });
+
+  it('connects to private addresses when the option is off (picbot preflight on the command line, PICBOT_PREFLIGHT_ALLOW_PRIVATE=1)', async () => {
+    routed.length = 0;
+    await runPreflight({ accessEdgeFqdns: ['sip.private.test'], sipDomains: [] }, lab());
+    expect(routed).toEqual(['sip.private.test@10.20.30.40']);
   });
 });

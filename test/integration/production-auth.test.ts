@@ -5,7 +5,7 @@
  */
 import { loopbackCredentialsFactory, OUTBOUND_TOKEN } from '../fakes/bot-credentials';
 import { echoArea } from '../fakes/echo-area';
-import { CHANNEL_ISSUER, startOpenIdIssuer, strangerKey, type OpenIdIssuer, type TokenClaims } from '../fakes/openid-issuer';
+import { CHANNEL_ISSUER, startOpenIdIssuer, strangerKey, trustIssuerInThisProcess, type OpenIdIssuer, type TokenClaims } from '../fakes/openid-issuer';
 import { startHarness, type Harness } from './harness';
 import { ALEX, DANA, TENANT_ID } from './teams-activities';
 
@@ -20,6 +20,7 @@ beforeAll(async () => {
   // botbuilder prints rejected tokens with console.error; the 401s below are the expected outcome.
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   issuer = await startOpenIdIssuer();
+  trustIssuerInThisProcess(issuer);
   h = await startHarness({
     areas: [echoArea],
     env: {

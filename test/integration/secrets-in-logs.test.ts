@@ -89,9 +89,10 @@ it('trace logs of server and runner hold no enrollment token, runner token or pr
   const request = requestFixture('user');
   await createDraftStore(db).create({ id: requestId, ...owner, targetLabel: 'pool-eu', position: 'review', data: request, createdAt: at, updatedAt: at });
   await createRequestStore(db).save({ id: requestId, ...owner, request, status: 'draft', submittedOn: null, activeOn: null, createdAt: at, updatedAt: at });
-  const keys = db.prepare("SELECT value FROM server_keys WHERE name = 'job-signing-key-ed25519'").get() as { value: string };
   db.close();
-  const privateKeyPem = (JSON.parse(keys.value) as { privateKeyPem: string }).privateKeyPem;
+  // The keys live in files beside the database, not in it.
+  const privateKeyPem = readFileSync(join(dir, 'data', 'signing.key'), 'utf8');
+  const auditKey = readFileSync(join(dir, 'data', 'audit.key'), 'utf8').trim();
 
   // The runner enrolls at trace level and a discovery job runs end to end.
   const config = join(dir, 'runner.json');
@@ -141,6 +142,7 @@ it('trace logs of server and runner hold no enrollment token, runner token or pr
     ...pieces('enrollment token', enrollmentToken),
     ...pieces('runner token', runnerToken),
     'private key PEM header': 'PRIVATE KEY',
+    ...Object.fromEntries(Array.from({ length: auditKey.length - 11 }, (_, at) => [`audit key characters ${at}-${at + 11}`, auditKey.slice(at, at + 12)])),
     ...Object.fromEntries(keyBody.map((line, i) => [`private key line ${i + 1}`, line])),
   };
   const found = Object.entries(outputs).flatMap(([where, text]) =>

@@ -2,24 +2,29 @@
 import { parseArgs } from 'node:util';
 import { calendarDate } from '../../core/card-refs';
 import { idKind } from '../../shared/ids';
-import { systemClock } from '../../shared/clock';
 import { ConfigError } from '../config';
-import { createAuditLog } from '../stores/audit-log';
-import { openDatabase } from '../stores/db';
-import { existingDatabasePath } from './database';
+import { listAuditRecords, parseCheckpoint, type AuditCheckpoint } from '../stores/audit-log';
+import { openDatabaseReadOnly, type Db } from '../stores/db';
+import { auditLogFor, existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
 
-export const usage = `Usage: picbot audit verify [--db FILE] [--json]
+export const usage = `Usage: picbot audit verify [--checkpoint SEQ:HASH] [--db FILE] [--json]
        picbot audit export [--since ISO-TIME] [--id ID] [--db FILE]
 
-verify   checks the audit log's hash chain; prints the number of records, or the first broken
-         row and why (exit 1).
-export   prints audit records as JSON Lines on stdout, oldest first.
+verify   checks the audit log's keyed hash chain (it needs the audit key: PICBOT_AUDIT_KEY_FILE,
+         else audit.key beside the database); prints the number of records and the chain's tip
+         (SEQ:HASH), or the first broken row and why (exit 1). An empty chain in a database that
+         holds requests, plans or jobs is broken (the records were wiped).
+export   prints audit records as JSON Lines on stdout, oldest first (no key needed).
+Both open the database read-only and change nothing.
 
   --since ISO-TIME  only records at or after this time: a date (midnight UTC) or a time with its
                     zone (e.g. 2026-01-31 or 2026-01-31T12:00:00Z or 2026-01-31T13:00+01:00)
   --id ID           only records about this request, plan, job or runner (req_…, plan_…, job_…, run_…)
   --db FILE         the SQLite file (default: PICBOT_DB, else ./data/picbot.db)
+  --checkpoint SEQ:HASH
+                    verify: also check that row SEQ still has HASH (a tip picbot posted on a
+                    plan's card in Teams): catches a rewrite even by someone holding the key
   --json            verify: print the result as JSON
   -h, --help        print this help
 
@@ -53,9 +58,26 @@ export function parseSince(text: string): { ok: true; iso: string } | { ok: fals
   return { ok: true, iso: new Date(Date.parse(t)).toISOString() };
 }
 
+/** Opens the database read-only (no migration, no chmod) with its audit log under the key. */
 function openAudit(dbFlag: string | undefined) {
-  const db = openDatabase(existingDatabasePath(dbFlag));
-  return { db, audit: createAuditLog(db, systemClock) };
+  const path = existingDatabasePath(dbFlag);
+  const db = openDatabaseReadOnly(path);
+  try {
+    return { db, audit: auditLogFor(db, path) };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Runs `use` on the database opened read-only; export reads records and needs no key. */
+async function withReadOnly<T>(dbFlag: string | undefined, use: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDatabaseReadOnly(existingDatabasePath(dbFlag));
+  try {
+    return await use(db);
+  } finally {
+    db.close();
+  }
 }
 
 /** `picbot audit …` (argv is what follows `audit`). Resolves to the exit code. */
@@ -66,6 +88,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       allowPositionals: true,
       options: {
         since: { type: 'string' },
+        checkpoint: { type: 'string' },
         id: { type: 'string' },
         db: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -80,11 +103,19 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
     if (sub === 'verify') {
       if (values.since !== undefined || values.id !== undefined) throw new UsageError('--since and --id belong to export');
+      let checkpoint: AuditCheckpoint | undefined;
+      if (values.checkpoint !== undefined) {
+        checkpoint = parseCheckpoint(values.checkpoint) ?? undefined;
+        if (!checkpoint) throw new UsageError(`--checkpoint ${values.checkpoint} is not SEQ:HASH (a row number, a colon and 64 hex digits, as posted on the plan's card)`);
+      }
       const { db, audit } = openAudit(values.db);
       try {
-        const result = await audit.verify();
+        const result = await audit.verify({ checkpoint });
         if (values.json) io.stdout(`${JSON.stringify(result)}\n`);
-        else if (result.ok) io.stdout(`audit chain intact: ${result.count} record${result.count === 1 ? '' : 's'}\n`);
+        else if (result.ok) {
+          const tip = result.tip ? `; tip ${result.tip.seq}:${result.tip.hash}` : '';
+          io.stdout(`audit chain intact: ${result.count} record${result.count === 1 ? '' : 's'}${tip}${checkpoint ? `; matches checkpoint ${checkpoint.seq}` : ''}\n`);
+        }
         else io.stdout(`audit chain broken at row ${result.seq}: ${result.reason}\n`);
         return result.ok ? 0 : 1;
       } finally {
@@ -92,6 +123,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       }
     }
     if (sub === 'export') {
+      if (values.checkpoint !== undefined) throw new UsageError('--checkpoint belongs to verify');
       if (values.json) throw new UsageError('export always prints JSON Lines; --json belongs to verify');
       let since: string | undefined;
       if (values.since !== undefined) {
@@ -100,14 +132,10 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         since = parsed.iso;
       }
       if (values.id !== undefined && idKind(values.id) === null) throw new UsageError(`--id ${values.id} is not a picbot id (req_…, plan_…, job_…, run_…)`);
-      const { db, audit } = openAudit(values.db);
-      try {
-        const records = await audit.list({ since, subjectId: values.id });
-        for (const record of records) io.stdout(`${JSON.stringify(record)}\n`);
+      return await withReadOnly(values.db, async (db) => {
+        for (const record of listAuditRecords(db, { since, subjectId: values.id })) io.stdout(`${JSON.stringify(record)}\n`);
         return 0;
-      } finally {
-        db.close();
-      }
+      });
     }
     throw new UsageError(sub === undefined ? 'missing subcommand (verify or export)' : `unknown subcommand ${sub}`);
   } catch (err) {

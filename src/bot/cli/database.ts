@@ -7,8 +7,12 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig } from '../config';
+import { systemClock } from '../../shared/clock';
+import { auditKeyFileFor, loadConfig } from '../config';
+import { auditScheme, createAuditLog } from '../stores/audit-log';
 import { openDatabase, type Db } from '../stores/db';
+import { loadAuditKey } from '../stores/key-files';
+import type { AuditLog } from '../workflows/ports';
 
 export class DatabaseMissing extends Error {}
 
@@ -32,4 +36,16 @@ export async function withExistingDatabase<T>(dbFlag: string | undefined, use: (
   } finally {
     db.close();
   }
+}
+
+/**
+ * The audit log of a database opened by a CLI command, under the audit key (auditKeyFileFor):
+ * never creates a key, and refuses a chain that the server has not re-keyed yet.
+ */
+export function auditLogFor(db: Db, dbPath: string): AuditLog {
+  if (auditScheme(db) === 'sha256') {
+    throw new DatabaseMissing(`the audit log of ${dbPath} was written by an older picbot and is not keyed yet: start the picbot server once (it re-keys the chain), then run this again`);
+  }
+  const { key } = loadAuditKey(auditKeyFileFor(dbPath), false);
+  return createAuditLog(db, systemClock, key);
 }

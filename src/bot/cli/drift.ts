@@ -12,20 +12,20 @@ import { signEnvelope } from '../../contracts/signing';
 import { systemClock } from '../../shared/clock';
 import { CodedError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
-import { loadConfig } from '../config';
+import { loadConfig, signingKeyFileFor } from '../config';
 import { createMetrics } from '../metrics';
 import { jobProblem } from '../runner-gateway/job-queue';
 import { createRunnerRegistry } from '../runner-gateway/registry';
-import { createAuditLog } from '../stores/audit-log';
 import type { Db } from '../stores/db';
 import { createDriftStore } from '../stores/drift-watch';
 import { createJobStore } from '../stores/jobs';
 import { createRunnerStore } from '../stores/runners';
-import { createServerKeyStore, JOB_SIGNING_KEY } from '../stores/server-keys';
+import { readKeyFile } from '../stores/key-files';
+import { signingKeysFromPem } from '../stores/server-secrets';
 import type { DriftCheck, DriftStore } from '../workflows/drift-ports';
 import { queueDriftCheck, type CheckStart } from '../workflows/drift-watch';
 import type { AuditLog, JobRecord, NewJob } from '../workflows/ports';
-import { DatabaseMissing, withExistingDatabase } from './database';
+import { auditLogFor, DatabaseMissing, withExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot drift check [--label LABEL] [--json] [--wait SECONDS] [--db FILE]
@@ -149,17 +149,16 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     }
     const config = loadConfig();
     return await withExistingDatabase(values.db, async (db, path) => {
-      const audit = createAuditLog(db, systemClock);
+      const audit = auditLogFor(db, path);
       const store = createDriftStore(db);
       const targets = label === null ? (await store.list()).map((r) => r.baseline.target) : [label];
       if (label !== null && !(await store.get(label))) {
         io.stderr(`picbot drift: picbot watches no target ${label} in ${path} (drift watch starts once a plan was applied there)\n`);
         return 1;
       }
-      const keyJson = await createServerKeyStore(db, systemClock).getOrCreate(JOB_SIGNING_KEY, () => {
-        throw new CodedError('not_found', `no job signing key in ${path}: the picbot server has never started on this database`);
-      });
-      const { privateKeyPem } = z.object({ privateKeyPem: z.string().min(1) }).parse(JSON.parse(keyJson));
+      // Jobs are signed with the server's own key file, which runners have pinned.
+      const setting = signingKeyFileFor(path);
+      const { privateKeyPem } = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
       const jobStore = createJobStore(db, systemClock);
       // This process's own counters: the server counts the checks it compares.
       const local = createMetrics();

@@ -2,11 +2,10 @@
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../shared/clock';
 import { createRunnerRegistry } from '../runner-gateway/registry';
-import { createAuditLog } from '../stores/audit-log';
 import { openDatabase } from '../stores/db';
 import { createRunnerStore } from '../stores/runners';
 import type { RunnerInfo } from '../workflows/ports';
-import { existingDatabasePath } from './database';
+import { auditLogFor, existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot runner list [--json] [--db FILE]
@@ -28,9 +27,15 @@ export class UsageError extends Error {}
 
 /** Opens the registry on the server's existing SQLite file (audited like the chat commands). */
 export function openRegistry(dbFlag: string | undefined) {
-  const db = openDatabase(existingDatabasePath(dbFlag));
-  const registry = createRunnerRegistry({ store: createRunnerStore(db, systemClock), audit: createAuditLog(db, systemClock) });
-  return { registry, close: () => db.close() };
+  const path = existingDatabasePath(dbFlag);
+  const db = openDatabase(path);
+  try {
+    const registry = createRunnerRegistry({ store: createRunnerStore(db, systemClock), audit: auditLogFor(db, path) });
+    return { registry, close: () => db.close() };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }
 
 const line = (r: RunnerInfo) =>

@@ -37,12 +37,14 @@ export interface PlanHandlerDeps {
 /** The acting person as the plan workflows see them. */
 export function planActor(turn: Pick<ActionTurn, 'actor' | 'conversation'>, roles: Roles): PlanActor {
   const admin = roles.isAdmin(turn.actor);
+  const approver = roles.isApprover(turn.actor);
   return {
     id: ownerKey(turn.actor),
     aadObjectId: turn.actor.aadObjectId ? turn.actor.aadObjectId.toLowerCase() : null,
     name: turn.actor.name || turn.actor.teamsUserId,
     admin,
-    reader: admin || roles.isApprover(turn.actor),
+    approver,
+    reader: admin || approver,
     conversationId: turn.conversation.id,
   };
 }

@@ -8,7 +8,8 @@ import { parseRequestRef } from '../../core/card-refs';
 import { dayOf } from '../../core/request-record';
 import type { AppDeps, HandlerSet } from '../app-deps';
 import type { Preflight } from '../preflight/port';
-import { createPreflight } from '../preflight/run-preflight';
+import type { AppConfig } from '../config';
+import { createPreflight, type PreflightOptions } from '../preflight/run-preflight';
 import { createDraftStore } from '../stores/drafts';
 import { createPreflightRunStore } from '../stores/preflight-runs';
 import { createRequestStore } from '../stores/requests';
@@ -30,9 +31,19 @@ export interface PreflightAreaOptions {
 
 export const RUNNING_NOTICE = 'Preflight is running: the results will appear in a new message in a few seconds.';
 
+/** The preflight options of the server (the CLI builds its own): PICBOT_DNS_SERVERS, the timeout, and the private-address rule. */
+export function serverPreflightOptions(config: Pick<AppConfig, 'mode' | 'dnsServers' | 'preflightTimeoutMs' | 'preflightAllowPrivate'>): PreflightOptions {
+  return {
+    dnsServers: config.dnsServers,
+    timeoutMs: config.preflightTimeoutMs,
+    // Inside the production server, whoever fills in an intake names the FQDN: no probing its own network.
+    refusePrivateAddresses: config.mode === 'production' && !config.preflightAllowPrivate,
+  };
+}
+
 export function createPreflightHandlers(deps: AppDeps, options: PreflightAreaOptions = {}): HandlerSet {
   const preflight = options.preflight
-    ?? createPreflight({ dnsServers: deps.config.dnsServers, timeoutMs: deps.config.preflightTimeoutMs, logger: deps.logger });
+    ?? createPreflight({ ...serverPreflightOptions(deps.config), logger: deps.logger });
   const nextSteps = options.nextSteps ?? (() => ({ preflight: true }));
   const drafts = createDraftStore(deps.db);
   const workflow = createPreflightWorkflow({

@@ -14,6 +14,7 @@ import {
   addressToProbe, clientSrvName, clientSrvRule, edgeAddressRule, federationSrvName, federationSrvRule, federationSrvSuffixRule,
 } from './dns-rules';
 import type { Preflight, PreflightCheck, PreflightRequest, PreflightResult } from './port';
+import { nonPublicAddress } from './private-address';
 import { defaultTlsRoute, probeTls, type TlsRoute } from './tls-probe';
 
 export interface PreflightOptions {
@@ -25,6 +26,12 @@ export interface PreflightOptions {
   tlsRoute?: TlsRoute;
   /** Replaces Node's CA store for the TLS check (tests); absent = Node's store, NODE_EXTRA_CA_CERTS honoured. */
   trustedCa?: string[];
+  /**
+   * The production server's preflight: no TLS connection to an Access Edge address that is
+   * loopback, link-local or private (private-address.ts), unless PICBOT_PREFLIGHT_ALLOW_PRIVATE=1.
+   * `picbot preflight` on the command line leaves it off.
+   */
+  refusePrivateAddresses?: boolean;
   clock?: Clock;
   logger?: Logger;
 }
@@ -83,6 +90,13 @@ export async function runPreflight(request: PreflightRequest, options: Preflight
     const certificate = addresses.then(async ([a, aaaa]) => {
       const address = addressToProbe(a, aaaa);
       if (address === null) return edgeCertificateRule(fqdn, { kind: 'no-address' }, clock.now());
+      const refused = options.refusePrivateAddresses ? nonPublicAddress(address) : null;
+      if (refused) {
+        return {
+          check: 'edge-certificate', subject: fqdn, status: 'fail',
+          detail: `Not checked: ${refused}; the server does not connect there (an Access Edge is reached from the internet). For a lab, PICBOT_PREFLIGHT_ALLOW_PRIVATE=1 allows it; picbot preflight on the command line checks it too.`,
+        } satisfies PreflightResult;
+      }
       const target = route(fqdn, address);
       // What is left of the budget, so DNS time plus TLS time stays within timeoutMs.
       const left = Math.max(1, timeoutMs - (performance.now() - started));

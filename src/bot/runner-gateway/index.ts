@@ -8,11 +8,13 @@ import type { Logger } from '../../shared/logger';
 import type { HttpServer } from '../http/server';
 import type { Db } from '../stores/db';
 import { createJobStore } from '../stores/jobs';
+import { createKeyRotationStore } from '../stores/key-rotations';
 import { createRunnerStore } from '../stores/runners';
 import type { AuditLog } from '../workflows/ports';
 import { createJobQueue, type GatewayJobQueue } from './job-queue';
 import { createRunnerRegistry, type GatewayRegistry } from './registry';
 import { mountRunnerRoutes } from './routes';
+import { shippedScriptSha256 } from './script-hash';
 import { createLeaseWaiters } from './waiters';
 
 export interface RunnerGatewayOptions {
@@ -26,6 +28,8 @@ export interface RunnerGatewayDeps {
   logger: Logger;
   audit: AuditLog;
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
+  /** SHA-256 of the shipped lync-ops.ps1 (default: read from the file, script-hash.ts). */
+  scriptSha256?: string;
 }
 
 export interface RunnerGateway {
@@ -37,12 +41,14 @@ export interface RunnerGateway {
 
 export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGatewayOptions = {}): RunnerGateway & { mount(http: HttpServer): void } {
   const waiters = createLeaseWaiters();
+  const rotations = createKeyRotationStore(deps.db);
   const jobs = createJobQueue({
     store: createJobStore(deps.db, deps.clock),
     audit: deps.audit,
     clock: deps.clock,
     logger: deps.logger,
     signingKeys: deps.signingKeys,
+    scriptSha256: deps.scriptSha256 ?? shippedScriptSha256(),
     waiters,
     leaseMs: options.leaseMs,
   });
@@ -59,7 +65,7 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     jobs,
     runners,
     mount(http) {
-      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem });
+      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem, rotations: () => rotations.list() });
     },
     close() {
       waiters.close();

@@ -20,6 +20,8 @@ import type { LeaseWaiters } from './waiters';
 /** Lease life and the longest long-poll (DESIGN §3). */
 export const DEFAULT_LEASE_MS = 60_000;
 export const MAX_WAIT_SECONDS = 30;
+/** The time limit of a job without a pickup deadline (an apply waits for a runner this long at most). */
+export const JOB_TIME_LIMIT_SECONDS = 24 * 3600;
 // The sweeper re-reads the next deadline at least this often (another process may add one).
 const MAX_SWEEP_DELAY_MS = 60_000;
 
@@ -29,6 +31,8 @@ export interface JobQueueDeps {
   clock: Clock;
   logger: Logger;
   signingKeys: { privateKeyPem: string };
+  /** SHA-256 of the lync-ops.ps1 this release ships (script-hash.ts), signed into every envelope. */
+  scriptSha256: string;
   waiters: LeaseWaiters;
   leaseMs?: number;
 }
@@ -131,6 +135,10 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
         ...(input.planHash !== undefined ? { planHash: input.planHash } : {}),
         approvals: input.approvals ?? [],
         issuedAt,
+        scriptSha256: deps.scriptSha256,
+        // The job's time limit: its pickup deadline, else a day. A runner refuses it afterwards,
+        // so an envelope captured on the way cannot be replayed to another runner later.
+        notAfter: new Date(clock.now().getTime() + (input.pickupTimeoutSeconds ?? JOB_TIME_LIMIT_SECONDS) * 1000).toISOString(),
       });
       const signature = signEnvelope(envelope, deps.signingKeys.privateKeyPem);
       const pickup = input.pickupTimeoutSeconds ?? null;

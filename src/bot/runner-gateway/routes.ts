@@ -6,8 +6,9 @@
  */
 import type { Request } from 'restify';
 import {
-  EnrollRequest, EventsRequest, HeartbeatRequest, LeaseRequest, ResultRequest, RUNNER_API_BASE,
+  EnrollRequest, EventsRequest, HeartbeatRequest, LeaseRequest, ResultRequest, RUNNER_API_BASE, ServerKeyRequest,
 } from '../../contracts/runner-api';
+import type { KeyRotation } from '../../contracts/signing';
 import { HttpError } from '../http/http-error';
 import { jsonRoute } from '../http/json-route';
 import type { HttpServer } from '../http/server';
@@ -23,6 +24,8 @@ export interface GatewayRoutesDeps {
   waiters: LeaseWaiters;
   /** The Ed25519 public key the runner pins at enrollment. */
   serverKeyPem: string;
+  /** The signed key rotations, oldest first (picbot keys rotate). */
+  rotations: () => KeyRotation[];
 }
 
 const JOB_ID = /^job_[0-9a-z]{16}$/;
@@ -129,4 +132,10 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
     if (!r.ok) return refusal(r);
     return { status: 200, body: { ok: true, duplicate: r.duplicate } };
   }, { before: authenticate, maxBytes: 4 * 1024 * 1024 }));
+
+  // The current job-signing key and the rotations leading to it, each signed by the key before:
+  // a runner pinned to an older key follows the chain (it trusts no key it cannot reach that way).
+  http.post(`${RUNNER_API_BASE}/server-key`, jsonRoute(ServerKeyRequest, async () => {
+    return { status: 200, body: { serverKey: deps.serverKeyPem, rotations: deps.rotations() } };
+  }, { before: authenticate }));
 }

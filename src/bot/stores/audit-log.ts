@@ -1,10 +1,14 @@
 /**
  * The SQLite audit log: append-only (triggers refuse UPDATE/DELETE) and hash-chained, so an edit
  * made behind the triggers' back (drop the trigger, change a row) is found by `verify`.
- * hash = SHA-256(prevHash + canonicalJson({seq, at, action, actor, subjectId, detail})).
+ * hash = HMAC-SHA256(auditKey, prevHash + canonicalJson({seq, at, action, actor, subjectId, detail})),
+ * under a key kept in a file outside the database (PICBOT_AUDIT_KEY_FILE): someone who can write
+ * the database but not read that file cannot re-hash a chain they changed, nor append to it.
  * The tip (seq and hash of the last row) is also kept in `audit_tip`, updated in the append's
- * transaction, so removing the last rows — which leaves a valid shorter chain — is found too.
+ * transaction, so removing the last rows — which leaves a valid shorter chain — is found too;
+ * checkpoints (a tip copied elsewhere, e.g. onto a plan's card in Teams) catch even the key holder.
  */
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../../contracts/canonical';
 import type { Clock } from '../../shared/clock';
@@ -28,10 +32,90 @@ const Row = z.object({
 type Row = z.infer<typeof Row>;
 const Tip = z.object({ seq: z.number().int(), hash: z.string() });
 
-/** The hash of one record's content chained to the previous hash. */
-export function auditHash(prevHash: string, content: Omit<AuditRecord, 'prevHash' | 'hash'>): string {
+/** The keyed hash of one record's content chained to the previous hash. */
+export function auditHash(key: Buffer, prevHash: string, content: Omit<AuditRecord, 'prevHash' | 'hash'>): string {
+  return createHmac('sha256', key).update(prevHash + canonicalJson(content), 'utf8').digest('hex');
+}
+
+/** The unkeyed hash a chain written by an older picbot used (read only to re-key such a chain). */
+function legacyHash(prevHash: string, content: Omit<AuditRecord, 'prevHash' | 'hash'>): string {
   return sha256Hex(prevHash + canonicalJson(content));
 }
+
+/** A chain tip as posted in chat and given to `audit verify --checkpoint SEQ:HASH`. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+}
+
+/** Parses `SEQ:HASH`; null when it is not a sequence number, a colon and 64 hex digits. */
+export function parseCheckpoint(text: string): AuditCheckpoint | null {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/i.exec(text.trim());
+  return m ? { seq: Number(m[1]), hash: m[2]!.toLowerCase() } : null;
+}
+
+/** The scheme the stored chain is in ('sha256': written by an older picbot, to be re-keyed). */
+export function auditScheme(db: Db): 'sha256' | 'hmac-sha256' {
+  const row = db.prepare('SELECT scheme FROM audit_meta WHERE id = 1').get() as { scheme?: unknown } | undefined;
+  return row?.scheme === 'sha256' ? 'sha256' : 'hmac-sha256';
+}
+
+/** Whether the chain has any record. */
+export function auditHasRecords(db: Db): boolean {
+  return db.prepare('SELECT 1 FROM audit_log LIMIT 1').get() !== undefined;
+}
+
+/**
+ * Re-keys a chain written before the keyed hash: checks it under the old unkeyed hash first
+ * (a broken chain is not re-keyed, it stays for `verify` to report), then rewrites every hash
+ * under `key` in one transaction, and the caller records the re-keying as an audit entry.
+ * Returns the number of records re-keyed, or why not.
+ */
+export function rekeyLegacyChain(db: Db, key: Buffer): { ok: true; count: number } | { ok: false; seq: number; reason: string } {
+  const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all();
+  let prevHash = GENESIS_HASH;
+  let newPrev = GENESIS_HASH;
+  const updates: { seq: number; prev: string; hash: string }[] = [];
+  for (const [index, raw] of rows.entries()) {
+    const parsed = Row.safeParse(raw);
+    if (!parsed.success) return { ok: false, seq: index + 1, reason: 'row does not have the audit_log shape' };
+    const row = parsed.data;
+    if (row.seq !== index + 1 || row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'the chain is broken' };
+    let detail: Record<string, unknown>;
+    try {
+      detail = JSON.parse(row.detail) as Record<string, unknown>;
+    } catch {
+      return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
+    }
+    const content = { seq: row.seq, at: row.at, action: row.action, actor: row.actor, subjectId: row.subject_id, detail };
+    if (legacyHash(prevHash, content) !== row.hash) return { ok: false, seq: row.seq, reason: 'content does not match its hash' };
+    prevHash = row.hash;
+    const hash = auditHash(key, newPrev, content);
+    updates.push({ seq: row.seq, prev: newPrev, hash });
+    newPrev = hash;
+  }
+  const tip = Tip.safeParse(db.prepare('SELECT seq, hash FROM audit_tip WHERE id = 1').get());
+  if (rows.length > 0 && (!tip.success || tip.data.seq !== rows.length || tip.data.hash !== prevHash)) {
+    return { ok: false, seq: rows.length, reason: 'the recorded tip does not match the chain' };
+  }
+  // The append-only triggers are lifted for this one rewrite and put back in the same transaction.
+  db.transaction(() => {
+    db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_tip_forward_only;');
+    const update = db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?');
+    for (const u of updates) update.run(u.prev, u.hash, u.seq);
+    if (updates.length > 0) db.prepare('UPDATE audit_tip SET hash = ? WHERE id = 1').run(newPrev);
+    db.prepare("UPDATE audit_meta SET scheme = 'hmac-sha256' WHERE id = 1").run();
+    db.exec(`
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_tip_forward_only BEFORE UPDATE ON audit_tip WHEN NEW.seq <= OLD.seq
+        BEGIN SELECT RAISE(ABORT, 'audit_tip only moves forward'); END;`);
+  }).immediate();
+  return { ok: true, count: updates.length };
+}
+
+/** Tables whose rows mean picbot has been used: an empty chain beside them was wiped. */
+const ACTIVITY_TABLES = ['requests', 'plans', 'jobs'] as const;
 
 function toRecord(row: Row): AuditRecord {
   return {
@@ -46,7 +130,23 @@ function toRecord(row: Row): AuditRecord {
   };
 }
 
-export function createAuditLog(db: Db, clock: Clock): AuditLog {
+/** Records in order, optionally since a time and/or about one subject (reading needs no key). */
+export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: string } = {}): AuditRecord[] {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (filter.since !== undefined) {
+    where.push('at >= ?');
+    args.push(filter.since);
+  }
+  if (filter.subjectId !== undefined) {
+    where.push('subject_id = ?');
+    args.push(filter.subjectId);
+  }
+  const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
+  return db.prepare(sql).all(...args).map((r) => toRecord(Row.parse(r)));
+}
+
+export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
   const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const recordedTip = db.prepare('SELECT seq, hash FROM audit_tip WHERE id = 1');
   const saveTip = db.prepare('INSERT INTO audit_tip (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
@@ -69,7 +169,7 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
       detail: JSON.parse(canonicalJson(entry.detail)) as Record<string, unknown>,
     };
     const prevHash = tip?.hash ?? GENESIS_HASH;
-    const hash = auditHash(prevHash, content);
+    const hash = auditHash(key, prevHash, content);
     insert.run(content.seq, content.at, content.action, content.actor, content.subjectId, canonicalJson(content.detail), prevHash, hash);
     saveTip.run(content.seq, hash);
     return { ...content, prevHash, hash };
@@ -85,21 +185,10 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
     },
 
     async list(filter = {}) {
-      const where: string[] = [];
-      const args: string[] = [];
-      if (filter.since !== undefined) {
-        where.push('at >= ?');
-        args.push(filter.since);
-      }
-      if (filter.subjectId !== undefined) {
-        where.push('subject_id = ?');
-        args.push(filter.subjectId);
-      }
-      const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
-      return db.prepare(sql).all(...args).map((r) => toRecord(Row.parse(r)));
+      return listAuditRecords(db, filter);
     },
 
-    async verify() {
+    async verify(options = {}) {
       let prevHash = GENESIS_HASH;
       let expectedSeq = 1;
       let count = 0;
@@ -117,15 +206,27 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
           return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
         }
         const content = { seq: row.seq, at: row.at, action: row.action, actor: row.actor, subjectId: row.subject_id, detail };
-        if (auditHash(prevHash, content) !== row.hash) return { ok: false, seq: row.seq, reason: 'content does not match its hash (the row was edited)' };
+        if (auditHash(key, prevHash, content) !== row.hash) {
+          return { ok: false, seq: row.seq, reason: 'content does not match its keyed hash (the row was edited or re-hashed without the audit key, or PICBOT_AUDIT_KEY_FILE names another key)' };
+        }
+        if (options.checkpoint && options.checkpoint.seq === row.seq && options.checkpoint.hash !== row.hash) {
+          return { ok: false, seq: row.seq, reason: `row ${row.seq} does not match the checkpoint: the chain was rewritten after the checkpoint was posted` };
+        }
         prevHash = row.hash;
         expectedSeq += 1;
         count += 1;
       }
       const lastSeq = expectedSeq - 1;
+      if (options.checkpoint && options.checkpoint.seq > lastSeq) {
+        return { ok: false, seq: options.checkpoint.seq, reason: `the chain ends at row ${lastSeq}, before the checkpoint's row ${options.checkpoint.seq}: rows were removed` };
+      }
+      if (count === 0) {
+        const used = ACTIVITY_TABLES.find((table) => db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined);
+        if (used) return { ok: false, seq: 1, reason: `the chain is empty but the database holds ${used}: the records were wiped` };
+      }
       const tip = Tip.safeParse(recordedTip.get());
       if (!tip.success) {
-        return count === 0 ? { ok: true, count } : { ok: false, seq: lastSeq, reason: 'the record of the chain\'s last row (audit_tip) is missing or unreadable' };
+        return count === 0 ? { ok: true, count, tip: null } : { ok: false, seq: lastSeq, reason: 'the record of the chain\'s last row (audit_tip) is missing or unreadable' };
       }
       if (tip.data.seq > lastSeq) {
         const missing = tip.data.seq - lastSeq;
@@ -133,7 +234,12 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
       }
       if (tip.data.seq < lastSeq) return { ok: false, seq: tip.data.seq + 1, reason: `rows after ${tip.data.seq} were added outside picbot (the chain's recorded last row is ${tip.data.seq})` };
       if (tip.data.hash !== prevHash) return { ok: false, seq: lastSeq, reason: 'the last row does not match the recorded hash of the chain\'s last row' };
-      return { ok: true, count };
+      return { ok: true, count, tip: count === 0 ? null : { seq: lastSeq, hash: prevHash } };
+    },
+
+    async tip() {
+      const tip = Tip.safeParse(recordedTip.get());
+      return tip.success ? tip.data : null;
     },
   };
 }

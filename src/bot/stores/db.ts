@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CodedError } from '../../shared/errors';
 import { MIGRATIONS, type Migration } from './migrations';
@@ -8,8 +8,9 @@ export type Db = Database.Database;
 
 /**
  * Opens (creating if needed) the SQLite file in WAL mode and applies pending migrations.
- * The file holds the job-signing private key (server_keys) and runner token hashes, so on POSIX
- * the folder picbot creates is 0700 and the database with its -wal/-shm files is 0600.
+ * The file holds runner token hashes, conversation references and the audit log (the keys live in
+ * files beside it, key-files.ts), so on POSIX the folder picbot creates is 0700 and the database
+ * with its -wal/-shm files is 0600.
  */
 export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS, platform: NodeJS.Platform = process.platform): Db {
   const onDisk = path !== ':memory:' && path !== '';
@@ -37,6 +38,45 @@ export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS,
     db.pragma('synchronous = NORMAL');
     if (onDisk && posix) restrictModes(path);
     migrate(db, migrations);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/**
+ * Opens an existing database read-only, with no migration and no chmod: for the commands that
+ * only read (audit verify, audit export), which must leave the file exactly as they found it.
+ * Throws when the file was last written by an older picbot (its schema lacks `latest`).
+ */
+export function openDatabaseReadOnly(path: string, migrations: Migration[] = MIGRATIONS): Db {
+  let db: Db;
+  try {
+    if (existsSync(`${path}-wal`)) {
+      // A server has it open (WAL mode keeps a -wal file beside it): read through SQLite so the
+      // rows still in the WAL count; the -wal and -shm files are the server's and exist already.
+      db = new Database(path, { readonly: true, fileMustExist: true });
+    } else {
+      // No writer: read a copy in memory, so not even a -shm file appears beside it (a 0444
+      // archived copy stays exactly as it was). Bytes 18-19 of the header say WAL (2); an
+      // in-memory copy has no WAL, so they are set to the rollback journal (1) in the copy only.
+      // https://www.sqlite.org/fileformat2.html#the_database_header
+      const bytes = readFileSync(path);
+      if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) {
+        bytes[18] = 1;
+        bytes[19] = 1;
+      }
+      db = new Database(bytes, { readonly: true });
+    }
+  } catch (err) {
+    throw new CodedError('store_failed', `opening SQLite database ${path} read-only: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id));
+    const missing = migrations.find((m) => !applied.has(m.id));
+    if (missing) throw new CodedError('store_failed', `${path} was last opened by an older picbot (schema ${missing.id} not applied): start the picbot server once to upgrade it, then run this again`);
   } catch (err) {
     db.close();
     throw err;

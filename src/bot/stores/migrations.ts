@@ -206,9 +206,33 @@ export const MIGRATIONS: Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_tip is kept with the audit log'); END;`,
   },
   {
+    // Which hash the audit chain uses: a chain written before the keyed HMAC is re-keyed once at
+    // the server's start (and the re-keying is itself an audit record); a new chain starts keyed.
+    id: '0009-audit-keyed',
+    sql: `
+      CREATE TABLE audit_meta (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        scheme    TEXT NOT NULL
+      );
+      INSERT INTO audit_meta (id, scheme) SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM audit_log) THEN 'sha256' ELSE 'hmac-sha256' END;`,
+  },
+  {
+    // Job-signing key rotations (picbot keys rotate): each new public key signed with the one before,
+    // which runners fetch to move their pinned key along the chain.
+    id: '0010-signing-key-rotations',
+    sql: `
+      CREATE TABLE signing_key_rotations (
+        seq          INTEGER PRIMARY KEY,
+        previous_key TEXT NOT NULL,
+        next_key     TEXT NOT NULL,
+        at           TEXT NOT NULL,
+        signature    TEXT NOT NULL
+      );`,
+  },
+  {
     // Drift watch (docs/drift.md): one row per target, holding its baseline, its last check and
     // the open drift card. Self-contained: no other table refers to it.
-    id: '0009-drift-watch',
+    id: '0011-drift-watch',
     sql: `
       CREATE TABLE drift_watch (
         target      TEXT PRIMARY KEY,

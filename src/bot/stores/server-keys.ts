@@ -3,9 +3,6 @@ import type { Clock } from '../../shared/clock';
 import type { ServerKeyStore } from '../workflows/ports';
 import type { Db } from './db';
 
-/** The name of the Ed25519 job signing key pair (JSON `{privateKeyPem, publicKeyPem}`). */
-export const JOB_SIGNING_KEY = 'job-signing-key-ed25519';
-
 export function createServerKeyStore(db: Db, clock: Clock): ServerKeyStore {
   const insert = db.prepare('INSERT OR IGNORE INTO server_keys (name, value, created_at) VALUES (?, ?, ?)');
   const select = db.prepare('SELECT value FROM server_keys WHERE name = ?');

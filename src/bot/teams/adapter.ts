@@ -17,7 +17,8 @@ import { createBotAuthentication, type BotAuthentication, type CredentialsFactor
 import { apologyCard, cardInvokeResponse, errorInvokeResponse, replyActivity } from './cards';
 import { createChatNotifier } from './notifier';
 import { createConversationRoster } from './roster';
-import { actorOf, toActionTurn, toAddedTurn, toMessageTurn } from './to-turn';
+import type { ActivityGate } from './activity-gate';
+import { actorOf, tenantOf, toActionTurn, toAddedTurn, toMessageTurn } from './to-turn';
 
 /** CloudAdapter with its protected processActivity reachable, taking a finished auth result. */
 class PicbotAdapter extends CloudAdapter {
@@ -34,6 +35,8 @@ export interface TeamsOptions {
 export interface TeamsDeps {
   config: AppConfig;
   logger: Logger;
+  /** Channels and tenants served; a refused activity is answered 403 before any state is touched. */
+  gate: ActivityGate;
   refs: ConversationRefStore;
   userIds: UserIdStore;
 }
@@ -192,6 +195,13 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
       } catch (err) {
         log.warn({ reason: (err as Error).message, channelId: activity.channelId }, 'rejected /api/messages: not authenticated');
         throw new CodedError('unauthorized', 'a valid Bot Framework token is required');
+      }
+      // After the token (so the counter counts only what the Bot Service vouched for), before
+      // learn() stores a conversation reference or a user id: a refused activity changes nothing.
+      const gate = deps.gate.check(activity.channelId, tenantOf(activity as unknown as Partial<Activity>));
+      if (!gate.ok) {
+        const message = gate.reason === 'channel' ? 'picbot does not serve this channel' : 'picbot does not serve this tenant';
+        return { status: 403, body: { error: { code: 'forbidden', message } } };
       }
       let invoke: InvokeResponse | undefined;
       try {

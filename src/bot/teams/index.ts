@@ -2,3 +2,4 @@
 export { createTeamsBridge, type EndpointAnswer, type MessagesEndpoint, type TeamsBridge, type TeamsDeps, type TeamsOptions } from './adapter';
 export { InboundActivity } from './activity';
 export type { CredentialsFactory } from './auth';
+export { createActivityGate, createRefusedActivityCounter, type ActivityGate, type RefusedActivityCounter } from './activity-gate';

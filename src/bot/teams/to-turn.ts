@@ -5,7 +5,14 @@ import { replyActivity } from './cards';
 
 export function actorOf(activity: Partial<Activity>): Actor {
   const from = activity.from;
-  return { aadObjectId: from?.aadObjectId ?? null, teamsUserId: from?.id ?? '', name: from?.name ?? '' };
+  return { aadObjectId: from?.aadObjectId ?? null, teamsUserId: from?.id ?? '', name: from?.name ?? '', tenantId: tenantOf(activity) };
+}
+
+/** The activity's Entra tenant: conversation.tenantId, else channelData.tenant.id (Teams sends both). */
+export function tenantOf(activity: Partial<Activity>): string | null {
+  const channelTenant = (activity.channelData as { tenant?: { id?: unknown } } | undefined)?.tenant?.id;
+  const tenant = activity.conversation?.tenantId ?? (typeof channelTenant === 'string' ? channelTenant : null);
+  return tenant ? tenant.toLowerCase() : null;
 }
 
 function conversationType(activity: Partial<Activity>): ConversationType {
@@ -17,9 +24,7 @@ function conversationType(activity: Partial<Activity>): ConversationType {
 }
 
 export function conversationOf(activity: Partial<Activity>): ConversationInfo {
-  const channelTenant = (activity.channelData as { tenant?: { id?: unknown } } | undefined)?.tenant?.id;
-  const tenantId = activity.conversation?.tenantId ?? (typeof channelTenant === 'string' ? channelTenant : null);
-  return { id: activity.conversation?.id ?? '', type: conversationType(activity), tenantId };
+  return { id: activity.conversation?.id ?? '', type: conversationType(activity), tenantId: tenantOf(activity) };
 }
 
 function capabilities(context: TurnContext) {

@@ -424,6 +424,9 @@ export function planCardData(m: PlanCardModel, shape: CardShape = FULL): Record<
     canRetry: RETRY_FROM.has(plan.status),
     retryTitle: plan.status === 'aborted-drift' ? 'Re-plan' : 'Retry (re-discover and re-plan)',
     refreshUserIds: m.refreshUserIds.slice(0, 60),
+    checkpoint: m.checkpoint
+      ? `Audit checkpoint at ${m.checkpoint.action === 'plan.approved' ? 'approval' : 'the end of the job'}: ${m.checkpoint.seq}:${m.checkpoint.hash} (picbot audit verify --checkpoint checks the log against it)`
+      : '',
   };
 }
 

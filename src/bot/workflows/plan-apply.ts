@@ -349,7 +349,7 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
   async function cancelAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
     const plan = await plans.get(planId);
     if (!plan) return refuse('not-found', `There is no plan ${planId}.`);
-    const isApprover = actor.aadObjectId !== null && (ctx.approverCheck()?.(actor.aadObjectId.toLowerCase()) ?? false);
+    const isApprover = actor.aadObjectId !== null && actor.approver !== false && (ctx.approverCheck()?.(actor.aadObjectId.toLowerCase()) ?? false);
     if (actor.id !== plan.requesterId && !isApprover) return refuse('not-allowed', 'Only the requester or an approver may cancel a running plan.');
     if (plan.status !== 'applying' || !plan.jobId) return refuse('not-running', plan.status === 'approved' ? 'The plan is being started; try again in a moment.' : `Plan ${planId} is ${plan.status}: there is nothing running to cancel.`);
     const r = await jobs.cancel(plan.jobId, actor.id);

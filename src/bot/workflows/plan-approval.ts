@@ -204,14 +204,17 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
         return { card: notFoundCard(planId), scope: 'clicker', decision: { ok: false, code: 'unverifiable', reason: `There is no plan ${planId}.` } };
       }
       const click = { voterId: actor.aadObjectId?.toLowerCase() ?? null, voterName: actor.name, decision: input.decision, cardHash: input.cardHash, reason: input.reason };
-      let decision = decideVote({ plan: plan && { ...plan, planHash: plan.plan.planHash }, votes: planVotes, click, isApprover: ctx.approverCheck(), now: now(), config: ctx.policyConfig });
+      const listed = ctx.approverCheck();
+      // The clicker must be an approver in the tenant they click from; stored votes passed that when cast.
+      const isApprover = listed && ((id: string) => listed(id) && (id !== click.voterId || actor.approver !== false));
+      let decision = decideVote({ plan: plan && { ...plan, planHash: plan.plan.planHash }, votes: planVotes, click, isApprover, now: now(), config: ctx.policyConfig });
 
       if (decision.ok && decision.effect === 'recorded' && plan) {
         const stored = await votes.add(plan.id, decision.vote);
         if (!stored) {
           // Another instance stored this person's vote first: decide again on what is stored.
           const again = await votes.list(plan.id);
-          decision = decideVote({ plan: { ...plan, planHash: plan.plan.planHash }, votes: again, click, isApprover: ctx.approverCheck(), now: now(), config: ctx.policyConfig });
+          decision = decideVote({ plan: { ...plan, planHash: plan.plan.planHash }, votes: again, click, isApprover, now: now(), config: ctx.policyConfig });
         } else {
           await ctx.audit(actor.id, 'plan.vote', plan.id, {
             decision: decision.vote.decision, planHash: decision.vote.planHash, revision: plan.revision,

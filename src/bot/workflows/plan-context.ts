@@ -21,6 +21,11 @@ export interface PlanActor {
   aadObjectId: string | null;
   name: string;
   admin: boolean;
+  /**
+   * Whether this person is an approver in the tenant they act from (roles are keyed by tenant).
+   * A vote needs it and the object id listed; absent only for actors built outside a chat turn.
+   */
+  approver?: boolean;
   /** Admins and approvers may read plans, scripts and audit trails. */
   reader: boolean;
   /** The conversation the action came from. */
@@ -59,6 +64,12 @@ export interface PlanCardModel {
   requesterMayCount: boolean;
   refreshUserIds: string[];
   now: Date;
+  /**
+   * The audit chain's tip as it stood at this plan's latest approval or job end (that record's
+   * sequence number and hash): posted on the card, so Teams history keeps copies of the chain
+   * that `picbot audit verify --checkpoint SEQ:HASH` checks the database against.
+   */
+  checkpoint: { seq: number; hash: string; action: string } | null;
   /** One viewer's extras (a refusal under the reason field, the typed reason, a note). */
   notice?: string;
   voteError?: string;
@@ -115,6 +126,9 @@ export const JOB_PURPOSE = {
   rollbackRead: 'plan-rollback-read',
 } as const;
 
+/** The audit records whose hash the plan's card posts as a checkpoint: the approval and the job's end. */
+const CHECKPOINT_ACTIONS = new Set(['plan.approved', 'plan.finished']);
+
 export function createPlanContext(deps: PlanDeps) {
   const { plans, votes, roles, clock, logger, cards, views } = deps;
   const log = logger.child({ component: 'plans' });
@@ -127,7 +141,7 @@ export function createPlanContext(deps: PlanDeps) {
   /** Whether an id is an approver now; null (fail closed) if the roles cannot answer. */
   function approverCheck(): ((voterId: string) => boolean) | null {
     try {
-      return (voterId: string) => roles.isApprover({ aadObjectId: voterId });
+      return (voterId: string) => roles.isApproverId(voterId);
     } catch (err) {
       log.error({ err }, 'reading the approver list failed; nothing is approved');
       return null;
@@ -190,8 +204,21 @@ export function createPlanContext(deps: PlanDeps) {
       requesterMayCount,
       refreshUserIds: await refreshUserIds(),
       now: clock.now(),
+      checkpoint: await checkpointOf(plan.id),
       ...extra,
     };
+  }
+
+  /** The plan's latest approval or end record, as a chain checkpoint; null before either (or when the log cannot be read). */
+  async function checkpointOf(planId: string): Promise<PlanCardModel['checkpoint']> {
+    try {
+      const trail = await deps.audit.list({ subjectId: planId });
+      const last = trail.filter((r) => CHECKPOINT_ACTIONS.has(r.action)).at(-1);
+      return last ? { seq: last.seq, hash: last.hash, action: last.action } : null;
+    } catch (err) {
+      log.warn({ err, planId }, 'reading the plan\'s audit trail for its checkpoint failed; the card shows none');
+      return null;
+    }
   }
 
   /** The card as it stands now (re-read), or null when the plan is gone. */

@@ -60,8 +60,13 @@ export interface AuditLog {
   append(entry: AuditEntry): Promise<AuditRecord>;
   /** Records in order, optionally only since a time and/or about one subject id. */
   list(filter?: { since?: string; subjectId?: string }): Promise<AuditRecord[]>;
-  /** Checks the chain; on a break, names the first broken row. */
-  verify(): Promise<{ ok: true; count: number } | { ok: false; seq: number; reason: string }>;
+  /**
+   * Checks the chain (and, given a checkpoint, that its row still has the checkpoint's hash);
+   * on a break, names the first broken row. `tip` is null for an empty chain.
+   */
+  verify(options?: { checkpoint?: { seq: number; hash: string } }): Promise<{ ok: true; count: number; tip: { seq: number; hash: string } | null } | { ok: false; seq: number; reason: string }>;
+  /** The chain's last row (sequence number and hash), as a checkpoint to post; null when empty. */
+  tip(): Promise<{ seq: number; hash: string } | null>;
 }
 
 // ── people and conversations ────────────────────────────────────────────────────────────────

@@ -4,6 +4,7 @@ const APP = '2e1d7c3a-6f1b-4f34-9a8e-4c7a0c1b5d10';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const ADMIN = '6c4b1e2a-1f3d-4e5a-9b8c-7d6e5f4a3b21';
 const APPROVER = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+const OTHER_TENANT = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';
 
 const production: Env = {
   MicrosoftAppId: APP,
@@ -83,8 +84,28 @@ describe('parseConfig values', () => {
     { env: { ...production, HOST: '10.1.2.3' }, want: { host: '10.1.2.3' } },
     { env: { ...production, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppPassword: undefined }, want: { bot: expect.objectContaining({ appType: 'UserAssignedMSI', appPassword: null }) } },
     { env: { ToBotFromChannelOpenIdMetadataUrl: 'http://127.0.0.1:9999/v1/.well-known/openidconfiguration' }, want: { bot: expect.objectContaining({ openIdMetadataUrl: 'http://127.0.0.1:9999/v1/.well-known/openidconfiguration' }) } },
+    { env: { ...production, ToBotFromChannelOpenIdMetadataUrl: 'https://127.0.0.1:9999/v1/.well-known/openidconfiguration' }, want: { bot: expect.objectContaining({ openIdMetadataUrl: 'https://127.0.0.1:9999/v1/.well-known/openidconfiguration' }) } },
+    { env: production, want: { channels: ['msteams'], tenants: [TENANT] } },
+    { env: { ...production, PICBOT_CHANNELS: 'msteams, WebChat', PICBOT_TENANTS: `${OTHER_TENANT.toUpperCase()},${TENANT}` }, want: { channels: ['msteams', 'webchat'], tenants: [TENANT, OTHER_TENANT] } },
+    { env: {}, want: { channels: null, tenants: null } },
+    { env: { PICBOT_CHANNELS: 'msteams', PICBOT_TENANTS: TENANT }, want: { channels: ['msteams'], tenants: [TENANT] } },
+    {
+      env: { ...production, PICBOT_ADMINS: `${ADMIN}, ${OTHER_TENANT}:${APPROVER.toUpperCase()}` },
+      want: { admins: [ADMIN, APPROVER], roleEntries: expect.objectContaining({ admins: [{ tenantId: null, objectId: ADMIN }, { tenantId: OTHER_TENANT, objectId: APPROVER }] }) },
+    },
+    { env: { PICBOT_PREFLIGHT_ALLOW_PRIVATE: '1' }, want: { preflightAllowPrivate: true } },
+    { env: {}, want: { preflightAllowPrivate: false } },
   ])('$env', ({ env, want }) => {
     expect(parseConfig(env as Env)).toMatchObject(want);
+  });
+
+  it('keeps the audit and signing key files beside the database unless their variables say otherwise', () => {
+    const c = parseConfig({ PICBOT_DB: 'x/y.db' });
+    expect(c.auditKeyFile).toEqual({ path: expect.stringMatching(/x[\\/]audit\.key$/), defaulted: true });
+    expect(c.signingKeyFile).toEqual({ path: expect.stringMatching(/x[\\/]signing\.key$/), defaulted: true });
+    const set = parseConfig({ PICBOT_DB: 'x/y.db', PICBOT_AUDIT_KEY_FILE: 'k/a.key', PICBOT_SIGNING_KEY_FILE: 'k/s.key' });
+    expect(set.auditKeyFile).toEqual({ path: expect.stringMatching(/k[\\/]a\.key$/), defaulted: false });
+    expect(set.signingKeyFile).toEqual({ path: expect.stringMatching(/k[\\/]s\.key$/), defaulted: false });
   });
 
   it('keeps PICBOT_DEFAULT_TARGET (the runner label the target card offers)', () => {
@@ -130,6 +151,13 @@ describe('parseConfig refuses, naming the variable in one line', () => {
     { env: { PICBOT_DEFAULT_TARGET: 'pool eu' }, variable: 'PICBOT_DEFAULT_TARGET' },
     { env: { PICBOT_DEFAULT_TARGET: '-sim' }, variable: 'PICBOT_DEFAULT_TARGET' },
     { env: { ToBotFromChannelOpenIdMetadataUrl: 'not a url' }, variable: 'ToBotFromChannelOpenIdMetadataUrl' },
+    { env: { ...production, ToBotFromChannelOpenIdMetadataUrl: 'http://127.0.0.1:9999/v1/.well-known/openidconfiguration' }, variable: 'ToBotFromChannelOpenIdMetadataUrl' },
+    { env: { ...production, ToBotFromChannelOpenIdMetadataUrl: 'http://login.botframework.com/v1/.well-known/openidconfiguration' }, variable: 'ToBotFromChannelOpenIdMetadataUrl' },
+    { env: { PICBOT_CHANNELS: 'ms teams' }, variable: 'PICBOT_CHANNELS' },
+    { env: { PICBOT_CHANNELS: ' , ' }, variable: 'PICBOT_CHANNELS' },
+    { env: { PICBOT_TENANTS: 'contoso.com' }, variable: 'PICBOT_TENANTS' },
+    { env: { PICBOT_ADMINS: `contoso:${ADMIN}` }, variable: 'PICBOT_ADMINS' },
+    { env: { PICBOT_PREFLIGHT_ALLOW_PRIVATE: 'yes' }, variable: 'PICBOT_PREFLIGHT_ALLOW_PRIVATE' },
     { env: { MicrosoftAppId: 'my-bot' }, variable: 'MicrosoftAppId' },
     { env: { ...production, MicrosoftAppTenantId: 'contoso.com' }, variable: 'MicrosoftAppTenantId' },
     { env: { ...production, MicrosoftAppType: 'Multitenant' }, variable: 'MicrosoftAppType' },

@@ -36,3 +36,10 @@ describe('job signatures', () => {
     expect(verifyEnvelope(envelope, 'not-base64!!', keys.publicKeyPem)).toBe(false);
   });
 });
+
+describe('a __proto__ key', () => {
+  it('stays an own key of the canonical JSON (it does not set the prototype and vanish)', () => {
+    const parsed = JSON.parse('{"b":1,"__proto__":{"x":2}}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"x":2},"b":1}');
+  });
+});

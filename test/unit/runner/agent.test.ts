@@ -64,8 +64,10 @@ describe('agent', () => {
         results.push(body);
         agentRef.stop();
       },
+      serverKey: async () => ({ serverKey: keys.publicKeyPem, rotations: [] }),
     };
-    const agent = createAgent({ client, serverKey: keys.publicKeyPem, openShell: () => shell, logger: silentLogger() });
+    // The envelope checks (label, time limit, script hash) have their own tests: this one is about the lease.
+    const agent = createAgent({ client, serverKey: keys.publicKeyPem, guard: { admit: () => null }, openShell: () => shell, logger: silentLogger() });
     agentRef.stop = () => agent.stop();
     await expect(agent.run()).resolves.toBe('stopped');
     expect(results).toEqual([expect.objectContaining({ leaseId: 'lease-1', status: 'succeeded' })]);

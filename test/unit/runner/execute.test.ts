@@ -39,6 +39,7 @@ async function apply(shell: ObservedShell, start: ObservedState, request = reque
   const done = await executeJob({
     lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
     serverKey: keys.publicKeyPem,
+    guard: { admit: () => null },
     openShell: () => shell,
     events: { push: (e) => events.push(e) },
     control: { stopReason: () => null, onStop: () => undefined },
@@ -142,6 +143,7 @@ describe('apply: the plan-level precheck before the first change', () => {
     const done = await executeJob({
       lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
       serverKey: keys.publicKeyPem,
+      guard: { admit: () => null },
       openShell: () => shell,
       events: { push: (e) => events.push(e) },
       control: { stopReason: () => null, onStop: () => undefined },

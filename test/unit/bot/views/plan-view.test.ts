@@ -46,7 +46,7 @@ function model(over: Partial<PlanCardModel> = {}): PlanCardModel {
   const votes = over.votes ?? [];
   return {
     plan, votes, tally: tally({ ...plan, planHash: plan.plan.planHash }, votes, () => true, { quorum: 1, requesterMayCount: false }),
-    job: null, preflight: null, followUps: [], rediscovering: false, requesterMayCount: false, refreshUserIds: ['29:alex'], now: new Date('2026-11-28T14:20:00.000Z'), ...over,
+    job: null, preflight: null, followUps: [], rediscovering: false, requesterMayCount: false, refreshUserIds: ['29:alex'], now: new Date('2026-11-28T14:20:00.000Z'), checkpoint: null, ...over,
   };
 }
 const titles = (card: Json) => buttons(card).map((b) => b.title).filter((t) => t !== 'Refresh');
@@ -318,5 +318,16 @@ describe('other plan cards', () => {
     expect(allText(trail)).toMatch(/Only the last 40 are shown here/);
     expect(allText(trail)).toContain('npx picbot audit export --id plan_7x1k0v3m9q2d8a5n');
     expect(checkTeamsSupport(trail)).toEqual([]);
+  });
+});
+
+describe('the audit checkpoint line', () => {
+  it('shows the chain tip of the approval or the job\'s end, in full, and nothing before either', () => {
+    const hash = '5e'.repeat(32);
+    const approved = JSON.stringify(planCard(model({ plan: record({ status: 'applying' }), checkpoint: { seq: 57, hash, action: 'plan.approved' } })));
+    expect(approved).toContain(`Audit checkpoint at approval: 57:${hash}`);
+    const ended = JSON.stringify(planCard(model({ plan: record({ status: 'succeeded' }), checkpoint: { seq: 63, hash, action: 'plan.finished' } })));
+    expect(ended).toContain(`Audit checkpoint at the end of the job: 63:${hash}`);
+    expect(JSON.stringify(planCard(model()))).not.toContain('Audit checkpoint');
   });
 });

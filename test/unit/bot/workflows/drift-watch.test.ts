@@ -65,7 +65,7 @@ beforeEach(async () => {
     runners: { list: async () => runners },
     requests: { get: async () => null },
     preflightRuns: null,
-    audit: createAuditLog(db, clock),
+    audit: createAuditLog(db, clock, Buffer.alloc(32, 7)),
     cards: rec.cards,
     views: {
       driftCard: (m) => ({ type: 'AdaptiveCard', state: m.record.alert?.state ?? 'none', keys: (m.record.alert?.differences ?? []).map((d) => d.id), snoozed: m.record.alert?.snoozedUntil ?? null }),

@@ -99,7 +99,7 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
   await userIds.remember({ aadObjectId: ALEX, teamsUserId: '29:alex', name: 'Alex' });
   await userIds.remember({ aadObjectId: SAM, teamsUserId: '29:sam', name: 'Sam' });
   const plans = createPlanStore(db, now);
-  const audit = createAuditLog(db, clock);
+  const audit = createAuditLog(db, clock, Buffer.alloc(32, 7));
   const ctx = createPlanContext({
     plans, votes: createVoteStore(db), requests, jobs, preflightRuns: null, audit, userIds, roster: null,
     cards: createCardScheduler({ notifier, clock: timers, logger: silentLogger() }),
