@@ -6,6 +6,8 @@ import type { Roles } from '../core/roles';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { AppConfig } from './config';
+import type { Metrics } from './metrics';
+import type { PeriodicTasks } from './periodic';
 import type { Db } from './stores/db';
 import type { RefusedActivityCounter } from './teams/activity-gate';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
@@ -30,6 +32,10 @@ export interface AppDeps {
   jobs: JobQueue;
   /** Enrollment tokens and enrolled runners. */
   runners: RunnerRegistry;
+  /** The server's counters (drift checks, open drifts, restore plans, …). */
+  metrics: Metrics;
+  /** Timers of periodic work (drift checks); the composition root stops them on close. */
+  periodic: PeriodicTasks;
   /** Activities refused for their channel or tenant, per channel and tenant (for metrics). */
   refusedActivities: RefusedActivityCounter;
 }

@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Sub
   preflight: { summary: 'check DNS SRV/A records and the Access Edge certificate of a request (exit 1 on a failed check)', load: () => import('./cli/preflight') },
   'runner-token': { summary: 'print a one-time runner enrollment token (1 hour) for labels', load: () => import('./cli/runner-token') },
   runner: { summary: 'list enrolled runners, or revoke one (its token gets 401)', load: () => import('./cli/runner') },
+  drift: { summary: 'drift check: does each target still show what picbot applied? (exit 3 drift, 4 not checked)', load: () => import('./cli/drift') },
   keys: { summary: 'rotate the job-signing key (runners follow it, signed by the old key)', load: () => import('./cli/keys') },
 };
 

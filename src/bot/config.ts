@@ -65,6 +65,8 @@ export interface AppConfig {
   approvalQuorum: number;
   /** How long the discovery card waits for a runner to lease the job. */
   discoveryTimeoutSeconds: number;
+  /** Minutes between drift checks of every watched target; 0 = no periodic checks (docs/drift.md). */
+  driftIntervalMinutes: number;
   playgroundPort: number;
   /** The public host name of a production deployment (used by packaging); null when unset. */
   publicHost: string | null;
@@ -185,6 +187,7 @@ const VARIABLES = {
   PICBOT_APPROVAL_TTL_HOURS: intIn(1, 24 * 365),
   PICBOT_APPROVAL_QUORUM: intIn(1, 50),
   PICBOT_DISCOVERY_TIMEOUT_SECONDS: intIn(5, 3600),
+  PICBOT_DRIFT_INTERVAL_MINUTES: intIn(0, 7 * 24 * 60),
   PICBOT_PLAYGROUND_PORT: intIn(1, 65535),
   PICBOT_PUBLIC_HOST: hostName,
   PICBOT_SIM_STATE: text,
@@ -276,6 +279,7 @@ export function parseConfig(env: Env): AppConfig {
     approvalTtlHours: v.PICBOT_APPROVAL_TTL_HOURS ?? 72,
     approvalQuorum: v.PICBOT_APPROVAL_QUORUM ?? 1,
     discoveryTimeoutSeconds: v.PICBOT_DISCOVERY_TIMEOUT_SECONDS ?? 120,
+    driftIntervalMinutes: v.PICBOT_DRIFT_INTERVAL_MINUTES ?? 60,
     playgroundPort: v.PICBOT_PLAYGROUND_PORT ?? 56150,
     publicHost: v.PICBOT_PUBLIC_HOST ?? null,
     simStatePath: resolve(v.PICBOT_SIM_STATE ?? './data/lync-sim.json'),

@@ -10,6 +10,8 @@ import type { AppDeps, CreateHandlers } from './app-deps';
 import { AREAS } from './areas';
 import { loadConfig, type AppConfig, type Env } from './config';
 import { mountMessages } from './http/messages-route';
+import { createMetrics } from './metrics';
+import { createPeriodicTasks } from './periodic';
 import { closeServer, createHttpServer, listen, type HttpServer } from './http/server';
 import { createRouter } from './routing/router';
 import { createRunnerGateway, mountRunnerGateway, type RunnerGatewayOptions } from './runner-gateway';
@@ -52,6 +54,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const db = openDatabase(config.dbPath);
   let gateway: ReturnType<typeof createRunnerGateway> | null = null;
+  const periodic = createPeriodicTasks(logger);
   try {
     const serverKeys = createServerKeyStore(db, clock);
     // The keys live in files outside the database (docs/deploy.md, Keys); the audit log first,
@@ -93,6 +96,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       signingKeys,
       jobs: gateway.jobs,
       runners: gateway.runners,
+      metrics: createMetrics(),
+      periodic,
       refusedActivities,
     };
     const router = createRouter((options.areas ?? AREAS).map((make) => make(deps)));
@@ -117,6 +122,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       deps,
       http,
       async close() {
+        periodic.stop();
         // Release long-polling runners first, so closing the server does not wait on them.
         gateway?.close();
         await closeServer(http);
@@ -124,6 +130,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       },
     };
   } catch (err) {
+    periodic.stop();
     gateway?.close();
     db.close();
     throw err;

@@ -36,6 +36,10 @@ export const VERBS = {
   jobCancel: 'job.cancel',
   jobRollback: 'job.rollback',
   jobRetry: 'job.retry',
+  // drift watch (docs/drift.md)
+  driftRestore: 'drift.restore',
+  driftAccept: 'drift.accept',
+  driftSnooze: 'drift.snooze',
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];

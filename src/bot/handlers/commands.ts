@@ -19,6 +19,8 @@ export interface CommandDeps extends IntakeHandlerDeps {
   commandHelp: readonly CommandHelp[];
   /** `status <id>` for other areas' ids (plan_…, job_…). */
   statusOf?: StatusOf;
+  /** `status LABEL` for a runner label (drift watch); resolves false when it is not one it knows. */
+  statusOfLabel?: (turn: MessageTurn, label: string) => Promise<boolean>;
   /** The runner label a new intake's target card offers (AppConfig.defaultTargetLabel). */
   defaultTargetLabel?: string | null;
 }
@@ -76,6 +78,7 @@ export function createIntakeCommands(deps: CommandDeps) {
       const kind = idKind(args[0]);
       const other = kind !== null && kind !== 'request' ? deps.statusOf?.[kind] : undefined;
       if (other) return other(turn, args[0]);
+      if (kind === null && deps.statusOfLabel && (await deps.statusOfLabel(turn, args[0]))) return;
       if (kind !== 'request') {
         await turn.say({ card: refusalCard('Unknown id', `"${args[0].slice(0, 40)}" is not a provisioning request id (req_…).`, 'Say "status" for the list.') });
         return;

@@ -8,7 +8,7 @@ import { createRequestStore } from '../stores/requests';
 import { localModeNote, setCardEnv } from '../views/render';
 import { INTAKE_COMMANDS, type CommandHelp } from '../views/common';
 import { createIntakeWorkflow } from '../workflows/intake';
-import { createIntakeCommands, type StatusOf } from './commands';
+import { createIntakeCommands, type CommandDeps, type StatusOf } from './commands';
 import type { ReviewNextSteps } from './draft-card';
 import { createIntakeNavHandlers } from './intake-nav';
 import { createIntakeStepHandlers } from './intake-steps';
@@ -21,6 +21,8 @@ export interface IntakeAreaOptions {
   commandHelp?: readonly CommandHelp[];
   /** `status <id>` for ids of other areas (plan_…, job_…), by id kind. */
   statusOf?: StatusOf;
+  /** `status LABEL` for a runner label (drift watch). */
+  statusOfLabel?: CommandDeps['statusOfLabel'];
 }
 
 /** Builds the intake area on AppDeps, with its SQLite stores on the shared database. */
@@ -34,7 +36,7 @@ export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions =
     clock: deps.clock,
   });
   const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.config.defaultTargetLabel };
-  const { commands, help, added } = createIntakeCommands({ ...handlerDeps, commandHelp: [...INTAKE_COMMANDS, ...(options.commandHelp ?? [])], statusOf: options.statusOf });
+  const { commands, help, added } = createIntakeCommands({ ...handlerDeps, commandHelp: [...INTAKE_COMMANDS, ...(options.commandHelp ?? [])], statusOf: options.statusOf, statusOfLabel: options.statusOfLabel });
   return {
     commands,
     actions: {

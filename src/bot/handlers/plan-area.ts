@@ -10,7 +10,7 @@ import { planViews } from '../views/plan';
 import { createPlanStore, createVoteStore } from '../stores/plans';
 import { createDraftStore } from '../stores/drafts';
 import { createRequestStore } from '../stores/requests';
-import { createCardScheduler, systemTimerClock, type TimerClock } from '../workflows/card-scheduler';
+import { createCardScheduler, systemTimerClock, type CardScheduler, type TimerClock } from '../workflows/card-scheduler';
 import { createApplyWorkflow } from '../workflows/plan-apply';
 import { createApprovalWorkflow, type ApprovalWorkflow } from '../workflows/plan-approval';
 import { createPlanContext, type PreflightRuns } from '../workflows/plan-context';
@@ -43,6 +43,12 @@ export interface PlanArea {
   sweep(): ReturnType<ApprovalWorkflow['sweep']>;
   /** Resolves when every card send/update asked so far is done. */
   idle(): Promise<void>;
+  /** Puts a computed plan up for approval (drift watch's restore plans go through it). */
+  putUp: ApprovalWorkflow['putUp'];
+  /** The plan cards' scheduler: other proactive cards into the same conversations share its limits. */
+  cards: CardScheduler;
+  /** The preflight area's latest run per request (null when not wired). */
+  preflightRuns: PreflightRuns | null;
 }
 
 export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): PlanArea {
@@ -112,6 +118,9 @@ export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): Pl
     nextSteps: planNextSteps(deps.jobs),
     commandHelp: PLAN_COMMANDS,
     sweep: () => approvalWorkflow.sweep(),
+    putUp: (input) => approvalWorkflow.putUp(input),
+    cards,
+    preflightRuns: options.preflightRuns ?? null,
     async idle() {
       // Background work (an approval card being posted) may ask for more card operations.
       do {

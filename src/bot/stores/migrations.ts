@@ -229,4 +229,17 @@ export const MIGRATIONS: Migration[] = [
         signature    TEXT NOT NULL
       );`,
   },
+  {
+    // Drift watch (docs/drift.md): one row per target, holding its baseline, its last check and
+    // the open drift card. Self-contained: no other table refers to it.
+    id: '0011-drift-watch',
+    sql: `
+      CREATE TABLE drift_watch (
+        target      TEXT PRIMARY KEY,
+        baseline    TEXT NOT NULL,
+        last_check  TEXT,
+        alert       TEXT,
+        updated_at  TEXT NOT NULL
+      );`,
+  },
 ];
