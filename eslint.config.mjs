@@ -1,4 +1,4 @@
-// Lint rules that keep the dependency direction of DESIGN §2:
+// Lint rules that keep the dependency direction of docs/architecture.md (Parts):
 // botbuilder only in src/bot/teams/, adaptivecards-templating only in src/bot/views/ (and both in
 // bench/floor/, the benchmark's echo bot on the same stack: the one explicit exception),
 // src/core free of I/O and SDKs, runner and lync-sim only on contracts and shared.

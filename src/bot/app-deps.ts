@@ -1,6 +1,6 @@
 /**
- * What the composition root (main.ts) hands to every area's factory (`createHandlers(deps)` and
- * the later ones). Kept in one place so the areas agree on it without importing main.
+ * What the composition root (main.ts) hands to every area's factory (the entries of
+ * AREAS in areas.ts). Kept in one place so the areas agree on it without importing main.
  */
 import type { Roles } from '../core/roles';
 import type { Clock } from '../shared/clock';
@@ -54,5 +54,5 @@ export interface HandlerSet {
   help?: CommandHandler;
 }
 
-/** The signature of `createHandlers` in src/bot/handlers/index.ts (and of later areas' factories). */
+/** The signature of an area's factory (the entries of AREAS in areas.ts). */
 export type CreateHandlers = (deps: AppDeps) => HandlerSet;

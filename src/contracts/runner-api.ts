@@ -12,7 +12,7 @@ export const ENROLL_TOKEN_ENV = 'PICBOT_ENROLL_TOKEN';
 const label = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'a label is letters, digits, dot, underscore or hyphen (1–63)');
 export const RunnerLabel = label;
 
-/** A plan step as data (DESIGN §1.5); its PowerShell text is rendered for people, never executed. */
+/** A plan step as data; its PowerShell text is rendered for people, never executed. */
 export const PlanStep = z.object({
   id: z.string().min(1).max(64),
   title: z.string().max(300),
@@ -29,7 +29,7 @@ export const Approval = z.object({ approver: z.string(), at: z.string() });
 
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
-/** The job envelope the server signs and the runner verifies (DESIGN §3). */
+/** The job envelope the server signs and the runner verifies (docs/architecture.md, Runner protocol). */
 export const JobEnvelope = z.object({
   protocolVersion: z.literal(PROTOCOL_VERSION),
   jobId: z.string(),

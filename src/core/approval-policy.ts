@@ -1,7 +1,7 @@
 import type { PlanStatus } from './plan-status';
 
 /**
- * The approval policy (DESIGN §1.6, issue 4 §2): a pure function deciding one Approve/Reject
+ * The approval policy (docs/architecture.md, One turn): a pure function deciding one Approve/Reject
  * click from what the server knows, never from what the card shows. Rules, in the order checked:
  *
  *  1. Fail closed: if the plan, its votes or the clicker's role could not be read, nothing counts.

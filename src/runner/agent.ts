@@ -13,7 +13,7 @@ import type { PinnedKeys } from './pinned-keys';
 import { backoffMs, GatewayCallError, type GatewayClient, type RawLease } from './gateway-client';
 import type { ShellHost } from './shell-host';
 
-/** The longest long-poll the protocol allows, and the heartbeat ceiling (DESIGN §3). */
+/** The longest long-poll the protocol allows, and the heartbeat ceiling (docs/architecture.md, Runner protocol). */
 export const LEASE_WAIT_SECONDS = 30;
 export const MAX_HEARTBEAT_MS = 20_000;
 /** How long a stopping runner keeps trying to deliver the last result. */

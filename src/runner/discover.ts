@@ -15,7 +15,7 @@ export interface DiscoveryScope {
 const USERS_PER_CALL = 500;
 
 /**
- * Runs the read ops through a shell host and assembles the observed state (runner issue §1),
+ * Runs the read ops through a shell host and assembles the observed state (src/contracts/observed.ts),
  * lists sorted. Any read op that fails makes discovery fail (CodedError 'shell_failed' naming
  * the op), with two exceptions that are answers, not failures: users the server does not know
  * land in `unknownUsers`, and a client policy identity that does not exist is left out of

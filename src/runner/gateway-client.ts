@@ -1,5 +1,5 @@
 /**
- * The runner's HTTP client for the runner API (DESIGN §3): outbound calls only, JSON bodies,
+ * The runner's HTTP client for the runner API (docs/architecture.md, Runner protocol): outbound calls only, JSON bodies,
  * answers parsed by the contract schemas. Failures are values the caller can act on:
  * 'network' (no answer, or 5xx/429: worth retrying), 'unauthorized' (401: the token is
  * revoked or unknown), 'conflict' (409/404 on a job: the lease is gone), 'rejected' (another 4xx:

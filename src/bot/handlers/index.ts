@@ -1,5 +1,5 @@
 /**
- * The intake area (issue 2): the `start`/`resume`/`status`/`whoami`/`help` commands, the welcome
+ * The intake area: the `start`/`resume`/`status`/`whoami`/`help` commands, the welcome
  * card, and the handlers of every intake and request verb. main.ts serves it through AREAS.
  */
 import type { AppDeps, HandlerSet } from '../app-deps';
@@ -27,7 +27,7 @@ export interface IntakeAreaOptions {
 
 /** Builds the intake area on AppDeps, with its SQLite stores on the shared database. */
 export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions = {}): HandlerSet {
-  // Every card of this server carries the local-mode note when it applies (DESIGN §7).
+  // Every card of this server carries the local-mode note when it applies (README, Modes).
   setCardEnv({ localNote: localModeNote(deps.roles) });
   const intake = createIntakeWorkflow({
     drafts: createDraftStore(deps.db),
@@ -47,9 +47,4 @@ export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions =
     help,
     added,
   };
-}
-
-/** The signature main.ts expects (CreateHandlers). */
-export function createHandlers(deps: AppDeps): HandlerSet {
-  return createIntakeHandlers(deps);
 }

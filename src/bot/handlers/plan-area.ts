@@ -1,5 +1,5 @@
 /**
- * The plan area (issue 4): approval in chat, apply/progress/report through the runner, rollback
+ * The plan area: approval in chat, apply/progress/report through the runner, rollback
  * and retry. Built once per server on AppDeps: its stores, the card scheduler, the workflows, the
  * job listener, the sweeper (expiry and reminders) and the start-up resync.
  */

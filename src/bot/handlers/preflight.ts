@@ -1,5 +1,5 @@
 /**
- * The preflight area (issue 5): the review card's "Run preflight". The click is answered at once
+ * The preflight area: the review card's "Run preflight". The click is answered at once
  * with the same card and a notice; the checks run in the background (up to
  * PICBOT_PREFLIGHT_TIMEOUT_MS and a margin), their results are stored with the request and
  * audited, and the result card arrives as a new message.

@@ -1,5 +1,5 @@
 /**
- * The runner area (issue 3): `runner token`, `runner revoke`, `runners` (and `runners revoke`),
+ * The runner area: `runner token`, `runner revoke`, `runners` (and `runners revoke`),
  * and the review card's "Discover current state" (`request.discover`), whose card follows the
  * job until it ends. Served through src/bot/areas.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * The Access Edge certificate rules (LYNC.md §3.3, §4) as a pure function from what the TLS
+ * The Access Edge certificate rules (docs/lync-reference.md, DNS and certificate) as a pure function from what the TLS
  * handshake showed to a result line; tls-probe.ts does the connecting.
  */
 import type { PreflightResult } from './port';

@@ -1,5 +1,5 @@
 /**
- * The server side of the runner protocol (DESIGN §3), built once by main.ts: the JobQueue and
+ * The server side of the runner protocol (docs/architecture.md, Runner protocol), built once by main.ts: the JobQueue and
  * RunnerRegistry ports the workflows use, and the HTTP routes the runners call. One object, so
  * the lease waiters, the sweeper timer and the change listeners are shared by both.
  */

@@ -1,5 +1,5 @@
 /**
- * The runner API of DESIGN §3 at /api/runner/v1 on the bot's restify server. Bodies are parsed
+ * The runner API (docs/architecture.md, Runner protocol) at /api/runner/v1 on the bot's restify server. Bodies are parsed
  * by the zod schemas in src/contracts/runner-api.ts (400 naming the bad field); every call but
  * enroll needs `Authorization: Bearer <runnerToken>` (401 JSON otherwise, checked before the
  * body is read). Lease conflicts are 409, unknown jobs 404.

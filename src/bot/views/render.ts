@@ -4,7 +4,7 @@
  * works the same from dist/ (npm start) and from src/ (ts-jest).
  *
  * Every rendered card gets the local-mode note at the top when the server runs in local mode
- * (DESIGN §7: "each card says local mode so nobody mistakes it for production"); the composition
+ * (so nobody mistakes local mode for production; README, Modes); the composition
  * root sets it once with `setCardEnv`, so no view can forget it.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

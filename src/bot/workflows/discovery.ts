@@ -1,5 +1,5 @@
 /**
- * Discovery from chat (DESIGN §1.4): an admin asks for the current state of a request's target;
+ * Discovery from chat (docs/architecture.md, One job): an admin asks for the current state of a request's target;
  * a read-only job goes to a runner with the target's label (no approval: it changes nothing);
  * its progress and result are shown on the card it was started from. The observed state stays
  * with the job (JobQueue.latestObserved(requestId) is what the planner plans from).

@@ -1,5 +1,5 @@
 /**
- * The intake use cases (DESIGN §1.1–1.2): start a draft, save each accepted step, move between
+ * The intake use cases (docs/architecture.md, One turn): start a draft, save each accepted step, move between
  * cards, resume, discard, finish; and the provisioning request record that a complete intake
  * becomes. Authority is checked here (fail closed): only admins touch intakes and records, and
  * only the admin who started an intake may change it. Every accepted change is audited.

@@ -1,5 +1,5 @@
 /**
- * Apply, progress and report (DESIGN §1.7–1.9, issue 4 §3–§4): an approved plan becomes a signed
+ * Apply, progress and report (docs/architecture.md, One job): an approved plan becomes a signed
  * apply (or rollback) job for the target's runners; the job's events keep the plan's card up to
  * date; its end is the report. Cancel, rollback and retry start here. A restart loses nothing:
  * the runner gateway stores events as they arrive, and `resync` brings plans and cards up to date.

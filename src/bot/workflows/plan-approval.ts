@@ -1,5 +1,5 @@
 /**
- * Approval in chat (DESIGN §1.5–1.6, issue 4 §2): a plan computed from a request and the latest
+ * Approval in chat (docs/architecture.md, One turn): a plan computed from a request and the latest
  * discovery is put up for approval; every Approve/Reject click is decided by the approval policy
  * on what the server has stored, never on what the card shows; quorum dispatches the plan;
  * rejects, expiry and reminders are handled here. Every decision and refusal is audited.

@@ -1,5 +1,5 @@
 /**
- * The ports the workflows call (STYLE habit 9: interfaces belong to their consumer and stay small).
+ * The ports the workflows call (interfaces belong to their consumer and stay small).
  * All async, so the SQLite implementation can be joined by PostgreSQL for scale-out.
  * Each area adds its own ports below its heading.
  */
@@ -98,7 +98,7 @@ export interface ServerKeyStore {
   getOrCreate(name: string, make: () => string): Promise<string>;
 }
 
-// ── intake drafts and provisioning requests (issue 2) ───────────────────────────────────────
+// ── intake drafts and provisioning requests ────────────────────────────────────────────────
 /** An intake in progress. Its id is the req_… id the request record gets once it is complete. */
 export interface IntakeDraft {
   id: string;
@@ -134,7 +134,7 @@ export interface DraftStore {
   update(draft: IntakeDraft): Promise<DraftUpdate>;
 }
 
-/** The provisioning request record (DESIGN §1.2). */
+/** The provisioning request record (src/core/request-record.ts). */
 export interface RequestRecord {
   id: string;
   ownerId: string;
@@ -157,7 +157,7 @@ export interface RequestStore {
   list(options?: { limit?: number }): Promise<RequestRecord[]>;
 }
 
-// ── plans and votes (issue 4) ───────────────────────────────────────────────────────────────
+// ── plans and votes ────────────────────────────────────────────────────────────────────────
 /** Where a card message lives, so it can be updated in place later (after a restart too). */
 export interface CardRef {
   conversationId: string;
@@ -230,8 +230,8 @@ export interface VoteStore {
   list(planId: string): Promise<Vote[]>;
 }
 
-// ── runners and jobs (issue 3) ──────────────────────────────────────────────────────────────
-// Implemented by src/bot/runner-gateway/ on SQLite. The runner protocol (DESIGN §3) is the
+// ── runners and jobs ───────────────────────────────────────────────────────────────────────
+// Implemented by src/bot/runner-gateway/ on SQLite. The runner protocol (docs/architecture.md, Runner protocol) is the
 // gateway's business; workflows only create jobs, read them, cancel them and hear of changes.
 
 /** Where a job's progress card lives, so it can be updated in place (after a restart too). */

@@ -1,5 +1,5 @@
 /**
- * Running preflight for a provisioning request (issue 5): who may, where the latest results are
+ * Running preflight for a provisioning request: who may, where the latest results are
  * kept (with the request, with their time) and what the audit log records. The checks themselves
  * sit behind the Preflight port (src/bot/preflight/port.ts).
  */
