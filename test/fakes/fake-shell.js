@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// A hand-written fake shell host for the shell host's protocol tests (test/unit/runner/shell-host.test.ts):
+// A hand-written fake shell host for the shell host's protocol tests (test/integration/shell-host-faults.test.ts):
 // it speaks the stdio shell protocol (docs/architecture.md) but misbehaves in a different way for each op.
 const readline = require('node:readline');
 

@@ -26,7 +26,7 @@ Exit codes: 0 success, 1 bad flags, unknown or already revoked runner, or failur
 export class UsageError extends Error {}
 
 /** Opens the registry on the server's existing SQLite file (audited like the chat commands). */
-export function openRegistry(dbFlag: string | undefined) {
+export function openRegistry(dbFlag: string | undefined): { registry: ReturnType<typeof createRunnerRegistry>; close: () => void } {
   const path = existingDatabasePath(dbFlag);
   const db = openDatabase(path);
   try {
