@@ -20,6 +20,7 @@ import type { RunnerGatewayOptions } from '../../src/bot/runner-gateway';
 import type { TeamsOptions } from '../../src/bot/teams';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
+import { withDeadline } from '../fakes/deadline';
 import { startFakeConnector, type ConnectorCall, type FakeConnector } from '../fakes/connector';
 import { botAdded, DANA, invoke, message, personalChat, type TeamsConversation, type TeamsUser } from './teams-activities';
 
@@ -79,6 +80,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** "invoke plan.approve", "message \"start\"", … for a timeout message. */
+function describeActivity(activity: unknown, raw: string | undefined): string {
+  if (raw !== undefined) return `a raw body of ${raw.length} characters`;
+  const a = (activity ?? {}) as { type?: unknown; text?: unknown; value?: { action?: { verb?: unknown } } };
+  if (a.type === 'invoke') return `invoke ${String(a.value?.action?.verb ?? '?')}`;
+  if (a.type === 'message') return `message ${JSON.stringify(String(a.text ?? '')).slice(0, 80)}`;
+  return `activity of type ${String(a.type ?? '?')}`;
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const tempDir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'picbot-test-'));
   const dbPath = options.dbPath ?? join(tempDir!, 'picbot.db');
@@ -90,7 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   let server: RunningServer;
   try {
-    server = await boot();
+    server = await withDeadline(boot(), () => 'the picbot server to start');
   } catch (err) {
     // A refused start (e.g. a verb without a handler) must not leave the connector open,
     // or jest never exits.
@@ -104,8 +114,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
     const authorization = opts.authorization === undefined ? await options.authorization?.() : opts.authorization;
     if (authorization) headers.authorization = authorization;
-    const res = await fetch(`${server.url}/api/messages`, { method: 'POST', headers, body: opts.raw ?? JSON.stringify(activity) });
-    const text = await res.text();
+    const what = () => `the answer to POST /api/messages (${describeActivity(activity, opts.raw)})`;
+    const res = await withDeadline(fetch(`${server.url}/api/messages`, { method: 'POST', headers, body: opts.raw ?? JSON.stringify(activity) }), what);
+    const text = await withDeadline(res.text(), what);
     let body: unknown = null;
     if (text.length > 0) {
       try {
@@ -147,11 +158,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return post(botAdded(connector.serviceUrl, conversation, user), opts);
     },
     async restart() {
-      await server.close();
-      server = await boot();
+      await withDeadline(server.close(), () => 'the picbot server to stop (restart)');
+      server = await withDeadline(boot(), () => 'the picbot server to start again (restart)');
     },
     async close() {
-      await server.close();
+      await withDeadline(server.close(), () => 'the picbot server to stop');
       await connector.close();
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     },
