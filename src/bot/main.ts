@@ -145,6 +145,9 @@ if (require.main === module) {
   } else {
     void import('./cli/serve').then((serve) => serve.run(rest)).then((code) => {
       if (code !== 0) process.exit(code);
+    }, (err: unknown) => {
+      process.stderr.write(`picbot: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
     });
   }
 }

@@ -188,4 +188,7 @@ async function main(): Promise<void> {
 
 // A parent that goes away closes our stdout; there is no one left to answer.
 process.stdout.on('error', () => process.exit(1));
-void main();
+void main().catch((err: unknown) => {
+  process.stderr.write(`picbot-lync-sim: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -430,7 +430,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
       await audit(actor.id, 'drift.accepted', target, record.lastCheck?.jobId ?? null, { reason: why, differences: diffSummary(record.alert.differences), jobId: record.lastCheck?.jobId ?? null });
       updateCard(target, record.alert.card);
       return { ok: true, record: next };
-    }).finally(() => void countOpen());
+    }).finally(() => void countOpen().catch((err: unknown) => log.warn({ err, target }, 'counting open drifts failed')));
   }
 
   async function snooze(actor: PlanActor, target: string, signature: string) {
