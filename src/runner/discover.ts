@@ -1,13 +1,9 @@
+import type { DiscoveryScope } from '../contracts/discovery-scope';
 import { normalizeObserved, ObservedState, type ClientPolicy, type DiscoveryFallback, type UserPolicy } from '../contracts/observed';
 import type { OpName, OpParams, OpResult, WriteOpName } from '../contracts/ops';
 import { CodedError } from '../shared/errors';
 import type { ShellHost } from './shell-host';
 
-/** What a discovery job asks about beyond the server-wide settings (the job envelope's `discovery`). */
-export interface DiscoveryScope {
-  users: string[];
-  clientPolicyIdentities: string[];
-}
 
 // The catalog lets one user.externalAccessPolicy read take a whole request (MAX_USERS_PER_READ),
 // but the PowerShell host reads user by user: batches of 500 keep each call well inside the op

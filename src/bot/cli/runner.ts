@@ -1,6 +1,7 @@
 /** `picbot runner list` and `picbot runner revoke <id>`: enrolled runners, from the server's shell. */
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../shared/clock';
+import { isIdOf } from '../../shared/ids';
 import { createRunnerRegistry } from '../runner-gateway/registry';
 import { openDatabase } from '../stores/db';
 import { createRunnerStore } from '../stores/runners';
@@ -77,7 +78,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       const [id, ...extra] = rest;
       if (id === undefined) throw new UsageError('revoke needs the runner id (run_…); "picbot runner list" shows them');
       if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
-      if (!/^run_[0-9a-z]{16}$/.test(id)) throw new UsageError(`${id} is not a runner id (run_…)`);
+      if (!isIdOf('runner', id)) throw new UsageError(`${id} is not a runner id (run_…)`);
       const { registry, close } = openRegistry(values.db);
       try {
         const r = await registry.revoke(id, 'cli');

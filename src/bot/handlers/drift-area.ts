@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { RunnerLabel } from '../../contracts/runner-api';
+import { MAX_REASON, ReasonText } from '../../core/approval-policy';
 import type { AppDeps, HandlerSet } from '../app-deps';
 import { createDriftStore } from '../stores/drift-watch';
 import { createRequestStore } from '../stores/requests';
@@ -23,7 +24,7 @@ import { planActor, refusedCard } from './plan-actions';
 const DriftRef = z.object({
   target: z.string().trim().toLowerCase().pipe(RunnerLabel),
   signature: z.string().regex(/^([0-9a-f]{64})?$/, 'not a drift signature').default(''),
-  reason: z.string().max(2000, 'the reason is too long (500 characters at most)').optional(),
+  reason: ReasonText.optional(),
 }).loose();
 
 const TITLE: Record<DriftRefusalCode, string> = {
@@ -141,7 +142,7 @@ export function createDriftArea(deps: AppDeps, plans: PlanArea): DriftArea {
     const r = await watch.accept(planActor(turn, deps.roles), data.data.target, data.data.signature, reason);
     if (!r.ok && r.code === 'reason-required') {
       // The message under the field, with what was typed kept.
-      const card = await watch.currentCard(data.data.target, { reasonValue: reason.slice(0, 500), reasonError: r.reason });
+      const card = await watch.currentCard(data.data.target, { reasonValue: reason.slice(0, MAX_REASON), reasonError: r.reason });
       return card ? { card, scope: 'clicker' } : refusal(r);
     }
     if (!r.ok) return refusal(r);

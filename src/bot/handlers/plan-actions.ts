@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { Roles } from '../../core/roles';
-import { idKind } from '../../shared/ids';
+import { ReasonText } from '../../core/approval-policy';
+import { idKind, idPattern } from '../../shared/ids';
 import type { ActionHandler, ActionResult, ActionTurn, Card, CommandHandler, MessageTurn } from '../turn';
 import { VERBS } from '../verbs';
 import { auditTrailCard, planListCard, planNoticeCard, planScriptCard } from '../views/plan';
@@ -15,14 +16,14 @@ import type { PlanActor, PlanContext, WorkflowRefusal } from '../workflows/plan-
 import type { AuditLog, PlanStore } from '../workflows/ports';
 import { ownerKey } from './caller';
 
-const PLAN_ID = /^plan_[0-9a-z]{16}$/;
-const REQUEST_ID = /^req_[0-9a-z]{16}$/;
+const PLAN_ID = idPattern('plan');
+const REQUEST_ID = idPattern('request');
 const PlanRef = z.object({ planId: z.string().regex(PLAN_ID, 'not a plan id') }).loose();
 const RequestRef = z.object({ requestId: z.string().regex(REQUEST_ID, 'not a request id') }).loose();
 const VoteData = z.object({
   planId: z.string().regex(PLAN_ID, 'not a plan id'),
   planHash: z.string().regex(/^[0-9a-f]{64}$/, 'not a plan hash'),
-  reason: z.string().max(2000, 'the reason is too long (500 characters at most)').optional(),
+  reason: ReasonText.optional(),
 }).loose();
 
 export interface PlanHandlerDeps {

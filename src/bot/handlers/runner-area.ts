@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { RunnerLabel } from '../../contracts/runner-api';
+import { idPattern, isIdOf } from '../../shared/ids';
 import type { AppDeps, HandlerSet } from '../app-deps';
 import { createRequestStore } from '../stores/requests';
 import type { ActionHandler, CommandHandler, MessageTurn } from '../turn';
@@ -16,7 +17,7 @@ import { createCardScheduler, systemTimerClock, type CardScheduler, type TimerCl
 import { createDiscoveryWorkflow, type DiscoveryWorkflow } from '../workflows/discovery';
 import { callerOf } from './caller';
 
-const DiscoverData = z.object({ requestId: z.string().regex(/^req_[0-9a-z]{16}$/, 'not a request id') });
+const DiscoverData = z.object({ requestId: z.string().regex(idPattern('request'), 'not a request id') });
 
 const ADMINS_ONLY_HINT = 'Say "whoami" for your Entra object id; an operator adds it to PICBOT_ADMINS.';
 
@@ -80,7 +81,7 @@ export function createRunnerArea(deps: AppDeps, options: RunnerAreaOptions = {})
     const caller = callerOf(turn.actor, deps.roles);
     if (!caller.admin) return say(turn, 'Admins only', 'Only picbot admins may revoke runners.', ADMINS_ONLY_HINT);
     const id = args[0];
-    if (!id || !/^run_[0-9a-z]{16}$/.test(id)) return say(turn, 'Which runner?', 'Give the runner id, for example: runners revoke run_0123456789abcdef', 'Say "runners" to see the ids.');
+    if (!id || !isIdOf('runner', id)) return say(turn, 'Which runner?', 'Give the runner id, for example: runners revoke run_0123456789abcdef', 'Say "runners" to see the ids.');
     const r = await deps.runners.revoke(id, caller.id);
     if (!r.ok) return say(turn, r.code === 'not-found' ? 'No such runner' : 'Already revoked', `${r.reason}.`);
     await turn.say({ card: runnerListCard(await deps.runners.list(), `Revoked ${r.runner.name} (${id}): its token is refused from now on. A job it holds is marked interrupted when its lease runs out.`) });

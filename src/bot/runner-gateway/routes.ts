@@ -9,6 +9,7 @@ import {
   EnrollRequest, EventsRequest, HeartbeatRequest, LeaseRequest, ResultRequest, RUNNER_API_BASE, ServerKeyRequest,
 } from '../../contracts/runner-api';
 import type { KeyRotation } from '../../contracts/signing';
+import { idPattern } from '../../shared/ids';
 import { HttpError } from '../http/http-error';
 import { jsonRoute } from '../http/json-route';
 import type { HttpServer } from '../http/server';
@@ -28,7 +29,7 @@ export interface GatewayRoutesDeps {
   rotations: () => KeyRotation[];
 }
 
-const JOB_ID = /^job_[0-9a-z]{16}$/;
+const JOB_ID = idPattern('job');
 
 /** Mounts the runner routes on the server. */
 export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): void {
