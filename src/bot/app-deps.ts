@@ -11,13 +11,15 @@ import type { PeriodicTasks } from './periodic';
 import type { Db } from './stores/db';
 import type { RefusedActivityCounter } from './teams/activity-gate';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
-import type { AuditLog, ChatNotifier, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
+import type { CardScheduler } from './workflows/card-scheduler';
+import type { AuditLog, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
 
 export interface AppDeps {
   config: AppConfig;
   roles: Roles;
   audit: AuditLog;
-  notifier: ChatNotifier;
+  /** Every proactive card send and update (one scheduler per server, at the Teams edge). */
+  cards: CardScheduler;
   /** Reads a conversation's members into `userIds` (never rejects). */
   roster: ConversationRoster;
   clock: Clock;

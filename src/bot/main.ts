@@ -75,7 +75,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           every: AUDIT_CHECKPOINT_EVERY,
           logger,
           post: async (tip) => {
-            await teams.notifier.send(approvalsConversation, planNoticeCard({
+            await teams.cards.send(approvalsConversation, planNoticeCard({
               heading: 'Audit', title: 'Audit checkpoint', color: 'default', planId: null,
               lines: [`${tip.seq}:${tip.hash}`, 'picbot audit verify --checkpoint SEQ:HASH checks the audit log against this line.'],
             }));
@@ -86,7 +86,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       config,
       roles,
       audit,
-      notifier: teams.notifier,
+      cards: teams.cards,
       roster: teams.roster,
       clock,
       logger,

@@ -16,6 +16,8 @@ export interface ConnectorCall {
   replyToId: string | null;
   activity: Record<string, unknown>;
   authorization: string | null;
+  /** When the call arrived (ms, performance.now()), to check Teams' rate limits against. */
+  at: number;
 }
 
 export interface FakeConnector {
@@ -126,11 +128,11 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     let call: ConnectorCall;
     if (req.method === 'PUT') {
       if (pathId === null) return answer(res, 404, { error: { code: 'NotFound', message: 'PUT needs an activity id' } });
-      call = { kind: 'update', conversationId, activityId: pathId, replyToId: null, activity, authorization: req.headers.authorization ?? null };
+      call = { kind: 'update', conversationId, activityId: pathId, replyToId: null, activity, authorization: req.headers.authorization ?? null, at: performance.now() };
     } else {
       counter += 1;
       const id = `activity-${counter}`;
-      call = { kind: pathId === null ? 'send' : 'reply', conversationId, activityId: id, replyToId: pathId, activity, authorization: req.headers.authorization ?? null };
+      call = { kind: pathId === null ? 'send' : 'reply', conversationId, activityId: id, replyToId: pathId, activity, authorization: req.headers.authorization ?? null, at: performance.now() };
     }
     calls.push(call);
     for (const w of [...waiters]) {

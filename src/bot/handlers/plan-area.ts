@@ -10,7 +10,7 @@ import { planViews } from '../views/plan';
 import { createPlanStore, createVoteStore } from '../stores/plans';
 import { createDraftStore } from '../stores/drafts';
 import { createRequestStore } from '../stores/requests';
-import { createCardScheduler, systemTimerClock, type CardScheduler, type TimerClock } from '../workflows/card-scheduler';
+import type { CardScheduler } from '../workflows/card-scheduler';
 import { createApplyWorkflow } from '../workflows/plan-apply';
 import { createApprovalWorkflow, type ApprovalWorkflow } from '../workflows/plan-approval';
 import { createPlanContext, type PreflightRuns } from '../workflows/plan-context';
@@ -26,8 +26,6 @@ export const PLAN_COMMANDS: readonly CommandHelp[] = [
 export interface PlanAreaOptions {
   /** How often the sweeper looks for expired plans and due reminders (default 60 s). */
   sweepEveryMs?: number;
-  /** Timers of the card scheduler (tests move them by hand). */
-  timers?: TimerClock;
   /** The preflight area's latest run per request, shown on the approval card when there is one. */
   preflightRuns?: PreflightRuns;
 }
@@ -45,7 +43,7 @@ export interface PlanArea {
   idle(): Promise<void>;
   /** Puts a computed plan up for approval (drift watch's restore plans go through it). */
   putUp: ApprovalWorkflow['putUp'];
-  /** The plan cards' scheduler: other proactive cards into the same conversations share its limits. */
+  /** The server's card scheduler (every proactive card goes through it). */
   cards: CardScheduler;
   /** The preflight area's latest run per request (null when not wired). */
   preflightRuns: PreflightRuns | null;
@@ -54,7 +52,7 @@ export interface PlanArea {
 export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): PlanArea {
   const now = () => deps.clock.now().toISOString();
   const plans = createPlanStore(deps.db, now);
-  const cards = createCardScheduler({ notifier: deps.notifier, clock: options.timers ?? systemTimerClock, logger: deps.logger.child({ component: 'card-scheduler' }) });
+  const cards = deps.cards;
   const ctx = createPlanContext({
     plans,
     votes: createVoteStore(deps.db),

@@ -64,7 +64,7 @@ export function createPreflightHandlers(deps: AppDeps, options: PreflightAreaOpt
     // A new message rather than an update of the clicked one: the adapter replaces the clicked
     // message with our answer below, and a fast run must not race that replacement.
     started.done
-      .then((result) => deps.notifier.send(conversationId, preflightCard(result, { heading: `${started.record.request.target.label} · ${requestId}` })))
+      .then((result) => deps.cards.send(conversationId, preflightCard(result, { heading: `${started.record.request.target.label} · ${requestId}` })))
       .then(
         () => deps.logger.info({ requestId }, 'preflight results posted'),
         (err: unknown) => deps.logger.error({ err, requestId }, 'preflight: storing, auditing or posting the results failed'),

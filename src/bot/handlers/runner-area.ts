@@ -13,7 +13,7 @@ import { VERBS } from '../verbs';
 import { refusalCard } from '../views/common';
 import { discoveryCard } from '../views/discovery';
 import { runnerListCard, runnerTokenCard } from '../views/runners';
-import { createCardScheduler, systemTimerClock, type CardScheduler, type TimerClock } from '../workflows/card-scheduler';
+import type { CardScheduler } from '../workflows/card-scheduler';
 import { createDiscoveryWorkflow, type DiscoveryWorkflow } from '../workflows/discovery';
 import { callerOf } from './caller';
 
@@ -30,18 +30,12 @@ function serverUrl(config: AppDeps['config']): string {
 
 export interface RunnerArea extends HandlerSet {
   discovery: DiscoveryWorkflow;
-  /** The discovery cards' updates (coalesced, throttled, retried); tests wait on idle(). */
+  /** The server's card scheduler (discovery cards go through it); tests wait on idle(). */
   cards: CardScheduler;
 }
 
-export interface RunnerAreaOptions {
-  /** Timers of the card scheduler (tests move them by hand). */
-  timers?: TimerClock;
-}
-
 /** Builds the runner area on AppDeps; subscribes to job changes to keep discovery cards current. */
-export function createRunnerArea(deps: AppDeps, options: RunnerAreaOptions = {}): RunnerArea {
-  const log = deps.logger.child({ component: 'runner-area' });
+export function createRunnerArea(deps: AppDeps): RunnerArea {
   const discovery = createDiscoveryWorkflow({
     jobs: deps.jobs,
     runners: deps.runners,
@@ -49,7 +43,7 @@ export function createRunnerArea(deps: AppDeps, options: RunnerAreaOptions = {})
     timeoutSeconds: deps.config.discoveryTimeoutSeconds,
   });
 
-  const cards = createCardScheduler({ notifier: deps.notifier, clock: options.timers ?? systemTimerClock, logger: log });
+  const cards = deps.cards;
   deps.jobs.onChange((change) => {
     const card = change.job.context.card;
     if (!discovery.owns(change.job) || !card) return;

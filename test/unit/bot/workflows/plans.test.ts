@@ -3,7 +3,7 @@
  * the JobQueue (the test plays the runner), the ChatNotifier (records cards) and the views (the
  * card model as JSON, so assertions read the state rather than card layout).
  */
-import { createCardScheduler } from '../../../../src/bot/workflows/card-scheduler';
+import { createCardScheduler } from '../../../../src/bot/teams/card-scheduler';
 import { createApplyWorkflow } from '../../../../src/bot/workflows/plan-apply';
 import { createApprovalWorkflow, type ApprovalWorkflow } from '../../../../src/bot/workflows/plan-approval';
 import { createPlanContext, JOB_PURPOSE, type PlanActor, type PlanCardModel, type PlanViews } from '../../../../src/bot/workflows/plan-context';
