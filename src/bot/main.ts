@@ -22,6 +22,7 @@ import { loadSigningKeys, openKeyedAuditLog } from './stores/server-secrets';
 import { createUserIdStore } from './stores/user-ids';
 import { createActivityGate, createRefusedActivityCounter, createTeamsBridge, type TeamsOptions } from './teams';
 import { planNoticeCard } from './views/plan';
+import { localModeNote, withCardEnv } from './views/render';
 import { AUDIT_CHECKPOINT_EVERY, withAuditCheckpoints } from './workflows/audit-checkpoints';
 
 export interface StartOptions {
@@ -100,13 +101,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       periodic,
       refusedActivities,
     };
-    const router = createRouter((options.areas ?? AREAS).map((make) => make(deps)));
+    // Every card this server renders carries the local-mode note when it applies (README, Modes):
+    // its areas (their timers and listeners) are built, and each request is served, in its env.
+    const cardEnv = { localNote: localModeNote(roles) };
+    const router = withCardEnv(cardEnv, () => createRouter((options.areas ?? AREAS).map((make) => make(deps))));
 
     const http = createHttpServer({
       logger,
       ready: async () => db.prepare('SELECT 1 AS ok').get() !== undefined,
       loopbackHostOnly: config.mode === 'local',
     });
+    http.pre((_req, _res, next) => withCardEnv(cardEnv, () => next()));
     mountMessages(http, teams.createEndpoint(router), { requiresToken: teams.requiresToken });
     // Later areas mount their HTTP routes here.
     mountRunnerGateway(http, gateway);

@@ -5,7 +5,6 @@
 import type { AppDeps, HandlerSet } from '../app-deps';
 import { createDraftStore } from '../stores/drafts';
 import { createRequestStore } from '../stores/requests';
-import { localModeNote, setCardEnv } from '../views/render';
 import { INTAKE_COMMANDS, type CommandHelp } from '../views/common';
 import { createIntakeWorkflow } from '../workflows/intake';
 import { createIntakeCommands, type CommandDeps, type StatusOf } from './commands';
@@ -27,8 +26,6 @@ export interface IntakeAreaOptions {
 
 /** Builds the intake area on AppDeps, with its SQLite stores on the shared database. */
 export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions = {}): HandlerSet {
-  // Every card of this server carries the local-mode note when it applies (README, Modes).
-  setCardEnv({ localNote: localModeNote(deps.roles) });
   const intake = createIntakeWorkflow({
     drafts: createDraftStore(deps.db),
     requests: createRequestStore(deps.db),

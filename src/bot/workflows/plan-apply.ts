@@ -16,7 +16,7 @@ import type { ApprovalWorkflow } from './plan-approval';
 import { JOB_PURPOSE, refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
 import type { JobChange, JobRecord, JobResult, JobView, PlanRecord } from './ports';
 
-const FINAL_JOB = new Set(['succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted', 'expired']);
+const FINAL_JOB: ReadonlySet<string> = new Set(['succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted', 'expired']);
 
 /** How a finished job ends its plan. A job nobody leased in time counts as interrupted. */
 function outcomeOf(job: JobRecord): JobOutcome {

@@ -127,7 +127,7 @@ export const JOB_PURPOSE = {
 } as const;
 
 /** The audit records whose hash the plan's card posts as a checkpoint: the approval and the job's end. */
-const CHECKPOINT_ACTIONS = new Set(['plan.approved', 'plan.finished']);
+const CHECKPOINT_ACTIONS: ReadonlySet<string> = new Set(['plan.approved', 'plan.finished']);
 
 export function createPlanContext(deps: PlanDeps) {
   const { plans, votes, roles, clock, logger, cards, views } = deps;

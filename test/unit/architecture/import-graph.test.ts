@@ -100,7 +100,9 @@ function topLevelState(source: ts.SourceFile): string[] {
       for (const d of statement.declarationList.declarations) {
         let init = d.initializer;
         while (init && (ts.isAsExpression(init) || ts.isParenthesizedExpression(init) || ts.isSatisfiesExpression(init))) init = init.expression;
-        if (init && ts.isNewExpression(init) && ts.isIdentifier(init.expression) && MUTABLE_CONSTRUCTORS.has(init.expression.text)) {
+        // A ReadonlySet/ReadonlyMap constant is a lookup table: the type forbids changing it.
+        const readonly = d.type !== undefined && ts.isTypeReferenceNode(d.type) && /^Readonly(Set|Map)$/.test(d.type.typeName.getText(source));
+        if (!readonly && init && ts.isNewExpression(init) && ts.isIdentifier(init.expression) && MUTABLE_CONSTRUCTORS.has(init.expression.text)) {
           problems.push(`${rel(source.fileName)}:${line(d)} top-level new ${init.expression.text} (${d.name.getText(source)})`);
         }
       }
@@ -145,7 +147,7 @@ describe('the checks themselves', () => {
   ])('flags $code', ({ code, want }) => {
     expect(check(code)).toEqual([expect.stringMatching(want)]);
   });
-  it.each(['const LIMIT = 500;', 'export function f() { let n = 0; return n; }', 'const pattern = /x/;', 'export const ITEMS = [1, 2] as const;'])('allows %s', (code) => {
+  it.each(['const LIMIT = 500;', "const CODES: ReadonlySet<string> = new Set(['a']);", 'export function f() { let n = 0; return n; }', 'const pattern = /x/;', 'export const ITEMS = [1, 2] as const;'])('allows %s', (code) => {
     expect(check(code)).toEqual([]);
   });
 });
