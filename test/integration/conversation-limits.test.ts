@@ -6,7 +6,6 @@
  * connector, and preflight's loopback DNS and TLS lab.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { areasWithPreflight } from '../../src/bot/areas';
 import { createPreflight } from '../../src/bot/preflight/run-preflight';
 import { TEAMS_CONVERSATION_LIMITS } from '../../src/bot/teams';
 import { cardOf, type ConnectorCall } from '../fakes/connector';
@@ -37,7 +36,7 @@ beforeAll(async () => {
     trustedCa: [ca.cert],
     tlsRoute: (_fqdn, address) => ({ host: address, port: sip.port }),
   });
-  h = await startHarness({ areas: areasWithPreflight(preflight), env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId } });
+  h = await startHarness({ preflight: preflight, env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId } });
   review = await fillSteps(h, 6);
 });
 

@@ -2,7 +2,7 @@
  * Starts the real server in-process on a free loopback port, with a temporary SQLite file and the
  * loopback Bot Connector emulator, and talks to it over real HTTP the way Teams does.
  *
- *   const h = await startHarness();                 // local mode, default areas (src/bot/areas.ts)
+ *   const h = await startHarness();                 // local mode, picbot's own areas (src/bot/compose.ts)
  *   const r = await h.say('start');                  // Dana, personal chat
  *   const card = cardOf(r.calls[0]);                 // what reached the connector
  *   const c = await h.click('intake.target.submit', {...}, { replyToId: r.calls[0].activityId });
@@ -14,6 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CreateHandlers } from '../../src/bot/app-deps';
+import type { App } from '../../src/bot/compose';
+import type { Preflight } from '../../src/bot/preflight/port';
 import { parseConfig, type Env } from '../../src/bot/config';
 import { startServer, type RunningServer } from '../../src/bot/main';
 import type { RunnerGatewayOptions } from '../../src/bot/runner-gateway';
@@ -27,8 +29,10 @@ import { botAdded, DANA, invoke, message, personalChat, type TeamsConversation, 
 export interface HarnessOptions {
   /** Extra environment variables for the config (e.g. production settings). */
   env?: Env;
-  /** The areas the router serves (default: src/bot/areas.ts AREAS). */
+  /** Handler sets the router serves instead of picbot's own areas (src/bot/compose.ts). */
   areas?: CreateHandlers[];
+  /** Preflight's checks (a loopback DNS and TLS lab); default from the configuration. */
+  preflight?: Preflight;
   teams?: TeamsOptions;
   clock?: Clock;
   /** An existing SQLite file to use (default: a fresh one in a temp dir, removed on close). */
@@ -89,6 +93,13 @@ function describeActivity(activity: unknown, raw: string | undefined): string {
   return `activity of type ${String(a.type ?? '?')}`;
 }
 
+/** picbot's own areas of a harness server (its plan and drift parts); fails for a test-area harness. */
+export function appOf(h: Harness): App {
+  const app = h.server.app;
+  if (!app) throw new Error('this harness serves test areas, not picbot\'s own (no `areas` option for that)');
+  return app;
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const tempDir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'picbot-test-'));
   const dbPath = options.dbPath ?? join(tempDir!, 'picbot.db');
@@ -96,7 +107,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const env: Env = { HOST: '127.0.0.1', PORT: '0', PICBOT_DB: dbPath, PICBOT_LOG_LEVEL: process.env.PICBOT_TEST_LOG ?? 'silent', ...options.env };
   const config = parseConfig(env);
   const boot = () =>
-    startServer({ config, areas: options.areas, teams: options.teams, clock: options.clock, logger: createLogger({ level: config.logLevel }), runnerGateway: options.runnerGateway });
+    startServer({ config, areas: options.areas, preflight: options.preflight, teams: options.teams, clock: options.clock, logger: createLogger({ level: config.logLevel }), runnerGateway: options.runnerGateway });
 
   let server: RunningServer;
   try {

@@ -1,12 +1,12 @@
 /**
  * The intake area: the `start`/`resume`/`status`/`whoami`/`help` commands, the welcome
- * card, and the handlers of every intake and request verb. main.ts serves it through AREAS.
+ * card, and the handlers of every intake and request verb. Built by the composition root
+ * (src/bot/compose.ts) on the intake workflow it made.
  */
-import type { AppDeps, HandlerSet } from '../app-deps';
-import { createDraftStore } from '../stores/drafts';
-import { createRequestStore } from '../stores/requests';
+import type { Roles } from '../../core/roles';
+import type { HandlerSet } from '../app-deps';
 import { INTAKE_COMMANDS, type CommandHelp } from '../views/common';
-import { createIntakeWorkflow } from '../workflows/intake';
+import type { IntakeWorkflow } from '../workflows/intake';
 import { createIntakeCommands, type CommandDeps, type StatusOf } from './commands';
 import type { ReviewNextSteps } from './draft-card';
 import { createIntakeNavHandlers } from './intake-nav';
@@ -24,15 +24,18 @@ export interface IntakeAreaOptions {
   statusOfLabel?: CommandDeps['statusOfLabel'];
 }
 
-/** Builds the intake area on AppDeps, with its SQLite stores on the shared database. */
-export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions = {}): HandlerSet {
-  const intake = createIntakeWorkflow({
-    drafts: createDraftStore(deps.db),
-    requests: createRequestStore(deps.db),
-    audit: deps.audit,
-    clock: deps.clock,
-  });
-  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.config.defaultTargetLabel };
+/** What the intake area's handlers work with. */
+export interface IntakeAreaDeps {
+  intake: IntakeWorkflow;
+  roles: Roles;
+  /** PICBOT_DEFAULT_TARGET_LABEL: the target card's label filled in. */
+  defaultTargetLabel: string | null;
+}
+
+/** The intake area's handlers, on the intake workflow. */
+export function createIntakeHandlers(deps: IntakeAreaDeps, options: IntakeAreaOptions = {}): HandlerSet {
+  const { intake } = deps;
+  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.defaultTargetLabel };
   const { commands, help, added } = createIntakeCommands({ ...handlerDeps, commandHelp: [...INTAKE_COMMANDS, ...(options.commandHelp ?? [])], statusOf: options.statusOf, statusOfLabel: options.statusOfLabel });
   return {
     commands,

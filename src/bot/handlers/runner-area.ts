@@ -1,20 +1,21 @@
 /**
  * The runner area: `runner token`, `runner revoke`, `runners` (and `runners revoke`),
  * and the review card's "Discover current state" (`request.discover`), whose card follows the
- * job until it ends. Served through src/bot/areas.ts.
+ * job until it ends (the composition root, src/bot/compose.ts, keeps it current from the job).
  */
 import { z } from 'zod';
 import { RunnerLabel } from '../../contracts/runner-api';
 import { idPattern, isIdOf } from '../../shared/ids';
-import type { AppDeps, HandlerSet } from '../app-deps';
-import { createRequestStore } from '../stores/requests';
+import type { Roles } from '../../core/roles';
+import type { HandlerSet } from '../app-deps';
+import type { AppConfig } from '../config';
 import type { ActionHandler, CommandHandler, MessageTurn } from '../turn';
 import { VERBS } from '../verbs';
 import { refusalCard } from '../views/common';
 import { discoveryCard } from '../views/discovery';
 import { runnerListCard, runnerTokenCard } from '../views/runners';
-import type { CardScheduler } from '../workflows/card-scheduler';
-import { createDiscoveryWorkflow, type DiscoveryWorkflow } from '../workflows/discovery';
+import type { DiscoveryWorkflow } from '../workflows/discovery';
+import type { RunnerRegistry } from '../workflows/ports';
 import { callerOf } from './caller';
 
 const DiscoverData = z.object({ requestId: z.string().regex(idPattern('request'), 'not a request id') });
@@ -22,37 +23,24 @@ const DiscoverData = z.object({ requestId: z.string().regex(idPattern('request')
 const ADMINS_ONLY_HINT = 'Say "whoami" for your Entra object id; an operator adds it to PICBOT_ADMINS.';
 
 /** The base URL a runner should use, for the enrollment card. */
-function serverUrl(config: AppDeps['config']): string {
+function serverUrl(config: RunnerAreaDeps['config']): string {
   if (config.publicHost) return `https://${config.publicHost}`;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return `http://${host}:${config.port}`;
 }
 
-export interface RunnerArea extends HandlerSet {
+/** What the runner area's handlers work with. */
+export interface RunnerAreaDeps {
   discovery: DiscoveryWorkflow;
-  /** The server's card scheduler (discovery cards go through it); tests wait on idle(). */
-  cards: CardScheduler;
+  runners: RunnerRegistry;
+  roles: Roles;
+  /** Where runners reach this server (the enrollment card shows it). */
+  config: Pick<AppConfig, 'publicHost' | 'host' | 'port'>;
 }
 
-/** Builds the runner area on AppDeps; subscribes to job changes to keep discovery cards current. */
-export function createRunnerArea(deps: AppDeps): RunnerArea {
-  const discovery = createDiscoveryWorkflow({
-    jobs: deps.jobs,
-    runners: deps.runners,
-    requests: createRequestStore(deps.db),
-    timeoutSeconds: deps.config.discoveryTimeoutSeconds,
-  });
-
-  const cards = deps.cards;
-  deps.jobs.onChange((change) => {
-    const card = change.job.context.card;
-    if (!discovery.owns(change.job) || !card) return;
-    // Rendered when the update goes out, from the job as it is then: never an older state.
-    cards.update(card, async () => {
-      const status = await discovery.status(change.job.id);
-      return status ? discoveryCard(status) : null;
-    });
-  });
+/** The runner area's handlers: runner commands and the review card's discovery. */
+export function createRunnerHandlers(deps: RunnerAreaDeps): HandlerSet {
+  const { discovery } = deps;
 
   const say = (turn: MessageTurn, title: string, reason: string, hint = '') => turn.say({ card: refusalCard(title, reason, hint) }).then(() => undefined);
 
@@ -117,7 +105,5 @@ export function createRunnerArea(deps: AppDeps): RunnerArea {
   return {
     commands: { runner, runners },
     actions: { [VERBS.requestDiscover]: discover },
-    discovery,
-    cards,
   };
 }
