@@ -50,7 +50,9 @@ import { createIntakeWorkflow } from './workflows/intake';
 import { createApplyWorkflow } from './workflows/plan-apply';
 import { createApprovalWorkflow, type ApprovalWorkflow } from './workflows/plan-approval';
 import { createPlanContext } from './workflows/plan-context';
+import { createPlanReading } from './workflows/plan-reading';
 import { createPreflightWorkflow } from './workflows/preflight';
+import { createRunnerAdmin } from './workflows/runner-admin';
 
 /** How often the plan sweeper looks for expired plans and due reminders. */
 export const PLAN_SWEEP_EVERY_MS = 60_000;
@@ -173,7 +175,8 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
   const approvalStep = planNextSteps(jobs);
   // The review card's "Next steps" that are on; each flag guards one button in cards/review.json.
   const nextSteps: ReviewNextSteps = async (draft) => ({ discover: draft.position === 'review', preflight: draft.position === 'review', ...(await approvalStep(draft)) });
-  const planHandlers = createPlanHandlers({ ctx, approval: approvalWorkflow, apply, plans, audit, roles });
+  const reading = createPlanReading({ plans, audit, jobs, currentCard: (planId, o) => ctx.currentCard(planId, o) });
+  const planHandlers = createPlanHandlers({ ctx, approval: approvalWorkflow, apply, reading, roles });
   const drift = createDriftHandlers({ watch, roles, clock });
   const handlerSets: HandlerSet[] = [
     createIntakeHandlers({ intake, roles, defaultTargetLabel: config.defaultTargetLabel }, {
@@ -182,7 +185,7 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
       statusOf: { plan: planHandlers.status, job: planHandlers.status },
       statusOfLabel: (turn, label) => drift.statusOfLabel(turn, label),
     }),
-    createRunnerHandlers({ discovery, runners: deps.runners, roles, config }),
+    createRunnerHandlers({ discovery, admin: createRunnerAdmin({ runners: deps.runners }), roles, config }),
     createPreflightHandlers({ workflow: preflight, drafts, cards, roles, clock, logger, nextSteps }),
     planHandlers.handlers,
     drift.handlers,

@@ -12,8 +12,8 @@ import { VERBS } from '../verbs';
 import { auditTrailCard, planListCard, planNoticeCard, planScriptCard } from '../views/plan';
 import type { ApplyWorkflow } from '../workflows/plan-apply';
 import type { ApprovalWorkflow } from '../workflows/plan-approval';
+import type { PlanReading } from '../workflows/plan-reading';
 import type { PlanActor, PlanContext, WorkflowRefusal } from '../workflows/plan-context';
-import type { AuditLog, PlanStore } from '../workflows/ports';
 import { ownerKey } from './caller';
 
 const PLAN_ID = idPattern('plan');
@@ -30,8 +30,7 @@ export interface PlanHandlerDeps {
   ctx: PlanContext;
   approval: ApprovalWorkflow;
   apply: ApplyWorkflow;
-  plans: PlanStore;
-  audit: AuditLog;
+  reading: PlanReading;
   roles: Roles;
 }
 
@@ -85,15 +84,12 @@ const malformed = (reason: string): ActionResult =>
 const issue = (e: z.ZodError) => `${e.issues[0]?.path.join('.') || 'data'}: ${e.issues[0]?.message ?? 'invalid'}`;
 
 export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionHandler> {
-  const { ctx, approval, apply, plans, roles } = deps;
+  const { ctx, approval, apply, reading, roles } = deps;
 
   /** The plan card for a reader (the clicker only), with an optional note. */
   async function readerCard(turn: ActionTurn, planId: string, note?: string): Promise<ActionResult> {
-    const actor = planActor(turn, roles);
-    if (!actor.reader) return refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans. Say "whoami" for your Entra object id.' });
-    const card = await ctx.currentCard(planId, note ? { notice: note } : {});
-    if (!card) return refusedCard({ ok: false, code: 'not-found', reason: `There is no plan ${planId}.` });
-    return { card, scope: 'clicker' };
+    const r = await reading.card(planActor(turn, roles), planId, note);
+    return r.ok ? { card: r.card, scope: 'clicker' } : refusedCard(r);
   }
 
   const requestApproval: ActionHandler = async (turn) => {
@@ -127,10 +123,8 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const script: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    if (!planActor(turn, roles).reader) return refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' });
-    const plan = await plans.get(ref.data.planId);
-    if (!plan) return refusedCard({ ok: false, code: 'not-found', reason: `There is no plan ${ref.data.planId}.` });
-    return { card: planScriptCard(plan), scope: 'clicker' };
+    const r = await reading.script(planActor(turn, roles), ref.data.planId);
+    return r.ok ? { card: planScriptCard(r.plan), scope: 'clicker' } : refusedCard(r);
   };
 
   /** Teams' automatic refresh for the listed approvers, and "Open": the current card, for this viewer. */
@@ -181,52 +175,39 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   };
 }
 
-export function createPlanCommands(deps: PlanHandlerDeps & { jobsOfPlan?: never }) {
-  const { ctx, plans, roles } = deps;
+export function createPlanCommands(deps: PlanHandlerDeps) {
+  const { reading, roles } = deps;
 
   const plansCommand: CommandHandler = async (turn) => {
-    const actor = planActor(turn, roles);
-    if (!actor.reader) {
-      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' }).card });
-      return;
-    }
-    const open = await plans.list({ statuses: ['pending-approval', 'approved', 'applying'], limit: 20 });
-    const recent = await plans.list({ limit: 20 });
-    const shown = [...open, ...recent.filter((p) => !open.some((o) => o.id === p.id))].slice(0, 20);
-    await turn.say({ card: planListCard(shown, open.length) });
+    const r = await reading.list(planActor(turn, roles));
+    await turn.say({ card: r.ok ? planListCard(r.plans, r.open) : refusedCard(r).card });
   };
 
   const audit: CommandHandler = async (turn, args) => {
-    const actor = planActor(turn, roles);
-    if (!actor.reader) {
-      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may read the audit log.' }).card });
-      return;
-    }
     const id = args[0] ?? '';
-    if (idKind(id) === null) {
+    const actor = planActor(turn, roles);
+    if (actor.reader && idKind(id) === null) {
       await turn.say({ card: notice('Which id?', [`Say "audit <id>" with a request, plan, job or runner id (req_…, plan_…, job_…, run_…)${id ? `; "${id.slice(0, 40)}" is not one` : ''}.`]) });
       return;
     }
-    await turn.say({ card: auditTrailCard(id, await deps.audit.list({ subjectId: id })) });
+    const r = await reading.auditTrail(actor, id);
+    await turn.say({ card: r.ok ? auditTrailCard(id, r.records) : refusedCard(r).card });
   };
 
   /** `status <plan_…|job_…>`: the plan's card (a job shows the plan it belongs to). */
   async function status(turn: MessageTurn, id: string): Promise<void> {
-    const actor = planActor(turn, roles);
-    if (!actor.reader) {
-      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' }).card });
+    const r = await reading.status(planActor(turn, roles), id);
+    if (!r.ok) {
+      await turn.say({ card: r.code === 'not-found' ? notice('Not found', [r.reason], null, 'attention') : refusedCard(r).card });
       return;
     }
-    const plan = idKind(id) === 'job' ? await plans.byJob(id) : await plans.get(id);
-    if (!plan) {
-      const job = idKind(id) === 'job' ? await ctx.deps.jobs.get(id) : null;
-      const lines = job
-        ? [`Job ${id} is a ${job.job.kind} job for ${job.job.target}: ${job.job.status}${job.job.runnerName ? ` (runner ${job.job.runnerName})` : ''}, created ${job.job.createdAt.slice(0, 16).replace('T', ' ')} UTC.`]
-        : [`There is no ${idKind(id)} ${id}.`];
-      await turn.say({ card: notice(job ? `Job ${id}` : 'Not found', lines, null, job ? 'accent' : 'attention') });
+    if (r.card) {
+      await turn.say({ card: r.card });
       return;
     }
-    await turn.say({ card: (await ctx.currentCard(plan.id))! });
+    const { job } = r.job;
+    const lines = [`Job ${id} is a ${job.kind} job for ${job.target}: ${job.status}${job.runnerName ? ` (runner ${job.runnerName})` : ''}, created ${job.createdAt.slice(0, 16).replace('T', ' ')} UTC.`];
+    await turn.say({ card: notice(`Job ${id}`, lines, null, 'accent') });
   }
 
   return { commands: { plans: plansCommand, audit }, status };

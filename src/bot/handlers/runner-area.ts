@@ -4,8 +4,7 @@
  * job until it ends (the composition root, src/bot/compose.ts, keeps it current from the job).
  */
 import { z } from 'zod';
-import { RunnerLabel } from '../../contracts/runner-api';
-import { idPattern, isIdOf } from '../../shared/ids';
+import { idPattern } from '../../shared/ids';
 import type { Roles } from '../../core/roles';
 import type { HandlerSet } from '../app-deps';
 import type { AppConfig } from '../config';
@@ -15,12 +14,28 @@ import { refusalCard } from '../views/common';
 import { discoveryCard } from '../views/discovery';
 import { runnerListCard, runnerTokenCard } from '../views/runners';
 import type { DiscoveryWorkflow } from '../workflows/discovery';
-import type { RunnerRegistry } from '../workflows/ports';
+import type { RunnerAdmin, RunnerAdminRefusal, RunnerAdminRefusalCode } from '../workflows/runner-admin';
 import { callerOf } from './caller';
 
 const DiscoverData = z.object({ requestId: z.string().regex(idPattern('request'), 'not a request id') });
 
 const ADMINS_ONLY_HINT = 'Say "whoami" for your Entra object id; an operator adds it to PICBOT_ADMINS.';
+
+const REFUSAL_TITLE: Record<RunnerAdminRefusalCode, string> = {
+  'not-admin': 'Admins only',
+  'not-reader': 'Admins and approvers only',
+  'no-labels': 'Which labels?',
+  'bad-label': 'Not a label',
+  'no-runner-id': 'Which runner?',
+  'not-found': 'No such runner',
+  'already-revoked': 'Already revoked',
+};
+const REFUSAL_HINT: Partial<Record<RunnerAdminRefusalCode, string>> = {
+  'not-admin': ADMINS_ONLY_HINT,
+  'not-reader': ADMINS_ONLY_HINT,
+  'no-labels': 'The label is the "runner label" chosen on the intake\'s target card.',
+  'no-runner-id': 'Say "runners" to see the ids.',
+};
 
 /** The base URL a runner should use, for the enrollment card. */
 function serverUrl(config: RunnerAreaDeps['config']): string {
@@ -32,7 +47,7 @@ function serverUrl(config: RunnerAreaDeps['config']): string {
 /** What the runner area's handlers work with. */
 export interface RunnerAreaDeps {
   discovery: DiscoveryWorkflow;
-  runners: RunnerRegistry;
+  admin: RunnerAdmin;
   roles: Roles;
   /** Where runners reach this server (the enrollment card shows it). */
   config: Pick<AppConfig, 'publicHost' | 'host' | 'port'>;
@@ -43,36 +58,28 @@ export function createRunnerHandlers(deps: RunnerAreaDeps): HandlerSet {
   const { discovery } = deps;
 
   const say = (turn: MessageTurn, title: string, reason: string, hint = '') => turn.say({ card: refusalCard(title, reason, hint) }).then(() => undefined);
+  const refused = (turn: MessageTurn, r: RunnerAdminRefusal) => say(turn, REFUSAL_TITLE[r.code], r.reason, REFUSAL_HINT[r.code] ?? '');
 
   async function token(turn: MessageTurn, args: string[]): Promise<void> {
     // An enrollment token lets its holder act as a runner: never post it where others read.
     if (turn.conversation.type !== 'personal') {
       return say(turn, 'Personal chat only', 'An enrollment token must not be posted where others can read it. Ask for it in a personal chat with picbot.');
     }
-    const caller = callerOf(turn.actor, deps.roles);
-    if (!caller.admin) return say(turn, 'Admins only', 'Only picbot admins may create runner enrollment tokens.', ADMINS_ONLY_HINT);
-    const labels = args.join(',').split(',').map((l) => l.trim().toLowerCase()).filter((l) => l.length > 0);
-    if (labels.length === 0) return say(turn, 'Which labels?', 'Name the deployment label(s) the runner will serve, for example: runner token pool-eu', 'The label is the "runner label" chosen on the intake\'s target card.');
-    const bad = labels.find((l) => !RunnerLabel.safeParse(l).success);
-    if (bad) return say(turn, 'Not a label', `"${bad.slice(0, 64)}" is not a runner label: use letters, digits, dot, underscore or hyphen (at most 63).`);
-    const made = await deps.runners.createEnrollmentToken({ labels, createdBy: caller.id });
+    const made = await deps.admin.enrollmentToken(callerOf(turn.actor, deps.roles), args);
+    if (!made.ok) return refused(turn, made);
     await turn.say({ card: runnerTokenCard({ ...made, serverUrl: serverUrl(deps.config) }) });
   }
 
   async function revoke(turn: MessageTurn, args: string[]): Promise<void> {
-    const caller = callerOf(turn.actor, deps.roles);
-    if (!caller.admin) return say(turn, 'Admins only', 'Only picbot admins may revoke runners.', ADMINS_ONLY_HINT);
-    const id = args[0];
-    if (!id || !isIdOf('runner', id)) return say(turn, 'Which runner?', 'Give the runner id, for example: runners revoke run_0123456789abcdef', 'Say "runners" to see the ids.');
-    const r = await deps.runners.revoke(id, caller.id);
-    if (!r.ok) return say(turn, r.code === 'not-found' ? 'No such runner' : 'Already revoked', `${r.reason}.`);
-    await turn.say({ card: runnerListCard(await deps.runners.list(), `Revoked ${r.runner.name} (${id}): its token is refused from now on. A job it holds is marked interrupted when its lease runs out.`) });
+    const r = await deps.admin.revoke(callerOf(turn.actor, deps.roles), args[0]);
+    if (!r.ok) return refused(turn, r);
+    await turn.say({ card: runnerListCard(r.runners, `Revoked ${r.runner.name} (${r.runner.id}): its token is refused from now on. A job it holds is marked interrupted when its lease runs out.`) });
   }
 
   async function list(turn: MessageTurn): Promise<void> {
-    const caller = callerOf(turn.actor, deps.roles);
-    if (!caller.reader) return say(turn, 'Admins and approvers only', 'Only picbot admins and approvers may see the runners.', ADMINS_ONLY_HINT);
-    await turn.say({ card: runnerListCard(await deps.runners.list()) });
+    const r = await deps.admin.list(callerOf(turn.actor, deps.roles));
+    if (!r.ok) return refused(turn, r);
+    await turn.say({ card: runnerListCard(r.runners) });
   }
 
   const runner: CommandHandler = async (turn, args) => {
