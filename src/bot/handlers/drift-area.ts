@@ -18,7 +18,7 @@ import type { DriftMetrics } from '../workflows/drift-ports';
 import type { DriftRefusal, DriftRefusalCode, DriftWatch } from '../workflows/drift-watch';
 import type { WorkflowRefusal } from '../workflows/plan-context';
 import { callerOf } from './caller';
-import { planActor, refusedCard } from './plan-actions';
+import { refusedCard } from './plan-actions';
 
 const DriftRef = z.object({
   target: z.string().trim().toLowerCase().pipe(RunnerLabel),
@@ -70,7 +70,7 @@ export function createDriftHandlers(deps: DriftAreaDeps): DriftArea {
     turn.say({ card: driftNotice(title, lines, color) }).then(() => undefined);
 
   const drift: CommandHandler = async (turn, args) => {
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     if (!caller.admin) return say(turn, 'Admins only', ['Only picbot admins may run a drift check.', ADMINS_ONLY_HINT]);
     const label = args[0] ? RunnerLabel.safeParse(args[0].toLowerCase()) : null;
     if (label && !label.success) return say(turn, 'Not a label', [`"${args[0]!.slice(0, 64)}" is not a runner label.`]);
@@ -89,7 +89,7 @@ export function createDriftHandlers(deps: DriftAreaDeps): DriftArea {
     if (!parsed.success) return false;
     const record = await watch.status(parsed.data);
     if (!record) return false;
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     if (!caller.reader) {
       await say(turn, 'Admins and approvers only', ['Only picbot admins and approvers may see the drift watch.', ADMINS_ONLY_HINT]);
       return true;
@@ -114,7 +114,7 @@ export function createDriftHandlers(deps: DriftAreaDeps): DriftArea {
   const restore: ActionHandler = async (turn) => {
     const data = DriftRef.safeParse(turn.data);
     if (!data.success) return malformed(data.error);
-    const r = await watch.restore(planActor(turn, deps.roles), data.data.target, data.data.signature);
+    const r = await watch.restore(callerOf(turn, deps.roles), data.data.target, data.data.signature);
     if (!r.ok) return refusal(r);
     return shown(data.data.target);
   };
@@ -123,7 +123,7 @@ export function createDriftHandlers(deps: DriftAreaDeps): DriftArea {
     const data = DriftRef.safeParse(turn.data);
     if (!data.success) return malformed(data.error);
     const reason = data.data.reason ?? '';
-    const r = await watch.accept(planActor(turn, deps.roles), data.data.target, data.data.signature, reason);
+    const r = await watch.accept(callerOf(turn, deps.roles), data.data.target, data.data.signature, reason);
     if (!r.ok && r.code === 'reason-required') {
       // The message under the field, with what was typed kept.
       const card = await watch.currentCard(data.data.target, { reasonValue: reason.slice(0, MAX_REASON), reasonError: r.reason });
@@ -136,7 +136,7 @@ export function createDriftHandlers(deps: DriftAreaDeps): DriftArea {
   const snooze: ActionHandler = async (turn) => {
     const data = DriftRef.safeParse(turn.data);
     if (!data.success) return malformed(data.error);
-    const r = await watch.snooze(planActor(turn, deps.roles), data.data.target, data.data.signature);
+    const r = await watch.snooze(callerOf(turn, deps.roles), data.data.target, data.data.signature);
     if (!r.ok) return refusal(r);
     return shown(data.data.target);
   };

@@ -13,8 +13,8 @@ import { auditTrailCard, planListCard, planNoticeCard, planScriptCard } from '..
 import type { ApplyWorkflow } from '../workflows/plan-apply';
 import type { ApprovalWorkflow } from '../workflows/plan-approval';
 import type { PlanReading } from '../workflows/plan-reading';
-import type { PlanActor, PlanContext, WorkflowRefusal } from '../workflows/plan-context';
-import { ownerKey } from './caller';
+import type { PlanContext, WorkflowRefusal } from '../workflows/plan-context';
+import { callerOf } from './caller';
 
 const PLAN_ID = idPattern('plan');
 const REQUEST_ID = idPattern('request');
@@ -32,21 +32,6 @@ export interface PlanHandlerDeps {
   apply: ApplyWorkflow;
   reading: PlanReading;
   roles: Roles;
-}
-
-/** The acting person as the plan workflows see them. */
-export function planActor(turn: Pick<ActionTurn, 'actor' | 'conversation'>, roles: Roles): PlanActor {
-  const admin = roles.isAdmin(turn.actor);
-  const approver = roles.isApprover(turn.actor);
-  return {
-    id: ownerKey(turn.actor),
-    aadObjectId: turn.actor.aadObjectId ? turn.actor.aadObjectId.toLowerCase() : null,
-    name: turn.actor.name || turn.actor.teamsUserId,
-    admin,
-    approver,
-    reader: admin || approver,
-    conversationId: turn.conversation.id,
-  };
 }
 
 const notice = (title: string, lines: string[], planId: string | null = null, color: 'good' | 'attention' | 'warning' | 'accent' = 'attention', heading = ''): Card =>
@@ -88,14 +73,14 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
 
   /** The plan card for a reader (the clicker only), with an optional note. */
   async function readerCard(turn: ActionTurn, planId: string, note?: string): Promise<ActionResult> {
-    const r = await reading.card(planActor(turn, roles), planId, note);
+    const r = await reading.card(callerOf(turn, roles), planId, note);
     return r.ok ? { card: r.card, scope: 'clicker' } : refusedCard(r);
   }
 
   const requestApproval: ActionHandler = async (turn) => {
     const ref = RequestRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await approval.requestApproval(planActor(turn, roles), ref.data.requestId);
+    const r = await approval.requestApproval(callerOf(turn, roles), ref.data.requestId);
     if (!r.ok) return refusedCard(r, ref.data.requestId);
     const approvals = ctx.deps.config.approvalsConversation;
     const where = approvals && approvals !== turn.conversation.id ? 'being posted in the approvals conversation' : 'being posted in this conversation';
@@ -110,7 +95,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     return async (turn) => {
       const data = VoteData.safeParse(turn.data);
       if (!data.success) return malformed(issue(data.error));
-      const answer = await approval.vote(planActor(turn, roles), data.data.planId, { decision, cardHash: data.data.planHash, reason: data.data.reason ?? null });
+      const answer = await approval.vote(callerOf(turn, roles), data.data.planId, { decision, cardHash: data.data.planHash, reason: data.data.reason ?? null });
       // The answer replaces the clicked card for the clicker; one more update of the message,
       // rendered after it, keeps that card following the plan (a double click's second answer
       // could otherwise arrive after the job's last update and leave the card behind).
@@ -123,7 +108,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const script: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await reading.script(planActor(turn, roles), ref.data.planId);
+    const r = await reading.script(callerOf(turn, roles), ref.data.planId);
     return r.ok ? { card: planScriptCard(r.plan), scope: 'clicker' } : refusedCard(r);
   };
 
@@ -137,7 +122,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const cancel: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.cancel(planActor(turn, roles), ref.data.planId);
+    const r = await apply.cancel(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     // The clicker's answer; the card everyone sees is updated by the card scheduler (cancelAsked asked for it).
     const card = await ctx.currentCard(r.plan.id, { notice: `Cancel requested by ${turn.actor.name}: the runner stops after the current step.` });
@@ -147,7 +132,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const rollback: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.rollback(planActor(turn, roles), ref.data.planId);
+    const r = await apply.rollback(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     const lines = [`picbot reads ${r.plan.targetLabel} again first (job ${r.job.id}), so the rollback is planned against the server as it is now; the rollback plan follows for approval when that is done.`];
     return { card: notice('Rollback requested', lines, r.plan.id, 'good'), scope: 'clicker' };
@@ -156,7 +141,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const retry: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.retry(planActor(turn, roles), ref.data.planId);
+    const r = await apply.retry(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     const next = r.plan.kind === 'rollback' ? `a new rollback of plan ${r.plan.follows ?? '?'} follows for approval when that is done` : 'a new plan follows for approval when that is done';
     return { card: notice('Re-planning', [`Reading ${r.plan.targetLabel} again (job ${r.job.id}); ${next}.`], r.plan.id, 'good'), scope: 'clicker' };
@@ -179,13 +164,13 @@ export function createPlanCommands(deps: PlanHandlerDeps) {
   const { reading, roles } = deps;
 
   const plansCommand: CommandHandler = async (turn) => {
-    const r = await reading.list(planActor(turn, roles));
+    const r = await reading.list(callerOf(turn, roles));
     await turn.say({ card: r.ok ? planListCard(r.plans, r.open) : refusedCard(r).card });
   };
 
   const audit: CommandHandler = async (turn, args) => {
     const id = args[0] ?? '';
-    const actor = planActor(turn, roles);
+    const actor = callerOf(turn, roles);
     if (actor.reader && idKind(id) === null) {
       await turn.say({ card: notice('Which id?', [`Say "audit <id>" with a request, plan, job or runner id (req_…, plan_…, job_…, run_…)${id ? `; "${id.slice(0, 40)}" is not one` : ''}.`]) });
       return;
@@ -196,7 +181,7 @@ export function createPlanCommands(deps: PlanHandlerDeps) {
 
   /** `status <plan_…|job_…>`: the plan's card (a job shows the plan it belongs to). */
   async function status(turn: MessageTurn, id: string): Promise<void> {
-    const r = await reading.status(planActor(turn, roles), id);
+    const r = await reading.status(callerOf(turn, roles), id);
     if (!r.ok) {
       await turn.say({ card: r.code === 'not-found' ? notice('Not found', [r.reason], null, 'attention') : refusedCard(r).card });
       return;

@@ -56,7 +56,7 @@ export function createPreflightHandlers(deps: PreflightAreaDeps): HandlerSet {
     const ref = parseRequestRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const { requestId } = ref.value;
-    const started = await workflow.start(callerOf(turn.actor, deps.roles), requestId);
+    const started = await workflow.start(callerOf(turn, deps.roles), requestId);
     if (!started.ok) return refused(started);
     const conversationId = turn.conversation.id;
     // A new message rather than an update of the clicked one: the adapter replaces the clicked

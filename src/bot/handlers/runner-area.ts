@@ -65,19 +65,19 @@ export function createRunnerHandlers(deps: RunnerAreaDeps): HandlerSet {
     if (turn.conversation.type !== 'personal') {
       return say(turn, 'Personal chat only', 'An enrollment token must not be posted where others can read it. Ask for it in a personal chat with picbot.');
     }
-    const made = await deps.admin.enrollmentToken(callerOf(turn.actor, deps.roles), args);
+    const made = await deps.admin.enrollmentToken(callerOf(turn, deps.roles), args);
     if (!made.ok) return refused(turn, made);
     await turn.say({ card: runnerTokenCard({ ...made, serverUrl: serverUrl(deps.config) }) });
   }
 
   async function revoke(turn: MessageTurn, args: string[]): Promise<void> {
-    const r = await deps.admin.revoke(callerOf(turn.actor, deps.roles), args[0]);
+    const r = await deps.admin.revoke(callerOf(turn, deps.roles), args[0]);
     if (!r.ok) return refused(turn, r);
     await turn.say({ card: runnerListCard(r.runners, `Revoked ${r.runner.name} (${r.runner.id}): its token is refused from now on. A job it holds is marked interrupted when its lease runs out.`) });
   }
 
   async function list(turn: MessageTurn): Promise<void> {
-    const r = await deps.admin.list(callerOf(turn.actor, deps.roles));
+    const r = await deps.admin.list(callerOf(turn, deps.roles));
     if (!r.ok) return refused(turn, r);
     await turn.say({ card: runnerListCard(r.runners) });
   }
@@ -97,7 +97,7 @@ export function createRunnerHandlers(deps: RunnerAreaDeps): HandlerSet {
   const discover: ActionHandler = async (turn) => {
     const data = DiscoverData.safeParse(turn.data);
     if (!data.success) return { card: refusalCard('That card can\'t be used', 'This button did not say which provisioning request to discover.', 'Say "status" for the saved requests.'), scope: 'clicker' };
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     const card = turn.messageId ? { conversationId: turn.conversation.id, activityId: turn.messageId } : null;
     const started = await discovery.start(caller, data.data.requestId, card);
     if (!started.ok) {

@@ -6,7 +6,7 @@
 import type { Clock } from '../../shared/clock';
 import type { Preflight, PreflightRun } from '../preflight/port';
 import { summarizePreflight } from '../preflight/port';
-import type { Caller } from './intake';
+import type { Caller, Refusal } from './caller';
 import type { AuditLog, RequestRecord, RequestStore } from './ports';
 
 /** The latest preflight run of each request (one per request: a new run replaces the last). */
@@ -15,7 +15,7 @@ export interface PreflightRunStore {
   latest(requestId: string): Promise<PreflightRun | null>;
 }
 
-export type PreflightRefusal = { ok: false; code: 'not-reader' | 'not-found'; reason: string };
+export type PreflightRefusal = Refusal<'not-reader' | 'not-found'>;
 
 export interface PreflightDeps {
   preflight: Preflight;

@@ -4,11 +4,11 @@
  */
 import { RunnerLabel } from '../../contracts/runner-api';
 import { isIdOf } from '../../shared/ids';
-import type { Caller } from './intake';
+import type { Caller, Refusal } from './caller';
 import type { RunnerInfo, RunnerRegistry } from './ports';
 
 export type RunnerAdminRefusalCode = 'not-admin' | 'not-reader' | 'no-labels' | 'bad-label' | 'no-runner-id' | 'not-found' | 'already-revoked';
-export interface RunnerAdminRefusal { ok: false; code: RunnerAdminRefusalCode; reason: string }
+export type RunnerAdminRefusal = Refusal<RunnerAdminRefusalCode>;
 type Outcome<T> = ({ ok: true } & T) | RunnerAdminRefusal;
 
 export interface RunnerAdmin {
