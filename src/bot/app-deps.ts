@@ -1,6 +1,8 @@
 /**
- * What the composition root (main.ts) hands to every area's factory (the entries of
- * AREAS in areas.ts). Kept in one place so the areas agree on it without importing main.
+ * The server's shared parts, built by the composition root (src/bot/compose.ts) before picbot's
+ * areas: config, roles, the audit log, the card scheduler, the runner gateway's queue and
+ * registry, clock, logger, timers. `composeApp` builds the areas on them; a test area (a
+ * CreateHandlers) gets them too.
  */
 import type { Roles } from '../core/roles';
 import type { Clock } from '../shared/clock';
@@ -24,7 +26,7 @@ export interface AppDeps {
   roster: ConversationRoster;
   clock: Clock;
   logger: Logger;
-  /** The open SQLite database; each area builds its own stores on it (createXStore(db)). */
+  /** The open SQLite database; the composition root builds one of each store on it. */
   db: Db;
   userIds: UserIdStore;
   serverKeys: ServerKeyStore;
@@ -56,5 +58,5 @@ export interface HandlerSet {
   help?: CommandHandler;
 }
 
-/** The signature of an area's factory (the entries of AREAS in areas.ts). */
+/** A set of handlers built on the shared parts (tests serve their own areas through it). */
 export type CreateHandlers = (deps: AppDeps) => HandlerSet;
