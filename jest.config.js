@@ -14,7 +14,7 @@ const common = {
 module.exports = {
   maxWorkers: 2,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'], setupFiles: ['<rootDir>/test/unit-guard.ts'] },
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'], setupFilesAfterEnv: ['<rootDir>/test/unit-guard.ts'] },
     { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration', '<rootDir>/test/fuzz'] },
   ],
 };
