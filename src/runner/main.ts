@@ -11,10 +11,15 @@ import { createAgent } from './agent';
 import { parseRunnerArgs, plainHttpProblem, USAGE, UsageError, type RunnerArgs } from './args';
 import { CredentialsError, readCredentials, writeCredentials, type RunnerCredentials } from './credentials';
 import { createGatewayClient, GatewayCallError } from './gateway-client';
+<<<<<<< HEAD
 import { createEnvelopeGuard, createTakenJobs } from './envelope-guard';
 import { credentialsReadableProblem, scriptWritableProblem } from './file-access';
 import { createPinnedKeys } from './pinned-keys';
 import { createShellHost, LYNC_OPS_SCRIPT } from './shell-host';
+=======
+import { createJournal, journalDirFor } from './journal';
+import { createShellHost } from './shell-host';
+>>>>>>> issue-11
 
 class StartError extends Error {}
 
@@ -125,6 +130,8 @@ async function start(argv: string[]): Promise<number> {
         taken: createTakenJobs(join(dirname(args.config), 'jobs-taken.json')),
       }),
       logger: log.child({ runnerId: credentials.runnerId }),
+      // Next to the credentials file: the same owner-only place, and one per enrolled runner.
+      journal: createJournal(journalDirFor(resolve(args.config))),
       openShell: () => createShellHost({
         kind: shell,
         simState: shell === 'sim' ? simState : undefined,

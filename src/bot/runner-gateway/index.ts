@@ -7,11 +7,12 @@ import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import type { HttpServer } from '../http/server';
 import type { Db } from '../stores/db';
+import { createAuditLog } from '../stores/audit-log';
 import { createJobStore } from '../stores/jobs';
 import { createKeyRotationStore } from '../stores/key-rotations';
 import { createRunnerStore } from '../stores/runners';
 import type { AuditLog } from '../workflows/ports';
-import { createJobQueue, type GatewayJobQueue } from './job-queue';
+import { createJobQueue, jobAudit, type GatewayJobQueue } from './job-queue';
 import { createRunnerRegistry, type GatewayRegistry } from './registry';
 import { mountRunnerRoutes } from './routes';
 import { shippedScriptSha256 } from './script-hash';
@@ -43,8 +44,8 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
   const waiters = createLeaseWaiters();
   const rotations = createKeyRotationStore(deps.db);
   const jobs = createJobQueue({
-    store: createJobStore(deps.db, deps.clock),
-    audit: deps.audit,
+    // Audit rows go into each change's own transaction, so the store appends them itself.
+    store: createJobStore(deps.db, deps.clock, createAuditLog(deps.db, deps.clock).inTransaction, jobAudit),
     clock: deps.clock,
     logger: deps.logger,
     signingKeys: deps.signingKeys,

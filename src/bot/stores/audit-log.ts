@@ -130,6 +130,7 @@ function toRecord(row: Row): AuditRecord {
   };
 }
 
+<<<<<<< HEAD
 /** Records in order, optionally since a time and/or about one subject (reading needs no key). */
 export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: string } = {}): AuditRecord[] {
   const where: string[] = [];
@@ -147,6 +148,15 @@ export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: s
 }
 
 export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
+=======
+/**
+ * Appends inside the caller's open transaction (a savepoint when nested), so a state change and
+ * its audit rows are stored together or not at all. Only for stores on the same database.
+ */
+export type AuditInTransaction = (entry: AuditEntry) => AuditRecord;
+
+export function createAuditLog(db: Db, clock: Clock): AuditLog & { inTransaction: AuditInTransaction } {
+>>>>>>> issue-11
   const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const recordedTip = db.prepare('SELECT seq, hash FROM audit_tip WHERE id = 1');
   const saveTip = db.prepare('INSERT INTO audit_tip (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
@@ -176,6 +186,8 @@ export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
   });
 
   return {
+    inTransaction: (entry) => appendTx(entry),
+
     async append(entry) {
       try {
         return appendTx.immediate(entry);
