@@ -63,7 +63,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const signingKeys = await loadSigningKeys(db, config.signingKeyFile, keyedAudit, logger);
     const refs = createConversationRefStore(db, clock);
     const userIds = createUserIdStore(db, clock);
-<<<<<<< HEAD
     const roles = createRoles({ localMode: config.mode === 'local', admins: config.roleEntries.admins, approvers: config.roleEntries.approvers, homeTenant: config.bot.appTenantId });
     // Built here so a metrics endpoint can read the same counter the gate adds to.
     const refusedActivities = createRefusedActivityCounter();
@@ -82,17 +81,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
             }));
           },
         });
-    gateway = createRunnerGateway({ db, clock, logger, audit, signingKeys }, options.runnerGateway);
-=======
-    const roles = createRoles({ localMode: config.mode === 'local', admins: config.admins, approvers: config.approvers });
-    const teams = createTeamsBridge({ config, logger, refs, userIds }, options.teams);
-    const audit = createAuditLog(db, clock);
-    gateway = createRunnerGateway({ db, clock, logger, audit, signingKeys }, { ...options.runnerGateway, leaseMs: options.runnerGateway?.leaseMs ?? config.leaseSeconds * 1000 });
->>>>>>> issue-11
+    gateway = createRunnerGateway({ db, clock, logger, audit, auditInTransaction: audit.inTransaction, signingKeys }, { ...options.runnerGateway, leaseMs: options.runnerGateway?.leaseMs ?? config.leaseSeconds * 1000 });
     const deps: AppDeps = {
       config,
       roles,
       audit,
+      auditInTransaction: audit.inTransaction,
       notifier: teams.notifier,
       roster: teams.roster,
       clock,

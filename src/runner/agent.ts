@@ -14,14 +14,10 @@
  * server records it as late when it has meanwhile marked the job interrupted.
  */
 import type { Logger } from '../shared/logger';
-<<<<<<< HEAD
-import type { EnvelopeGuard } from './envelope-guard';
-import { createEventSender, type EventSender } from './event-sender';
-=======
 import { performance } from 'node:perf_hooks';
 import { envelopeHash, type JobEvent } from '../contracts/runner-api';
+import type { EnvelopeGuard } from './envelope-guard';
 import { createEventSender, resumeFrom, type EventSender } from './event-sender';
->>>>>>> issue-11
 import { executeJob, type JobControl, type JobReport, type StopReason } from './execute';
 import type { PinnedKeys } from './pinned-keys';
 import { backoffMs, GatewayCallError, type GatewayClient, type RawLease } from './gateway-client';

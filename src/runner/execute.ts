@@ -25,13 +25,8 @@
  */
 import { fingerprint, type ObservedState } from '../contracts/observed';
 import { checkOpCall, isReadOp, isWriteOp, type OpName, type OpParams, type WriteOpName } from '../contracts/ops';
-<<<<<<< HEAD
 import { ExactJobEnvelope, JobEnvelope, MAX_EVENT_TEXT, prototypeKeyIn, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
-import { checkSatisfied, policyKey } from '../contracts/satisfied';
-=======
-import { JobEnvelope, MAX_EVENT_TEXT, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
 import { checkSatisfied, objectOf } from '../contracts/satisfied';
->>>>>>> issue-11
 import { cmdletCall } from '../contracts/render';
 import { verifyEnvelope } from '../contracts/signing';
 import { CodedError } from '../shared/errors';

@@ -11,15 +11,11 @@ import { createAgent } from './agent';
 import { parseRunnerArgs, plainHttpProblem, USAGE, UsageError, type RunnerArgs } from './args';
 import { CredentialsError, readCredentials, writeCredentials, type RunnerCredentials } from './credentials';
 import { createGatewayClient, GatewayCallError } from './gateway-client';
-<<<<<<< HEAD
 import { createEnvelopeGuard, createTakenJobs } from './envelope-guard';
 import { credentialsReadableProblem, scriptWritableProblem } from './file-access';
+import { createJournal, journalDirFor } from './journal';
 import { createPinnedKeys } from './pinned-keys';
 import { createShellHost, LYNC_OPS_SCRIPT } from './shell-host';
-=======
-import { createJournal, journalDirFor } from './journal';
-import { createShellHost } from './shell-host';
->>>>>>> issue-11
 
 class StartError extends Error {}
 

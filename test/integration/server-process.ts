@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { join, resolve } from 'node:path';
 import { startFakeConnector, type FakeConnector } from '../fakes/connector';
-import { createAuditLog } from '../../src/bot/stores/audit-log';
+import { auditLogFor } from '../../src/bot/cli/database';
 import { openDatabase } from '../../src/bot/stores/db';
 import type { ClickResult, TurnResult, Who } from './harness';
 import { DANA, invoke, message, personalChat } from './teams-activities';
@@ -127,7 +127,7 @@ export async function serverProcess(options: { dir: string; port: number; env?: 
     async verifyAudit() {
       const db = openDatabase(dbPath);
       try {
-        return await createAuditLog(db, { now: () => new Date() }).verify();
+        return await auditLogFor(db, dbPath).verify();
       } finally {
         db.close();
       }

@@ -7,7 +7,6 @@ import type { AppDeps, HandlerSet } from '../app-deps';
 import type { CommandHandler, MessageTurn } from '../turn';
 import type { CommandHelp } from '../views/common';
 import { planViews } from '../views/plan';
-import { createAuditLog } from '../stores/audit-log';
 import { createPlanStore, createVoteStore } from '../stores/plans';
 import { createDraftStore } from '../stores/drafts';
 import { createRequestStore } from '../stores/requests';
@@ -55,7 +54,7 @@ export interface PlanArea {
 export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): PlanArea {
   const now = () => deps.clock.now().toISOString();
   // Plan moves and votes are stored with their audit rows in one transaction.
-  const auditTx = createAuditLog(deps.db, deps.clock).inTransaction;
+  const auditTx = deps.auditInTransaction;
   const plans = createPlanStore(deps.db, now, auditTx);
   const cards = createCardScheduler({ notifier: deps.notifier, clock: options.timers ?? systemTimerClock, logger: deps.logger.child({ component: 'card-scheduler' }) });
   const ctx = createPlanContext({

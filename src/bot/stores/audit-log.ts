@@ -130,7 +130,6 @@ function toRecord(row: Row): AuditRecord {
   };
 }
 
-<<<<<<< HEAD
 /** Records in order, optionally since a time and/or about one subject (reading needs no key). */
 export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: string } = {}): AuditRecord[] {
   const where: string[] = [];
@@ -147,16 +146,16 @@ export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: s
   return db.prepare(sql).all(...args).map((r) => toRecord(Row.parse(r)));
 }
 
-export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
-=======
 /**
  * Appends inside the caller's open transaction (a savepoint when nested), so a state change and
  * its audit rows are stored together or not at all. Only for stores on the same database.
  */
 export type AuditInTransaction = (entry: AuditEntry) => AuditRecord;
 
-export function createAuditLog(db: Db, clock: Clock): AuditLog & { inTransaction: AuditInTransaction } {
->>>>>>> issue-11
+/** The audit log of this database, with appends that join the caller's transaction. */
+export type KeyedAuditLog = AuditLog & { inTransaction: AuditInTransaction };
+
+export function createAuditLog(db: Db, clock: Clock, key: Buffer): KeyedAuditLog {
   const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const recordedTip = db.prepare('SELECT seq, hash FROM audit_tip WHERE id = 1');
   const saveTip = db.prepare('INSERT INTO audit_tip (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');

@@ -206,7 +206,6 @@ export const MIGRATIONS: Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_tip is kept with the audit log'); END;`,
   },
   {
-<<<<<<< HEAD
     // Which hash the audit chain uses: a chain written before the keyed HMAC is re-keyed once at
     // the server's start (and the re-keying is itself an audit record); a new chain starts keyed.
     id: '0009-audit-keyed',
@@ -242,14 +241,14 @@ export const MIGRATIONS: Migration[] = [
         alert       TEXT,
         updated_at  TEXT NOT NULL
       );`,
-=======
+  },
+  {
     // Fenced, journaled apply: a job's own time limit (summed per op from its plan); when the
     // late record of an interrupted job's last lease holder arrived; which events came late.
-    id: '0009-job-fencing',
+    id: '0012-job-fencing',
     sql: `
       ALTER TABLE jobs ADD COLUMN time_limit_at TEXT;
       ALTER TABLE jobs ADD COLUMN late_at TEXT;
       ALTER TABLE job_events ADD COLUMN late INTEGER NOT NULL DEFAULT 0;`,
->>>>>>> issue-11
   },
 ];

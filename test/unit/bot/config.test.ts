@@ -76,15 +76,12 @@ describe('parseConfig values', () => {
     { env: { PICBOT_APPROVAL_TTL_HOURS: '24' }, want: { approvalTtlHours: 24 } },
     { env: { PICBOT_APPROVAL_QUORUM: '2' }, want: { approvalQuorum: 2 } },
     { env: { PICBOT_DISCOVERY_TIMEOUT_SECONDS: '30' }, want: { discoveryTimeoutSeconds: 30 } },
-<<<<<<< HEAD
     { env: {}, want: { driftIntervalMinutes: 60 } },
     { env: { PICBOT_DRIFT_INTERVAL_MINUTES: '0' }, want: { driftIntervalMinutes: 0 } },
     { env: { PICBOT_DRIFT_INTERVAL_MINUTES: '15' }, want: { driftIntervalMinutes: 15 } },
-=======
     { env: {}, want: { leaseSeconds: 60 } },
     { env: { PICBOT_LEASE_SECONDS: '6' }, want: { leaseSeconds: 6 } },
     { env: { PICBOT_LEASE_SECONDS: '600' }, want: { leaseSeconds: 600 } },
->>>>>>> issue-11
     { env: { PICBOT_PLAYGROUND_PORT: '56151' }, want: { playgroundPort: 56151 } },
     { env: { PICBOT_PUBLIC_HOST: 'picbot.contoso.com' }, want: { publicHost: 'picbot.contoso.com' } },
     { env: { ...production, HOST: '10.1.2.3' }, want: { host: '10.1.2.3' } },
@@ -149,15 +146,12 @@ describe('parseConfig refuses, naming the variable in one line', () => {
     { env: { PICBOT_APPROVAL_QUORUM: '0' }, variable: 'PICBOT_APPROVAL_QUORUM' },
     { env: { PICBOT_APPROVAL_QUORUM: 'two' }, variable: 'PICBOT_APPROVAL_QUORUM' },
     { env: { PICBOT_DISCOVERY_TIMEOUT_SECONDS: '1' }, variable: 'PICBOT_DISCOVERY_TIMEOUT_SECONDS' },
-<<<<<<< HEAD
     { env: { PICBOT_DRIFT_INTERVAL_MINUTES: '-5' }, variable: 'PICBOT_DRIFT_INTERVAL_MINUTES' },
     { env: { PICBOT_DRIFT_INTERVAL_MINUTES: 'hourly' }, variable: 'PICBOT_DRIFT_INTERVAL_MINUTES' },
     { env: { PICBOT_DRIFT_INTERVAL_MINUTES: '20000' }, variable: 'PICBOT_DRIFT_INTERVAL_MINUTES' },
-=======
     { env: { PICBOT_LEASE_SECONDS: '4' }, variable: 'PICBOT_LEASE_SECONDS' },
     { env: { PICBOT_LEASE_SECONDS: '601' }, variable: 'PICBOT_LEASE_SECONDS' },
     { env: { PICBOT_LEASE_SECONDS: '60s' }, variable: 'PICBOT_LEASE_SECONDS' },
->>>>>>> issue-11
     { env: { PICBOT_PLAYGROUND_PORT: '0' }, variable: 'PICBOT_PLAYGROUND_PORT' },
     { env: { PICBOT_PUBLIC_HOST: 'https://picbot.contoso.com' }, variable: 'PICBOT_PUBLIC_HOST' },
     { env: { PICBOT_DEFAULT_TARGET: 'pool eu' }, variable: 'PICBOT_DEFAULT_TARGET' },

@@ -51,6 +51,7 @@ function gateway(lease: RawLease, stop: () => void) {
   };
   const client: GatewayClient = {
     enroll: async () => { throw new Error('not used'); },
+    serverKey: async () => { throw new Error('not used'); },
     async lease(_wait, signal) {
       if (!leased) {
         leased = true;
@@ -116,7 +117,7 @@ describe('the runner fence', () => {
     let stopAgent = () => undefined as void;
     const g = gateway(await leaseFor(start), () => stopAgent());
     const held = heldShell(start);
-    const agent = createAgent({ client: g.client, serverKey: keys.publicKeyPem, openShell: () => held.shell, logger: silentLogger() });
+    const agent = createAgent({ client: g.client, serverKey: keys.publicKeyPem, guard: { admit: () => null }, openShell: () => held.shell, logger: silentLogger() });
     stopAgent = () => agent.stop();
     const ran = agent.run();
     // The first step starts and its change is held in the shell; then the server goes away.
@@ -144,7 +145,7 @@ describe('the runner fence', () => {
     let stopAgent = () => undefined as void;
     const g = gateway(await leaseFor(start), () => stopAgent());
     const held = heldShell(start);
-    const agent = createAgent({ client: g.client, serverKey: keys.publicKeyPem, openShell: () => held.shell, logger: silentLogger() });
+    const agent = createAgent({ client: g.client, serverKey: keys.publicKeyPem, guard: { admit: () => null }, openShell: () => held.shell, logger: silentLogger() });
     stopAgent = () => agent.stop();
     const ran = agent.run();
     await until(() => held.shell.calls.some((c) => c.op === steps[0]!.op));

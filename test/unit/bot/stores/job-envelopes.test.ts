@@ -14,7 +14,7 @@ afterEach(() => db.close());
 
 const storeAt = (iso: string) => {
   const clock = fakeClock(iso);
-  return createJobStore(db, clock, createAuditLog(db, clock).inTransaction, jobAudit);
+  return createJobStore(db, clock, createAuditLog(db, clock, Buffer.alloc(32, 7)).inTransaction, jobAudit);
 };
 
 const envelope = (jobId: string, users: string[]): JobEnvelope => ({

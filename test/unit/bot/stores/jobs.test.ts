@@ -21,7 +21,7 @@ let runnerB: string;
 let n = 0;
 
 const later = (ms: number) => clock.set(new Date(clock.now().getTime() + ms).toISOString());
-const audit = () => createAuditLog(db, clock);
+const audit = () => createAuditLog(db, clock, Buffer.alloc(32, 7));
 
 beforeEach(async () => {
   db = openDatabase(':memory:');

@@ -25,7 +25,7 @@ function record(id: string, over: Partial<PlanRecord> = {}): PlanRecord {
     card: null, jobId: null, rollbackOf: null, cardShows: null, follows: null, ...over,
   };
 }
-const auditOf = (d: Db) => createAuditLog(d, { now: () => new Date(now()) }).inTransaction;
+const auditOf = (d: Db) => createAuditLog(d, { now: () => new Date(now()) }, Buffer.alloc(32, 7)).inTransaction;
 const vote = (voterId: string, planHash: string, decision: Vote['decision'] = 'approve'): Vote =>
   ({ voterId, voterName: voterId, planHash, decision, reason: decision === 'reject' ? 'no' : null, at: now() });
 

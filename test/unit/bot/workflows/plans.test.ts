@@ -98,13 +98,8 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
   const userIds = createUserIdStore(db, clock);
   await userIds.remember({ aadObjectId: ALEX, teamsUserId: '29:alex', name: 'Alex' });
   await userIds.remember({ aadObjectId: SAM, teamsUserId: '29:sam', name: 'Sam' });
-<<<<<<< HEAD
-  const plans = createPlanStore(db, now);
   const audit = createAuditLog(db, clock, Buffer.alloc(32, 7));
-=======
-  const audit = createAuditLog(db, clock);
   const plans = createPlanStore(db, now, audit.inTransaction);
->>>>>>> issue-11
   const ctx = createPlanContext({
     plans, votes: createVoteStore(db, audit.inTransaction), requests, jobs, preflightRuns: null, audit, userIds, roster: null,
     cards: createCardScheduler({ notifier, clock: timers, logger: silentLogger() }),
