@@ -264,8 +264,8 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
       if (r.ok && !r.duplicate) {
         log.info({ jobId, runnerId: runner.id, status: body.status, error: body.error?.code, late: r.late }, r.late ? 'late result of an interrupted job recorded' : 'job result');
         await schedule();
-        // A late result does not end the job again: it is told as events, so the card shows it.
-        if (r.late) emit({ type: 'events', job: r.job, events: [] });
+        // A late result does not end the job again; the card shows it, and drift watch takes its read.
+        if (r.late) emit({ type: 'late-result', job: r.job, result: r.result });
         else emit({ type: 'finished', job: r.job, result: r.result });
       }
       return r;

@@ -348,7 +348,9 @@ export type JobChange =
   | { type: 'events'; job: JobRecord; events: JobEvent[] }
   | { type: 'cancel-requested'; job: JobRecord }
   /** A final status: the runner's result (`result` set), or interrupted / expired / cancelled while queued. */
-  | { type: 'finished'; job: JobRecord; result: JobResult | null };
+  | { type: 'finished'; job: JobRecord; result: JobResult | null }
+  /** The result of a job already interrupted, delivered later from the runner's journal: the job does not end again. */
+  | { type: 'late-result'; job: JobRecord; result: JobResult };
 
 export type JobCancelOutcome =
   | { ok: true; job: JobRecord }
