@@ -163,6 +163,9 @@ describe('apply through an outage of the server', () => {
     const card = await s.connector.waitFor((c) => c.kind === 'update' && c.activityId === posted.messageId && /Reported late/.test(allText(cardOf(c))));
     expect(allText(cardOf(card))).toMatch(/interrupted/i);
     expect(sameState(observedOf(sim), before)).toBe(false);
+    // Drift watch takes the late read after the last change as the target's baseline.
+    const watched = await until(() => s.query<{ baseline: string }>('SELECT baseline FROM drift_watch').at(0) ?? null, 'the drift baseline from the late result');
+    expect((JSON.parse(watched.baseline) as { entries: unknown[] }).entries.length).toBeGreaterThan(0);
 
     // Roll back (a runner at full speed) from a fresh read: the simulator is as before the apply.
     slow.kill('SIGTERM');
