@@ -14,7 +14,7 @@ import type { ObservedState } from '../../contracts/observed';
 import { newId } from '../../shared/ids';
 import type { Card } from '../turn';
 import { refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
-import type { PlanRecord } from './ports';
+import type { CardRef, PlanRecord } from './ports';
 
 const HOUR = 3_600_000;
 const sameScope = (a: DiscoveryScope, b: DiscoveryScope) => canonicalJson(a) === canonicalJson(b);
@@ -25,6 +25,8 @@ export interface VoteInput {
   /** The plan hash the clicked card showed. */
   cardHash: string;
   reason: string | null;
+  /** The card message the click came from, when Teams says (its conversation and activity id). */
+  clickedCard?: CardRef | null;
 }
 
 /**
@@ -205,6 +207,13 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
       if (plan === null && planVotes !== null) {
         return { card: notFoundCard(planId), scope: 'clicker', decision: { ok: false, code: 'unverifiable', reason: `There is no plan ${planId}.` } };
       }
+      const clicked = plan && plan.card === null && input.clickedCard ? cardPostedFor(plan, input.clickedCard) : null;
+      if (plan && clicked) {
+        // The card was posted but the server stopped before it stored where: the click says
+        // where it is, so later updates (the vote, the apply, the result) reach that card.
+        await plans.note(plan.id, { card: clicked });
+        plan = { ...plan, card: clicked };
+      }
       const click = { voterId: actor.aadObjectId?.toLowerCase() ?? null, voterName: actor.name, decision: input.decision, cardHash: input.cardHash, reason: input.reason };
       const listed = ctx.approverCheck();
       // The clicker must be an approver in the tenant they click from; stored votes passed that when cast.
@@ -248,6 +257,20 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
       const card = ctx.deps.views.planCard(await ctx.cardModel(plan!, decision.effect === 'repeat' ? { notice: `Your vote to ${decision.vote.decision} was already recorded at ${decision.vote.at.slice(11, 16)} UTC.` } : {}));
       return { card, scope: 'clicker', decision };
     });
+  }
+
+  /**
+   * The clicked card as the plan's card, when it is where the plan's card is posted (the approvals
+   * conversation, or where it was asked; a card posted into a channel is clicked from its thread,
+   * `<channel>;messageid=<card>`), else null.
+   */
+  function cardPostedFor(plan: PlanRecord, clicked: CardRef): CardRef | null {
+    for (const place of [ctx.deps.config.approvalsConversation, plan.requestedIn]) {
+      if (place === null) continue;
+      if (clicked.conversationId === place) return clicked;
+      if (clicked.conversationId === `${place};messageid=${clicked.activityId}`) return { conversationId: place, activityId: clicked.activityId };
+    }
+    return null;
   }
 
   function notFoundCard(planId: string): Card {

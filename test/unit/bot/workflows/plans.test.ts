@@ -640,6 +640,33 @@ describe('resync at start', () => {
     expect(lastCard(w, plan.id)).toMatchObject({ status: 'interrupted' });
   });
 
+  it('a card posted but not stored (stopped in between) is found again from a vote clicked on it; a click from elsewhere is not taken for it', async () => {
+    const w = await world();
+    const plan = await requested(w);
+    const posted = plan.card!;
+    w.db.prepare('UPDATE plans SET card = NULL WHERE id = ?').run(plan.id);
+    await w.approval.vote(dana, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null, clickedCard: { conversationId: '19:elsewhere@thread.tacv2', activityId: 'other' } });
+    expect((await w.plans.get(plan.id))?.card).toBeNull();
+    const before = w.sent.length;
+    await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null, clickedCard: posted });
+    await w.settle();
+    expect((await w.plans.get(plan.id))?.card).toEqual(posted);
+    // The vote and the dispatch update that card; no second card is posted in the approvals conversation.
+    const after = w.sent.slice(before).filter((x) => x.conversationId === APPROVALS);
+    expect(after.length).toBeGreaterThan(0);
+    for (const x of after) expect(x).toMatchObject({ kind: 'update', activityId: posted.activityId });
+  });
+
+  it('a card posted into a channel is found again from a click in its thread', async () => {
+    const w = await world({ approvalsConversation: '19:channel@thread.tacv2' });
+    const plan = await requested(w);
+    const posted = plan.card!;
+    expect(posted.conversationId).toBe('19:channel@thread.tacv2');
+    w.db.prepare('UPDATE plans SET card = NULL WHERE id = ?').run(plan.id);
+    await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null, clickedCard: { conversationId: `19:channel@thread.tacv2;messageid=${posted.activityId}`, activityId: posted.activityId } });
+    expect((await w.plans.get(plan.id))?.card).toEqual(posted);
+  });
+
   it('brings a card up to date when it shows less than its plan', async () => {
     const w = await world();
     const plan = await requested(w);
