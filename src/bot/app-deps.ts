@@ -6,6 +6,7 @@
  */
 import type { Roles } from '../core/roles';
 import type { Clock } from '../shared/clock';
+import type { AuditInTransaction } from './stores/audit-log';
 import type { Logger } from '../shared/logger';
 import type { AppConfig } from './config';
 import type { Metrics } from './metrics';
@@ -20,6 +21,8 @@ export interface AppDeps {
   config: AppConfig;
   roles: Roles;
   audit: AuditLog;
+  /** Appends an audit record inside the caller's open transaction on `db` (stores keep a change and its record together). */
+  auditInTransaction: AuditInTransaction;
   /** Every proactive card send and update (one scheduler per server, at the Teams edge). */
   cards: CardScheduler;
   /** Reads a conversation's members into `userIds` (never rejects). */

@@ -88,8 +88,9 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
   // ── stores (one of each, on the server's database) ──────────────────────────────────────
   const drafts = createDraftStore(db);
   const requests = createRequestStore(db);
-  const plans = createPlanStore(db, now);
-  const votes = createVoteStore(db);
+  // Plan moves and votes are stored with their audit rows in one transaction.
+  const plans = createPlanStore(db, now, deps.auditInTransaction);
+  const votes = createVoteStore(db, deps.auditInTransaction);
   const preflightRuns = createPreflightRunStore(db);
   const driftStore = createDriftStore(db);
 
@@ -270,11 +271,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
             }));
           },
         });
-    gateway = createRunnerGateway({ db, clock, logger, audit, signingKeys }, options.runnerGateway);
+    gateway = createRunnerGateway({ db, clock, logger, audit, auditInTransaction: audit.inTransaction, signingKeys }, { ...options.runnerGateway, leaseMs: options.runnerGateway?.leaseMs ?? config.leaseSeconds * 1000 });
     const deps: AppDeps = {
       config,
       roles,
       audit,
+      auditInTransaction: audit.inTransaction,
       cards: teams.cards,
       roster: teams.roster,
       clock,

@@ -242,4 +242,13 @@ export const MIGRATIONS: Migration[] = [
         updated_at  TEXT NOT NULL
       );`,
   },
+  {
+    // Fenced, journaled apply: a job's own time limit (summed per op from its plan); when the
+    // late record of an interrupted job's last lease holder arrived; which events came late.
+    id: '0012-job-fencing',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN time_limit_at TEXT;
+      ALTER TABLE jobs ADD COLUMN late_at TEXT;
+      ALTER TABLE job_events ADD COLUMN late INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

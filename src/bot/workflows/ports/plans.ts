@@ -4,6 +4,7 @@ import type { DiscoveryScope } from '../../../core/discovery-scope';
 import type { PlanKind, PlanStatus } from '../../../core/plan-status';
 import type { Plan } from '../../../core/planner';
 import type { ProvisioningRequest } from '../../../core/request';
+import type { AuditEntry } from './audit';
 /** Where a card message lives, so it can be updated in place later (after a restart too). */
 export interface CardRef {
   conversationId: string;
@@ -61,17 +62,18 @@ export interface PlanStore {
   list(filter?: { statuses?: PlanStatus[]; requestId?: string; limit?: number }): Promise<PlanRecord[]>;
   /**
    * Compare-and-set: applies `patch` only if the plan still has `expect.status` and
-   * `expect.revision`; returns the updated record, or null when somebody moved it first.
+   * `expect.revision`; returns the updated record, or null when somebody moved it first. The
+   * `audit` rows are stored in the same transaction, only when the plan moved.
    */
-  update(id: string, expect: { status: PlanStatus; revision: number }, patch: PlanPatch): Promise<PlanRecord | null>;
+  update(id: string, expect: { status: PlanStatus; revision: number }, patch: PlanPatch, audit?: AuditEntry[]): Promise<PlanRecord | null>;
   /** Unconditional bookkeeping that never changes the plan's meaning (card ref, what the card shows). */
   note(id: string, patch: Pick<PlanPatch, 'card' | 'cardShows'>): Promise<void>;
 }
 
 /** Votes, unique per plan, voter and plan hash. */
 export interface VoteStore {
-  /** Stores the vote; false when this voter already has a vote on this plan hash (a raced double-click). */
-  add(planId: string, vote: Vote): Promise<boolean>;
+  /** Stores the vote with its audit rows in one transaction; false when this voter already has a vote on this plan hash (a raced double-click). */
+  add(planId: string, vote: Vote, audit?: AuditEntry[]): Promise<boolean>;
   /** The plan's votes in the order they were cast (every hash). */
   list(planId: string): Promise<Vote[]>;
 }
