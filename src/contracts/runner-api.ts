@@ -98,8 +98,6 @@ export function prototypeKeyIn(value: unknown, path = ''): string | null {
   return null;
 }
 
-export const SignedJob = z.object({ envelope: JobEnvelope, signature: z.string().min(1) });
-export type SignedJob = z.infer<typeof SignedJob>;
 
 export const EnrollRequest = z.object({
   enrollmentToken: z.string().min(1).max(512),
@@ -109,8 +107,12 @@ export const EnrollRequest = z.object({
 export const EnrollResponse = z.object({ runnerId: z.string(), runnerToken: z.string(), serverKey: z.string() });
 
 export const LeaseRequest = z.object({ waitSeconds: z.number().int().min(0).max(30) }).strict();
+/**
+ * The answer to a lease. The envelope stays raw here: the runner checks the signature over
+ * exactly what arrived, and only then parses it as a JobEnvelope.
+ */
 export const LeaseResponse = z.object({
-  job: SignedJob,
+  job: z.object({ envelope: z.unknown(), signature: z.string() }),
   leaseId: z.string(),
   leaseExpiresAt: z.string(),
   /** The job's id, so a runner can report on a job whose envelope it refuses (tampered, unparsable). */
@@ -189,4 +191,3 @@ export const ServerKeyResponse = z.object({
   rotations: z.array(z.object({ previousKey: z.string(), nextKey: z.string(), at: z.string(), signature: z.string() })),
 });
 
-export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

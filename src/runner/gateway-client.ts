@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import {
-  EnrollResponse, HeartbeatResponse, RUNNER_API_BASE, type JobEvent, type ResultRequest, ServerKeyResponse } from '../contracts/runner-api';
+  EnrollResponse, HeartbeatResponse, LeaseResponse, RUNNER_API_BASE, type JobEvent, type ResultRequest, ServerKeyResponse } from '../contracts/runner-api';
 
 export type CallFailure = 'network' | 'unauthorized' | 'conflict' | 'rejected';
 
@@ -33,15 +33,6 @@ export interface RawLease {
   /** How long the server held the long-poll before leasing (0 when it does not say). */
   leaseWaitedMs: number | null;
 }
-
-const LeaseShape = z.object({
-  jobId: z.string().optional(),
-  job: z.object({ envelope: z.unknown(), signature: z.string() }),
-  leaseId: z.string(),
-  leaseExpiresAt: z.string(),
-  leaseSeconds: z.number().positive().optional(),
-  leaseWaitedMs: z.number().nonnegative().optional(),
-});
 
 export interface GatewayClient {
   enroll(body: { enrollmentToken: string; name: string; labels: string[] }): Promise<z.infer<typeof EnrollResponse>>;
@@ -113,7 +104,7 @@ export function createGatewayClient(options: { server: string; runnerToken?: str
     async lease(waitSeconds, signal) {
       const { status, json } = await call('/jobs/lease', { waitSeconds }, { auth: true, timeoutMs: waitSeconds * 1000 + CALL_TIMEOUT_MS, signal });
       if (status === 204) return null;
-      const lease = parse(LeaseShape, json, 'leasing a job');
+      const lease = parse(LeaseResponse, json, 'leasing a job');
       return {
         jobId: lease.jobId ?? null,
         envelope: lease.job.envelope,
