@@ -47,9 +47,9 @@ import { RUNNER_COMMANDS } from './views/runners';
 import { createDiscoveryWorkflow, type DiscoveryWorkflow } from './workflows/discovery';
 import { createDriftWatch, type DriftWatch } from './workflows/drift-watch';
 import { createIntakeWorkflow } from './workflows/intake';
-import { createApplyWorkflow } from './workflows/plan-apply';
-import { createApprovalWorkflow, type ApprovalWorkflow } from './workflows/plan-approval';
+import type { ApprovalWorkflow } from './workflows/plan-approval';
 import { createPlanContext } from './workflows/plan-context';
+import { createPlanCore } from './workflows/plan-core';
 import { createPlanReading } from './workflows/plan-reading';
 import { createPreflightWorkflow } from './workflows/preflight';
 import { createRunnerAdmin } from './workflows/runner-admin';
@@ -121,11 +121,8 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
       approvers: config.approvers,
     },
   });
-  // The two workflows call each other (quorum dispatches; a retry puts a plan up): tie the knot.
-  let approval: ApprovalWorkflow | null = null;
-  const apply = createApplyWorkflow(ctx, () => approval!);
-  approval = createApprovalWorkflow(ctx, apply.dispatch);
-  const approvalWorkflow = approval;
+  const core = createPlanCore(ctx);
+  const approvalWorkflow = core.approval;
   const watch = createDriftWatch({
     store: driftStore,
     plans,
@@ -156,7 +153,7 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
       return status ? discoveryCard(status) : null;
     });
   });
-  jobs.onChange((change) => apply.onJobChange(change));
+  jobs.onChange((change) => core.onJobChange(change));
   jobs.onChange((change) => watch.onJobChange(change));
   deps.periodic.every('plan-sweep', PLAN_SWEEP_EVERY_MS, () => approvalWorkflow.sweep());
   deps.periodic.every('drift-check', config.driftIntervalMinutes * 60_000, async () => {
@@ -166,7 +163,7 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
   // Bring plans and cards up to date after a restart, once the server is listening.
   setImmediate(() => {
     if (!db.open) return;
-    apply.resync().then(
+    core.resync().then(
       (r) => ctx.log.info(r, 'plans resynced at start'),
       (err: unknown) => ctx.log.error({ err }, 'resyncing plans at start failed'),
     );
@@ -177,7 +174,10 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
   // The review card's "Next steps" that are on; each flag guards one button in cards/review.json.
   const nextSteps: ReviewNextSteps = async (draft) => ({ discover: draft.position === 'review', preflight: draft.position === 'review', ...(await approvalStep(draft)) });
   const reading = createPlanReading({ plans, audit, jobs, currentCard: (planId, o) => ctx.currentCard(planId, o) });
-  const planHandlers = createPlanHandlers({ ctx, approval: approvalWorkflow, apply, reading, roles });
+  const planHandlers = createPlanHandlers({
+    approval: approvalWorkflow, cancel: core.cancel, retry: core.retry, rollback: core.rollback, reading, roles,
+    cards: ctx, approvalsConversation: config.approvalsConversation,
+  });
   const drift = createDriftHandlers({ watch, roles, clock });
   const handlerSets: HandlerSet[] = [
     createIntakeHandlers({ intake, roles, defaultTargetLabel: config.defaultTargetLabel }, {

@@ -10,8 +10,10 @@ import { idKind, idPattern } from '../../shared/ids';
 import type { ActionHandler, ActionResult, ActionTurn, Card, CommandHandler, MessageTurn } from '../turn';
 import { VERBS } from '../verbs';
 import { auditTrailCard, planListCard, planNoticeCard, planScriptCard } from '../views/plan';
-import type { ApplyWorkflow } from '../workflows/plan-apply';
 import type { ApprovalWorkflow } from '../workflows/plan-approval';
+import type { CancelPlan } from '../workflows/plan-cancel';
+import type { RetryPlan } from '../workflows/plan-retry';
+import type { RollBackPlan } from '../workflows/plan-rollback';
 import type { PlanReading } from '../workflows/plan-reading';
 import type { PlanContext, WorkflowRefusal } from '../workflows/plan-context';
 import { callerOf } from './caller';
@@ -26,10 +28,16 @@ const VoteData = z.object({
   reason: ReasonText.optional(),
 }).loose();
 
+/** What the plan area's handlers work with: one use case per button, and the plan's card. */
 export interface PlanHandlerDeps {
-  ctx: PlanContext;
-  approval: ApprovalWorkflow;
-  apply: ApplyWorkflow;
+  approval: Pick<ApprovalWorkflow, 'requestApproval' | 'vote'>;
+  cancel: CancelPlan;
+  retry: RetryPlan;
+  rollback: RollBackPlan;
+  /** The plan's card now, and its message brought up to date after an answer. */
+  cards: Pick<PlanContext, 'currentCard' | 'refreshCard' | 'later'>;
+  /** PICBOT_APPROVALS_CONVERSATION, to say where an approval card goes. */
+  approvalsConversation: string | null;
   reading: PlanReading;
   roles: Roles;
 }
@@ -69,7 +77,7 @@ const malformed = (reason: string): ActionResult =>
 const issue = (e: z.ZodError) => `${e.issues[0]?.path.join('.') || 'data'}: ${e.issues[0]?.message ?? 'invalid'}`;
 
 export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionHandler> {
-  const { ctx, approval, apply, reading, roles } = deps;
+  const { cards, approval, reading, roles } = deps;
 
   /** The plan card for a reader (the clicker only), with an optional note. */
   async function readerCard(turn: ActionTurn, planId: string, note?: string): Promise<ActionResult> {
@@ -82,7 +90,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     if (!ref.success) return malformed(issue(ref.error));
     const r = await approval.requestApproval(callerOf(turn, roles), ref.data.requestId);
     if (!r.ok) return refusedCard(r, ref.data.requestId);
-    const approvals = ctx.deps.config.approvalsConversation;
+    const approvals = deps.approvalsConversation;
     const where = approvals && approvals !== turn.conversation.id ? 'being posted in the approvals conversation' : 'being posted in this conversation';
     const steps = `${r.plan.plan.steps.length} step${r.plan.plan.steps.length === 1 ? '' : 's'}`;
     const lines = r.unchanged ? [`Plan ${r.plan.id} already waits for approval with exactly these steps (${steps}).`]
@@ -104,7 +112,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
       // could otherwise arrive after the job's last update and leave the card behind).
       // A refused vote that did not answer with the plan card itself also goes to the bottom of the chat.
       const refusal = !answer.decision.ok && answer.decision.code !== 'reason-required' && answer.decision.code !== 'stale-plan';
-      return { card: answer.card, scope: answer.scope, refusal, after: () => ctx.later(data.data.planId, 'updating the card after a vote', () => ctx.refreshCard(data.data.planId)) };
+      return { card: answer.card, scope: answer.scope, refusal, after: () => cards.later(data.data.planId, 'updating the card after a vote', () => cards.refreshCard(data.data.planId)) };
     };
   }
 
@@ -125,17 +133,17 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const cancel: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.cancel(callerOf(turn, roles), ref.data.planId);
+    const r = await deps.cancel.cancel(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     // The clicker's answer; the card everyone sees is updated by the card scheduler (cancelAsked asked for it).
-    const card = await ctx.currentCard(r.plan.id, { notice: `Cancel requested by ${turn.actor.name}: the runner stops after the current step.` });
+    const card = await cards.currentCard(r.plan.id, { notice: `Cancel requested by ${turn.actor.name}: the runner stops after the current step.` });
     return { card: card!, scope: 'clicker' };
   };
 
   const rollback: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.rollback(callerOf(turn, roles), ref.data.planId);
+    const r = await deps.rollback.rollback(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     const lines = [`picbot reads ${r.plan.targetLabel} again first (job ${r.job.id}), so the rollback is planned against the server as it is now; the rollback plan follows for approval when that is done.`];
     return { card: notice('Rollback requested', lines, r.plan.id, 'good'), scope: 'clicker' };
@@ -144,7 +152,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const retry: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.retry(callerOf(turn, roles), ref.data.planId);
+    const r = await deps.retry.retry(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     const next = r.plan.kind === 'rollback' ? `a new rollback of plan ${r.plan.follows ?? '?'} follows for approval when that is done` : 'a new plan follows for approval when that is done';
     return { card: notice('Re-planning', [`Reading ${r.plan.targetLabel} again (job ${r.job.id}); ${next}.`], r.plan.id, 'good'), scope: 'clicker' };
