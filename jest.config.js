@@ -8,11 +8,12 @@ const common = {
   testEnvironment: 'node',
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  testTimeout: 30000,
 };
 
 module.exports = {
   maxWorkers: 2,
+  // A global option: inside a project it would be ignored (and jest's 5 s would apply).
+  testTimeout: 30000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'], setupFilesAfterEnv: ['<rootDir>/test/unit-guard.ts'] },
     { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration', '<rootDir>/test/fuzz'] },
