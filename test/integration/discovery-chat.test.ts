@@ -115,7 +115,7 @@ describe('review card → discover → observed state card', () => {
     expect(shown).toEqual(expect.arrayContaining([
       'Product: Lync Server 2013 (5.0.8308.0)',
       'Routing: DNS SRV (partner discovery possible)',
-      'Federation (AllowFederatedUsers): off',
+      'Federation: off · AllowFederatedUsers',
       'Partner discovery: off',
       'contoso.com: default',
       'Messenger: disabled · federation.messenger.msn.com · verification AlwaysVerifiable',
@@ -128,7 +128,7 @@ describe('review card → discover → observed state card', () => {
       'sip:bob@contoso.com: none assigned (site or global applies)',
       'Global: DisablePICPromptDisplayName: not set',
     ]));
-    expect(text(card)).toMatch(/Read by fe01 \(run_[0-9a-z]{16}\) on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(text(card)).toMatch(/Read by fe01, id run_[0-9a-z]{16}, on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     expect(button(card, 'Discover again')).toEqual({ verb: VERBS.requestDiscover, data: { requestId } });
     expect(button(card, 'Back to the review')).toEqual({ verb: VERBS.intakeResume, data: { draftId: requestId } });
 
