@@ -1,3 +1,4 @@
+import type { Profile } from '../../../src/contracts/profiles';
 import { SKYPE_RETIREMENT_NOTE } from '../../../src/contracts/skype-provider';
 import { plan } from '../../../src/core/planner';
 import { planScript, planView } from '../../../src/core/plan-script';
@@ -10,7 +11,7 @@ describe('planScript', () => {
     const p = plan(requestFixture('global', { partnerDiscovery: false }), state, 'lync2013');
     const script = planScript(p);
     expect(script).toBe([
-      '# picbot plan for profile lync2013',
+      '# picbot plan for Lync Server 2013 (before CU5)',
       `# Observed-state fingerprint: ${p.fingerprint}`,
       `# Plan hash: ${p.planHash}`,
       "# For people to read: picbot's runner applies these steps as data (check, change, verify), not this text.",
@@ -42,6 +43,20 @@ describe('planScript', () => {
       '# Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $false -EnablePublicCloudAccess $false',
       '',
     ].join('\n'));
+  });
+
+  it.each<[Profile, string, string]>([
+    ['lync2010', 'Lync Server 2010', 'Lync Server Management Shell'],
+    ['lync2013', 'Lync Server 2013 (before CU5)', 'Lync Server Management Shell'],
+    ['lync2013-cu5', 'Lync Server 2013 CU5 or later', 'Lync Server Management Shell'],
+    ['sfb2015', 'Skype for Business Server 2015', 'Skype for Business Server Management Shell'],
+    ['sfb2019', 'Skype for Business Server 2019', 'Skype for Business Server Management Shell'],
+    ['sfbse', 'Skype for Business Server Subscription Edition', 'Skype for Business Server Management Shell'],
+  ])('%s: the header names the product (%s) and its management shell, never the profile id', (profile, product, shell) => {
+    const [first, , , , run] = planScript(plan(requestFixture('global', {}, profile), freshState(profile), profile)).split('\n');
+    expect(first).toBe(`# picbot plan for ${product}`);
+    expect(first).not.toContain(profile);
+    expect(run).toBe(`# Run in the ${shell} as a member of RTCUniversalServerAdmins or CsAdministrator.`);
   });
 
   it('says there is nothing to change', () => {
