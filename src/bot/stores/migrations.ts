@@ -242,4 +242,16 @@ export const MIGRATIONS: Migration[] = [
         updated_at  TEXT NOT NULL
       );`,
   },
+  {
+    // The message that holds each intake's live card, so that resuming it in a newer message
+    // retires the older copy (only one intake card with live buttons stays in the chat).
+    id: '0012-intake-cards',
+    sql: `
+      CREATE TABLE intake_cards (
+        draft_id        TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        activity_id     TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );`,
+  },
 ];
