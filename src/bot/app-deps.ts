@@ -4,6 +4,7 @@
  */
 import type { Roles } from '../core/roles';
 import type { Clock } from '../shared/clock';
+import type { AuditInTransaction } from './stores/audit-log';
 import type { Logger } from '../shared/logger';
 import type { AppConfig } from './config';
 import type { Metrics } from './metrics';
@@ -17,6 +18,8 @@ export interface AppDeps {
   config: AppConfig;
   roles: Roles;
   audit: AuditLog;
+  /** Appends an audit record inside the caller's open transaction on `db` (stores keep a change and its record together). */
+  auditInTransaction: AuditInTransaction;
   notifier: ChatNotifier;
   /** Reads a conversation's members into `userIds` (never rejects). */
   roster: ConversationRoster;

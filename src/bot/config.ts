@@ -67,6 +67,8 @@ export interface AppConfig {
   discoveryTimeoutSeconds: number;
   /** Minutes between drift checks of every watched target; 0 = no periodic checks (docs/drift.md). */
   driftIntervalMinutes: number;
+  /** A runner's lease on a job; it heartbeats every third of it and starts no step with less than a third left. */
+  leaseSeconds: number;
   playgroundPort: number;
   /** The public host name of a production deployment (used by packaging); null when unset. */
   publicHost: string | null;
@@ -188,6 +190,7 @@ const VARIABLES = {
   PICBOT_APPROVAL_QUORUM: intIn(1, 50),
   PICBOT_DISCOVERY_TIMEOUT_SECONDS: intIn(5, 3600),
   PICBOT_DRIFT_INTERVAL_MINUTES: intIn(0, 7 * 24 * 60),
+  PICBOT_LEASE_SECONDS: intIn(5, 600),
   PICBOT_PLAYGROUND_PORT: intIn(1, 65535),
   PICBOT_PUBLIC_HOST: hostName,
   PICBOT_SIM_STATE: text,
@@ -280,6 +283,7 @@ export function parseConfig(env: Env): AppConfig {
     approvalQuorum: v.PICBOT_APPROVAL_QUORUM ?? 1,
     discoveryTimeoutSeconds: v.PICBOT_DISCOVERY_TIMEOUT_SECONDS ?? 120,
     driftIntervalMinutes: v.PICBOT_DRIFT_INTERVAL_MINUTES ?? 60,
+    leaseSeconds: v.PICBOT_LEASE_SECONDS ?? 60,
     playgroundPort: v.PICBOT_PLAYGROUND_PORT ?? 56150,
     publicHost: v.PICBOT_PUBLIC_HOST ?? null,
     simStatePath: resolve(v.PICBOT_SIM_STATE ?? './data/lync-sim.json'),

@@ -81,13 +81,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
             }));
           },
         });
-    gateway = createRunnerGateway({ db, clock, logger, audit, signingKeys }, options.runnerGateway);
+    gateway = createRunnerGateway({ db, clock, logger, audit, auditInTransaction: audit.inTransaction, signingKeys }, { ...options.runnerGateway, leaseMs: options.runnerGateway?.leaseMs ?? config.leaseSeconds * 1000 });
     // Known once the server listens; nothing asks for it before (handlers run on requests).
     const listening = { url: '' };
     const deps: AppDeps = {
       config,
       roles,
       audit,
+      auditInTransaction: audit.inTransaction,
       notifier: teams.notifier,
       roster: teams.roster,
       clock,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalJson, sha256Hex } from './canonical';
 import { OpCall } from './ops';
 import { Profile } from './profiles';
 import { ObservedState } from './observed';
@@ -114,8 +115,14 @@ export const LeaseResponse = z.object({
   leaseExpiresAt: z.string(),
   /** The job's id, so a runner can report on a job whose envelope it refuses (tampered, unparsable). */
   jobId: z.string().optional(),
-  /** The lease's life in seconds: the runner heartbeats every third of it (at most 20 s), skew-free. */
+  /** The lease's life in seconds: the runner heartbeats every third of it, skew-free. */
   leaseSeconds: z.number().positive().optional(),
+  /**
+   * How long the server held the long-poll before it leased the job. The lease ran for
+   * `leaseSeconds` from then, so the runner dates it on its own monotonic clock from when it sent
+   * the request plus this wait: never later than the server's own expiry.
+   */
+  leaseWaitedMs: z.number().nonnegative().optional(),
 });
 
 export const StepStatus = z.enum(['pending', 'running', 'done', 'skipped', 'failed']);
@@ -139,13 +146,26 @@ export const JobEvent = z.discriminatedUnion('type', [
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
 
+/**
+ * The SHA-256 of the canonical JSON of the job's signed envelope (`envelopeHash`). A runner sends
+ * it with events and a result, so a job the server marked interrupted can still take the late
+ * record of what its last lease holder did, and nobody else's.
+ */
+const EnvelopeHash = z.string().regex(/^[0-9a-f]{64}$/);
+
 export const EventsRequest = z.object({
   leaseId: z.string(),
   seq: z.number().int().min(0),
   events: z.array(JobEvent).max(100),
+  envelopeHash: EnvelopeHash.optional(),
 }).strict();
 export const HeartbeatRequest = z.object({ leaseId: z.string() }).strict();
 export const HeartbeatResponse = z.object({ leaseExpiresAt: z.string(), cancel: z.boolean(), leaseSeconds: z.number().positive().optional() });
+
+/** The hash a runner sends as `envelopeHash`: over the envelope exactly as it was signed. */
+export function envelopeHash(envelope: unknown): string {
+  return sha256Hex(canonicalJson(envelope));
+}
 
 export const JobResultStatus = z.enum(['succeeded', 'failed', 'aborted-drift', 'cancelled']);
 export type JobResultStatus = z.infer<typeof JobResultStatus>;
@@ -158,6 +178,7 @@ export const ResultRequest = z.object({
   after: ObservedState.optional(),
   replication: z.array(z.object({ replicaFqdn: z.string(), upToDate: z.boolean(), lastUpdate: z.string().nullable() })).optional(),
   error: z.object({ code: z.string(), message: z.string().max(65536) }).optional(),
+  envelopeHash: EnvelopeHash.optional(),
 }).strict();
 export type ResultRequest = z.infer<typeof ResultRequest>;
 

@@ -187,3 +187,23 @@ export function providerDifferences(provider: PublicProvider, want: Partial<OpPa
   if (want.enableSkypeDirectorySearch !== undefined && provider.enableSkypeDirectorySearch !== want.enableSkypeDirectorySearch) differ('enableSkypeDirectorySearch', provider.enableSkypeDirectorySearch, want.enableSkypeDirectorySearch);
   return diffs;
 }
+
+/** The server object a write step changes (the access edge, one policy, one user, one provider). */
+export function objectOf(step: { op: string; params: Record<string, unknown> }): string {
+  const p = step.params;
+  const id = (v: unknown) => String(v ?? '').trim().toLowerCase();
+  switch (step.op) {
+    case 'accessEdge.set':
+      return 'access-edge';
+    case 'externalAccessPolicy.grant':
+      return `user:${id(p.user)}`;
+    case 'externalAccessPolicy.new':
+    case 'externalAccessPolicy.set':
+    case 'externalAccessPolicy.remove':
+      return `external-access-policy:${policyKey(String(p.identity ?? ''))}`;
+    case 'clientPolicy.set':
+      return `client-policy:${policyKey(String(p.identity ?? ''))}`;
+    default:
+      return `${step.op.split('.')[0]}:${id(p.identity)}`;
+  }
+}

@@ -6,6 +6,7 @@
  */
 import type { JobEvent } from '../contracts/runner-api';
 import type { Logger } from '../shared/logger';
+import type { JobJournal, JournalState } from './journal';
 import { backoffMs, GatewayCallError, type GatewayClient } from './gateway-client';
 
 const MAX_BATCH = 50;
@@ -40,64 +41,118 @@ export interface EventSender {
   readonly leaseLost: boolean;
 }
 
+/** Where a sender starts after a restart: what its journal says is still to be sent. */
+export interface SenderResume {
+  nextSeq: number;
+  /** Batches written to the journal but not acknowledged: resent with exactly their seq and events. */
+  batches: { seq: number; events: JobEvent[] }[];
+  /** Events journaled but in no batch yet. */
+  queue: JobEvent[];
+}
+
+/** A sender's starting point from a job's journal. */
+export function resumeFrom(state: JournalState): SenderResume {
+  let at = 0;
+  let nextSeq = 0;
+  const batches: SenderResume['batches'] = [];
+  for (const b of state.batches) {
+    const events = state.events.slice(at, at + b.count);
+    at += b.count;
+    if (!b.sent) batches.push({ seq: b.seq, events });
+    nextSeq = b.seq + 1;
+  }
+  return { nextSeq, batches, queue: state.events.slice(at) };
+}
+
 export function createEventSender(options: {
   client: Pick<GatewayClient, 'events'>;
   jobId: string;
   leaseId: string;
   logger: Logger;
   sleep?: (ms: number) => Promise<void>;
+  /** Every event is journaled before it is queued, every batch before it is sent. */
+  journal?: JobJournal;
+  envelopeHash?: string;
+  resume?: SenderResume;
+  /**
+   * How long a new batch waits for more events before it goes (0: at once). Each batch costs a
+   * journal fsync, so a short wait turns a batch per event into a batch per few steps; flush()
+   * sends at once.
+   */
+  coalesceMs?: number;
 }): EventSender {
-  const { client, jobId, leaseId, logger } = options;
+  const { client, jobId, leaseId, logger, journal } = options;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const queue: JobEvent[] = [];
-  let seq = 0;
+  const queue: JobEvent[] = [...(options.resume?.queue ?? [])];
+  // Batches from before a restart go first, exactly as they were journaled (the server keys them by seq).
+  const written: { seq: number; events: JobEvent[] }[] = [...(options.resume?.batches ?? [])];
+  let seq = options.resume?.nextSeq ?? 0;
   let pumping: Promise<void> | null = null;
   let leaseLost = false;
   let abandoned = false;
   // Set when sending cannot go on (lease lost, token refused, abandoned): flush() stops waiting.
   let stopped = false;
+  let flushing = false;
+  let wakeCoalesce: (() => void) | null = null;
+  const hash = options.envelopeHash ? { envelopeHash: options.envelopeHash } : {};
 
   /** Sends one batch until the server has it; says how it ended. */
-  async function send(batch: JobEvent[]): Promise<'stored' | 'rejected' | 'stop'> {
+  async function send(batchSeq: number, batch: JobEvent[]): Promise<'stored' | 'rejected' | 'stop'> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await client.events(jobId, { leaseId, seq, events: batch });
+        await client.events(jobId, { leaseId, seq: batchSeq, events: batch, ...hash });
         return 'stored';
       } catch (err) {
         const failure = err instanceof GatewayCallError ? err.failure : 'network';
         const message = (err as Error).message;
         if (failure === 'conflict') {
           leaseLost = true;
-          logger.warn({ jobId, seq, err: message }, 'the server refused events: the lease is gone');
+          logger.warn({ jobId, seq: batchSeq, err: message }, 'the server refused events: the lease is gone');
           return 'stop';
         }
         if (failure === 'unauthorized') {
-          logger.error({ jobId, seq, err: message }, 'the server refused the runner token while sending events');
+          logger.error({ jobId, seq: batchSeq, err: message }, 'the server refused the runner token while sending events');
           return 'stop';
         }
         if (failure === 'rejected') {
           // Sending it again would be refused again; its seq goes to the next batch.
-          logger.error({ jobId, seq, err: message }, 'the server rejected an event batch; dropping it');
+          logger.error({ jobId, seq: batchSeq, err: message }, 'the server rejected an event batch; dropping it');
           return 'rejected';
         }
         if (abandoned) return 'stop';
-        const wait = backoffMs(attempt);
-        logger.warn({ jobId, seq, attempt, retryInMs: wait, err: message }, 'sending events failed; resending the same batch');
+        const wait = backoffMs(attempt, 5_000);
+        logger.warn({ jobId, seq: batchSeq, attempt, retryInMs: wait, err: message }, 'sending events failed; resending the same batch');
         await sleep(wait);
       }
     }
   }
 
   async function pump(): Promise<void> {
-    while (queue.length > 0 && !stopped && !abandoned) {
-      const batch = nextBatch(queue);
-      const outcome = await send(batch);
+    while ((written.length > 0 || queue.length > 0) && !stopped && !abandoned) {
+      let next = written[0];
+      if (!next) {
+        if (options.coalesceMs && !flushing && queue.length < MAX_BATCH) {
+          await new Promise<void>((resolve) => {
+            wakeCoalesce = resolve;
+            setTimeout(resolve, options.coalesceMs).unref();
+          });
+          wakeCoalesce = null;
+        }
+        const events = nextBatch(queue);
+        queue.splice(0, events.length);
+        next = { seq, events };
+        journal?.batch(seq, events.length);
+        written.push(next);
+      }
+      const outcome = await send(next.seq, next.events);
       if (outcome === 'stop') {
         stopped = true;
         return;
       }
-      queue.splice(0, batch.length);
-      if (outcome === 'stored') seq += 1;
+      written.shift();
+      // A rejected batch is marked as handled too: a restart must not send it again.
+      journal?.sent(next.seq);
+      if (outcome === 'stored') seq = next.seq + 1;
     }
   }
 
@@ -106,7 +161,7 @@ export function createEventSender(options: {
       pumping = pump().finally(() => {
         pumping = null;
         // Events pushed while the last attempt was finishing.
-        if (queue.length > 0 && !stopped && !abandoned) void kick();
+        if ((queue.length > 0 || written.length > 0) && !stopped && !abandoned) void kick();
       });
     }
     return pumping;
@@ -115,11 +170,15 @@ export function createEventSender(options: {
   return {
     push(event) {
       if (stopped) return;
+      // On disk before it leaves: a crash after this line cannot lose the event.
+      journal?.event(event);
       queue.push(event);
       void kick();
     },
     async flush() {
-      while ((pumping || queue.length > 0) && !stopped && !abandoned) await kick();
+      flushing = true;
+      wakeCoalesce?.();
+      while ((pumping || queue.length > 0 || written.length > 0) && !stopped && !abandoned) await kick();
       if (pumping) await pumping;
     },
     abandon() {

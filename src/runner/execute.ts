@@ -19,12 +19,14 @@
  * job. After the last change the whole scope is read once more (`after`), and every step that
  * ran must still hold in it (a later step may have undone an earlier one); one that does not
  * fails the job with `verify_failed`. Then `replication.status` is read. A stop request
- * (cancel, shutdown, lost lease) is obeyed between steps; a read-only discovery is cut short at once.
+ * (cancel, shutdown, lost lease) is obeyed between steps, and before each step the control's fence
+ * (`beforeStep`) may hold it until the lease is confirmed; a step in hand is never cut off. A
+ * read-only discovery is cut short at once.
  */
 import { fingerprint, type ObservedState } from '../contracts/observed';
 import { checkOpCall, isReadOp, isWriteOp, type OpName, type OpParams, type WriteOpName } from '../contracts/ops';
 import { ExactJobEnvelope, JobEnvelope, MAX_EVENT_TEXT, prototypeKeyIn, type JobEvent, type PlanStep, type ResultRequest } from '../contracts/runner-api';
-import { checkSatisfied, policyKey } from '../contracts/satisfied';
+import { checkSatisfied, objectOf } from '../contracts/satisfied';
 import { cmdletCall } from '../contracts/render';
 import { verifyEnvelope } from '../contracts/signing';
 import { CodedError } from '../shared/errors';
@@ -36,13 +38,32 @@ import { createJobTiming } from './job-timing';
 import type { PinnedKeys } from './pinned-keys';
 import type { ShellHost } from './shell-host';
 
-export type StopReason = 'cancel' | 'shutdown' | 'lease-lost';
+/**
+ * Why a job stops between steps. `lease-lost`: the server said the lease is gone;
+ * `lease-expired`: the runner's own clock says the lease the server last confirmed has ended
+ * (or has too little left to start a step in), and no heartbeat renewed it in time.
+ */
+export type StopReason = 'cancel' | 'shutdown' | 'lease-lost' | 'lease-expired';
 
 export interface JobControl {
   /** Why the job must stop after its current step, or null to go on. */
   stopReason(): StopReason | null;
   /** Called once when a stop is first requested. */
   onStop(listener: () => void): void;
+  /**
+   * Called before each step starts: resolves null when the step may start, or why not. The
+   * runner's fence waits here for a heartbeat when the lease is short or the last beat failed.
+   * Without it only `stopReason` is consulted.
+   */
+  beforeStep?(): Promise<StopReason | null>;
+}
+
+/** The error a job stopped between steps reports. */
+function stoppedError(stop: StopReason, stepId: string): { code: string; message: string } {
+  if (stop === 'lease-expired' || stop === 'lease-lost') {
+    return { code: 'lease_expired', message: `stopped before step ${stepId}: the lease ended (${stop === 'lease-lost' ? 'the server ended it' : 'no heartbeat renewed it in time'}), so no further step was started` };
+  }
+  return { code: 'cancelled', message: `stopped (${stop}) before step ${stepId}` };
 }
 
 export interface ExecuteOptions {
@@ -58,6 +79,8 @@ export interface ExecuteOptions {
   control: JobControl;
   logger: Logger;
   now?: () => Date;
+  /** The time spent so far appending and fsync'ing the job's journal (for the `job timing` line). */
+  journalMs?: () => number;
 }
 
 /** What to report: the result body without the lease id. */
@@ -84,26 +107,6 @@ const cutError = (error: { code: string; message: string }) => ({ code: error.co
 
 const errorOf = (err: unknown): { code: string; message: string } =>
   err instanceof CodedError ? { code: err.code, message: err.message } : { code: 'internal', message: (err as Error)?.message ?? String(err) };
-
-/** The server object a write step changes (the access edge, one policy, one user, one provider). */
-function objectOf(step: PlanStep): string {
-  const p = step.params as Record<string, unknown>;
-  const id = (v: unknown) => String(v ?? '').trim().toLowerCase();
-  switch (step.op) {
-    case 'accessEdge.set':
-      return 'access-edge';
-    case 'externalAccessPolicy.grant':
-      return `user:${id(p.user)}`;
-    case 'externalAccessPolicy.new':
-    case 'externalAccessPolicy.set':
-    case 'externalAccessPolicy.remove':
-      return `external-access-policy:${policyKey(String(p.identity ?? ''))}`;
-    case 'clientPolicy.set':
-      return `client-policy:${policyKey(String(p.identity ?? ''))}`;
-    default:
-      return `${step.op.split('.')[0]}:${id(p.identity)}`;
-  }
-}
 
 /** Why a job must be refused before anything runs, or null. */
 export function refuseJob(envelope: JobEnvelope): string | null {
@@ -248,6 +251,7 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
   } catch (err) {
     report = { status: control.stopReason() ? 'cancelled' : 'failed', error: errorOf(err) };
   }
+  timing.addJournal(options.journalMs?.() ?? 0);
   log.info({ kind: envelope.kind, ...timing.summary(stepsStarted) }, 'job timing');
   // The result schema takes as much error text as an event does.
   if (report.error) report.error = cutError(report.error);
@@ -280,8 +284,8 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
     }
     events.push({ type: 'step-finished', stepId: 'discover', at: at(), status: 'done', durationMs: now().getTime() - started, output: describe(observed) });
     for (const step of env.steps) {
-      const stop = control.stopReason();
-      if (stop) return { status: 'cancelled', observed, error: { code: 'cancelled', message: `stopped (${stop}) before step ${step.id}` } };
+      const stop = control.beforeStep ? await control.beforeStep() : control.stopReason();
+      if (stop) return { status: 'cancelled', observed, error: stoppedError(stop, step.id) };
       const t0 = now().getTime();
       events.push({ type: 'step-started', stepId: step.id, at: at() });
       const r = await runStep(step);
@@ -314,9 +318,10 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
     const ran: PlanStep[] = [];
     let outcome: JobReport | null = null;
     for (const step of env.steps) {
-      const stop = control.stopReason();
+      // The fence: no step starts unless the lease, as last confirmed, has room for it.
+      const stop = control.beforeStep ? await control.beforeStep() : control.stopReason();
       if (stop) {
-        outcome = { status: 'cancelled', error: { code: 'cancelled', message: `stopped (${stop}) before step ${step.id}` } };
+        outcome = { status: 'cancelled', error: stoppedError(stop, step.id) };
         break;
       }
       const t0 = now().getTime();

@@ -30,6 +30,8 @@ export interface RawLease {
   leaseId: string;
   leaseExpiresAt: string;
   leaseSeconds: number | null;
+  /** How long the server held the long-poll before leasing (0 when it does not say). */
+  leaseWaitedMs: number | null;
 }
 
 const LeaseShape = z.object({
@@ -38,6 +40,7 @@ const LeaseShape = z.object({
   leaseId: z.string(),
   leaseExpiresAt: z.string(),
   leaseSeconds: z.number().positive().optional(),
+  leaseWaitedMs: z.number().nonnegative().optional(),
 });
 
 export interface GatewayClient {
@@ -118,6 +121,7 @@ export function createGatewayClient(options: { server: string; runnerToken?: str
         leaseId: lease.leaseId,
         leaseExpiresAt: lease.leaseExpiresAt,
         leaseSeconds: lease.leaseSeconds ?? null,
+        leaseWaitedMs: lease.leaseWaitedMs ?? null,
       };
     },
     async events(jobId, body) {

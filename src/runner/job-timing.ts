@@ -1,8 +1,8 @@
 /**
  * Where a job's time goes, logged once per job (`job timing`, info): the wall time from opening
  * the shell host to the last step's end, the part spent waiting on the shell (every op call, the
- * host's start included), the part spent in the journal (none yet: the field is there so the
- * split stays the same when a journal is added), and the rest — the runner's own work per step
+ * host's start included), the part spent appending and fsync'ing the job's journal (the step
+ * events written before they are sent), and the rest — the runner's own work per step
  * (checks, verifies, events). `npm run bench` reads this line for its step-overhead figure.
  */
 import type { OpName } from '../contracts/ops';

@@ -13,6 +13,7 @@ import { CredentialsError, readCredentials, writeCredentials, type RunnerCredent
 import { createGatewayClient, GatewayCallError } from './gateway-client';
 import { createEnvelopeGuard, createTakenJobs } from './envelope-guard';
 import { credentialsReadableProblem, scriptWritableProblem } from './file-access';
+import { createJournal, journalDirFor } from './journal';
 import { createPinnedKeys } from './pinned-keys';
 import { createShellHost, LYNC_OPS_SCRIPT } from './shell-host';
 
@@ -125,6 +126,8 @@ async function start(argv: string[]): Promise<number> {
         taken: createTakenJobs(join(dirname(args.config), 'jobs-taken.json')),
       }),
       logger: log.child({ runnerId: credentials.runnerId }),
+      // Next to the credentials file: the same owner-only place, and one per enrolled runner.
+      journal: createJournal(journalDirFor(resolve(args.config))),
       openShell: () => createShellHost({
         kind: shell,
         simState: shell === 'sim' ? simState : undefined,

@@ -57,7 +57,7 @@ export function fakeJobQueue(now: () => string): FakeJobQueue {
           steps: job.steps ?? [], expectedFingerprint: job.expectedFingerprint, planHash: job.planHash, approvals: job.approvals ?? [], issuedAt: now(),
         },
         signature: 'fake', context: job.context, createdBy: job.createdBy, createdAt: now(), pickupDeadline: null,
-        runnerId: null, runnerName: null, leasedAt: null, leaseExpiresAt: null, cancelRequested: false, finishedAt: null, eventCount: 0,
+        runnerId: null, runnerName: null, leasedAt: null, leaseExpiresAt: null, cancelRequested: false, finishedAt: null, eventCount: 0, timeLimitAt: null, lateAt: null,
       };
       jobs.set(id, { job: record, events: [], result: null });
       await emit({ type: 'created', job: record });
@@ -66,6 +66,18 @@ export function fakeJobQueue(now: () => string): FakeJobQueue {
     async get(jobId) {
       const v = jobs.get(jobId);
       return v ? structuredClone(v) : null;
+    },
+    async cardView(jobId) {
+      // The same selection as the SQLite store: per step its last started and finished event, the first warnings.
+      const v = jobs.get(jobId);
+      if (!v) return null;
+      const last = new Map<string, number>();
+      v.events.forEach((e, i) => {
+        if (e.event.type !== 'log') last.set(`${e.event.stepId}\u0000${e.event.type}`, i);
+      });
+      const warnings = v.events.map((e, i) => [e, i] as const).filter(([e]) => e.event.type === 'log' && e.event.level !== 'info').slice(0, 20).map(([, i]) => i);
+      const keep = new Set([...last.values(), ...warnings]);
+      return structuredClone({ ...v, events: v.events.filter((_, i) => keep.has(i)) });
     },
     async list(filter = {}) {
       return [...jobs.values()].map((v) => v.job).reverse().filter((j) =>
@@ -103,7 +115,7 @@ export function fakeJobQueue(now: () => string): FakeJobQueue {
     async events(jobId, events) {
       const v = view(jobId);
       const seq = v.events.length;
-      events.forEach((event, index) => v.events.push({ seq, index, event, receivedAt: now() }));
+      events.forEach((event, index) => v.events.push({ seq, index, event, receivedAt: now(), late: false }));
       v.job.eventCount = v.events.length;
       await emit({ type: 'events', job: v.job, events });
     },

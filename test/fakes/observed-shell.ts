@@ -17,6 +17,10 @@ export interface ObservedShell extends ShellHost {
 export interface ObservedShellOptions {
   /** What a write op answers (default: `{identity}`); a test can make it long. */
   answer?: (op: string, params: Record<string, unknown>) => unknown;
+  /** Every call waits this long first (a slow server, so a step spans heartbeats). */
+  delayMs?: number;
+  /** Awaited before every call: a test holds the shell here (a cmdlet that takes as long as the test needs). */
+  gate?: (op: string) => Promise<void>;
   /** What the in-memory provider probe fails with (default: it binds). */
   probeError?: { code: string; message: string };
 }
@@ -28,6 +32,8 @@ export function observedShell(initial: ObservedState, after?: (op: string, state
   const missing = (op: string): ShellOutcome<unknown> => ({ ok: false, error: { code: 'cmdlet_failed', message: `${op}: not available on this server` } });
   async function call(op: OpName | string, params: Record<string, unknown>): Promise<ShellOutcome<unknown>> {
     calls.push({ op, params });
+    if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+    if (options.gate) await options.gate(op);
     switch (op) {
       case 'server.version': return ok(s.serverVersion);
       case 'accessEdge.get': return ok(s.accessEdge);

@@ -28,7 +28,7 @@ const signature = signEnvelope(envelope, keys.privateKeyPem);
 async function run(raw: unknown): Promise<{ status: string; code: string | undefined; opened: boolean }> {
   let opened = false;
   const done = await executeJob({
-    lease: { jobId: envelope.jobId, envelope: raw, signature, leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
+    lease: { jobId: envelope.jobId, envelope: raw, signature, leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null, leaseWaitedMs: null },
     serverKey: keys.publicKeyPem,
     guard: createEnvelopeGuard({ labels: ['pool-eu'], scriptPath: LYNC_OPS_SCRIPT, taken: createTakenJobs(null), now: () => NOW }),
     openShell: () => {

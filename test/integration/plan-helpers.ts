@@ -14,6 +14,9 @@ import type { JobChange } from '../../src/bot/workflows/ports';
 import { cardOf, type ConnectorCall } from '../fakes/connector';
 import { allText, button, clickData, type Json } from './card-query';
 import type { ClickResult, Harness } from './harness';
+
+/** What the chat-only helpers need: clicks, messages and the connector (an in-process harness or a server process). */
+export type Chat = Pick<Harness, 'click' | 'say' | 'connector'>;
 import type { TeamsConversation, TeamsUser } from './teams-activities';
 
 /** A finished intake of `owner` standing at the review, with its request record. */
@@ -97,7 +100,7 @@ const isCardIn = (conversationId: string, pattern: RegExp) => (c: ConnectorCall)
  * Clicks "Request approval" and returns the approval card posted in `approvals` (the click is
  * answered at once; the card follows through the card scheduler).
  */
-export async function requestApproval(h: Harness, requestId: string, owner: TeamsUser, approvals: TeamsConversation): Promise<PostedCard & { answer: ClickResult }> {
+export async function requestApproval(h: Chat, requestId: string, owner: TeamsUser, approvals: TeamsConversation): Promise<PostedCard & { answer: ClickResult }> {
   const before = h.connector.calls.length;
   const answer = await h.click(VERBS.planRequest, { requestId }, { user: owner });
   if (!/Approval requested/.test(allText(answer.card))) throw new Error(`request approval: ${allText(answer.card)}`);
@@ -118,7 +121,7 @@ export function clickedIn(approvals: TeamsConversation, sent: ConnectorCall): Te
 }
 
 /** Approve or Reject on a posted card, as Teams sends it (the card's data plus the typed reason). */
-export function vote(h: Harness, posted: PostedCard, user: TeamsUser, decision: 'Approve' | 'Reject', reason = '', card: Json = posted.card): Promise<ClickResult> {
+export function vote(h: Chat, posted: PostedCard, user: TeamsUser, decision: 'Approve' | 'Reject', reason = '', card: Json = posted.card): Promise<ClickResult> {
   const b = button(card, decision);
   return h.click(b.verb, clickData(card, b, { reason }), { user, conversation: posted.conversation, replyToId: posted.messageId });
 }
@@ -135,19 +138,19 @@ export const updatedForEveryone = (r: ClickResult, posted: PostedCard): boolean 
   r.calls.some((c) => c.kind === 'update' && c.activityId === posted.messageId);
 
 /** The latest card the message shows (the last update, or the card as sent). */
-export function latestCard(h: Harness, posted: PostedCard): Json {
+export function latestCard(h: Chat, posted: PostedCard): Json {
   const updates = h.connector.calls.filter((c) => c.kind === 'update' && c.activityId === posted.messageId);
   return updates.length > 0 ? cardOf(updates[updates.length - 1])! : posted.card;
 }
 
 /** Waits until the card message shows text matching `pattern` (updates come from the card scheduler). */
-export async function cardShows(h: Harness, posted: PostedCard, pattern: RegExp): Promise<Json> {
+export async function cardShows(h: Chat, posted: PostedCard, pattern: RegExp): Promise<Json> {
   const call = await h.connector.waitFor((c) => c.kind === 'update' && c.activityId === posted.messageId && pattern.test(allText(cardOf(c))));
   return cardOf(call)!;
 }
 
 /** Says `text` and returns the card of the bot's answer whose text matches `pattern` (other messages may go out meanwhile). */
-export async function sayForCard(h: Harness, text: string, who: { user: TeamsUser; conversation?: TeamsConversation }, pattern: RegExp): Promise<Json> {
+export async function sayForCard(h: Chat, text: string, who: { user: TeamsUser; conversation?: TeamsConversation }, pattern: RegExp): Promise<Json> {
   const r = await h.say(text, who);
   const call = r.calls.find((c) => (c.kind === 'reply' || c.kind === 'send') && pattern.test(allText(cardOf(c))));
   if (!call) throw new Error(`no answer to "${text}" matching ${pattern}: ${r.calls.map((c) => allText(cardOf(c)).slice(0, 80)).join(' | ')}`);

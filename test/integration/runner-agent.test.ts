@@ -8,6 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { createJobStore } from '../../src/bot/stores/jobs';
+import { jobAudit } from '../../src/bot/runner-gateway/job-queue';
 import { fingerprint, normalizeObserved, ObservedState, sameState } from '../../src/contracts/observed';
 import { JobEnvelope, PROTOCOL_VERSION, type PlanStep } from '../../src/contracts/runner-api';
 import { satisfied } from '../../src/contracts/satisfied';
@@ -32,7 +33,7 @@ const readState = (file: string) => ObservedState.parse(JSON.parse(readFileSync(
 /** Stores a job signed with the server's key, bypassing the queue's own checks (what a bug or an attacker with the key could send). */
 async function insertSignedJob(envelope: Omit<JobEnvelope, 'protocolVersion' | 'jobId' | 'issuedAt'> & Record<string, unknown>): Promise<string> {
   const full = { protocolVersion: PROTOCOL_VERSION, jobId: newId('job'), issuedAt: new Date().toISOString(), ...envelope } as JobEnvelope;
-  const store = createJobStore(t.server.deps.db, t.server.deps.clock);
+  const store = createJobStore(t.server.deps.db, t.server.deps.clock, t.server.deps.auditInTransaction, jobAudit);
   await store.insert({ envelope: full, signature: signEnvelope(full, t.server.deps.signingKeys.privateKeyPem), context: { purpose: 'test', requestId: null, planId: null, card: null }, createdBy: 'test', pickupDeadline: null });
   return full.jobId;
 }

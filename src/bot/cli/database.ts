@@ -9,10 +9,9 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { systemClock } from '../../shared/clock';
 import { auditKeyFileFor, loadConfig } from '../config';
-import { auditScheme, createAuditLog } from '../stores/audit-log';
+import { auditScheme, createAuditLog, type KeyedAuditLog } from '../stores/audit-log';
 import { openDatabase, type Db } from '../stores/db';
 import { loadAuditKey } from '../stores/key-files';
-import type { AuditLog } from '../workflows/ports';
 
 export class DatabaseMissing extends Error {}
 
@@ -42,7 +41,7 @@ export async function withExistingDatabase<T>(dbFlag: string | undefined, use: (
  * The audit log of a database opened by a CLI command, under the audit key (auditKeyFileFor):
  * never creates a key, and refuses a chain that the server has not re-keyed yet.
  */
-export function auditLogFor(db: Db, dbPath: string): AuditLog {
+export function auditLogFor(db: Db, dbPath: string): KeyedAuditLog {
   if (auditScheme(db) === 'sha256') {
     throw new DatabaseMissing(`the audit log of ${dbPath} was written by an older picbot and is not keyed yet: start the picbot server once (it re-keys the chain), then run this again`);
   }

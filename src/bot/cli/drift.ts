@@ -14,17 +14,16 @@ import { CodedError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { loadConfig, signingKeyFileFor } from '../config';
 import { createMetrics } from '../metrics';
-import { jobProblem } from '../runner-gateway/job-queue';
+import { jobAudit, jobProblem } from '../runner-gateway/job-queue';
 import { createRunnerRegistry } from '../runner-gateway/registry';
-import type { Db } from '../stores/db';
 import { createDriftStore } from '../stores/drift-watch';
-import { createJobStore } from '../stores/jobs';
+import { createJobStore, type JobStore } from '../stores/jobs';
 import { createRunnerStore } from '../stores/runners';
 import { readKeyFile } from '../stores/key-files';
 import { signingKeysFromPem } from '../stores/server-secrets';
 import type { DriftCheck, DriftStore } from '../workflows/drift-ports';
 import { queueDriftCheck, type CheckStart } from '../workflows/drift-watch';
-import type { AuditLog, JobRecord, NewJob } from '../workflows/ports';
+import type { JobRecord, NewJob } from '../workflows/ports';
 import { auditLogFor, DatabaseMissing, withExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
 
@@ -64,8 +63,7 @@ interface Printed {
 }
 
 /** Signs and stores a job as the server's JobQueue.create does, without starting a sweeper in this process. */
-function createJob(db: Db, audit: AuditLog, privateKeyPem: string) {
-  const store = createJobStore(db, systemClock);
+function createJob(store: JobStore, privateKeyPem: string) {
   return async (input: NewJob): Promise<JobRecord> => {
     const problem = jobProblem(input);
     if (problem) throw new CodedError('bad_request', `creating a ${input.kind} job for ${input.target}: ${problem}`);
@@ -80,10 +78,6 @@ function createJob(db: Db, audit: AuditLog, privateKeyPem: string) {
       context: input.context,
       createdBy: input.createdBy,
       pickupDeadline: pickup === null ? null : new Date(systemClock.now().getTime() + pickup * 1000).toISOString(),
-    });
-    await audit.append({
-      action: 'job.created', actor: input.createdBy, subjectId: job.id,
-      detail: { kind: job.kind, target: job.target, purpose: job.context.purpose, requestId: null, planId: null, steps: 0, planHash: null, pickupDeadline: job.pickupDeadline },
     });
     return job;
   };
@@ -159,12 +153,13 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       // Jobs are signed with the server's own key file, which runners have pinned.
       const setting = signingKeyFileFor(path);
       const { privateKeyPem } = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
-      const jobStore = createJobStore(db, systemClock);
+      // Each change and its audit record are stored in one transaction, as on the server.
+      const jobStore = createJobStore(db, systemClock, audit.inTransaction, jobAudit);
       // This process's own counters: the server counts the checks it compares.
       const local = createMetrics();
       const deps = {
         store,
-        jobs: { create: createJob(db, audit, privateKeyPem), get: (id: string) => jobStore.get(id) },
+        jobs: { create: createJob(jobStore, privateKeyPem), get: (id: string) => jobStore.get(id) },
         runners: createRunnerRegistry({ store: createRunnerStore(db, systemClock), audit }),
         clock: systemClock,
         metrics: { checkRun: (status: string) => local.inc('picbot_drift_checks_total', { result: status }) },
@@ -186,8 +181,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         const check = await waitForCheck(store, r.target, r.jobId, deadline);
         if (!check) {
           // Nobody took it: withdraw it, so a server started later does not run a stale check.
-          const cancelled = await jobStore.requestCancel(r.jobId);
-          if (cancelled?.moved === 'cancelled') await audit.append({ action: 'job.cancelled', actor: 'cli', subjectId: r.jobId, detail: { target: r.target } });
+          await jobStore.requestCancel(r.jobId, 'cli');
         }
         results[i] = printed(r.target, check, { target: r.target, state: 'queued', jobId: r.jobId, reason: null });
       }

@@ -8,9 +8,16 @@ import { parseArgs } from 'node:util';
 import { planScript, planView } from '../../core/plan-script';
 import { idKind } from '../../shared/ids';
 import { ConfigError } from '../config';
+import type { AuditInTransaction } from '../stores/audit-log';
 import { createPlanStore } from '../stores/plans';
 import { withExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
+
+
+/** Export only reads the plan: a write through this store would be a bug, so it fails loudly. */
+const readOnly: AuditInTransaction = (entry) => {
+  throw new Error(`picbot plan export only reads, but tried to record ${entry.action}`);
+};
 
 export const usage = `Usage: picbot plan export <plan_id> [--json] [--db FILE]
 
@@ -45,7 +52,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
     if (idKind(id) !== 'plan') throw new UsageError(`${id} is not a plan id (plan_…)`);
     return await withExistingDatabase(values.db, async (db, path) => {
-      const record = await createPlanStore(db, () => new Date().toISOString()).get(id);
+      const record = await createPlanStore(db, () => new Date().toISOString(), readOnly).get(id);
       if (!record) {
         io.stderr(`picbot plan: there is no plan ${id} in ${path}\n`);
         return 1;

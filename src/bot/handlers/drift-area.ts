@@ -58,7 +58,7 @@ export function driftMetrics(metrics: AppDeps['metrics']): DriftMetrics {
 export function createDriftArea(deps: AppDeps, plans: PlanArea): DriftArea {
   const watch = createDriftWatch({
     store: createDriftStore(deps.db),
-    plans: createPlanStore(deps.db, () => deps.clock.now().toISOString()),
+    plans: createPlanStore(deps.db, () => deps.clock.now().toISOString(), deps.auditInTransaction),
     jobs: deps.jobs,
     runners: deps.runners,
     requests: createRequestStore(deps.db),

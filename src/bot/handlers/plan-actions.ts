@@ -113,7 +113,10 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     return async (turn) => {
       const data = VoteData.safeParse(turn.data);
       if (!data.success) return malformed(issue(data.error));
-      const answer = await approval.vote(planActor(turn, roles), data.data.planId, { decision, cardHash: data.data.planHash, reason: data.data.reason ?? null });
+      const answer = await approval.vote(planActor(turn, roles), data.data.planId, {
+        decision, cardHash: data.data.planHash, reason: data.data.reason ?? null,
+        clickedCard: turn.messageId ? { conversationId: turn.conversation.id, activityId: turn.messageId } : null,
+      });
       // The answer replaces the clicked card for the clicker; one more update of the message,
       // rendered after it, keeps that card following the plan (a double click's second answer
       // could otherwise arrive after the job's last update and leave the card behind).

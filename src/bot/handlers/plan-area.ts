@@ -53,11 +53,13 @@ export interface PlanArea {
 
 export function createPlanArea(deps: AppDeps, options: PlanAreaOptions = {}): PlanArea {
   const now = () => deps.clock.now().toISOString();
-  const plans = createPlanStore(deps.db, now);
+  // Plan moves and votes are stored with their audit rows in one transaction.
+  const auditTx = deps.auditInTransaction;
+  const plans = createPlanStore(deps.db, now, auditTx);
   const cards = createCardScheduler({ notifier: deps.notifier, clock: options.timers ?? systemTimerClock, logger: deps.logger.child({ component: 'card-scheduler' }) });
   const ctx = createPlanContext({
     plans,
-    votes: createVoteStore(deps.db),
+    votes: createVoteStore(deps.db, auditTx),
     requests: createRequestStore(deps.db),
     drafts: createDraftStore(deps.db),
     jobs: deps.jobs,

@@ -7,11 +7,12 @@ import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import type { HttpServer } from '../http/server';
 import type { Db } from '../stores/db';
+import type { AuditInTransaction } from '../stores/audit-log';
 import { createJobStore } from '../stores/jobs';
 import { createKeyRotationStore } from '../stores/key-rotations';
 import { createRunnerStore } from '../stores/runners';
 import type { AuditLog } from '../workflows/ports';
-import { createJobQueue, type GatewayJobQueue } from './job-queue';
+import { createJobQueue, jobAudit, type GatewayJobQueue } from './job-queue';
 import { createRunnerRegistry, type GatewayRegistry } from './registry';
 import { mountRunnerRoutes } from './routes';
 import { shippedScriptSha256 } from './script-hash';
@@ -27,6 +28,8 @@ export interface RunnerGatewayDeps {
   clock: Clock;
   logger: Logger;
   audit: AuditLog;
+  /** Appends an audit record inside the job store's own transaction. */
+  auditInTransaction: AuditInTransaction;
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
   /** SHA-256 of the shipped lync-ops.ps1 (default: read from the file, script-hash.ts). */
   scriptSha256?: string;
@@ -43,8 +46,8 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
   const waiters = createLeaseWaiters();
   const rotations = createKeyRotationStore(deps.db);
   const jobs = createJobQueue({
-    store: createJobStore(deps.db, deps.clock),
-    audit: deps.audit,
+    // Audit rows go into each change's own transaction, so the store appends them itself.
+    store: createJobStore(deps.db, deps.clock, deps.auditInTransaction, jobAudit),
     clock: deps.clock,
     logger: deps.logger,
     signingKeys: deps.signingKeys,

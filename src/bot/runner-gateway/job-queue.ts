@@ -2,7 +2,8 @@
  * The JobQueue port (what workflows see) and the job side of the runner protocol (what the
  * routes call), on the SQLite job store: jobs are signed at creation, leased atomically, their
  * leases renewed by heartbeats and expired by a sweeper timer set to the next deadline (no
- * polling), and every change is audited and told to the listeners after it is stored.
+ * polling), and every change is audited in the store's own transaction (`jobAudit` says what
+ * each row holds) and told to the listeners after it is stored.
  */
 import { fingerprint } from '../../contracts/observed';
 import { checkOpCall, isReadOp, isWriteOp } from '../../contracts/ops';
@@ -12,9 +13,9 @@ import type { Clock } from '../../shared/clock';
 import { CodedError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
-import type { EventsOutcome, FinishOutcome, JobStore, Lease, LeaseCheck } from '../stores/jobs';
+import type { EventsOutcome, FinishOutcome, JobAudit, JobStore, Lease, LeaseCheck } from '../stores/jobs';
 import { FINAL_JOB_STATUSES } from '../stores/jobs';
-import type { AuditLog, JobChange, JobQueue, NewJob, RunnerInfo } from '../workflows/ports';
+import type { JobChange, JobQueue, JobRecord, NewJob, RunnerInfo } from '../workflows/ports';
 import type { LeaseWaiters } from './waiters';
 
 /** Lease life and the longest long-poll (DESIGN §3). */
@@ -27,7 +28,6 @@ const MAX_SWEEP_DELAY_MS = 60_000;
 
 export interface JobQueueDeps {
   store: JobStore;
-  audit: AuditLog;
   clock: Clock;
   logger: Logger;
   signingKeys: { privateKeyPem: string };
@@ -43,12 +43,57 @@ export interface GatewayJobQueue extends JobQueue {
   /** Looks for a job for the runner's labels; the route waits on the waiters between tries. */
   tryLease(runner: RunnerInfo): Promise<Lease | null>;
   heartbeat(jobId: string, runner: RunnerInfo, leaseId: string): Promise<LeaseCheck>;
-  appendEvents(jobId: string, runner: RunnerInfo, leaseId: string, seq: number, events: JobEvent[]): Promise<EventsOutcome>;
+  appendEvents(jobId: string, runner: RunnerInfo, leaseId: string, seq: number, events: JobEvent[], envelopeHash?: string): Promise<EventsOutcome>;
   finish(jobId: string, runner: RunnerInfo, body: ResultRequest): Promise<FinishOutcome | { ok: false; code: 'bad-result'; reason: string }>;
   /** Expires due leases and pickups now (the timer calls it; tests with a fake clock too). */
   sweep(): Promise<void>;
   close(): void;
 }
+
+/** What the audit rows of job changes hold (the store writes them in the change's transaction). */
+export const jobAudit: JobAudit = {
+  created: (job) => ({
+    action: 'job.created',
+    actor: job.createdBy,
+    subjectId: job.id,
+    detail: {
+      kind: job.kind, target: job.target, purpose: job.context.purpose, requestId: job.context.requestId, planId: job.context.planId,
+      steps: job.envelope.steps.length, planHash: job.envelope.planHash ?? null, pickupDeadline: job.pickupDeadline,
+    },
+  }),
+  leased: (lease, runner) => ({
+    action: 'job.leased', actor: runner.id, subjectId: lease.jobId,
+    detail: { target: lease.target, ...(runner.name !== undefined ? { runner: runner.name } : {}), leaseExpiresAt: lease.leaseExpiresAt },
+  }),
+  interrupted: (job, why) => ({
+    action: 'job.interrupted',
+    actor: 'picbot',
+    subjectId: job.id,
+    detail: { target: job.target, runnerId: job.runnerId, reason: why, timeLimitAt: job.timeLimitAt, requestId: job.context.requestId, planId: job.context.planId },
+  }),
+  expired: (job) => ({ action: 'job.expired', actor: 'picbot', subjectId: job.id, detail: { target: job.target, runnerId: job.runnerId, requestId: job.context.requestId, planId: job.context.planId } }),
+  events: (job, runnerId, events, late) => events.flatMap((e) => (e.type !== 'step-finished' ? [] : [{
+    action: 'job.step',
+    actor: runnerId,
+    subjectId: job.id,
+    detail: { stepId: e.stepId, status: e.status, durationMs: e.durationMs, error: e.error ?? null, ...(late ? { late: true } : {}) },
+  }])),
+  result: (job, runnerId, result, late) => ({
+    action: late ? 'job.late-result' : 'job.result',
+    actor: runnerId,
+    subjectId: job.id,
+    detail: {
+      status: result.status,
+      error: result.error ?? null,
+      observedFingerprint: result.observed ? fingerprint(result.observed) : null,
+      afterFingerprint: result.after ? fingerprint(result.after) : null,
+      requestId: job.context.requestId,
+      planId: job.context.planId,
+      ...(late ? { late: true, jobStatus: job.status } : {}),
+    },
+  }),
+  cancelled: (job, moved, by) => ({ action: moved === 'cancelled' ? 'job.cancelled' : 'job.cancel-requested', actor: by, subjectId: job.id, detail: { target: job.target } }),
+};
 
 /** Why a job cannot be created, or null: the same rules the runner enforces, checked first here. */
 export function jobProblem(job: NewJob): string | null {
@@ -68,7 +113,7 @@ export function jobProblem(job: NewJob): string | null {
 }
 
 export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
-  const { store, audit, clock, logger, waiters } = deps;
+  const { store, clock, logger, waiters } = deps;
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const log = logger.child({ component: 'runner-gateway' });
   const listeners = new Set<(change: JobChange) => void | Promise<void>>();
@@ -103,17 +148,14 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
 
   async function sweep(): Promise<void> {
     const changed = await store.sweep();
-    for (const job of changed) {
-      log.warn({ jobId: job.id, status: job.status, runnerId: job.runnerId }, job.status === 'interrupted' ? 'job lease expired: the runner stopped answering' : 'job expired: no runner leased it in time');
-      await audit.append({
-        action: `job.${job.status}`,
-        actor: 'picbot',
-        subjectId: job.id,
-        detail: { target: job.target, runnerId: job.runnerId, requestId: job.context.requestId, planId: job.context.planId },
-      });
-      emit({ type: 'finished', job, result: null });
-    }
+    for (const job of changed) interrupted(job);
     await schedule();
+  }
+
+  /** Tells that a job ended by the server's clock (its audit row is already stored with it). */
+  function interrupted(job: JobRecord): void {
+    log.warn({ jobId: job.id, status: job.status, runnerId: job.runnerId }, job.status === 'interrupted' ? 'job lease expired (or the job ran past its time limit): the runner stopped answering' : 'job expired: no runner leased it in time');
+    emit({ type: 'finished', job, result: null });
   }
 
   const queue: GatewayJobQueue = {
@@ -149,15 +191,6 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
         createdBy: input.createdBy,
         pickupDeadline: pickup === null ? null : new Date(clock.now().getTime() + pickup * 1000).toISOString(),
       });
-      await audit.append({
-        action: 'job.created',
-        actor: input.createdBy,
-        subjectId: job.id,
-        detail: {
-          kind: job.kind, target: job.target, purpose: job.context.purpose, requestId: job.context.requestId, planId: job.context.planId,
-          steps: envelope.steps.length, planHash: envelope.planHash ?? null, pickupDeadline: job.pickupDeadline,
-        },
-      });
       log.info({ jobId: job.id, kind: job.kind, target: job.target, requestId: job.context.requestId, planId: job.context.planId }, 'job created');
       waiters.wake(job.target);
       if (job.pickupDeadline !== null) await schedule();
@@ -166,17 +199,17 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
     },
 
     get: (jobId) => store.get(jobId),
+    cardView: (jobId) => store.cardView(jobId),
     list: (filter = {}) => store.list(filter),
     latestObserved: (requestId) => store.latestObserved(requestId),
 
     async cancel(jobId, by) {
-      const r = await store.requestCancel(jobId);
+      const r = await store.requestCancel(jobId, by);
       if (!r) return { ok: false, code: 'not-found', reason: `there is no job ${jobId}` };
       if (r.moved === 'none') {
         if (FINAL_JOB_STATUSES.has(r.job.status)) return { ok: false, code: 'finished', reason: `job ${jobId} has already ended (${r.job.status})` };
         return { ok: true, job: r.job }; // cancel already requested
       }
-      await audit.append({ action: r.moved === 'cancelled' ? 'job.cancelled' : 'job.cancel-requested', actor: by, subjectId: jobId, detail: { target: r.job.target } });
       emit(r.moved === 'cancelled' ? { type: 'finished', job: r.job, result: null } : { type: 'cancel-requested', job: r.job });
       return { ok: true, job: r.job };
     },
@@ -187,9 +220,8 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
     },
 
     async tryLease(runner) {
-      const lease = await store.lease({ id: runner.id, labels: runner.labels }, leaseMs);
+      const lease = await store.lease({ id: runner.id, labels: runner.labels, name: runner.name }, leaseMs);
       if (!lease) return null;
-      await audit.append({ action: 'job.leased', actor: runner.id, subjectId: lease.jobId, detail: { target: lease.target, runner: runner.name, leaseExpiresAt: lease.leaseExpiresAt } });
       log.info({ jobId: lease.jobId, runnerId: runner.id, leaseExpiresAt: lease.leaseExpiresAt }, 'job leased');
       await schedule();
       const job = await store.record(lease.jobId);
@@ -200,21 +232,16 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
     async heartbeat(jobId, runner, leaseId) {
       const r = await store.heartbeat(jobId, runner.id, leaseId, leaseMs);
       if (r.ok) await schedule();
+      // The heartbeat found the lease over and ended it in its own transaction.
+      else if (r.interrupted) interrupted(r.interrupted);
       return r;
     },
 
-    async appendEvents(jobId, runner, leaseId, seq, events) {
-      const r = await store.appendEvents(jobId, runner.id, leaseId, seq, events);
+    async appendEvents(jobId, runner, leaseId, seq, events, envelopeHash) {
+      const r = await store.appendEvents(jobId, runner.id, leaseId, seq, events, envelopeHash);
+      if (r.interrupted) interrupted(r.interrupted);
       if (r.ok && !r.duplicate) {
-        for (const e of events) {
-          if (e.type !== 'step-finished') continue;
-          await audit.append({
-            action: 'job.step',
-            actor: runner.id,
-            subjectId: jobId,
-            detail: { stepId: e.stepId, status: e.status, durationMs: e.durationMs, error: e.error ?? null },
-          });
-        }
+        if (r.late) log.warn({ jobId, runnerId: runner.id, events: events.length }, 'late events of an interrupted job recorded');
         emit({ type: 'events', job: r.job, events });
       }
       return r;
@@ -232,24 +259,14 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
         after: body.after ?? null,
         replication: body.replication ?? null,
         error: body.error ?? null,
-      });
+      }, body.envelopeHash);
+      if (r.interrupted) interrupted(r.interrupted);
       if (r.ok && !r.duplicate) {
-        await audit.append({
-          action: 'job.result',
-          actor: runner.id,
-          subjectId: jobId,
-          detail: {
-            status: body.status,
-            error: body.error ?? null,
-            observedFingerprint: body.observed ? fingerprint(body.observed) : null,
-            afterFingerprint: body.after ? fingerprint(body.after) : null,
-            requestId: r.job.context.requestId,
-            planId: r.job.context.planId,
-          },
-        });
-        log.info({ jobId, runnerId: runner.id, status: body.status, error: body.error?.code }, 'job result');
+        log.info({ jobId, runnerId: runner.id, status: body.status, error: body.error?.code, late: r.late }, r.late ? 'late result of an interrupted job recorded' : 'job result');
         await schedule();
-        emit({ type: 'finished', job: r.job, result: r.result });
+        // A late result does not end the job again; the card shows it, and drift watch takes its read.
+        if (r.late) emit({ type: 'late-result', job: r.job, result: r.result });
+        else emit({ type: 'finished', job: r.job, result: r.result });
       }
       return r;
     },

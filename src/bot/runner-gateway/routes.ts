@@ -57,6 +57,7 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
   const refusal = (r: { code: string; reason: string }): never => {
     if (r.code === 'not-found') throw new HttpError(404, 'not_found', r.reason);
     if (r.code === 'bad-result') throw new HttpError(400, 'bad_request', r.reason);
+    if (r.code === 'too-many-events') throw new HttpError(413, 'payload_too_large', r.reason);
     throw new HttpError(409, 'conflict', r.reason);
   };
 
@@ -71,7 +72,8 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
 
   http.post(`${RUNNER_API_BASE}/jobs/lease`, jsonRoute(LeaseRequest, async ({ body, req }) => {
     const runner = runnerOf(req);
-    const deadline = Date.now() + Math.min(body.waitSeconds, MAX_WAIT_SECONDS) * 1000;
+    const received = Date.now();
+    const deadline = received + Math.min(body.waitSeconds, MAX_WAIT_SECONDS) * 1000;
     // A runner that hangs up ends its wait (and is not handed a job it would never see). One
     // listener per request, removed at the end: keep-alive sockets carry many long-polls.
     let abortWait: (() => void) | null = null;
@@ -85,6 +87,8 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
           waiter.cancel();
           return { status: 204 };
         }
+        // Measured before the lease is made, so the runner never dates the lease later than the server does.
+        const waitedMs = Math.max(0, Date.now() - received);
         const lease = await jobs.tryLease(runner);
         if (lease) {
           waiter.cancel();
@@ -96,6 +100,8 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
               leaseId: lease.leaseId,
               leaseExpiresAt: lease.leaseExpiresAt,
               leaseSeconds: jobs.leaseMs / 1000,
+              // The runner dates the lease from its request's send time plus this wait.
+              leaseWaitedMs: waitedMs,
             },
           };
         }
@@ -115,7 +121,7 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
   }, { before: authenticate }));
 
   http.post(`${RUNNER_API_BASE}/jobs/:id/events`, jsonRoute(EventsRequest, async ({ body, req, params }) => {
-    const r = await jobs.appendEvents(jobIdOf(params), runnerOf(req), body.leaseId, body.seq, body.events);
+    const r = await jobs.appendEvents(jobIdOf(params), runnerOf(req), body.leaseId, body.seq, body.events, body.envelopeHash);
     if (!r.ok) return refusal(r);
     return { status: 200, body: { ok: true, duplicate: r.duplicate } };
   }, { before: authenticate, maxBytes: 4 * 1024 * 1024 }));

@@ -16,6 +16,9 @@ import { asCodedError } from '../../shared/errors';
 import type { AuditEntry, AuditLog, AuditRecord } from '../workflows/ports';
 import type { Db } from './db';
 
+/** What `verify` answers: the chain holds (with its count and tip), or the first broken row. */
+type AuditVerifyResult = Awaited<ReturnType<AuditLog['verify']>>;
+
 /** The prev_hash of the first row. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -146,7 +149,16 @@ export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: s
   return db.prepare(sql).all(...args).map((r) => toRecord(Row.parse(r)));
 }
 
-export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
+/**
+ * Appends inside the caller's open transaction (a savepoint when nested), so a state change and
+ * its audit rows are stored together or not at all. Only for stores on the same database.
+ */
+export type AuditInTransaction = (entry: AuditEntry) => AuditRecord;
+
+/** The audit log of this database, with appends that join the caller's transaction. */
+export type KeyedAuditLog = AuditLog & { inTransaction: AuditInTransaction };
+
+export function createAuditLog(db: Db, clock: Clock, key: Buffer): KeyedAuditLog {
   const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const recordedTip = db.prepare('SELECT seq, hash FROM audit_tip WHERE id = 1');
   const saveTip = db.prepare('INSERT INTO audit_tip (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
@@ -175,7 +187,58 @@ export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
     return { ...content, prevHash, hash };
   });
 
+  const verifyTx = db.transaction((options: { checkpoint?: AuditCheckpoint }): AuditVerifyResult => {
+    let prevHash = GENESIS_HASH;
+    let expectedSeq = 1;
+    let count = 0;
+    for (const raw of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate()) {
+      const parsed = Row.safeParse(raw);
+      const seq = typeof (raw as { seq?: unknown }).seq === 'number' ? (raw as { seq: number }).seq : expectedSeq;
+      if (!parsed.success) return { ok: false, seq, reason: 'row does not have the audit_log shape' };
+      const row = parsed.data;
+      if (row.seq !== expectedSeq) return { ok: false, seq: row.seq, reason: `expected row ${expectedSeq} here (a row was removed or renumbered)` };
+      if (row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'prev_hash does not match the previous row\'s hash' };
+      let detail: Record<string, unknown>;
+      try {
+        detail = JSON.parse(row.detail) as Record<string, unknown>;
+      } catch {
+        return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
+      }
+      const content = { seq: row.seq, at: row.at, action: row.action, actor: row.actor, subjectId: row.subject_id, detail };
+      if (auditHash(key, prevHash, content) !== row.hash) {
+        return { ok: false, seq: row.seq, reason: 'content does not match its keyed hash (the row was edited or re-hashed without the audit key, or PICBOT_AUDIT_KEY_FILE names another key)' };
+      }
+      if (options.checkpoint && options.checkpoint.seq === row.seq && options.checkpoint.hash !== row.hash) {
+        return { ok: false, seq: row.seq, reason: `row ${row.seq} does not match the checkpoint: the chain was rewritten after the checkpoint was posted` };
+      }
+      prevHash = row.hash;
+      expectedSeq += 1;
+      count += 1;
+    }
+    const lastSeq = expectedSeq - 1;
+    if (options.checkpoint && options.checkpoint.seq > lastSeq) {
+      return { ok: false, seq: options.checkpoint.seq, reason: `the chain ends at row ${lastSeq}, before the checkpoint's row ${options.checkpoint.seq}: rows were removed` };
+    }
+    if (count === 0) {
+      const used = ACTIVITY_TABLES.find((table) => db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined);
+      if (used) return { ok: false, seq: 1, reason: `the chain is empty but the database holds ${used}: the records were wiped` };
+    }
+    const tip = Tip.safeParse(recordedTip.get());
+    if (!tip.success) {
+      return count === 0 ? { ok: true, count, tip: null } : { ok: false, seq: lastSeq, reason: 'the record of the chain\'s last row (audit_tip) is missing or unreadable' };
+    }
+    if (tip.data.seq > lastSeq) {
+      const missing = tip.data.seq - lastSeq;
+      return { ok: false, seq: lastSeq + 1, reason: `the last ${missing === 1 ? 'row is' : `${missing} rows are`} missing: the chain ends at row ${lastSeq}, it should end at row ${tip.data.seq}` };
+    }
+    if (tip.data.seq < lastSeq) return { ok: false, seq: tip.data.seq + 1, reason: `rows after ${tip.data.seq} were added outside picbot (the chain's recorded last row is ${tip.data.seq})` };
+    if (tip.data.hash !== prevHash) return { ok: false, seq: lastSeq, reason: 'the last row does not match the recorded hash of the chain\'s last row' };
+    return { ok: true, count, tip: count === 0 ? null : { seq: lastSeq, hash: prevHash } };
+  });
+
   return {
+    inTransaction: (entry) => appendTx(entry),
+
     async append(entry) {
       try {
         return appendTx.immediate(entry);
@@ -189,52 +252,9 @@ export function createAuditLog(db: Db, clock: Clock, key: Buffer): AuditLog {
     },
 
     async verify(options = {}) {
-      let prevHash = GENESIS_HASH;
-      let expectedSeq = 1;
-      let count = 0;
-      for (const raw of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate()) {
-        const parsed = Row.safeParse(raw);
-        const seq = typeof (raw as { seq?: unknown }).seq === 'number' ? (raw as { seq: number }).seq : expectedSeq;
-        if (!parsed.success) return { ok: false, seq, reason: 'row does not have the audit_log shape' };
-        const row = parsed.data;
-        if (row.seq !== expectedSeq) return { ok: false, seq: row.seq, reason: `expected row ${expectedSeq} here (a row was removed or renumbered)` };
-        if (row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'prev_hash does not match the previous row\'s hash' };
-        let detail: Record<string, unknown>;
-        try {
-          detail = JSON.parse(row.detail) as Record<string, unknown>;
-        } catch {
-          return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
-        }
-        const content = { seq: row.seq, at: row.at, action: row.action, actor: row.actor, subjectId: row.subject_id, detail };
-        if (auditHash(key, prevHash, content) !== row.hash) {
-          return { ok: false, seq: row.seq, reason: 'content does not match its keyed hash (the row was edited or re-hashed without the audit key, or PICBOT_AUDIT_KEY_FILE names another key)' };
-        }
-        if (options.checkpoint && options.checkpoint.seq === row.seq && options.checkpoint.hash !== row.hash) {
-          return { ok: false, seq: row.seq, reason: `row ${row.seq} does not match the checkpoint: the chain was rewritten after the checkpoint was posted` };
-        }
-        prevHash = row.hash;
-        expectedSeq += 1;
-        count += 1;
-      }
-      const lastSeq = expectedSeq - 1;
-      if (options.checkpoint && options.checkpoint.seq > lastSeq) {
-        return { ok: false, seq: options.checkpoint.seq, reason: `the chain ends at row ${lastSeq}, before the checkpoint's row ${options.checkpoint.seq}: rows were removed` };
-      }
-      if (count === 0) {
-        const used = ACTIVITY_TABLES.find((table) => db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined);
-        if (used) return { ok: false, seq: 1, reason: `the chain is empty but the database holds ${used}: the records were wiped` };
-      }
-      const tip = Tip.safeParse(recordedTip.get());
-      if (!tip.success) {
-        return count === 0 ? { ok: true, count, tip: null } : { ok: false, seq: lastSeq, reason: 'the record of the chain\'s last row (audit_tip) is missing or unreadable' };
-      }
-      if (tip.data.seq > lastSeq) {
-        const missing = tip.data.seq - lastSeq;
-        return { ok: false, seq: lastSeq + 1, reason: `the last ${missing === 1 ? 'row is' : `${missing} rows are`} missing: the chain ends at row ${lastSeq}, it should end at row ${tip.data.seq}` };
-      }
-      if (tip.data.seq < lastSeq) return { ok: false, seq: tip.data.seq + 1, reason: `rows after ${tip.data.seq} were added outside picbot (the chain's recorded last row is ${tip.data.seq})` };
-      if (tip.data.hash !== prevHash) return { ok: false, seq: lastSeq, reason: 'the last row does not match the recorded hash of the chain\'s last row' };
-      return { ok: true, count, tip: count === 0 ? null : { seq: lastSeq, hash: prevHash } };
+      // One read transaction: the rows and the recorded tip are read from the same snapshot, so a
+      // record appended meanwhile (the server keeps running) is not taken for a missing row.
+      return verifyTx.deferred(options);
     },
 
     async tip() {

@@ -243,9 +243,18 @@ export const MIGRATIONS: Migration[] = [
       );`,
   },
   {
+    // Fenced, journaled apply: a job's own time limit (summed per op from its plan); when the
+    // late record of an interrupted job's last lease holder arrived; which events came late.
+    id: '0012-job-fencing',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN time_limit_at TEXT;
+      ALTER TABLE jobs ADD COLUMN late_at TEXT;
+      ALTER TABLE job_events ADD COLUMN late INTEGER NOT NULL DEFAULT 0;`,
+  },
+  {
     // The message that holds each intake's live card, so that resuming it in a newer message
     // retires the older copy (only one intake card with live buttons stays in the chat).
-    id: '0012-intake-cards',
+    id: '0013-intake-cards',
     sql: `
       CREATE TABLE intake_cards (
         draft_id        TEXT PRIMARY KEY,

@@ -7,7 +7,8 @@ import { PlanKind, PlanStatus } from '../../core/plan-status';
 import type { Plan } from '../../core/planner';
 import { ProvisioningRequest } from '../../core/request';
 import { asCodedError, CodedError } from '../../shared/errors';
-import type { PlanPatch, PlanRecord, PlanStore, VoteStore } from '../workflows/ports';
+import type { AuditEntry, PlanPatch, PlanRecord, PlanStore, VoteStore } from '../workflows/ports';
+import type { AuditInTransaction } from './audit-log';
 import type { Db } from './db';
 
 const StoredPlan = z.object({
@@ -120,7 +121,8 @@ const COLUMNS = [
   'rollback_of', 'card_shows', 'follows',
 ] as const satisfies readonly (keyof ReturnType<typeof columns>)[];
 
-export function createPlanStore(db: Db, now: () => string): PlanStore {
+/** `audit` appends the audit rows of a plan move in the move's own transaction. */
+export function createPlanStore(db: Db, now: () => string, audit: AuditInTransaction): PlanStore {
   const insert = db.prepare(`INSERT INTO plans (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const byId = db.prepare('SELECT * FROM plans WHERE id = ?');
   const byJobId = db.prepare('SELECT * FROM plans WHERE job_id = ?');
@@ -131,14 +133,16 @@ export function createPlanStore(db: Db, now: () => string): PlanStore {
   const noteStmt = db.prepare('UPDATE plans SET card = COALESCE(@card, card), card_shows = COALESCE(@cardShows, card_shows) WHERE id = @id');
 
   // Read, patch and write in one transaction: the WHERE makes it a compare-and-set even across processes.
-  const cas = db.transaction((id: string, expect: { status: PlanStatus; revision: number }, patch: PlanPatch): PlanRecord | null => {
+  const cas = db.transaction((id: string, expect: { status: PlanStatus; revision: number }, patch: PlanPatch, entries: AuditEntry[]): PlanRecord | null => {
     const row = byId.get(id);
     if (row === undefined) return null;
     const current = toRecord(row);
     if (current.status !== expect.status || current.revision !== expect.revision) return null;
     const next: PlanRecord = { ...current, ...patch, updatedAt: now() };
     const info = replace.run({ ...columns(next), expectStatus: expect.status, expectRevision: expect.revision });
-    return info.changes === 1 ? next : null;
+    if (info.changes !== 1) return null;
+    for (const entry of entries) audit(entry);
+    return next;
   });
 
   return {
@@ -177,9 +181,9 @@ export function createPlanStore(db: Db, now: () => string): PlanStore {
       const sql = `SELECT * FROM plans ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id LIMIT ?`;
       return db.prepare(sql).all(...args).map(toRecord);
     },
-    async update(id, expect, patch) {
+    async update(id, expect, patch, entries = []) {
       try {
-        return cas.immediate(id, expect, patch);
+        return cas.immediate(id, expect, patch, entries);
       } catch (err) {
         throw asCodedError(err, 'store_failed', `updating plan ${id}`);
       }
@@ -199,15 +203,20 @@ const VoteRow = z.object({
   at: z.string(),
 });
 
-export function createVoteStore(db: Db): VoteStore {
+export function createVoteStore(db: Db, audit: AuditInTransaction): VoteStore {
   // The unique key (plan, voter, hash) is what makes a raced double-click record one vote.
   const insert = db.prepare(`INSERT INTO plan_votes (plan_id, voter_id, voter_name, plan_hash, decision, reason, at)
     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id, voter_id, plan_hash) DO NOTHING`);
   const select = db.prepare('SELECT voter_id, voter_name, plan_hash, decision, reason, at FROM plan_votes WHERE plan_id = ? ORDER BY seq');
+  const addTx = db.transaction((planId: string, vote: Vote, entries: AuditEntry[]): boolean => {
+    if (insert.run(planId, vote.voterId, vote.voterName, vote.planHash, vote.decision, vote.reason, vote.at).changes !== 1) return false;
+    for (const entry of entries) audit(entry);
+    return true;
+  });
   return {
-    async add(planId, vote) {
+    async add(planId, vote, entries = []) {
       try {
-        return insert.run(planId, vote.voterId, vote.voterName, vote.planHash, vote.decision, vote.reason, vote.at).changes === 1;
+        return addTx.immediate(planId, vote, entries);
       } catch (err) {
         throw asCodedError(err, 'store_failed', `saving a vote on plan ${planId}`);
       }

@@ -11,7 +11,7 @@ import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import { ConfigError, type AppConfig } from '../config';
 import type { AuditLog } from '../workflows/ports';
-import { auditHasRecords, auditScheme, createAuditLog, rekeyLegacyChain } from './audit-log';
+import { auditHasRecords, auditScheme, createAuditLog, type KeyedAuditLog, rekeyLegacyChain } from './audit-log';
 import type { Db } from './db';
 import { createKeyRotationStore } from './key-rotations';
 import { loadAuditKey, readKeyFile, writeKeyFile, type KeyFileSetting } from './key-files';
@@ -43,7 +43,7 @@ export function signingKeysFromPem(setting: KeyFileSetting, pem: string): Signin
  * Opens the audit log under its key: reads (or, for a chain with no keyed record yet and the
  * default path, creates) the key file, and re-keys a chain an older picbot wrote unkeyed.
  */
-export async function openKeyedAuditLog(db: Db, config: Pick<AppConfig, 'mode' | 'auditKeyFile'>, clock: Clock, logger: Logger): Promise<AuditLog> {
+export async function openKeyedAuditLog(db: Db, config: Pick<AppConfig, 'mode' | 'auditKeyFile'>, clock: Clock, logger: Logger): Promise<KeyedAuditLog> {
   const scheme = auditScheme(db);
   // A keyed chain whose key file vanished must not get a fresh key: that would hide the loss.
   const mayCreate = scheme === 'sha256' || !auditHasRecords(db);

@@ -177,6 +177,11 @@ function report(m: PlanCardModel): { title: string; value: string }[] {
     { title: 'Job', value: j.id },
   ];
   if (job.result?.error) rows.push({ title: 'Error', value: `${job.result.error.code}: ${job.result.error.message.slice(0, 500)}` });
+  if (j.lateAt) {
+    // The job was interrupted, then its runner reported what it had done: the steps show that.
+    const late = job.events.filter((e) => e.late && e.event.type !== 'log').length;
+    rows.push({ title: 'Reported late', value: `after the lease ended, from ${when(j.lateAt)}: ${late} step event(s)${job.result?.late ? ' and the result' : ''}, recorded as late. The steps show what really ran.` });
+  }
   if (plan.kind !== 'rollback' && touchesSkype(plan)) rows.push({ title: 'Skype test', value: SKYPE_TEST_GONE });
   rows.push({ title: 'Audit', value: exportCommand(plan.id) });
   return rows;

@@ -6,22 +6,49 @@
  * key, shows unless Teams history is rewritten too. See docs/deploy.md, "Keys".
  */
 import type { Logger } from '../../shared/logger';
-import type { AuditLog } from './ports';
+import type { AuditEntry, AuditLog, AuditRecord } from './ports';
 
 /** How many records apart the posted checkpoints are. */
 export const AUDIT_CHECKPOINT_EVERY = 100;
 
-/** The audit log, posting the tip after every `every`-th record (a failed post is logged; the record stands). */
-export function withAuditCheckpoints(audit: AuditLog, options: { every: number; post: (tip: { seq: number; hash: string }) => Promise<void>; logger: Logger }): AuditLog {
+/**
+ * The audit log, posting the tip after every `every`-th record (a failed post is logged; the record stands).
+ * A record appended inside a store's transaction is only known to stand once that transaction has
+ * committed, so for those the tip is read back after the current task and posted as it is then.
+ */
+export function withAuditCheckpoints<T extends AuditLog & { inTransaction?: (entry: AuditEntry) => AuditRecord }>(
+  audit: T,
+  options: { every: number; post: (tip: { seq: number; hash: string }) => Promise<void>; logger: Logger },
+): T {
   const log = options.logger.child({ component: 'audit-checkpoints' });
-  return {
+  const post = (tip: { seq: number; hash: string }) => {
+    options.post(tip).catch((err: unknown) => log.warn({ err, seq: tip.seq }, 'posting the audit checkpoint failed; the next one comes after the next records'));
+  };
+  const wrapped: T = {
     ...audit,
     async append(entry) {
       const record = await audit.append(entry);
-      if (record.seq % options.every === 0) {
-        options.post({ seq: record.seq, hash: record.hash }).catch((err: unknown) => log.warn({ err, seq: record.seq }, 'posting the audit checkpoint failed; the next one comes after the next records'));
-      }
+      if (record.seq % options.every === 0) post({ seq: record.seq, hash: record.hash });
       return record;
     },
   };
+  const inTransaction = audit.inTransaction;
+  if (inTransaction) {
+    wrapped.inTransaction = (entry) => {
+      const record = inTransaction(entry);
+      if (record.seq % options.every === 0) {
+        setImmediate(() => {
+          audit.tip().then(
+            (tip) => {
+              // Rolled back: the chain did not reach this record, and the next checkpoint comes later.
+              if (tip && tip.seq >= record.seq) post(tip);
+            },
+            (err: unknown) => log.warn({ err }, 'reading the audit tip for a checkpoint failed'),
+          );
+        });
+      }
+      return record;
+    };
+  }
+  return wrapped;
 }

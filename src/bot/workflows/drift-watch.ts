@@ -449,10 +449,12 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
 
   const running = new Set<Promise<void>>();
   async function onJobChange(change: JobChange): Promise<void> {
-    if (change.type !== 'finished') return;
+    if (change.type !== 'finished' && change.type !== 'late-result') return;
     const { job } = change;
-    const work = job.context.purpose === DRIFT_PURPOSE ? checkFinished(job, change.result)
-      : job.context.purpose === JOB_PURPOSE.apply ? recordApplied(job, change.result)
+    // An interrupted apply's late result still tells what the server now holds (a restore or
+    // rollback that follows records its own read in turn).
+    const work = job.context.purpose === JOB_PURPOSE.apply ? recordApplied(job, change.result)
+      : change.type === 'finished' && job.context.purpose === DRIFT_PURPOSE ? checkFinished(job, change.result)
         : null;
     if (!work) return;
     running.add(work);

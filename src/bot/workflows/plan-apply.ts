@@ -10,7 +10,7 @@ import { stepProgress, stepStatuses } from '../../core/job-progress';
 import { nextPlanStatus, PLAN_STATUS_TEXT, RETRY_FROM, ROLLBACK_FROM, FINAL_STATUSES, type JobOutcome } from '../../core/plan-status';
 import { planHash } from '../../core/planner';
 import { rollbackPlan } from '../../core/rollback-plan';
-import type { ObservedState } from '../../contracts/observed';
+import { fingerprint, type ObservedState } from '../../contracts/observed';
 import { CodedError } from '../../shared/errors';
 import type { ApprovalWorkflow } from './plan-approval';
 import { JOB_PURPOSE, refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
@@ -69,13 +69,15 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
         throw err;
       }
       const t = nextPlanStatus(plan.status, { type: 'dispatch' });
-      const moved = t.ok ? await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status, jobId: job.id }) : null;
+      const moved = t.ok ? await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status, jobId: job.id }, [{
+        action: 'plan.dispatched', actor: 'picbot', subjectId: plan.id,
+        detail: { jobId: job.id, kind: plan.kind, target: plan.targetLabel, planHash: plan.plan.planHash, approvals: counted.approvals.map((v) => v.voterId) },
+      }]) : null;
       if (!moved) {
         log.warn({ planId, jobId: job.id }, 'the plan moved while its job was created; cancelling the job');
         await jobs.cancel(job.id, 'picbot');
         return;
       }
-      await ctx.audit('picbot', 'plan.dispatched', plan.id, { jobId: job.id, kind: plan.kind, target: plan.targetLabel, planHash: plan.plan.planHash, approvals: counted.approvals.map((v) => v.voterId) });
       ctx.updateCard(plan.id, moved.card);
       // The job may have finished before the plan moved to applying (a very fast runner).
       const view = await jobs.get(job.id);
@@ -86,9 +88,8 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
   async function refuseDispatch(plan: PlanRecord, why: string, detail: Record<string, unknown>): Promise<void> {
     const t = nextPlanStatus(plan.status, { type: 'dispatch-refused' });
     if (!t.ok) return;
-    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status });
+    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status }, [{ action: 'plan.dispatch-refused', actor: 'picbot', subjectId: plan.id, detail: { reason: why, ...detail } }]);
     if (!moved) return;
-    await ctx.audit('picbot', 'plan.dispatch-refused', plan.id, { reason: why, ...detail });
     log.error({ planId: plan.id, reason: why }, 'refused to dispatch an approved plan');
     ctx.updateCard(plan.id, moved.card);
     await ctx.tellRequester(moved, 'Your plan was not started', 'attention', [`picbot refused to start plan ${plan.id}: ${why}. Nothing was changed.`]);
@@ -99,12 +100,12 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
     const outcome = outcomeOf(job);
     const t = nextPlanStatus(plan.status, { type: 'job-finished', outcome });
     if (!t.ok) return;
-    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status });
-    if (!moved) return;
     const warnings = (result?.replication ?? []).filter((r) => !r.upToDate).map((r) => r.replicaFqdn);
-    await ctx.audit('picbot', 'plan.finished', plan.id, {
-      jobId: job.id, outcome, runner: job.runnerName ?? job.runnerId, error: result?.error ?? null, replicasBehind: warnings,
-    });
+    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status }, [{
+      action: 'plan.finished', actor: 'picbot', subjectId: plan.id,
+      detail: { jobId: job.id, outcome, runner: job.runnerName ?? job.runnerId, error: result?.error ?? null, replicasBehind: warnings },
+    }]);
+    if (!moved) return;
     ctx.updateCard(plan.id, moved.card);
     const what = plan.kind === 'rollback' ? 'The rollback' : 'The plan';
     const lines: Record<JobOutcome, string> = {
@@ -231,18 +232,35 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
     return `The discovery job ${job.id} ended ${job.status}${result?.error ? `: ${result.error.message}` : ''}.`;
   }
 
+  /**
+   * The state before the apply when the job reported none (it ended before its result, or its
+   * runner was lost): the read the plan was made from. The runner changes nothing unless the
+   * state it reads first has exactly that fingerprint, so that read is the state before.
+   */
+  async function capturedBefore(source: PlanRecord): Promise<ObservedState | null> {
+    const reads = await jobs.list({ requestId: source.requestId, statuses: ['succeeded'], limit: 50 });
+    for (const job of reads) {
+      // Only the result is needed: the card view spares reading every event of each job.
+      const view = await jobs.cardView(job.id);
+      const observed = view?.result?.observed ?? null;
+      if (observed && fingerprint(observed) === source.plan.fingerprint) return observed;
+    }
+    return null;
+  }
+
   /** Builds the rollback plan of a finished job from its captured state, and puts it up for approval. */
   async function buildRollback(actor: PlanActor, source: PlanRecord, current: ObservedState) {
     const view = source.jobId ? await jobs.get(source.jobId) : null;
     if (!view) return refuse('no-rollback', `Plan ${source.id} has no job to roll back.`);
     const progress = stepProgress(source.plan.steps, view.events.map((e) => e.event));
+    const captured = view.result?.observed ?? await capturedBefore(source);
     const rb = rollbackPlan({
       profile: source.plan.profile,
       steps: source.plan.steps,
       statuses: stepStatuses(progress),
       current,
       planFingerprint: source.plan.fingerprint,
-      ...(view.result?.observed ? { captured: view.result.observed } : {}),
+      ...(captured ? { captured } : {}),
     });
     if (rb.refusals.length > 0) {
       await ctx.audit(actor.id, 'plan.rollback-refused', source.id, { jobId: view.job.id, refusals: rb.refusals.map((r) => r.code) });
@@ -367,6 +385,8 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
     let dispatched = 0;
     let finished = 0;
     let cards = 0;
+    // Votes that already decide a plan move it first; an approved one is then dispatched below.
+    for (const plan of await plans.list({ statuses: ['pending-approval'], limit: 500 })) await approval().recount(plan.id);
     for (const plan of await plans.list({ statuses: ['approved', 'applying'], limit: 500 })) {
       if (plan.status === 'approved') {
         await dispatch(plan.id);

@@ -4,7 +4,7 @@
  * on what the server has stored, never on what the card shows; quorum dispatches the plan;
  * rejects, expiry and reminders are handled here. Every decision and refusal is audited.
  */
-import { decideVote, dueAction, type Decision, type Vote, type VoteDecision } from '../../core/approval-policy';
+import { decideVote, dueAction, tally, type Decision, type Tally, type Vote, type VoteDecision } from '../../core/approval-policy';
 import { discoveryScope, type DiscoveryScope } from '../../core/discovery-scope';
 import { nextPlanStatus, type PlanKind } from '../../core/plan-status';
 import { plan as computePlan, type Plan } from '../../core/planner';
@@ -14,7 +14,7 @@ import type { ObservedState } from '../../contracts/observed';
 import { newId } from '../../shared/ids';
 import type { Card } from '../turn';
 import { refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
-import type { PlanRecord } from './ports';
+import type { CardRef, PlanRecord } from './ports';
 
 const HOUR = 3_600_000;
 const sameScope = (a: DiscoveryScope, b: DiscoveryScope) => canonicalJson(a) === canonicalJson(b);
@@ -25,6 +25,8 @@ export interface VoteInput {
   /** The plan hash the clicked card showed. */
   cardHash: string;
   reason: string | null;
+  /** The card message the click came from, when Teams says (its conversation and activity id). */
+  clickedCard?: CardRef | null;
 }
 
 /**
@@ -171,10 +173,12 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
   async function expire(plan: PlanRecord, by: string): Promise<PlanRecord | null> {
     const t = nextPlanStatus(plan.status, { type: 'expire' });
     if (!t.ok) return null;
-    const expired = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status });
-    if (!expired) return null;
     const planVotes = await votes.list(plan.id);
-    await ctx.audit(by, 'plan.expired', plan.id, { expiresAt: plan.expiresAt, approvals: planVotes.filter((v) => v.planHash === plan.plan.planHash).length, quorum: ctx.policyConfig.quorum });
+    const expired = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status }, [{
+      action: 'plan.expired', actor: by, subjectId: plan.id,
+      detail: { expiresAt: plan.expiresAt, approvals: planVotes.filter((v) => v.planHash === plan.plan.planHash).length, quorum: ctx.policyConfig.quorum },
+    }]);
+    if (!expired) return null;
     ctx.updateCard(plan.id, expired.card);
     ctx.later(plan.id, 'telling the requester of the expiry', () => ctx.tellRequester(expired, 'Your plan expired', 'warning', [
       `Plan ${plan.id} for ${plan.targetLabel} did not get ${ctx.policyConfig.quorum === 1 ? 'an approval' : `${ctx.policyConfig.quorum} approvals`} before ${plan.expiresAt.slice(0, 16).replace('T', ' ')} UTC, so it will not run.`,
@@ -203,6 +207,13 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
       if (plan === null && planVotes !== null) {
         return { card: notFoundCard(planId), scope: 'clicker', decision: { ok: false, code: 'unverifiable', reason: `There is no plan ${planId}.` } };
       }
+      const clicked = plan && plan.card === null && input.clickedCard ? cardPostedFor(plan, input.clickedCard) : null;
+      if (plan && clicked) {
+        // The card was posted but the server stopped before it stored where: the click says
+        // where it is, so later updates (the vote, the apply, the result) reach that card.
+        await plans.note(plan.id, { card: clicked });
+        plan = { ...plan, card: clicked };
+      }
       const click = { voterId: actor.aadObjectId?.toLowerCase() ?? null, voterName: actor.name, decision: input.decision, cardHash: input.cardHash, reason: input.reason };
       const listed = ctx.approverCheck();
       // The clicker must be an approver in the tenant they click from; stored votes passed that when cast.
@@ -210,18 +221,22 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
       let decision = decideVote({ plan: plan && { ...plan, planHash: plan.plan.planHash }, votes: planVotes, click, isApprover, now: now(), config: ctx.policyConfig });
 
       if (decision.ok && decision.effect === 'recorded' && plan) {
-        const stored = await votes.add(plan.id, decision.vote);
+        const stored = await votes.add(plan.id, decision.vote, [{
+          action: 'plan.vote',
+          actor: actor.id,
+          subjectId: plan.id,
+          detail: {
+            decision: decision.vote.decision, planHash: decision.vote.planHash, revision: plan.revision,
+            ...(decision.vote.reason ? { reason: decision.vote.reason } : {}),
+            approvals: decision.tally.approvals.length, quorum: decision.tally.quorum, outcome: decision.tally.outcome,
+          },
+        }]);
         if (!stored) {
           // Another instance stored this person's vote first: decide again on what is stored.
           const again = await votes.list(plan.id);
           decision = decideVote({ plan: { ...plan, planHash: plan.plan.planHash }, votes: again, click, isApprover, now: now(), config: ctx.policyConfig });
         } else {
-          await ctx.audit(actor.id, 'plan.vote', plan.id, {
-            decision: decision.vote.decision, planHash: decision.vote.planHash, revision: plan.revision,
-            ...(decision.vote.reason ? { reason: decision.vote.reason } : {}),
-            approvals: decision.tally.approvals.length, quorum: decision.tally.quorum, outcome: decision.tally.outcome,
-          });
-          plan = await settle(plan, decision, actor);
+          plan = await settle(plan, decision.tally, actor.id);
           ctx.updateCard(plan.id, plan.card);
         }
       }
@@ -244,30 +259,45 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
     });
   }
 
+  /**
+   * The clicked card as the plan's card, when it is where the plan's card is posted (the approvals
+   * conversation, or where it was asked; a card posted into a channel is clicked from its thread,
+   * `<channel>;messageid=<card>`), else null.
+   */
+  function cardPostedFor(plan: PlanRecord, clicked: CardRef): CardRef | null {
+    for (const place of [ctx.deps.config.approvalsConversation, plan.requestedIn]) {
+      if (place === null) continue;
+      if (clicked.conversationId === place) return clicked;
+      if (clicked.conversationId === `${place};messageid=${clicked.activityId}`) return { conversationId: place, activityId: clicked.activityId };
+    }
+    return null;
+  }
+
   function notFoundCard(planId: string): Card {
     return ctx.deps.views.notice({ heading: planId, title: 'No such plan', color: 'attention', lines: [`There is no plan ${planId}.`], planId: null });
   }
 
   /** After a recorded vote: quorum moves the plan to approved (and dispatches it); a reject ends it. */
-  async function settle(plan: PlanRecord, decision: Extract<Decision, { ok: true }>, actor: PlanActor): Promise<PlanRecord> {
+  async function settle(plan: PlanRecord, counted: Tally, actorId: string): Promise<PlanRecord> {
+    const decision = { tally: counted };
+    const actor = { id: actorId };
     const outcome = decision.tally.outcome;
     if (outcome === 'pending') return plan;
     const event = outcome === 'approved' ? { type: 'quorum' as const } : { type: 'reject' as const };
     const t = nextPlanStatus(plan.status, event);
     if (!t.ok) return plan;
-    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status });
+    const entry = t.status === 'approved'
+      ? { action: 'plan.approved', actor: actor.id, subjectId: plan.id, detail: { planHash: plan.plan.planHash, approvers: decision.tally.approvals.map((v) => ({ id: v.voterId, name: v.voterName, at: v.at })), quorum: decision.tally.quorum } }
+      : { action: 'plan.rejected', actor: actor.id, subjectId: plan.id, detail: { planHash: plan.plan.planHash, by: decision.tally.rejection!.voterId, reason: decision.tally.rejection!.reason } };
+    const moved = await plans.update(plan.id, { status: plan.status, revision: plan.revision }, { status: t.status }, [entry]);
     if (!moved) return (await plans.get(plan.id)) ?? plan;
     if (t.status === 'approved') {
-      await ctx.audit(actor.id, 'plan.approved', plan.id, {
-        planHash: plan.plan.planHash, approvers: decision.tally.approvals.map((v) => ({ id: v.voterId, name: v.voterName, at: v.at })), quorum: decision.tally.quorum,
-      });
       ctx.later(plan.id, 'telling the requester of the approval', () => ctx.tellRequester(moved, 'Your plan was approved', 'good', [
         `Plan ${plan.id} for ${plan.targetLabel} was approved by ${decision.tally.approvals.map((v) => v.voterName).join(', ')}. It is being applied now; the plan's card shows the progress.`,
       ]));
       ctx.later(plan.id, 'dispatching the approved plan', () => dispatch(plan.id));
     } else {
       const by = decision.tally.rejection!;
-      await ctx.audit(actor.id, 'plan.rejected', plan.id, { planHash: plan.plan.planHash, by: by.voterId, reason: by.reason });
       ctx.later(plan.id, 'telling the requester of the rejection', () => ctx.tellRequester(moved, 'Your plan was rejected', 'attention', [
         `${by.voterName} rejected plan ${plan.id} for ${plan.targetLabel}: ${sentence(by.reason ?? '')}`,
         'Nothing was changed. Fix what was asked, then request approval again from the review card.',
@@ -317,7 +347,23 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
     return true;
   }
 
-  return { requestApproval, putUp, planFor, vote, sweep, expire };
+  /**
+   * At start: a pending plan whose stored votes already decide it (the server stopped after
+   * storing the deciding vote, before moving the plan) moves now, and an approved one is dispatched.
+   */
+  async function recount(planId: string): Promise<boolean> {
+    return ctx.serialize(planId, async () => {
+      const plan = await plans.get(planId);
+      if (!plan || plan.status !== 'pending-approval') return false;
+      const counted = tally({ ...plan, planHash: plan.plan.planHash }, await votes.list(planId), ctx.approverCheck(), ctx.policyConfig);
+      if (counted.outcome === 'pending') return false;
+      const moved = await settle(plan, counted, 'picbot');
+      ctx.updateCard(moved.id, moved.card);
+      return moved.status !== plan.status;
+    });
+  }
+
+  return { requestApproval, putUp, planFor, vote, sweep, expire, recount };
 }
 
 export type ApprovalWorkflow = ReturnType<typeof createApprovalWorkflow>;

@@ -187,7 +187,7 @@ export function createPlanContext(deps: PlanDeps) {
 
   async function cardModel(plan: PlanRecord, extra: Pick<PlanCardModel, 'notice' | 'voteError' | 'reasonValue'> = {}): Promise<PlanCardModel> {
     const planVotes = await votes.list(plan.id);
-    const job = plan.jobId ? await deps.jobs.get(plan.jobId) : null;
+    const job = plan.jobId ? await deps.jobs.cardView(plan.jobId) : null;
     const preflight = deps.preflightRuns && plan.kind === 'apply' ? await deps.preflightRuns.latest(plan.requestId) : null;
     const related = await plans.list({ requestId: plan.requestId, limit: 20 });
     const followUps = related.filter((p) => p.follows === plan.id);
@@ -228,7 +228,7 @@ export function createPlanContext(deps: PlanDeps) {
   }
 
   /** A marker of what the card shows, so a restart can tell which cards fell behind. */
-  const shows = (plan: PlanRecord, job: JobView | null) => `${plan.status}:${plan.revision}:${job ? `${job.job.status}:${job.job.eventCount}:${job.job.cancelRequested ? 1 : 0}` : '-'}`;
+  const shows = (plan: PlanRecord, job: JobView | null) => `${plan.status}:${plan.revision}:${job ? `${job.job.status}:${job.job.eventCount}:${job.job.cancelRequested ? 1 : 0}:${job.job.lateAt ? 'late' : ''}:${job.result ? 'result' : ''}` : '-'}`;
 
   /**
    * Brings the plan's card up to date (coalesced and throttled by the card scheduler), and the

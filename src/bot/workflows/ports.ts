@@ -221,17 +221,18 @@ export interface PlanStore {
   list(filter?: { statuses?: PlanStatus[]; requestId?: string; limit?: number }): Promise<PlanRecord[]>;
   /**
    * Compare-and-set: applies `patch` only if the plan still has `expect.status` and
-   * `expect.revision`; returns the updated record, or null when somebody moved it first.
+   * `expect.revision`; returns the updated record, or null when somebody moved it first. The
+   * `audit` rows are stored in the same transaction, only when the plan moved.
    */
-  update(id: string, expect: { status: PlanStatus; revision: number }, patch: PlanPatch): Promise<PlanRecord | null>;
+  update(id: string, expect: { status: PlanStatus; revision: number }, patch: PlanPatch, audit?: AuditEntry[]): Promise<PlanRecord | null>;
   /** Unconditional bookkeeping that never changes the plan's meaning (card ref, what the card shows). */
   note(id: string, patch: Pick<PlanPatch, 'card' | 'cardShows'>): Promise<void>;
 }
 
 /** Votes, unique per plan, voter and plan hash. */
 export interface VoteStore {
-  /** Stores the vote; false when this voter already has a vote on this plan hash (a raced double-click). */
-  add(planId: string, vote: Vote): Promise<boolean>;
+  /** Stores the vote with its audit rows in one transaction; false when this voter already has a vote on this plan hash (a raced double-click). */
+  add(planId: string, vote: Vote, audit?: AuditEntry[]): Promise<boolean>;
   /** The plan's votes in the order they were cast (every hash). */
   list(planId: string): Promise<Vote[]>;
 }
@@ -287,6 +288,10 @@ export interface JobRecord {
   finishedAt: string | null;
   /** How many events are stored: a cheap "did it change" for cards. */
   eventCount: number;
+  /** The server's time limit for the job once leased (summed per op from its plan), or null. */
+  timeLimitAt: string | null;
+  /** When the first late event or result of an interrupted job arrived, or null. */
+  lateAt: string | null;
 }
 
 /** One event as the runner sent it, with its place: batch `seq` and `index` in the batch. */
@@ -295,6 +300,8 @@ export interface StoredJobEvent {
   index: number;
   event: JobEvent;
   receivedAt: string;
+  /** Sent after the server had marked the job interrupted, by the runner that held its last lease. */
+  late: boolean;
 }
 
 /** The runner's report (jobs that ended by lease expiry, pickup expiry or early cancel have none). */
@@ -307,6 +314,8 @@ export interface JobResult {
   replication: ReplicaStatus[] | null;
   error: { code: string; message: string } | null;
   reportedAt: string;
+  /** Reported after the server had marked the job interrupted (the job stays interrupted). */
+  late?: boolean;
 }
 
 export interface JobView {
@@ -345,7 +354,9 @@ export type JobChange =
   | { type: 'events'; job: JobRecord; events: JobEvent[] }
   | { type: 'cancel-requested'; job: JobRecord }
   /** A final status: the runner's result (`result` set), or interrupted / expired / cancelled while queued. */
-  | { type: 'finished'; job: JobRecord; result: JobResult | null };
+  | { type: 'finished'; job: JobRecord; result: JobResult | null }
+  /** The result of a job already interrupted, delivered later from the runner's journal: the job does not end again. */
+  | { type: 'late-result'; job: JobRecord; result: JobResult };
 
 export type JobCancelOutcome =
   | { ok: true; job: JobRecord }
@@ -373,6 +384,12 @@ export interface JobQueue {
    */
   create(job: NewJob): Promise<JobRecord>;
   get(jobId: string): Promise<JobView | null>;
+  /**
+   * The job as a card shows it, without every event: per step its last step-started and
+   * step-finished event, and the first warnings and errors (CARD_LOG_EVENTS). A card is
+   * rendered on every update, and a job's log lines and resends must not weigh on each one.
+   */
+  cardView(jobId: string): Promise<JobView | null>;
   /** Jobs matching every given filter, newest first (default limit 50). */
   list(filter?: { requestId?: string; planId?: string; purpose?: string; statuses?: JobStatus[]; limit?: number }): Promise<JobRecord[]>;
   /** Queued: cancelled at once. Leased: the runner is told at its next heartbeat and stops after the current step. */

@@ -136,4 +136,32 @@ describe('rollbackPlan', () => {
     expect(a.planHash).toBe(b.planHash);
     expect(rollbackPlan({ profile: 'lync2013', steps: forward.steps, statuses, current: original }).planHash).not.toBe(a.planHash);
   });
+
+  it('undoes every change the server shows, reported or not: no events at all (all lost)', () => {
+    const after = run(original, forward).state;
+    const back = rollbackPlan({ profile: 'lync2013', steps: forward.steps, statuses: {}, current: after, planFingerprint: forward.fingerprint, captured: original });
+    expect(back.steps.map((s) => s.id)).toEqual([...forward.steps].reverse().map((s) => `undo-${s.id}`));
+    expect(sameState(run(after, back).state, original)).toBe(true);
+  });
+
+  it('undoes a change the events did not report, and not a step that never landed', () => {
+    const partial = run(original, forward, 2);
+    // Only the first step was reported; the second landed too; the rest never ran.
+    const back = rollbackPlan({ profile: 'lync2013', steps: forward.steps, statuses: { [forward.steps[0].id]: 'done' }, current: partial.state, planFingerprint: forward.fingerprint, captured: original });
+    expect(back.steps.map((s) => s.id)).toEqual([`undo-${forward.steps[1].id}`, `undo-${forward.steps[0].id}`]);
+    expect(sameState(run(partial.state, back).state, original)).toBe(true);
+  });
+
+  it('leaves a key someone else changed since alone, and names it', () => {
+    const after = run(original, forward).state;
+    const clientStep = forward.steps.find((s) => s.op === 'clientPolicy.set')!;
+    // Someone set the client policy to a third value after the apply.
+    const changed = edit(after, (s) => { s.clientPolicies[0].disablePICPromptDisplayName = false; });
+    expect(satisfied(clientStep.op, clientStep.params, changed)).toBe(false);
+    const all = Object.fromEntries(forward.steps.map((s) => [s.id, 'done' as const]));
+    const back = rollbackPlan({ profile: 'lync2013', steps: forward.steps, statuses: all, current: changed, planFingerprint: forward.fingerprint, captured: original });
+    expect(back.steps.map((s) => s.id)).not.toContain(`undo-${clientStep.id}`);
+    expect(back.steps).toHaveLength(forward.steps.length - 1);
+    expect(back.alreadyConfigured).toEqual([{ id: `left-alone-${clientStep.id}`, title: clientStep.title, reason: 'left alone: disablePICPromptDisplayName changed since the apply by someone else' }]);
+  });
 });

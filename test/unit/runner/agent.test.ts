@@ -20,7 +20,7 @@ function discoveryLease(): RawLease {
     discovery: { users: [], clientPolicyIdentities: [] }, steps: [], approvals: [], issuedAt: '2026-11-28T14:00:00.000Z',
   };
   // A short lease: the agent heartbeats every 100 ms (a third of it, at least 100 ms).
-  return { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'lease-1', leaseExpiresAt: '', leaseSeconds: 0.3 };
+  return { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'lease-1', leaseExpiresAt: '', leaseSeconds: 0.3, leaseWaitedMs: 0 };
 }
 
 describe('agent', () => {

@@ -43,7 +43,7 @@ async function run(raw: unknown, options: { taken?: TakenJobs; labels?: string[]
   const now = () => options.now ?? NOW;
   const guard = createEnvelopeGuard({ labels: options.labels ?? ['pool-eu'], scriptPath: script, taken: options.taken ?? createTakenJobs(null, now), now });
   const done = await executeJob({
-    lease: { jobId: 'job_0000000000000001', envelope: raw, signature: signEnvelope(raw as JobEnvelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
+    lease: { jobId: 'job_0000000000000001', envelope: raw, signature: signEnvelope(raw as JobEnvelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null, leaseWaitedMs: null },
     serverKey: keys.publicKeyPem,
     guard,
     openShell: () => {

@@ -31,6 +31,19 @@ describe('event sender', () => {
     expect(calls).toEqual([{ seq: 0, messages: ['e1'] }, { seq: 1, messages: ['e2', 'e3'] }]);
   });
 
+  it('with a coalescing wait, events pushed within it go out as one batch, and flush() sends at once', async () => {
+    const { client, calls } = fakeClient([]);
+    const sender = createEventSender({ client, jobId: 'job_0123456789abcdef', leaseId: 'l', logger: silentLogger(), sleep: async () => undefined, coalesceMs: 60_000 });
+    sender.push(ev(1));
+    await Promise.resolve();
+    sender.push(ev(2));
+    sender.push(ev(3));
+    expect(calls).toEqual([]);
+    // A wait of a minute is cut short by flush (the test would time out otherwise).
+    await sender.flush();
+    expect(calls).toEqual([{ seq: 0, messages: ['e1', 'e2', 'e3'] }]);
+  });
+
   it('keeps each batch under 1 MiB of JSON, whatever the events carry (the server takes 4 MiB), and never splits an event', async () => {
     const bodies: number[] = [];
     const counts: number[] = [];

@@ -37,7 +37,7 @@ async function apply(shell: ObservedShell, start: ObservedState, request = reque
   };
   const events: JobEvent[] = [];
   const done = await executeJob({
-    lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
+    lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null, leaseWaitedMs: null },
     serverKey: keys.publicKeyPem,
     guard: { admit: () => null },
     openShell: () => shell,
@@ -141,7 +141,7 @@ describe('apply: the plan-level precheck before the first change', () => {
     };
     const events: JobEvent[] = [];
     const done = await executeJob({
-      lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
+      lease: { jobId: envelope.jobId, envelope, signature: signEnvelope(envelope, keys.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null, leaseWaitedMs: null },
       serverKey: keys.publicKeyPem,
       guard: { admit: () => null },
       openShell: () => shell,

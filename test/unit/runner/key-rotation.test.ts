@@ -49,7 +49,7 @@ describe('a runner pinned to the old key', () => {
   async function run(pinned: ReturnType<typeof createPinnedKeys>, jobId: string, signer: typeof k1) {
     const e = envelope(jobId);
     const done = await executeJob({
-      lease: { jobId, envelope: e, signature: signEnvelope(e, signer.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null },
+      lease: { jobId, envelope: e, signature: signEnvelope(e, signer.privateKeyPem), leaseId: 'l', leaseExpiresAt: '', leaseSeconds: null, leaseWaitedMs: null },
       serverKey: credentials.serverKey,
       pinned,
       guard: { admit: () => null },

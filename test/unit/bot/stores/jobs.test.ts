@@ -1,52 +1,179 @@
-/** The job store's envelope reading: parsed once per job, yet always what is stored. */
+/**
+ * The job store on a real SQLite file in memory: how the states a crash or an outage can leave
+ * are resolved, and the late record of an interrupted job. Time is a fake clock.
+ */
+import { envelopeHash, PROTOCOL_VERSION, type JobEnvelope, type JobEvent } from '../../../../src/contracts/runner-api';
+import { jobAudit } from '../../../../src/bot/runner-gateway/job-queue';
+import { createAuditLog } from '../../../../src/bot/stores/audit-log';
 import { openDatabase, type Db } from '../../../../src/bot/stores/db';
-import { createJobStore } from '../../../../src/bot/stores/jobs';
-import { PROTOCOL_VERSION, type JobEnvelope } from '../../../../src/contracts/runner-api';
-import { fakeClock } from '../../../fakes/clock';
+import { CARD_LOG_EVENTS, createJobStore, type JobStore } from '../../../../src/bot/stores/jobs';
+import { createRunnerStore } from '../../../../src/bot/stores/runners';
+import { stepProgress, warningsOf } from '../../../../src/core/job-progress';
+import { EVENTS_PER_STEP, jobEventLimit, jobTimeLimitMs, LOG_EVENTS_ALLOWANCE } from '../../../../src/core/job-limits';
+import { fakeClock, type FakeClock } from '../../../fakes/clock';
 
+const LEASE_MS = 6_000;
 let db: Db;
-beforeEach(() => {
+let clock: FakeClock;
+let store: JobStore;
+let runnerA: string;
+let runnerB: string;
+let n = 0;
+
+const later = (ms: number) => clock.set(new Date(clock.now().getTime() + ms).toISOString());
+const audit = () => createAuditLog(db, clock, Buffer.alloc(32, 7));
+
+beforeEach(async () => {
   db = openDatabase(':memory:');
+  clock = fakeClock('2026-12-01T10:00:00.000Z');
+  store = createJobStore(db, clock, audit().inTransaction, jobAudit);
+  const runners = createRunnerStore(db, clock);
+  const enroll = async (name: string) => {
+    const { token } = await runners.createEnrollmentToken({ labels: ['pool-eu'], createdBy: 'test' });
+    const r = await runners.enroll({ enrollmentToken: token, name, labels: ['pool-eu'] });
+    if (!r.ok) throw new Error(r.reason);
+    return r.runner.id;
+  };
+  runnerA = await enroll('fe01');
+  runnerB = await enroll('fe02');
 });
 afterEach(() => db.close());
 
-const envelope = (jobId: string, users: string[]): JobEnvelope => ({
-  protocolVersion: PROTOCOL_VERSION, jobId, kind: 'discover', target: 'pool-eu', profile: 'lync2013',
-  discovery: { users, clientPolicyIdentities: [] }, steps: [], approvals: [], issuedAt: '2026-03-01T00:00:00.000Z',
-});
-
-async function insert(store: ReturnType<typeof createJobStore>, e: JobEnvelope): Promise<void> {
-  await store.insert({ envelope: e, signature: 'sig', context: { purpose: 'test', requestId: null, planId: null, card: null }, createdBy: 'test', pickupDeadline: null });
+function envelope(steps = 2): JobEnvelope {
+  n += 1;
+  return {
+    protocolVersion: PROTOCOL_VERSION, jobId: `job_${String(n).padStart(16, '0')}`, kind: 'apply', target: 'pool-eu', profile: 'lync2013',
+    discovery: { users: [], clientPolicyIdentities: ['Global'] },
+    steps: Array.from({ length: steps }, (_, i) => ({ id: `s${i + 1}`, title: `step ${i + 1}`, op: 'accessEdge.set', params: { allowFederatedUsers: true }, rollback: [{ op: 'accessEdge.set', params: { allowFederatedUsers: false } }] })),
+    expectedFingerprint: 'a'.repeat(64), planHash: 'b'.repeat(64), approvals: [], issuedAt: clock.now().toISOString(),
+  };
 }
 
-describe('job store envelopes', () => {
-  it('reads a job\'s envelope once and answers later reads from it while the stored text is the same', async () => {
-    const store = createJobStore(db, fakeClock('2026-03-01T00:00:00.000Z'));
-    await insert(store, envelope('job_0000000000000001', ['sip:a@contoso.com']));
-    const first = await store.record('job_0000000000000001');
-    const again = await store.record('job_0000000000000001');
-    expect(first!.envelope.discovery.users).toEqual(['sip:a@contoso.com']);
-    expect(again!.envelope).toBe(first!.envelope);
+async function leased(steps = 2) {
+  const env = envelope(steps);
+  await store.insert({ envelope: env, signature: 'sig', context: { purpose: 'plan-apply', requestId: null, planId: null, card: null }, createdBy: 'dana', pickupDeadline: null });
+  const lease = (await store.lease({ id: runnerA, labels: ['pool-eu'] }, LEASE_MS))!;
+  return { env, lease, hash: envelopeHash(env) };
+}
+
+const at = () => clock.now().toISOString();
+const stepEvents = (stepId: string): JobEvent[] => [
+  { type: 'step-started', stepId, at: at() },
+  { type: 'step-finished', stepId, at: at(), status: 'done', durationMs: 5 },
+];
+const actions = async (jobId: string) => (await audit().list({ subjectId: jobId })).map((r) => r.action);
+
+describe('start-up and outage states of a job', () => {
+  it('a lease that ran out while the server was down: interrupted at the first sweep, with its audit row, and never leased again', async () => {
+    const { env } = await leased();
+    later(LEASE_MS + 1);
+    const swept = await store.sweep();
+    expect(swept.map((j) => [j.id, j.status])).toEqual([[env.jobId, 'interrupted']]);
+    expect(await actions(env.jobId)).toEqual(['job.created', 'job.leased', 'job.interrupted']);
+    expect(await store.lease({ id: runnerA, labels: ['pool-eu'] }, LEASE_MS)).toBeNull();
+    expect((await audit().verify()).ok).toBe(true);
   });
 
-  it('parses again (and checks again) when the stored text is not what it read before', async () => {
-    const store = createJobStore(db, fakeClock('2026-03-01T00:00:00.000Z'));
-    await insert(store, envelope('job_0000000000000001', ['sip:a@contoso.com']));
-    await store.record('job_0000000000000001');
-    db.prepare('UPDATE jobs SET envelope = ? WHERE id = ?').run(JSON.stringify(envelope('job_0000000000000001', ['sip:b@contoso.com'])), 'job_0000000000000001');
-    expect((await store.record('job_0000000000000001'))!.envelope.discovery.users).toEqual(['sip:b@contoso.com']);
-    db.prepare('UPDATE jobs SET envelope = ? WHERE id = ?').run('{"protocolVersion":1}', 'job_0000000000000001');
-    await expect(store.record('job_0000000000000001')).rejects.toThrow(/reading the envelope of job job_0000000000000001: it no longer parses/);
+  it('events after the lease ended, before any sweep: the job is interrupted in the same call and the batch is taken as late', async () => {
+    const { env, lease, hash } = await leased();
+    expect(await store.appendEvents(env.jobId, runnerA, lease.leaseId, 0, [{ type: 'step-started', stepId: 's1', at: at() }], hash)).toMatchObject({ ok: true, late: false });
+    later(LEASE_MS + 1);
+    const r = await store.appendEvents(env.jobId, runnerA, lease.leaseId, 1, [{ type: 'step-finished', stepId: 's1', at: at(), status: 'done', durationMs: 5 }], hash);
+    expect(r).toMatchObject({ ok: true, late: true, job: { status: 'interrupted' }, interrupted: { id: env.jobId } });
+    const view = (await store.get(env.jobId))!;
+    expect(view.events.map((e) => e.late)).toEqual([false, true]);
+    expect(view.job.lateAt).toBe(at());
+    expect(await actions(env.jobId)).toEqual(['job.created', 'job.leased', 'job.interrupted', 'job.step']);
+    expect((await audit().list({ subjectId: env.jobId })).at(-1)!.detail).toMatchObject({ stepId: 's1', late: true });
   });
 
-  it('keeps only the last 16 envelopes, each job still read right', async () => {
-    const store = createJobStore(db, fakeClock('2026-03-01T00:00:00.000Z'));
-    const ids = Array.from({ length: 20 }, (_, i) => `job_${String(i).padStart(16, '0')}`);
-    for (const id of ids) await insert(store, envelope(id, [`sip:${id}@contoso.com`]));
-    const firstRead = await store.record(ids[0]!);
-    for (const id of ids) expect((await store.record(id))!.envelope.discovery.users).toEqual([`sip:${id}@contoso.com`]);
-    // The first one was dropped to make room, so it is parsed anew.
-    expect((await store.record(ids[0]!))!.envelope).not.toBe(firstRead!.envelope);
-    expect((await store.record(ids[19]!))!.envelope).toBe((await store.record(ids[19]!))!.envelope);
+  it.each([
+    ['another runner', () => runnerB, (l: string) => l, (h: string) => h],
+    ['another lease id', () => runnerA, () => 'f'.repeat(32), (h: string) => h],
+    ['no envelope hash', () => runnerA, (l: string) => l, () => undefined],
+    ['a wrong envelope hash', () => runnerA, (l: string) => l, () => 'c'.repeat(64)],
+  ])('refuses late events from %s', async (_what, runner, leaseOf, hashOf) => {
+    const { env, lease, hash } = await leased();
+    later(LEASE_MS + 1);
+    await store.sweep();
+    const r = await store.appendEvents(env.jobId, runner(), leaseOf(lease.leaseId), 0, stepEvents('s1'), hashOf(hash));
+    expect(r).toMatchObject({ ok: false, code: 'lease-lost' });
+    expect((await store.get(env.jobId))!.events).toEqual([]);
+  });
+
+  it('a late result is recorded, the job stays interrupted, and a resend is a duplicate', async () => {
+    const { env, lease, hash } = await leased();
+    later(LEASE_MS + 1);
+    await store.sweep();
+    await store.appendEvents(env.jobId, runnerA, lease.leaseId, 0, stepEvents('s1'), hash);
+    const result = { status: 'cancelled' as const, observed: null, after: null, replication: null, error: { code: 'lease_expired', message: 'stopped' } };
+    expect(await store.finish(env.jobId, runnerA, lease.leaseId, result, hash)).toMatchObject({ ok: true, duplicate: false, late: true, job: { status: 'interrupted' }, result: { late: true } });
+    expect(await store.finish(env.jobId, runnerA, lease.leaseId, result, hash)).toMatchObject({ ok: true, duplicate: true });
+    expect(await actions(env.jobId)).toEqual(['job.created', 'job.leased', 'job.interrupted', 'job.step', 'job.late-result']);
+    expect((await audit().verify()).ok).toBe(true);
+  });
+
+  it('a runner that restarted within its lease reports normally (not late)', async () => {
+    const { env, lease, hash } = await leased();
+    await store.appendEvents(env.jobId, runnerA, lease.leaseId, 0, stepEvents('s1'), hash);
+    const r = await store.finish(env.jobId, runnerA, lease.leaseId, { status: 'failed', observed: null, after: null, replication: null, error: { code: 'runner_restarted', message: 'x' } }, hash);
+    expect(r).toMatchObject({ ok: true, late: false, job: { status: 'failed', lateAt: null } });
+  });
+
+  it('a job past its time limit is interrupted even while its heartbeats keep the lease alive', async () => {
+    const { env, lease } = await leased(1);
+    const limit = jobTimeLimitMs(env);
+    for (let t = 0; t < limit; t += LEASE_MS / 2) {
+      later(LEASE_MS / 2);
+      const beat = await store.heartbeat(env.jobId, runnerA, lease.leaseId, LEASE_MS);
+      if (!beat.ok) {
+        expect(beat).toMatchObject({ code: 'lease-lost', reason: expect.stringMatching(/time limit/), interrupted: { status: 'interrupted' } });
+        break;
+      }
+    }
+    expect((await store.record(env.jobId))!.status).toBe('interrupted');
+    const rows = await audit().list({ subjectId: env.jobId });
+    expect(rows.at(-1)).toMatchObject({ action: 'job.interrupted', detail: { reason: 'time-limit' } });
+  });
+
+  it('bounds the events a job may store: four per step plus an allowance of log lines', async () => {
+    const { env, lease, hash } = await leased(2);
+    const limit = jobEventLimit(env);
+    expect(limit).toBe(EVENTS_PER_STEP * 3 + LOG_EVENTS_ALLOWANCE);
+    const log = (i: number): JobEvent => ({ type: 'log', at: at(), level: 'info', message: `line ${i}` });
+    let seq = 0;
+    for (let sent = 0; sent < limit; sent += 100) {
+      const batch = Array.from({ length: Math.min(100, limit - sent) }, (_, i) => log(sent + i));
+      expect(await store.appendEvents(env.jobId, runnerA, lease.leaseId, seq, batch, hash)).toMatchObject({ ok: true });
+      seq += 1;
+    }
+    expect(await store.appendEvents(env.jobId, runnerA, lease.leaseId, seq, [log(limit)], hash)).toMatchObject({ ok: false, code: 'too-many-events' });
+  });
+
+  it('a 5,000-user plan fits the bounds: its events and its time', () => {
+    const steps = Array.from({ length: 5_010 }, (_, i) => ({ id: `grant-${i}`, title: 'g', op: 'externalAccessPolicy.grant', params: { user: `sip:u${i}@contoso.com`, policyName: 'P' }, rollback: [] }));
+    const big = { ...envelope(0), steps, discovery: { users: steps.map((s) => String(s.params.user)), clientPolicyIdentities: ['Global'] } };
+    // At least four events per step, plus log lines.
+    expect(jobEventLimit(big)).toBeGreaterThanOrEqual(4 * steps.length + 500);
+    // Each grant has its own budget, beside the two reads of every user.
+    expect(jobTimeLimitMs(big)).toBeGreaterThanOrEqual(steps.length * 30_000);
+  });
+
+  it('a card view reads per step its last events and the first warnings, and shows the same progress as every event', async () => {
+    const { env, lease, hash } = await leased(3);
+    const log = (i: number, level: 'info' | 'warn'): JobEvent => ({ type: 'log', at: at(), level, message: `line ${i}` });
+    const batches: JobEvent[][] = [
+      [...stepEvents('s1'), ...Array.from({ length: 60 }, (_, i) => log(i, 'info'))],
+      [{ type: 'step-started', stepId: 's2', at: at() }, ...Array.from({ length: 30 }, (_, i) => log(i, 'warn'))],
+      [{ type: 'step-finished', stepId: 's2', at: at(), status: 'failed', durationMs: 3, error: { code: 'x', message: 'no' } }],
+    ];
+    for (const [seq, batch] of batches.entries()) await store.appendEvents(env.jobId, runnerA, lease.leaseId, seq, batch, hash);
+    const all = (await store.get(env.jobId))!;
+    const card = (await store.cardView(env.jobId))!;
+    expect(all.events).toHaveLength(94);
+    expect(card.events).toHaveLength(4 + CARD_LOG_EVENTS);
+    expect(stepProgress(env.steps, card.events.map((e) => e.event))).toEqual(stepProgress(env.steps, all.events.map((e) => e.event)));
+    expect(warningsOf(card.events.map((e) => e.event)).slice(0, 5)).toEqual(warningsOf(all.events.map((e) => e.event)).slice(0, 5));
+    expect(card.job).toEqual(all.job);
   });
 });

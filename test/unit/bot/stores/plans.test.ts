@@ -1,3 +1,4 @@
+import { createAuditLog } from '../../../../src/bot/stores/audit-log';
 import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createPlanStore, createVoteStore } from '../../../../src/bot/stores/plans';
 import type { PlanRecord } from '../../../../src/bot/workflows/ports';
@@ -24,12 +25,13 @@ function record(id: string, over: Partial<PlanRecord> = {}): PlanRecord {
     card: null, jobId: null, rollbackOf: null, cardShows: null, follows: null, ...over,
   };
 }
+const auditOf = (d: Db) => createAuditLog(d, { now: () => new Date(now()) }, Buffer.alloc(32, 7)).inTransaction;
 const vote = (voterId: string, planHash: string, decision: Vote['decision'] = 'approve'): Vote =>
   ({ voterId, voterName: voterId, planHash, decision, reason: decision === 'reject' ? 'no' : null, at: now() });
 
 describe('plan store', () => {
   it('round-trips a plan record with its plan, request and discovery scope', async () => {
-    const plans = createPlanStore(db, now);
+    const plans = createPlanStore(db, now, auditOf(db));
     const r = record('plan_a', { card: { conversationId: 'c', activityId: 'a1' } });
     await plans.create(r);
     expect(await plans.get('plan_a')).toEqual(r);
@@ -37,7 +39,7 @@ describe('plan store', () => {
   });
 
   it('compare-and-set: a move from a status the plan no longer has is refused', async () => {
-    const plans = createPlanStore(db, now);
+    const plans = createPlanStore(db, now, auditOf(db));
     await plans.create(record('plan_a'));
     const first = await plans.update('plan_a', { status: 'pending-approval', revision: 1 }, { status: 'approved' });
     expect(first?.status).toBe('approved');
@@ -48,7 +50,7 @@ describe('plan store', () => {
   });
 
   it('finds a plan by its job and lists by status and request, most recent first', async () => {
-    const plans = createPlanStore(db, now);
+    const plans = createPlanStore(db, now, auditOf(db));
     await plans.create(record('plan_a'));
     await plans.create(record('plan_b', { requestId: 'req_other' }));
     await plans.update('plan_a', { status: 'pending-approval', revision: 1 }, { status: 'approved' });
@@ -65,7 +67,7 @@ describe('plan store', () => {
   });
 
   it('note() records the card and what it shows without touching the status', async () => {
-    const plans = createPlanStore(db, now);
+    const plans = createPlanStore(db, now, auditOf(db));
     await plans.create(record('plan_a'));
     await plans.note('plan_a', { card: { conversationId: 'c', activityId: 'x' } });
     await plans.note('plan_a', { cardShows: '3:running' });
@@ -73,7 +75,7 @@ describe('plan store', () => {
   });
 
   it('refuses to read a row whose plan JSON disagrees with its hash column', async () => {
-    const plans = createPlanStore(db, now);
+    const plans = createPlanStore(db, now, auditOf(db));
     await plans.create(record('plan_a'));
     db.prepare("UPDATE plans SET plan_hash = 'f' WHERE id = 'plan_a'").run();
     await expect(plans.get('plan_a')).rejects.toMatchObject({ code: 'store_failed' });
@@ -82,9 +84,9 @@ describe('plan store', () => {
 
 describe('vote store', () => {
   it('keeps one vote per plan, voter and hash, in cast order', async () => {
-    const plans = createPlanStore(db, now);
+    const plans = createPlanStore(db, now, auditOf(db));
     await plans.create(record('plan_a'));
-    const votes = createVoteStore(db);
+    const votes = createVoteStore(db, auditOf(db));
     expect(await votes.add('plan_a', vote('alex', 'h1'))).toBe(true);
     expect(await votes.add('plan_a', vote('alex', 'h1', 'reject'))).toBe(false);
     expect(await votes.add('plan_a', vote('alex', 'h2'))).toBe(true);
@@ -93,6 +95,6 @@ describe('vote store', () => {
   });
 
   it('refuses a vote on a plan that does not exist', async () => {
-    await expect(createVoteStore(db).add('plan_none', vote('alex', 'h1'))).rejects.toMatchObject({ code: 'store_failed' });
+    await expect(createVoteStore(db, auditOf(db)).add('plan_none', vote('alex', 'h1'))).rejects.toMatchObject({ code: 'store_failed' });
   });
 });

@@ -21,6 +21,8 @@ const job = (extra: Partial<JobRecord> = {}): JobRecord => ({
   leasedAt: null,
   leaseExpiresAt: null,
   cancelRequested: false,
+  timeLimitAt: null,
+  lateAt: null,
   finishedAt: null,
   eventCount: 0,
   ...extra,

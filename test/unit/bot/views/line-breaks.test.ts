@@ -88,7 +88,7 @@ describe('no card leaves a ")" alone on a line', () => {
       envelope: { protocolVersion: 1, jobId: 'job_0123456789abcdef', kind: 'discover', target: request.target.label, profile, discovery: discoveryScope(request), steps: [], approvals: [], issuedAt: '2026-11-28T14:00:00.000Z' },
       context: { purpose: 'discovery', requestId: 'req_0123456789abcdef', planId: null, card: null }, createdBy: 'dana', createdAt: '2026-11-28T14:00:00.000Z',
       pickupDeadline: null, runnerId: 'run_0123456789abcdef', runnerName: 'fe01', leasedAt: '2026-11-28T14:00:01.000Z', leaseExpiresAt: null, cancelRequested: false,
-      finishedAt: '2026-11-28T14:00:05.000Z', eventCount: 0,
+      finishedAt: '2026-11-28T14:00:05.000Z', eventCount: 0, timeLimitAt: null, lateAt: null,
     };
     const stored: RequestRecord = {
       id: 'req_0123456789abcdef', ownerId: 'dana', ownerName: 'Dana Admin', request, status: 'draft', submittedOn: null, activeOn: null,

@@ -29,9 +29,9 @@ function job(status: JobView['job']['status'], events: JobEvent[], result: Parti
       id: 'job_5m2k8q1x0v7d3a9n', kind: 'apply', target: 'pool-eu', status, envelope: {} as never, signature: 'x',
       context: { purpose: 'plan-apply', requestId: 'req_0123456789abcdef', planId: 'plan_7x1k0v3m9q2d8a5n', card: null },
       createdBy: 'dana', createdAt: '2026-11-28T14:18:00.000Z', pickupDeadline: null, runnerId: 'run_4k2m9x0q1v8d3a7n', runnerName: 'fe01',
-      leasedAt: '2026-11-28T14:18:01.000Z', leaseExpiresAt: null, cancelRequested: false, finishedAt: status === 'leased' ? null : '2026-11-28T14:18:09.000Z', eventCount: events.length,
+      leasedAt: '2026-11-28T14:18:01.000Z', leaseExpiresAt: null, cancelRequested: false, finishedAt: status === 'leased' ? null : '2026-11-28T14:18:09.000Z', eventCount: events.length, timeLimitAt: null, lateAt: null,
     },
-    events: events.map((event, index) => ({ seq: 0, index, event, receivedAt: '' })),
+    events: events.map((event, index) => ({ seq: 0, index, event, receivedAt: '', late: false })),
     result: result && { status: 'succeeded', observed: null, after: null, replication: null, error: null, reportedAt: '', ...result } as JobView['result'],
   };
 }

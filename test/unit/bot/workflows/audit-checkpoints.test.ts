@@ -25,3 +25,25 @@ it('keeps the record when posting fails', async () => {
   expect((await audit.list()).length).toBe(1);
   db.close();
 });
+
+it('posts the tip after a record appended inside a store transaction once that transaction has committed, and not when it rolled back', async () => {
+  const db = openDatabase(':memory:');
+  const posted: { seq: number; hash: string }[] = [];
+  const keyed = createAuditLog(db, fakeClock(), randomBytes(32));
+  const audit = withAuditCheckpoints(keyed, { every: 2, logger: silentLogger(), post: async (tip) => void posted.push(tip) });
+  const entry = (i: number) => ({ action: 'test', actor: 'x', subjectId: null, detail: { i } });
+  const afterThisTask = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+  await audit.append(entry(1));
+  // The second record lands in a transaction that then fails: it never existed, so nothing is posted.
+  expect(() => db.transaction(() => {
+    audit.inTransaction(entry(2));
+    throw new Error('the state change failed');
+  })()).toThrow('the state change failed');
+  await afterThisTask();
+  expect(posted).toEqual([]);
+  db.transaction(() => void audit.inTransaction(entry(2)))();
+  await afterThisTask();
+  expect(posted.map((p) => p.seq)).toEqual([2]);
+  expect(await keyed.verify({ checkpoint: posted[0]! })).toMatchObject({ ok: true, count: 2 });
+  db.close();
+});

@@ -98,10 +98,10 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
   const userIds = createUserIdStore(db, clock);
   await userIds.remember({ aadObjectId: ALEX, teamsUserId: '29:alex', name: 'Alex' });
   await userIds.remember({ aadObjectId: SAM, teamsUserId: '29:sam', name: 'Sam' });
-  const plans = createPlanStore(db, now);
   const audit = createAuditLog(db, clock, Buffer.alloc(32, 7));
+  const plans = createPlanStore(db, now, audit.inTransaction);
   const ctx = createPlanContext({
-    plans, votes: createVoteStore(db), requests, jobs, preflightRuns: null, audit, userIds, roster: null,
+    plans, votes: createVoteStore(db, audit.inTransaction), requests, jobs, preflightRuns: null, audit, userIds, roster: null,
     cards: createCardScheduler({ notifier, clock: timers, logger: silentLogger() }),
     views: fakeViews,
     roles: createRoles({ localMode: true, admins: [DANA], approvers }),
@@ -576,6 +576,95 @@ describe('resync at start', () => {
     (w.jobs as any).get = async () => v;
     expect(await w.apply.resync()).toMatchObject({ finished: 1 });
     expect((await w.plans.get(plan.id))?.status).toBe('succeeded');
+  });
+
+  it('approves and dispatches a pending plan whose stored votes reach the quorum (stopped after the vote, before the move)', async () => {
+    const w = await world();
+    const plan = await requested(w);
+    // The vote's own transaction, as the server stored it before it stopped.
+    const votes = createVoteStore(w.db, w.audit.inTransaction);
+    await votes.add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'approve', reason: null, at: '2026-03-01T09:05:00.000Z' }, [{ action: 'plan.vote', actor: ALEX, subjectId: plan.id, detail: {} }]);
+    expect((await w.plans.get(plan.id))?.status).toBe('pending-approval');
+    expect(await w.apply.resync()).toMatchObject({ dispatched: 1 });
+    await w.settle();
+    expect(await w.plans.get(plan.id)).toMatchObject({ status: 'applying', jobId: expect.stringMatching(/^job_/) });
+    expect(w.jobs.created).toHaveLength(1);
+    expect(await actions(w, plan.id)).toEqual(expect.arrayContaining(['plan.vote', 'plan.approved', 'plan.dispatched']));
+    expect((await w.audit.verify()).ok).toBe(true);
+  });
+
+  it('rejects a pending plan whose stored reject vote ended it (stopped after the vote, before the move)', async () => {
+    const w = await world();
+    const plan = await requested(w);
+    await createVoteStore(w.db, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'reject', reason: 'not today', at: '2026-03-01T09:05:00.000Z' }, []);
+    expect(await w.apply.resync()).toMatchObject({ dispatched: 0 });
+    expect((await w.plans.get(plan.id))?.status).toBe('rejected');
+    expect(w.jobs.created).toHaveLength(0);
+    expect(await actions(w, plan.id)).toContain('plan.rejected');
+  });
+
+  it('a pending plan whose votes do not decide it stays pending', async () => {
+    const w = await world({ quorum: 2 });
+    const plan = await requested(w);
+    await createVoteStore(w.db, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'approve', reason: null, at: '2026-03-01T09:05:00.000Z' }, []);
+    expect(await w.apply.resync()).toMatchObject({ dispatched: 0 });
+    expect((await w.plans.get(plan.id))?.status).toBe('pending-approval');
+    expect(w.jobs.created).toHaveLength(0);
+  });
+
+  it('an approved plan whose job was created before the stop gets that job, not a second one', async () => {
+    const w = await world();
+    const plan = await requested(w);
+    await w.plans.update(plan.id, { status: 'pending-approval', revision: plan.revision }, { status: 'approved' }, [{ action: 'plan.approved', actor: ALEX, subjectId: plan.id, detail: {} }]);
+    await createVoteStore(w.db, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'approve', reason: null, at: '2026-03-01T09:05:00.000Z' }, []);
+    const job = await w.jobs.create({
+      kind: 'apply', target: plan.targetLabel, profile: plan.plan.profile, discovery: plan.discovery, steps: plan.plan.steps,
+      expectedFingerprint: plan.plan.fingerprint, planHash: plan.plan.planHash, approvals: [],
+      context: { purpose: JOB_PURPOSE.apply, requestId: plan.requestId, planId: plan.id, card: plan.card }, createdBy: plan.requesterId, pickupTimeoutSeconds: null,
+    });
+    expect(await w.apply.resync()).toMatchObject({ dispatched: 1 });
+    expect(await w.plans.get(plan.id)).toMatchObject({ status: 'applying', jobId: job.id });
+    expect(w.jobs.created).toHaveLength(1);
+  });
+
+  it('an applying plan whose job the server interrupted at start ends interrupted, and the card says so', async () => {
+    const w = await world();
+    const plan = await requested(w);
+    await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null });
+    await w.settle();
+    const jobId = (await w.plans.get(plan.id))!.jobId!;
+    await w.jobs.lease(jobId);
+    await w.jobs.end(jobId, 'interrupted');
+    await w.settle();
+    expect((await w.plans.get(plan.id))?.status).toBe('interrupted');
+    expect(lastCard(w, plan.id)).toMatchObject({ status: 'interrupted' });
+  });
+
+  it('a card posted but not stored (stopped in between) is found again from a vote clicked on it; a click from elsewhere is not taken for it', async () => {
+    const w = await world();
+    const plan = await requested(w);
+    const posted = plan.card!;
+    w.db.prepare('UPDATE plans SET card = NULL WHERE id = ?').run(plan.id);
+    await w.approval.vote(dana, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null, clickedCard: { conversationId: '19:elsewhere@thread.tacv2', activityId: 'other' } });
+    expect((await w.plans.get(plan.id))?.card).toBeNull();
+    const before = w.sent.length;
+    await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null, clickedCard: posted });
+    await w.settle();
+    expect((await w.plans.get(plan.id))?.card).toEqual(posted);
+    // The vote and the dispatch update that card; no second card is posted in the approvals conversation.
+    const after = w.sent.slice(before).filter((x) => x.conversationId === APPROVALS);
+    expect(after.length).toBeGreaterThan(0);
+    for (const x of after) expect(x).toMatchObject({ kind: 'update', activityId: posted.activityId });
+  });
+
+  it('a card posted into a channel is found again from a click in its thread', async () => {
+    const w = await world({ approvalsConversation: '19:channel@thread.tacv2' });
+    const plan = await requested(w);
+    const posted = plan.card!;
+    expect(posted.conversationId).toBe('19:channel@thread.tacv2');
+    w.db.prepare('UPDATE plans SET card = NULL WHERE id = ?').run(plan.id);
+    await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null, clickedCard: { conversationId: `19:channel@thread.tacv2;messageid=${posted.activityId}`, activityId: posted.activityId } });
+    expect((await w.plans.get(plan.id))?.card).toEqual(posted);
   });
 
   it('brings a card up to date when it shows less than its plan', async () => {

@@ -1,0 +1,158 @@
+/**
+ * The real server as a child process (`node dist/bot/cli.js serve`, what `npm run serve` runs) on
+ * a fixed loopback port and SQLite file, so a test can kill -9 it and start it again where the
+ * runner looks for it. Chat goes over real HTTP with the loopback Bot Connector emulator; what the
+ * server stored is read from its SQLite file (read-only, beside the running server: WAL allows it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { join, resolve } from 'node:path';
+import { startFakeConnector, type FakeConnector } from '../fakes/connector';
+import { auditLogFor } from '../../src/bot/cli/database';
+import { openDatabase } from '../../src/bot/stores/db';
+import type { ClickResult, TurnResult, Who } from './harness';
+import { DANA, invoke, message, personalChat } from './teams-activities';
+
+export const CLI = resolve(__dirname, '..', '..', 'dist', 'bot', 'cli.js');
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  dbPath: string;
+  connector: FakeConnector;
+  /** Starts the server (again) and resolves when it listens. */
+  start(): Promise<void>;
+  /** kill -9; resolves when the process is gone. */
+  crash(): Promise<void>;
+  /** SIGTERM; resolves when the process is gone. */
+  stop(): Promise<void>;
+  readonly running: boolean;
+  say(text: string, who?: Who): Promise<TurnResult>;
+  click(verb: string, data: unknown, who?: Who & { replyToId?: string | null }): Promise<ClickResult>;
+  /** A query on the server's SQLite file, read-only. */
+  query<T>(sql: string, ...args: unknown[]): T[];
+  /** The audit chain as `picbot audit verify` checks it. */
+  verifyAudit(): Promise<{ ok: boolean; count?: number; reason?: string }>;
+  /** `picbot runner-token` on the server's database. */
+  runnerToken(labels: string[]): string;
+  /** Every log line of every run so far (stderr). */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+export async function serverProcess(options: { dir: string; port: number; env?: Record<string, string> }): Promise<ServerProcess> {
+  const dbPath = join(options.dir, 'picbot.db');
+  // Created and migrated before the first start, so the test can seed and read it at once.
+  openDatabase(dbPath).close();
+  const connector = await startFakeConnector();
+  const url = `http://127.0.0.1:${options.port}`;
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+  let log = '';
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PICBOT_') && !k.startsWith('Microsoft') && k !== 'PORT' && k !== 'HOST') env[k] = v;
+  Object.assign(env, { HOST: '127.0.0.1', PORT: String(options.port), PICBOT_DB: dbPath, PICBOT_LOG_LEVEL: 'info', ...options.env });
+
+  async function post(activity: unknown): Promise<TurnResult> {
+    const before = connector.calls.length;
+    const res = await fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    return { status: res.status, body, calls: connector.calls.slice(before) };
+  }
+  const whoOf = (who: Who = {}) => ({ user: who.user ?? DANA, conversation: who.conversation ?? personalChat(who.user ?? DANA) });
+
+  const server: ServerProcess = {
+    url,
+    port: options.port,
+    dbPath,
+    connector,
+    get running() {
+      return child !== null;
+    },
+    async start() {
+      if (child) throw new Error('the server is already running');
+      const proc = spawn(process.execPath, [CLI, 'serve'], { cwd: options.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      child = proc;
+      exited = new Promise((r) => proc.once('exit', () => {
+        child = null;
+        r();
+      }));
+      await new Promise<void>((ok, fail) => {
+        let partial = '';
+        proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+          log += d;
+          partial += d;
+          if (partial.includes('"msg":"picbot listening"')) {
+            partial = '';
+            ok();
+          }
+          partial = partial.slice(-2000);
+        });
+        void exited.then(() => fail(new Error(`the server exited before it listened:\n${log.slice(-3000)}`)));
+      });
+    },
+    async crash() {
+      child?.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child?.kill('SIGTERM');
+      await exited;
+    },
+    say(text, who) {
+      const { user, conversation } = whoOf(who);
+      return post(message(connector.serviceUrl, conversation, user, text));
+    },
+    async click(verb, data, who = {}) {
+      const { user, conversation } = whoOf(who);
+      const result = await post(invoke(connector.serviceUrl, conversation, user, verb, data, who.replyToId ?? null));
+      const value = (result.body as { value?: unknown } | null)?.value;
+      return { ...result, card: value && typeof value === 'object' ? (value as Record<string, unknown>) : null };
+    },
+    query<T>(sql: string, ...args: unknown[]): T[] {
+      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      try {
+        db.pragma('busy_timeout = 5000');
+        return db.prepare(sql).all(...args) as T[];
+      } finally {
+        db.close();
+      }
+    },
+    async verifyAudit() {
+      const db = openDatabase(dbPath);
+      try {
+        return await auditLogFor(db, dbPath).verify();
+      } finally {
+        db.close();
+      }
+    },
+    runnerToken(labels) {
+      const r = spawnSync(process.execPath, [CLI, 'runner-token', '--labels', labels.join(','), '--db', dbPath], { encoding: 'utf8', env });
+      if (r.status !== 0) throw new Error(`picbot runner-token: ${r.stderr}`);
+      return r.stdout.trim();
+    },
+    logs: () => log,
+    async close() {
+      await server.crash();
+      await connector.close();
+    },
+  };
+  return server;
+}
+
+/** Resolves when `check` returns a value (polled every 100 ms); nothing here measures time. */
+export async function until<T>(check: () => T | null | undefined | false, what: string, limitMs = 120_000): Promise<T> {
+  const give = Date.now() + limitMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > give) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
