@@ -82,6 +82,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           },
         });
     gateway = createRunnerGateway({ db, clock, logger, audit, auditInTransaction: audit.inTransaction, signingKeys }, { ...options.runnerGateway, leaseMs: options.runnerGateway?.leaseMs ?? config.leaseSeconds * 1000 });
+    // Known once the server listens; nothing asks for it before (handlers run on requests).
+    const listening = { url: '' };
     const deps: AppDeps = {
       config,
       roles,
@@ -100,6 +102,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       metrics: createMetrics(),
       periodic,
       refusedActivities,
+      runnerUrl: () => (config.publicHost ? `https://${config.publicHost}` : listening.url),
     };
     const router = createRouter((options.areas ?? AREAS).map((make) => make(deps)));
 
@@ -113,6 +116,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     mountRunnerGateway(http, gateway);
 
     const url = await listen(http, config.host, config.port);
+    listening.url = url;
     if (config.mode === 'local') {
       logger.warn({ host: config.host }, 'local mode: no Bot Framework token is checked; loopback only' + (roles.adminsConfigured ? '' : ', every local user is an admin and approver'));
     }

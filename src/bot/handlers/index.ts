@@ -4,13 +4,16 @@
  */
 import type { AppDeps, HandlerSet } from '../app-deps';
 import { createDraftStore } from '../stores/drafts';
+import { createIntakeCardStore } from '../stores/intake-cards';
 import { createRequestStore } from '../stores/requests';
 import { localModeNote, setCardEnv } from '../views/render';
 import { INTAKE_COMMANDS, type CommandHelp } from '../views/common';
+import { createCardScheduler, systemTimerClock } from '../workflows/card-scheduler';
 import { createIntakeWorkflow } from '../workflows/intake';
 import { createIntakeCommands, type CommandDeps, type StatusOf } from './commands';
 import type { ReviewNextSteps } from './draft-card';
 import { createIntakeNavHandlers } from './intake-nav';
+import { createLiveIntakeCard } from './live-intake-card';
 import { createIntakeStepHandlers } from './intake-steps';
 import { createRequestActionHandlers } from './request-actions';
 
@@ -35,7 +38,14 @@ export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions =
     audit: deps.audit,
     clock: deps.clock,
   });
-  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.config.defaultTargetLabel };
+  const log = deps.logger.child({ component: 'intake-area' });
+  const shown = createLiveIntakeCard({
+    store: createIntakeCardStore(deps.db),
+    cards: createCardScheduler({ notifier: deps.notifier, clock: systemTimerClock, logger: log }),
+    clock: deps.clock,
+    logger: log,
+  });
+  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.config.defaultTargetLabel, shown };
   const { commands, help, added } = createIntakeCommands({ ...handlerDeps, commandHelp: [...INTAKE_COMMANDS, ...(options.commandHelp ?? [])], statusOf: options.statusOf, statusOfLabel: options.statusOfLabel });
   return {
     commands,

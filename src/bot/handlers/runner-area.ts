@@ -20,13 +20,6 @@ const DiscoverData = z.object({ requestId: z.string().regex(/^req_[0-9a-z]{16}$/
 
 const ADMINS_ONLY_HINT = 'Say "whoami" for your Entra object id; an operator adds it to PICBOT_ADMINS.';
 
-/** The base URL a runner should use, for the enrollment card. */
-function serverUrl(config: AppDeps['config']): string {
-  if (config.publicHost) return `https://${config.publicHost}`;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return `http://${host}:${config.port}`;
-}
-
 export interface RunnerArea extends HandlerSet {
   discovery: DiscoveryWorkflow;
   /** The discovery cards' updates (coalesced, throttled, retried); tests wait on idle(). */
@@ -73,7 +66,7 @@ export function createRunnerArea(deps: AppDeps, options: RunnerAreaOptions = {})
     const bad = labels.find((l) => !RunnerLabel.safeParse(l).success);
     if (bad) return say(turn, 'Not a label', `"${bad.slice(0, 64)}" is not a runner label: use letters, digits, dot, underscore or hyphen (at most 63).`);
     const made = await deps.runners.createEnrollmentToken({ labels, createdBy: caller.id });
-    await turn.say({ card: runnerTokenCard({ ...made, serverUrl: serverUrl(deps.config) }) });
+    await turn.say({ card: runnerTokenCard({ ...made, serverUrl: deps.runnerUrl() }) });
   }
 
   async function revoke(turn: MessageTurn, args: string[]): Promise<void> {
