@@ -45,6 +45,12 @@ export interface AppDeps {
   periodic: PeriodicTasks;
   /** Activities refused for their channel or tenant, per channel and tenant (for metrics). */
   refusedActivities: RefusedActivityCounter;
+  /**
+   * The base URL a runner should use (the enrollment card shows it): https://PICBOT_PUBLIC_HOST
+   * when set, otherwise the address the server listens on, with the port it was given (PORT=0
+   * asks for any free one).
+   */
+  runnerUrl(): string;
 }
 
 /**

@@ -31,6 +31,7 @@ import { localModeNote, withCardEnv } from './views/render';
 import { AUDIT_CHECKPOINT_EVERY, withAuditCheckpoints } from './workflows/audit-checkpoints';
 import { createIntakeHandlers } from './handlers';
 import type { ReviewNextSteps } from './handlers/draft-card';
+import { createLiveIntakeCard } from './handlers/live-intake-card';
 import { createDriftHandlers, driftMetrics, type DriftArea } from './handlers/drift-area';
 import { createPlanHandlers, PLAN_COMMANDS, planNextSteps } from './handlers/plan-area';
 import { createPreflightHandlers, serverPreflightOptions } from './handlers/preflight';
@@ -38,6 +39,7 @@ import { createRunnerHandlers } from './handlers/runner-area';
 import { createPreflight } from './preflight/run-preflight';
 import { createDraftStore } from './stores/drafts';
 import { createDriftStore } from './stores/drift-watch';
+import { createIntakeCardStore } from './stores/intake-cards';
 import { createPlanStore, createVoteStore } from './stores/plans';
 import { createPreflightRunStore } from './stores/preflight-runs';
 import { createRequestStore } from './stores/requests';
@@ -93,6 +95,7 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
   const votes = createVoteStore(db, deps.auditInTransaction);
   const preflightRuns = createPreflightRunStore(db);
   const driftStore = createDriftStore(db);
+  const intakeCards = createIntakeCardStore(db);
 
   // ── workflows ─────────────────────────────────────────────────────────────────────────────
   const intake = createIntakeWorkflow({ drafts, requests, audit, clock });
@@ -170,6 +173,7 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
   });
 
   // ── handlers ──────────────────────────────────────────────────────────────────────────────
+  const shown = createLiveIntakeCard({ store: intakeCards, cards, clock, logger: logger.child({ component: 'intake-area' }) });
   const approvalStep = planNextSteps(jobs);
   // The review card's "Next steps" that are on; each flag guards one button in cards/review.json.
   const nextSteps: ReviewNextSteps = async (draft) => ({ discover: draft.position === 'review', preflight: draft.position === 'review', ...(await approvalStep(draft)) });
@@ -180,13 +184,13 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
   });
   const drift = createDriftHandlers({ watch, roles, clock });
   const handlerSets: HandlerSet[] = [
-    createIntakeHandlers({ intake, roles, defaultTargetLabel: config.defaultTargetLabel }, {
+    createIntakeHandlers({ intake, roles, defaultTargetLabel: config.defaultTargetLabel, shown }, {
       nextSteps,
       commandHelp: [...RUNNER_COMMANDS, ...PLAN_COMMANDS, ...DRIFT_COMMANDS],
       statusOf: { plan: planHandlers.status, job: planHandlers.status },
       statusOfLabel: (turn, label) => drift.statusOfLabel(turn, label),
     }),
-    createRunnerHandlers({ discovery, admin: createRunnerAdmin({ runners: deps.runners }), roles, config }),
+    createRunnerHandlers({ discovery, admin: createRunnerAdmin({ runners: deps.runners }), roles, runnerUrl: deps.runnerUrl }),
     createPreflightHandlers({ workflow: preflight, drafts, cards, roles, clock, logger, nextSteps }),
     planHandlers.handlers,
     drift.handlers,
@@ -272,6 +276,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           },
         });
     gateway = createRunnerGateway({ db, clock, logger, audit, auditInTransaction: audit.inTransaction, signingKeys }, { ...options.runnerGateway, leaseMs: options.runnerGateway?.leaseMs ?? config.leaseSeconds * 1000 });
+    // Known once the server listens; nothing asks for it before (handlers run on requests).
+    const listening = { url: '' };
     const deps: AppDeps = {
       config,
       roles,
@@ -290,6 +296,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       metrics: createMetrics(),
       periodic,
       refusedActivities,
+      runnerUrl: () => (config.publicHost ? `https://${config.publicHost}` : listening.url),
     };
     // Every card this server renders carries the local-mode note when it applies (README, Modes):
     // its areas (their timers and listeners) are built, and each request is served, in its env.
@@ -308,6 +315,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     mountRunnerGateway(http, gateway);
 
     const url = await listen(http, config.host, config.port);
+    listening.url = url;
     if (config.mode === 'local') {
       logger.warn({ host: config.host }, 'local mode: no Bot Framework token is checked; loopback only' + (roles.adminsConfigured ? '' : ', every local user is an admin and approver'));
     }

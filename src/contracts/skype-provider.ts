@@ -19,7 +19,7 @@ export const SKYPE_EXCLUDED_DOMAINS = 'msn.com,outlook.com,live.com,hotmail.com'
  */
 export const SKYPE_RETIRED_SHORT = 'retired by Microsoft on 5 May 2025';
 export const SKYPE_RETIREMENT_NOTE = 'Microsoft retired Skype consumer interop on 5 May 2025: the Skype public provider and public IM '
-  + '(EnablePublicCloudAccess) are configured as asked, but no Skype user can be reached through them any more.';
+  + '(the EnablePublicCloudAccess setting) are configured as asked, but no Skype user can be reached through them any more.';
 
 type NewProvider = OpParams<'publicProvider.new'>;
 

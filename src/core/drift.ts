@@ -65,22 +65,28 @@ export function keyId(key: DriftKey): string {
   }
 }
 
-/** How a card names a key: the cmdlet parameter, and the object and cmdlet it belongs to. */
-export function keyLabel(key: DriftKey): { parameter: string; object: string } {
+/** A key's parts: the cmdlet parameter, the object it belongs to, and the cmdlet that sets it. */
+export function keyParts(key: DriftKey): { parameter: string; what: string; cmdlet: string } {
   switch (key.kind) {
     case 'accessEdge':
-      return { parameter: upperFirst(key.param), object: 'Access Edge configuration (Set-CsAccessEdgeConfiguration)' };
+      return { parameter: upperFirst(key.param), what: 'Access Edge configuration', cmdlet: 'Set-CsAccessEdgeConfiguration' };
     case 'policy': {
       const name = policyKey(key.identity) === 'global' ? 'Global' : key.identity;
-      return { parameter: key.param === 'exists' ? 'Identity' : upperFirst(key.param), object: `external access policy ${name} (Set-CsExternalAccessPolicy)` };
+      return { parameter: key.param === 'exists' ? 'Identity' : upperFirst(key.param), what: `external access policy ${name}`, cmdlet: 'Set-CsExternalAccessPolicy' };
     }
     case 'grant':
-      return { parameter: 'PolicyName', object: `external access policy of ${key.user} (Grant-CsExternalAccessPolicy)` };
+      return { parameter: 'PolicyName', what: `external access policy of ${key.user}`, cmdlet: 'Grant-CsExternalAccessPolicy' };
     case 'provider':
-      return { parameter: key.param === 'exists' ? 'Identity' : upperFirst(key.param), object: `public provider ${key.identity} (Set-CsPublicProvider)` };
+      return { parameter: key.param === 'exists' ? 'Identity' : upperFirst(key.param), what: `public provider ${key.identity}`, cmdlet: 'Set-CsPublicProvider' };
     case 'clientPolicy':
-      return { parameter: 'DisablePICPromptDisplayName', object: `client policy ${key.identity} (Set-CsClientPolicy)` };
+      return { parameter: 'DisablePICPromptDisplayName', what: `client policy ${key.identity}`, cmdlet: 'Set-CsClientPolicy' };
   }
+}
+
+/** How `picbot drift check` names a key: the cmdlet parameter, and the object and cmdlet it belongs to. */
+export function keyLabel(key: DriftKey): { parameter: string; object: string } {
+  const { parameter, what, cmdlet } = keyParts(key);
+  return { parameter, object: `${what} (${cmdlet})` };
 }
 
 /** A value as a card shows it (PowerShell's words for switches). */

@@ -1,3 +1,4 @@
+import { PROFILE_LABEL, PROFILE_PRODUCT } from '../contracts/profiles';
 import { renderOp } from '../contracts/render';
 import type { Plan } from './planner';
 
@@ -39,6 +40,10 @@ export function planView(plan: Plan): PlanView {
   };
 }
 
+/** The shell the product ships its cmdlets in. */
+const managementShell = (profile: Plan['profile']) =>
+  (PROFILE_PRODUCT[profile].startsWith('Skype for Business') ? 'Skype for Business Server Management Shell' : 'Lync Server Management Shell');
+
 const comment = (text: string) => text.split('\n').map((l) => `# ${l}`).join('\n');
 
 /**
@@ -50,11 +55,12 @@ const comment = (text: string) => text.split('\n').map((l) => `# ${l}`).join('\n
 export function planScript(plan: Plan): string {
   const view = planView(plan);
   const lines: string[] = [
-    `# picbot plan for profile ${plan.profile}`,
+    // People read this header: the product's name, not picbot's profile id.
+    `# picbot plan for ${PROFILE_LABEL[plan.profile]}`,
     `# Observed-state fingerprint: ${plan.fingerprint}`,
     `# Plan hash: ${plan.planHash}`,
     '# For people to read: picbot\'s runner applies these steps as data (check, change, verify), not this text.',
-    '# Run in the Lync Server Management Shell as a member of RTCUniversalServerAdmins or CsAdministrator.',
+    `# Run in the ${managementShell(plan.profile)} as a member of RTCUniversalServerAdmins or CsAdministrator.`,
   ];
   if (plan.warnings.length > 0) {
     lines.push('#', '# Warnings:');

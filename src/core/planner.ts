@@ -132,7 +132,7 @@ export function warningsFor(request: ProvisioningRequest, observed: ObservedStat
   }
   if (includesSkype(request.options)) out.push(SKYPE_RETIREMENT_NOTE);
   else if (request.options.publicAudioVideo) {
-    out.push('Public audio/video (EnablePublicCloudAudioVideoAccess) was asked for, but it works only with the Skype public provider, which this request leaves out: it is not set.');
+    out.push('Public audio/video (the EnablePublicCloudAudioVideoAccess setting) was asked for, but it works only with the Skype public provider, which this request leaves out: it is not set.');
   }
   return out;
 }
@@ -393,7 +393,9 @@ function planProvider(observed: ObservedState, profile: Profile, out: Builder): 
   const conflicting = observed.publicProviders.filter((p) =>
     p.identity.toLowerCase() === SKYPE_IDENTITY.toLowerCase() || p.proxyFqdn.toLowerCase() === SKYPE_PROXY_FQDN);
   conflicting.forEach((p, i) => {
-    out.steps.push(step(`provider-remove-${i + 1}`, `Remove the public provider ${p.identity} (${p.proxyFqdn}) to re-create it as Skype (${SKYPE_RETIRED_SHORT})`,
+    // The proxy FQDN goes last, not in parentheses: a card column too narrow for it wraps it at
+    // any character and could leave its closing ")" alone on a line.
+    out.steps.push(step(`provider-remove-${i + 1}`, `Remove the public provider ${p.identity} to re-create it as Skype (${SKYPE_RETIRED_SHORT}); its proxy FQDN is ${p.proxyFqdn}`,
       'publicProvider.remove', { identity: p.identity }, [{ op: 'publicProvider.new', params: recreateParams(p) }]));
   });
   out.steps.push(step('provider-new', title, 'publicProvider.new', { ...documented },

@@ -228,5 +228,5 @@ export type ProvisioningRequest = z.infer<typeof ProvisioningRequest>;
 export function suffixRuleWarnings(accessEdgeFqdns: string[], sipDomains: string[]): string[] {
   return sipDomains
     .filter((d) => !accessEdgeFqdns.some((f) => isTopLevelSuffixMatch(f, d)))
-    .map((d) => `No Access Edge FQDN is a top-level name of ${d} (such as sip.${d}): partner discovery and Skype federation need the _sipfederationtls SRV record of ${d} to point at one.`);
+    .map((d) => `No Access Edge FQDN is a top-level name of ${d}, such as sip.${d}: partner discovery and Skype federation need the _sipfederationtls SRV record of ${d} to point at one.`);
 }

@@ -115,7 +115,7 @@ describe('review card → discover → observed state card', () => {
     expect(shown).toEqual(expect.arrayContaining([
       'Product: Lync Server 2013 (5.0.8308.0)',
       'Routing: DNS SRV (partner discovery possible)',
-      'Federation (AllowFederatedUsers): off',
+      'Federation: off · AllowFederatedUsers',
       'Partner discovery: off',
       'contoso.com: default',
       'Messenger: disabled · federation.messenger.msn.com · verification AlwaysVerifiable',
@@ -128,7 +128,7 @@ describe('review card → discover → observed state card', () => {
       'sip:bob@contoso.com: none assigned (site or global applies)',
       'Global: DisablePICPromptDisplayName: not set',
     ]));
-    expect(text(card)).toMatch(/Read by fe01 \(run_[0-9a-z]{16}\) on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(text(card)).toMatch(/Read by fe01, id run_[0-9a-z]{16}, on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     expect(button(card, 'Discover again')).toEqual({ verb: VERBS.requestDiscover, data: { requestId } });
     expect(button(card, 'Back to the review')).toEqual({ verb: VERBS.intakeResume, data: { draftId: requestId } });
 
@@ -204,6 +204,10 @@ describe('runner commands', () => {
     expect(token).toMatch(/^pbe_[A-Za-z0-9_-]{43}$/);
     // The token goes in on stdin, never on the runner's command line (which the process list shows).
     expect(text(card)).toMatch(new RegExp(`'${token}' \\| npx picbot-runner --server \\S+ --enroll - --labels pool-eu`));
+    // The harness starts the server with PORT=0: the card names the port it was given, where the runner reaches it.
+    expect(h.server.config.port).toBe(0);
+    expect(text(card)).toContain(`--server ${h.url} --enroll -`);
+    expect(h.url).not.toMatch(/:0$/);
     const res = await fetch(`${h.url}/api/runner/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enrollmentToken: token, name: 'fe01', labels: ['pool-eu'] }) });
     const { runnerId } = await res.json() as { runnerId: string };
     const list = await h.say('runners', { user: ALEX });

@@ -151,9 +151,9 @@ describe('drift watch', () => {
     const text = allText(drift.card);
     expect(text).toMatch(/The server drifted from its baseline/);
     expect(text).toContain('AllowFederatedUsers');
-    expect(text).toContain('Access Edge configuration (Set-CsAccessEdgeConfiguration)');
+    expect(text).toContain('Access Edge configuration · Set-CsAccessEdgeConfiguration');
     expect(text).toContain('EnablePublicCloudAccess');
-    expect(text).toContain('external access policy Global (Set-CsExternalAccessPolicy)');
+    expect(text).toContain('external access policy Global · Set-CsExternalAccessPolicy');
     expect(keyLines(drift.card)).toEqual(['Baseline: True · now: False', 'Baseline: True · now: False']);
     expect(text).toMatch(/Checked \d{4}-\d\d-\d\d \d\d:\d\d UTC · baseline set/);
     expect(buttons(drift.card).map((b) => b.title)).toEqual(['Plan to restore', 'Accept as the new baseline', 'Snooze for 24 h']);

@@ -108,8 +108,16 @@ async function rollBack(s: ServerProcess, posted: PostedCard): Promise<void> {
   const asked = await s.click(rb.verb, rb.data, { user: DANA, conversation: APPROVALS, replyToId: posted.messageId });
   expect(allText(asked.card)).toMatch(/Rollback requested/);
   const sent = await s.connector.waitFor((c) => c.kind !== 'update' && c.conversationId === APPROVALS.id && /Approve this rollback\?/.test(allText(cardOf(c))));
-  await vote(s, { messageId: sent.activityId, conversation: APPROVALS, card: cardOf(sent)! }, ALEX, 'Approve');
-  await until(() => s.query<JobRow>("SELECT id, status FROM jobs WHERE kind = 'rollback' AND status = 'succeeded'").length > 0, 'the rollback job');
+  const voted = await vote(s, { messageId: sent.activityId, conversation: APPROVALS, card: cardOf(sent)! }, ALEX, 'Approve');
+  // Waits for the rollback job to end, whichever way; a failure says what the vote was answered
+  // and where the plans and jobs stand.
+  const ended = await until(() => s.query<JobRow>("SELECT id, status, result FROM jobs WHERE kind = 'rollback' AND status IN ('succeeded', 'failed', 'interrupted', 'cancelled', 'expired')")[0], 'the rollback job to end')
+    .catch((err: Error) => {
+      const plans = s.query('SELECT id, kind, status, job_id, revision FROM plans ORDER BY created_at');
+      const jobs = s.query('SELECT id, kind, status, purpose FROM jobs ORDER BY created_at');
+      throw new Error(`${err.message}; the vote was answered: ${allText(voted.card).slice(0, 400)}; plans: ${JSON.stringify(plans)}; jobs: ${JSON.stringify(jobs)}`);
+    });
+  expect({ status: ended.status, error: ended.result ? (JSON.parse(ended.result) as { error?: unknown }).error ?? null : null }).toEqual({ status: 'succeeded', error: null });
 }
 
 describe('apply through an outage of the server', () => {

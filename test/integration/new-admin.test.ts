@@ -64,6 +64,41 @@ describe('free text in the middle of an intake', () => {
   });
 });
 
+describe('one live intake card', () => {
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+
+  /** The next update of message `messageId` (the card scheduler sends it after the answer). */
+  const updateOf = (messageId: string | null, from: number) =>
+    h.connector.waitFor((c) => h.connector.calls.indexOf(c) >= from && c.kind === 'update' && c.activityId === messageId);
+
+  it('resuming an intake in a newer message retires the older copy, which keeps no button', async () => {
+    const first = await fillSteps(h, 2);
+    const id = draftIdOf(first);
+    // "resume" posts the intake anew at the bottom of the chat: the first copy is retired.
+    let from = h.connector.calls.length;
+    const again = await sayForCard(h, 'resume');
+    expect(again.messageId).not.toBe(first.messageId);
+    expect(allText(again.card)).toMatch(/step 3 of 6/);
+    const retired = cardOf(await updateOf(first.messageId, from));
+    expect(allText(retired)).toContain('Intake for pool-eu continues below');
+    expect(allText(retired)).toContain(`This is an older copy of the card of intake ${id}: it goes on in the newer card further down the chat.`);
+    expect(buttons(retired)).toEqual([]);
+
+    // "start" offers it, and Resume shows it in that message: the copy "resume" posted is retired in turn.
+    const offer = await sayForCard(h, 'start');
+    from = h.connector.calls.length;
+    const resumed = await press(h, offer, 'Resume');
+    expect(allText(resumed.card)).toMatch(/step 3 of 6/);
+    expect(buttons(cardOf(await updateOf(again.messageId, from)))).toEqual([]);
+    // The live card goes on; the first copy was not touched again.
+    const next = await press(h, { card: resumed.card, messageId: offer.messageId }, 'Next', VALID[2]!.typed);
+    expect(allText(next.card)).toMatch(/step 4 of 6/);
+    expect(h.connector.calls.slice(from).filter((c) => c.kind === 'update' && c.activityId === first.messageId)).toEqual([]);
+  });
+});
+
 describe('Back and Cancel inside the intake', () => {
   beforeEach(async () => {
     h = await startHarness();

@@ -51,6 +51,17 @@ describe('HTTP', () => {
     expect((res.body as { error: { message: string } }).error.message).toMatch(/^body\.from: /);
   });
 
+  it.each([
+    { field: 'conversation.id', patch: { conversation: { id: 'Ā' } } },
+    { field: 'conversation.id', patch: { conversation: { id: 'a:1 2' } } },
+    { field: 'from.id', patch: { from: { id: '29:\u0000' } } },
+    { field: 'replyToId', patch: { replyToId: 'é' } },
+  ])('refuses an activity whose $field could not go back into a Bot Connector URL (400)', async ({ field, patch }) => {
+    const res = await h.post({ ...message('http://127.0.0.1:1/', personalChat(DANA), DANA, 'help'), ...patch });
+    expect(res.status).toBe(400);
+    expect((res.body as { error: { message: string } }).error.message).toMatch(new RegExp(`^body\\.${field.replace('.', '\\.')}: `));
+  });
+
   it('answers 413 to a body over 256 KiB, and keeps serving', async () => {
     const big = JSON.stringify({ ...message('http://127.0.0.1:1/', personalChat(DANA), DANA, 'x'), text: 'x'.repeat(300 * 1024) });
     const res = await h.post(null, { raw: big });

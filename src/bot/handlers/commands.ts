@@ -11,6 +11,7 @@ import { choiceCard, draftCard, newTargetCard } from './draft-card';
 import { unfinishedText } from './intake-nav';
 import type { IntakeHandlerDeps } from './intake-steps';
 import type { IntakeRefusal } from '../workflows/intake';
+import type { IntakeDraft } from '../workflows/ports';
 import { refused } from './outcomes';
 
 export interface CommandDeps extends IntakeHandlerDeps {
@@ -46,6 +47,12 @@ export function createIntakeCommands(deps: CommandDeps) {
     await turn.say({ card: newTargetCard(deps.defaultTargetLabel) });
   };
 
+  /** Posts the draft's card as a new message, which becomes its live card. */
+  async function sayDraft(turn: MessageTurn, draft: IntakeDraft): Promise<void> {
+    const activityId = await turn.say({ card: await draftCard(draft, deps.nextSteps) });
+    await deps.shown?.(draft, { conversationId: turn.conversation.id, activityId });
+  }
+
   const resume: CommandHandler = async (turn, args) => {
     const caller = callerOf(turn, deps.roles);
     if (args.length > 0) {
@@ -55,8 +62,7 @@ export function createIntakeCommands(deps: CommandDeps) {
       }
       const r = await intake.resume(caller, args[0]);
       if (!r.ok) return sayRefusal(turn, r);
-      await turn.say({ card: await draftCard(r.draft, deps.nextSteps) });
-      return;
+      return sayDraft(turn, r.draft);
     }
     if (!caller.admin) return sayRefusal(turn, { ok: false, code: 'not-admin', reason: 'Only picbot admins work on intakes.' });
     const open = await intake.openDrafts(caller);
@@ -65,10 +71,7 @@ export function createIntakeCommands(deps: CommandDeps) {
       return;
     }
     // One open draft comes back as it stands; several are offered to choose from.
-    if (open.length === 1) {
-      await turn.say({ card: await draftCard(open[0], deps.nextSteps) });
-      return;
-    }
+    if (open.length === 1) return sayDraft(turn, open[0]!);
     await turn.say({ card: await choiceCard(intake, open, { ...unfinishedText(open.length), offerNew: false }) });
   };
 

@@ -9,6 +9,7 @@ import { INTAKE_COMMANDS, type CommandHelp } from '../views/common';
 import type { IntakeWorkflow } from '../workflows/intake';
 import { createIntakeCommands, type CommandDeps, type StatusOf } from './commands';
 import type { ReviewNextSteps } from './draft-card';
+import type { ShowDraft } from './live-intake-card';
 import { createIntakeNavHandlers } from './intake-nav';
 import { createIntakeStepHandlers } from './intake-steps';
 import { createRequestActionHandlers } from './request-actions';
@@ -30,12 +31,14 @@ export interface IntakeAreaDeps {
   roles: Roles;
   /** PICBOT_DEFAULT_TARGET_LABEL: the target card's label filled in. */
   defaultTargetLabel: string | null;
+  /** Records which message shows an intake's card, retiring an older copy (live-intake-card.ts). */
+  shown: ShowDraft;
 }
 
 /** The intake area's handlers, on the intake workflow. */
 export function createIntakeHandlers(deps: IntakeAreaDeps, options: IntakeAreaOptions = {}): HandlerSet {
   const { intake } = deps;
-  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.defaultTargetLabel };
+  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.defaultTargetLabel, shown: deps.shown };
   const { commands, help, added } = createIntakeCommands({ ...handlerDeps, commandHelp: [...INTAKE_COMMANDS, ...(options.commandHelp ?? [])], statusOf: options.statusOf, statusOfLabel: options.statusOfLabel });
   return {
     commands,

@@ -6,7 +6,7 @@ import { endedCard } from '../views/common';
 import { recordCard } from '../views/request';
 import { callerOf } from './caller';
 import { choiceCard, draftCard, newTargetCard } from './draft-card';
-import type { IntakeHandlerDeps } from './intake-steps';
+import { showIn, type IntakeHandlerDeps } from './intake-steps';
 import { malformed, refused } from './outcomes';
 
 export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTargetLabel?: string | null }): Record<string, ActionHandler> {
@@ -39,7 +39,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
     if (!ref.ok) return malformed(ref.reason);
     const r = await intake.resume(callerOf(turn, deps.roles), ref.value.draftId);
     if (!r.ok) return refused(r, ref.value.draftId);
-    return { card: await draftCard(r.draft, deps.nextSteps) };
+    return { card: await draftCard(r.draft, deps.nextSteps), after: showIn(deps, r.draft, turn) };
   };
 
   const discard: ActionHandler = async (turn) => {

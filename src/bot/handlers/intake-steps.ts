@@ -14,12 +14,22 @@ import type { IntakeWorkflow } from '../workflows/intake';
 import type { IntakeDraft } from '../workflows/ports';
 import { callerOf } from './caller';
 import { choiceCard, draftCard, type ReviewNextSteps } from './draft-card';
+import { clickedCard, type ShowDraft } from './live-intake-card';
 import { malformed, refused } from './outcomes';
 
 export interface IntakeHandlerDeps {
   intake: IntakeWorkflow;
   roles: Roles;
   nextSteps: ReviewNextSteps;
+  /** Records the message an intake's card is shown in (none: an older copy is left as it is). */
+  shown?: ShowDraft;
+}
+
+/** After the answer: records that the draft's card is in the clicked message. */
+export function showIn(deps: IntakeHandlerDeps, draft: IntakeDraft, turn: ActionTurn): (() => void) | undefined {
+  const card = clickedCard(turn);
+  const shown = deps.shown;
+  return shown && card ? () => void shown(draft, card) : undefined;
 }
 
 const LEGACY_ON_DRAFT = 'picbot cannot configure OCS 2007 R2 or older (no Management Shell; LCS 2005 SP1 and OCS 2007 have no PIC support). ' +
@@ -89,7 +99,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       if (outcome.kind === 'invalid') return { card: stepCard({ step: 'target', draftId: null, data: {}, values: outcome.values, errors: outcome.errors }) };
       const started = await intake.start(caller, outcome.part);
       if (!started.ok) return started.openId ? offerOpen(turn, started.openId, outcome.part.label) : refused(started);
-      return { card: await draftCard(started.draft, deps.nextSteps) };
+      return { card: await draftCard(started.draft, deps.nextSteps), after: showIn(deps, started.draft, turn) };
     }
     const own = await intake.ownDraft(caller, outcome.draftId);
     if (!own.ok) return refused(own);

@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { idPattern } from '../../shared/ids';
 import type { Roles } from '../../core/roles';
 import type { HandlerSet } from '../app-deps';
-import type { AppConfig } from '../config';
 import type { ActionHandler, CommandHandler, MessageTurn } from '../turn';
 import { VERBS } from '../verbs';
 import { refusalCard } from '../views/common';
@@ -37,20 +36,13 @@ const REFUSAL_HINT: Partial<Record<RunnerAdminRefusalCode, string>> = {
   'no-runner-id': 'Say "runners" to see the ids.',
 };
 
-/** The base URL a runner should use, for the enrollment card. */
-function serverUrl(config: RunnerAreaDeps['config']): string {
-  if (config.publicHost) return `https://${config.publicHost}`;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return `http://${host}:${config.port}`;
-}
-
 /** What the runner area's handlers work with. */
 export interface RunnerAreaDeps {
   discovery: DiscoveryWorkflow;
   admin: RunnerAdmin;
   roles: Roles;
-  /** Where runners reach this server (the enrollment card shows it). */
-  config: Pick<AppConfig, 'publicHost' | 'host' | 'port'>;
+  /** The base URL a runner should use (the enrollment card shows it). */
+  runnerUrl(): string;
 }
 
 /** The runner area's handlers: runner commands and the review card's discovery. */
@@ -67,7 +59,7 @@ export function createRunnerHandlers(deps: RunnerAreaDeps): HandlerSet {
     }
     const made = await deps.admin.enrollmentToken(callerOf(turn, deps.roles), args);
     if (!made.ok) return refused(turn, made);
-    await turn.say({ card: runnerTokenCard({ ...made, serverUrl: serverUrl(deps.config) }) });
+    await turn.say({ card: runnerTokenCard({ ...made, serverUrl: deps.runnerUrl() }) });
   }
 
   async function revoke(turn: MessageTurn, args: string[]): Promise<void> {

@@ -251,4 +251,16 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE jobs ADD COLUMN late_at TEXT;
       ALTER TABLE job_events ADD COLUMN late INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    // The message that holds each intake's live card, so that resuming it in a newer message
+    // retires the older copy (only one intake card with live buttons stays in the chat).
+    id: '0013-intake-cards',
+    sql: `
+      CREATE TABLE intake_cards (
+        draft_id        TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        activity_id     TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );`,
+  },
 ];

@@ -4,15 +4,21 @@
  */
 import { z } from 'zod';
 
+/**
+ * An id the Bot Connector puts in a URL path (a conversation, a user, the message replied to).
+ * Teams' ids are printable ASCII; anything else could not be sent back, so it is refused here.
+ */
+const PathId = z.string().min(1).max(1024).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
 const Account = z.looseObject({
-  id: z.string().min(1).max(1024),
+  id: PathId,
   name: z.string().max(1024).optional(),
   aadObjectId: z.string().max(128).optional(),
   role: z.string().optional(),
 });
 
 const Conversation = z.looseObject({
-  id: z.string().min(1).max(1024),
+  id: PathId,
   conversationType: z.string().max(64).optional(),
   tenantId: z.string().max(128).optional(),
   isGroup: z.boolean().optional(),
@@ -30,7 +36,7 @@ export const InboundActivity = z.looseObject({
   text: z.string().max(64 * 1024).optional(),
   name: z.string().max(256).optional(),
   value: z.unknown().optional(),
-  replyToId: z.string().max(1024).optional(),
+  replyToId: PathId.optional(),
   membersAdded: z.array(Account).optional(),
   entities: z.array(z.looseObject({ type: z.string() })).optional(),
   channelData: z.looseObject({}).optional(),

@@ -74,10 +74,10 @@ export function observedSections(observed: ObservedState): Section[] {
       facts: [
         { title: 'Product', value: `${v.product} (${v.version})` },
         { title: 'Routing', value: edge.routing === 'DnsSrv' ? 'DNS SRV (partner discovery possible)' : 'default route (public providers cannot be added)' },
-        { title: 'Federation (AllowFederatedUsers)', value: onOff(edge.allowFederatedUsers) },
+        { title: 'Federation', value: `${onOff(edge.allowFederatedUsers)} · AllowFederatedUsers` },
         { title: 'Partner discovery', value: onOff(edge.enablePartnerDiscovery, 'not available with default routing') },
         { title: 'Archiving disclaimer', value: onOff(edge.enableArchivingDisclaimer) },
-        { title: 'Remote users (AllowOutsideUsers)', value: onOff(edge.allowOutsideUsers) },
+        { title: 'Remote users', value: `${onOff(edge.allowOutsideUsers)} · AllowOutsideUsers` },
         { title: 'Cmdlet parameters', value: binariesText(observed) },
       ],
     },
@@ -155,8 +155,12 @@ const EDIT_SECTION: Partial<Record<PlanRefusal['code'], IntakeStep>> = {
   policy_name_reserved: 'options',
 };
 
+/**
+ * The runner in a sentence. Its id is set off by commas, not parentheses: a client that wraps an
+ * id too long for the line at any character could leave a closing ")" alone on the next line.
+ */
 function runnerText(status: DiscoveryStatus): string {
-  return status.job.runnerName ? `${status.job.runnerName} (${status.job.runnerId})` : (status.job.runnerId ?? 'a runner');
+  return status.job.runnerName ? `${status.job.runnerName}, id ${status.job.runnerId},` : (status.job.runnerId ?? 'a runner');
 }
 
 /** The template data of the discovery card. */

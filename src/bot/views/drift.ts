@@ -3,7 +3,7 @@
  * updated in place while the drift lasts; and the short notices of the `drift` and `status LABEL`
  * commands (cards/plan-notice.json).
  */
-import { keyLabel, valueText } from '../../core/drift';
+import { keyParts, valueText, type DriftKey } from '../../core/drift';
 import type { PreflightCheck, PreflightResult, PreflightRun } from '../preflight/port';
 import type { Card } from '../turn';
 import type { DriftWatchRecord } from '../workflows/drift-ports';
@@ -57,6 +57,16 @@ export function age(fromIso: string, now: Date): string {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/**
+ * A drifted key as the card names it: its parameter, and its object with the cmdlet after a "·".
+ * Not in parentheses: a narrow card wraps a long cmdlet name at any character and could leave
+ * its ")" alone on a line.
+ */
+function objectLine(key: DriftKey): { parameter: string; object: string } {
+  const { parameter, what, cmdlet } = keyParts(key);
+  return { parameter, object: `${what} · ${cmdlet}` };
+}
+
 /** The template data of the drift card (exported for tests and the card gallery). */
 export function driftCardData(m: DriftCardModel) {
   const { baseline, alert } = m.record;
@@ -88,7 +98,7 @@ export function driftCardData(m: DriftCardModel) {
     checked: `Checked ${when(alert?.checkedAt ?? m.now.toISOString())} · baseline set ${when(baseline.since)} (${age(baseline.since, m.now)} ago)`,
     keysHeading: state === 'open' ? 'What changed' : 'What had changed',
     keys: diffs.slice(0, MAX_KEYS).map((d) => ({
-      ...keyLabel(d.key),
+      ...objectLine(d.key),
       baseline: valueText(d.key, d.baseline),
       now: valueText(d.key, d.now),
       nowColor: state === 'open' ? 'attention' : 'default',
@@ -124,7 +134,7 @@ export function driftStatusCard(record: DriftWatchRecord, now: Date): Card {
   if (!lastCheck) lines.push('Last drift check: none yet.');
   else if (lastCheck.status === 'checking') lines.push(`Last drift check: running since ${when(lastCheck.askedAt)} (${lastCheck.jobId ?? 'no job'}).`);
   else if (lastCheck.status === 'clean') lines.push(`Last drift check: ${when(lastCheck.at ?? lastCheck.askedAt)}, clean (no watched setting changed).`);
-  else if (lastCheck.status === 'drift') lines.push(`Last drift check: ${when(lastCheck.at ?? lastCheck.askedAt)}, drift in ${plural(lastCheck.differences.length, 'setting')}: ${lastCheck.differences.map((d) => keyLabel(d.key).parameter).join(', ')}.`);
+  else if (lastCheck.status === 'drift') lines.push(`Last drift check: ${when(lastCheck.at ?? lastCheck.askedAt)}, drift in ${plural(lastCheck.differences.length, 'setting')}: ${lastCheck.differences.map((d) => keyParts(d.key).parameter).join(', ')}.`);
   else lines.push(`Last drift check: ${when(lastCheck.at ?? lastCheck.askedAt)}, not checked: ${lastCheck.reason ?? 'no reason given'}.`);
   if (alert?.state === 'open') lines.push(`A drift card is open since ${when(alert.openedAt)}${alert.restorePlanId ? `; restore plan ${alert.restorePlanId}` : ''}.`);
   const color: Color = lastCheck?.status === 'drift' ? 'attention' : lastCheck?.status === 'not-checked' ? 'warning' : lastCheck?.status === 'clean' ? 'good' : 'default';

@@ -149,7 +149,7 @@ export function reviewSections(req: ProvisioningRequest): { step: IntakeStep; ti
       {
         // A title with spaces: a fact title is a narrow column, and one long word breaks mid-word.
         title: 'PIC prompt name',
-        value: `${req.options.disablePICPromptDisplayName === null ? 'leave it as it is' : `set it to ${req.options.disablePICPromptDisplayName ? 'True' : 'False'}`} (client policy DisablePICPromptDisplayName)`,
+        value: `${req.options.disablePICPromptDisplayName === null ? 'leave it as it is' : `set it to ${req.options.disablePICPromptDisplayName ? 'True' : 'False'}`} · client policy DisablePICPromptDisplayName`,
       },
     ],
   };

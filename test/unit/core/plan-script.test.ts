@@ -1,3 +1,4 @@
+import type { Profile } from '../../../src/contracts/profiles';
 import { SKYPE_RETIREMENT_NOTE } from '../../../src/contracts/skype-provider';
 import { plan } from '../../../src/core/planner';
 import { planScript, planView } from '../../../src/core/plan-script';
@@ -10,7 +11,7 @@ describe('planScript', () => {
     const p = plan(requestFixture('global', { partnerDiscovery: false }), state, 'lync2013');
     const script = planScript(p);
     expect(script).toBe([
-      '# picbot plan for profile lync2013',
+      '# picbot plan for Lync Server 2013 (before CU5)',
       `# Observed-state fingerprint: ${p.fingerprint}`,
       `# Plan hash: ${p.planHash}`,
       "# For people to read: picbot's runner applies these steps as data (check, change, verify), not this text.",
@@ -25,7 +26,7 @@ describe('planScript', () => {
       '# Step 1 of 3 [policy]: Allow federation and public IM (retired by Microsoft on 5 May 2025) in the global external access policy',
       'Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnablePublicCloudAccess $true',
       '',
-      '# Step 2 of 3 [provider-remove-1]: Remove the public provider Messenger (federation.messenger.msn.com) to re-create it as Skype (retired by Microsoft on 5 May 2025)',
+      '# Step 2 of 3 [provider-remove-1]: Remove the public provider Messenger to re-create it as Skype (retired by Microsoft on 5 May 2025); its proxy FQDN is federation.messenger.msn.com',
       'Remove-CsPublicProvider -Identity Messenger',
       '',
       '# Step 3 of 3 [provider-new]: Create the Skype public provider (retired by Microsoft on 5 May 2025)',
@@ -36,12 +37,26 @@ describe('planScript', () => {
       '# Commented out so that pasting this script never runs it; picbot sends a rollback for approval like any plan.',
       '# Undo step 3 [provider-new]: Create the Skype public provider (retired by Microsoft on 5 May 2025)',
       '# Remove-CsPublicProvider -Identity Skype',
-      '# Undo step 2 [provider-remove-1]: Remove the public provider Messenger (federation.messenger.msn.com) to re-create it as Skype (retired by Microsoft on 5 May 2025)',
+      '# Undo step 2 [provider-remove-1]: Remove the public provider Messenger to re-create it as Skype (retired by Microsoft on 5 May 2025); its proxy FQDN is federation.messenger.msn.com',
       '# New-CsPublicProvider -Identity Messenger -ProxyFqdn federation.messenger.msn.com -Enabled $false -VerificationLevel AlwaysVerifiable',
       '# Undo step 1 [policy]: Allow federation and public IM (retired by Microsoft on 5 May 2025) in the global external access policy',
       '# Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $false -EnablePublicCloudAccess $false',
       '',
     ].join('\n'));
+  });
+
+  it.each<[Profile, string, string]>([
+    ['lync2010', 'Lync Server 2010', 'Lync Server Management Shell'],
+    ['lync2013', 'Lync Server 2013 (before CU5)', 'Lync Server Management Shell'],
+    ['lync2013-cu5', 'Lync Server 2013 CU5 or later', 'Lync Server Management Shell'],
+    ['sfb2015', 'Skype for Business Server 2015', 'Skype for Business Server Management Shell'],
+    ['sfb2019', 'Skype for Business Server 2019', 'Skype for Business Server Management Shell'],
+    ['sfbse', 'Skype for Business Server Subscription Edition', 'Skype for Business Server Management Shell'],
+  ])('%s: the header names the product (%s) and its management shell, never the profile id', (profile, product, shell) => {
+    const [first, , , , run] = planScript(plan(requestFixture('global', {}, profile), freshState(profile), profile)).split('\n');
+    expect(first).toBe(`# picbot plan for ${product}`);
+    expect(first).not.toContain(profile);
+    expect(run).toBe(`# Run in the ${shell} as a member of RTCUniversalServerAdmins or CsAdministrator.`);
   });
 
   it('says there is nothing to change', () => {

@@ -11,6 +11,12 @@ export interface CardRef {
   activityId: string;
 }
 
+/** The message that holds each intake's live card. */
+export interface IntakeCardStore {
+  /** Records where the draft's card now is; resolves to where it was before (null: nowhere known). */
+  moveTo(draftId: string, card: CardRef, at: string): Promise<CardRef | null>;
+}
+
 /** A plan put up for approval: what was planned, from what, by whom, and where it stands. */
 export interface PlanRecord {
   id: string;

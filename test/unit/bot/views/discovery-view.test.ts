@@ -60,7 +60,7 @@ describe('discovery card', () => {
   it.each([
     { phase: 'waiting' as const, extra: { runnerSeen: false }, want: /Waiting for a runner with label pool-eu[\s\S]*No runner with label pool-eu has been seen yet/ },
     { phase: 'waiting' as const, extra: {}, want: /Waiting for a runner with label pool-eu to pick the job up \(up to 120 s\)/ },
-    { phase: 'running' as const, extra: {}, want: /Runner fe01 \(run_0123456789abcdef\) is reading the server/ },
+    { phase: 'running' as const, extra: {}, want: /Runner fe01, id run_0123456789abcdef, is reading the server/ },
     { phase: 'failed' as const, extra: { result: { status: 'failed' as const, observed: null, after: null, replication: null, error: { code: 'signature_invalid', message: 'bad signature' }, reportedAt: '2026-11-28T14:01:00.000Z' } }, want: /could not read the server: bad signature[\s\S]*signature did not verify/ },
     { phase: 'interrupted' as const, extra: {}, want: /stopped answering \(its lease expired without a heartbeat\)/ },
     { phase: 'expired' as const, extra: { runnerSeen: false }, want: /No runner with label pool-eu has been seen\./ },

@@ -94,7 +94,7 @@ describe('intake views', () => {
     expect(text).toMatch(/top-level name of sub\.contoso\.com/);
     expect(text).not.toMatch(/top-level name of contoso\.com /);
     expect(text).toContain('External access policy: site:Redmond');
-    expect(text).toContain('PIC prompt name: set it to True (client policy DisablePICPromptDisplayName)');
+    expect(text).toContain('PIC prompt name: set it to True · client policy DisablePICPromptDisplayName');
     expect(text).toContain('Phone: none given');
   });
 
