@@ -9,7 +9,7 @@ import { tally } from '../../core/approval-policy';
 import { nextPlanStatus, type JobOutcome } from '../../core/plan-status';
 import { planHash } from '../../core/planner';
 import { CodedError } from '../../shared/errors';
-import { JOB_PURPOSE, type PlanContext } from './plan-context';
+import { JOB_PURPOSE, type PlanContext, type PlanDeps } from './plan-context';
 import type { JobChange, JobRecord, JobResult, JobView, PlanRecord } from './ports';
 
 const FINAL_JOB: ReadonlySet<string> = new Set(['succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted', 'expired']);
@@ -37,7 +37,9 @@ export interface ApplyPlan {
   resync(): Promise<{ dispatched: number; finished: number; cards: number }>;
 }
 
-export function createApplyPlan(ctx: Pick<PlanContext, 'deps' | 'log' | 'serialize' | 'audit' | 'approverCheck' | 'policyConfig' | 'updateCard' | 'tellRequester' | 'shows'>): ApplyPlan {
+export function createApplyPlan(
+  ctx: Pick<PlanContext, 'log' | 'serialize' | 'audit' | 'approverCheck' | 'policyConfig' | 'updateCard' | 'tellRequester' | 'shows'> & { deps: Pick<PlanDeps, 'plans' | 'votes' | 'jobs' | 'drafts' | 'clock'> },
+): ApplyPlan {
   const { deps, log } = ctx;
   const { plans, votes, jobs } = deps;
 

@@ -1,12 +1,12 @@
 /** "Cancel" on a running plan's card: the requester or an approver; the runner stops after the current step. */
-import { refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
+import { refuse, type Outcome, type PlanActor, type PlanContext, type PlanDeps } from './plan-context';
 import type { JobRecord, PlanRecord } from './ports';
 
 export interface CancelPlan {
   cancel(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>>;
 }
 
-export function createCancelPlan(ctx: Pick<PlanContext, 'deps' | 'approverCheck' | 'audit' | 'auditRefusal' | 'updateCard'>): CancelPlan {
+export function createCancelPlan(ctx: Pick<PlanContext, 'approverCheck' | 'audit' | 'auditRefusal' | 'updateCard'> & { deps: Pick<PlanDeps, 'plans' | 'jobs'> }): CancelPlan {
   const { plans, jobs } = ctx.deps;
 
   async function cancel(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {

@@ -4,7 +4,7 @@
  */
 import { discoveryScope } from '../../core/discovery-scope';
 import { FINAL_STATUSES } from '../../core/plan-status';
-import { JOB_PURPOSE, type PlanActor, type PlanContext } from './plan-context';
+import { JOB_PURPOSE, type PlanActor, type PlanDeps } from './plan-context';
 import type { JobRecord, JobResult, PlanRecord } from './ports';
 
 export interface FollowUps {
@@ -20,7 +20,7 @@ export interface FollowUps {
   openRollbackOf(source: PlanRecord): Promise<PlanRecord | undefined>;
 }
 
-export function createFollowUps(deps: Pick<PlanContext['deps'], 'plans' | 'jobs' | 'requests' | 'userIds' | 'config'>): FollowUps {
+export function createFollowUps(deps: Pick<PlanDeps, 'plans' | 'jobs' | 'requests' | 'userIds' | 'config'>): FollowUps {
   const { plans, jobs } = deps;
   async function readingFor(planId: string): Promise<JobRecord | undefined> {
     return (await jobs.list({ planId, statuses: ['queued', 'leased'], limit: 5 })).find((j) => j.context.purpose !== JOB_PURPOSE.apply);

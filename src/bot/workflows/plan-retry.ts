@@ -6,7 +6,7 @@ import { discoveryScope } from '../../core/discovery-scope';
 import { PLAN_STATUS_TEXT, RETRY_FROM } from '../../core/plan-status';
 import type { ApprovalWorkflow } from './plan-approval';
 import type { FollowUps } from './plan-follow-ups';
-import { JOB_PURPOSE, refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
+import { JOB_PURPOSE, refuse, type Outcome, type PlanActor, type PlanContext, type PlanDeps } from './plan-context';
 import type { RollBackPlan } from './plan-rollback';
 import type { JobChange, JobRecord, JobResult, PlanRecord } from './ports';
 
@@ -17,7 +17,7 @@ export interface RetryPlan {
 }
 
 export interface RetryDeps {
-  ctx: Pick<PlanContext, 'deps' | 'audit' | 'auditRefusal' | 'serialize' | 'updateCard' | 'tellRequester'>;
+  ctx: Pick<PlanContext, 'audit' | 'auditRefusal' | 'serialize' | 'updateCard' | 'tellRequester'> & { deps: Pick<PlanDeps, 'plans' | 'requests'> };
   putUp: ApprovalWorkflow['putUp'];
   planFor: ApprovalWorkflow['planFor'];
   buildRollback: RollBackPlan['build'];

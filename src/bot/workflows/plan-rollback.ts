@@ -9,7 +9,7 @@ import { rollbackPlan } from '../../core/rollback-plan';
 import { fingerprint, type ObservedState } from '../../contracts/observed';
 import type { ApprovalWorkflow } from './plan-approval';
 import type { FollowUps } from './plan-follow-ups';
-import { JOB_PURPOSE, refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
+import { JOB_PURPOSE, refuse, type Outcome, type PlanActor, type PlanContext, type PlanDeps } from './plan-context';
 import type { JobChange, JobRecord, JobResult, PlanRecord } from './ports';
 
 export interface RollBackPlan {
@@ -22,7 +22,7 @@ export interface RollBackPlan {
 }
 
 export interface RollBackDeps {
-  ctx: Pick<PlanContext, 'deps' | 'audit' | 'auditRefusal' | 'serialize' | 'updateCard' | 'tellRequester'>;
+  ctx: Pick<PlanContext, 'audit' | 'auditRefusal' | 'serialize' | 'updateCard' | 'tellRequester'> & { deps: Pick<PlanDeps, 'plans' | 'jobs'> };
   putUp: ApprovalWorkflow['putUp'];
   followUps: FollowUps;
 }
