@@ -11,17 +11,13 @@ import { join } from 'node:path';
 import { ObservedState } from '../../src/contracts/observed';
 import type { PlanStep } from '../../src/contracts/runner-api';
 import { satisfied } from '../../src/contracts/satisfied';
-import { createDraftStore } from '../../src/bot/stores/drafts';
-import { openDatabase } from '../../src/bot/stores/db';
-import { createRequestStore } from '../../src/bot/stores/requests';
 import { VERBS } from '../../src/bot/verbs';
 import { cardOf } from '../fakes/connector';
-import { requestFixture } from '../fixtures/load';
 import { allText } from './card-query';
 import { freePort } from './demo-process';
 import { requestApproval, vote } from './plan-helpers';
 import { killRunners, spawnRunner } from './runner-helpers';
-import { serverProcess, until, type ServerProcess } from './server-process';
+import { seedUserRequest, serverProcess, until, type ServerProcess } from './server-process';
 import { writeState } from './sim-helpers';
 import { ALEX, channel, DANA } from './teams-activities';
 
@@ -88,13 +84,7 @@ describe('crash points', () => {
       env: { PICBOT_LEASE_SECONDS: '20', PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId, PICBOT_APPROVALS_CONVERSATION: APPROVALS.id },
     });
     server = s;
-    const db = openDatabase(s.dbPath);
-    const at = new Date().toISOString();
-    const request = requestFixture('user');
-    const who = { ownerId: DANA.aadObjectId.toLowerCase(), ownerName: DANA.name };
-    await createDraftStore(db).create({ id: REQ, ...who, targetLabel: request.target.label, position: 'review', data: request, createdAt: at, updatedAt: at });
-    await createRequestStore(db).save({ id: REQ, ...who, request, status: 'draft', submittedOn: null, activeOn: null, createdAt: at, updatedAt: at });
-    db.close();
+    await seedUserRequest(s.dbPath, REQ, DANA);
     await s.start();
     await s.say('help', { user: ALEX, conversation: APPROVALS });
     await s.say('help', { user: DANA });

@@ -15,18 +15,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ObservedState, sameState } from '../../src/contracts/observed';
-import { createDraftStore } from '../../src/bot/stores/drafts';
-import { openDatabase } from '../../src/bot/stores/db';
-import { createRequestStore } from '../../src/bot/stores/requests';
 import { VERBS } from '../../src/bot/verbs';
 import { journalDirFor } from '../../src/runner/journal';
 import { cardOf } from '../fakes/connector';
-import { requestFixture } from '../fixtures/load';
 import { allText, button } from './card-query';
 import { freePort } from './demo-process';
 import { requestApproval, vote, type PostedCard } from './plan-helpers';
 import { killRunners, spawnRunner, type LogLine, type RunnerProcess } from './runner-helpers';
-import { serverProcess, until, type ServerProcess } from './server-process';
+import { seedUserRequest, serverProcess, until, type ServerProcess } from './server-process';
 import { writeState } from './sim-helpers';
 import { ALEX, channel, DANA } from './teams-activities';
 
@@ -54,6 +50,20 @@ const observedOf = (file: string) => ObservedState.parse(JSON.parse(readFileSync
 interface JobRow { id: string; status: string; late_at: string | null; result: string | null; finished_at: string | null }
 interface EventRow { seq: number; idx: number; event: string; late: number }
 
+/** The child processes of `pid`, from each of its threads' `children` file under /proc (Linux). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+}
+
+/** Whether a process is still running (a zombie counts as ended). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** A server with a seeded request (per-user scope: a 7-step plan on a fresh Lync 2013), and a runner enrolled. */
 async function setUp(): Promise<{ s: ServerProcess; sim: string; config: string }> {
   const port = await freePort();
@@ -62,13 +72,7 @@ async function setUp(): Promise<{ s: ServerProcess; sim: string; config: string 
     env: { PICBOT_LEASE_SECONDS: String(LEASE_SECONDS), PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId, PICBOT_APPROVALS_CONVERSATION: APPROVALS.id },
   });
   server = s;
-  const db = openDatabase(s.dbPath);
-  const at = new Date().toISOString();
-  const request = requestFixture('user');
-  const who = { ownerId: DANA.aadObjectId.toLowerCase(), ownerName: DANA.name };
-  await createDraftStore(db).create({ id: REQ, ...who, targetLabel: request.target.label, position: 'review', data: request, createdAt: at, updatedAt: at });
-  await createRequestStore(db).save({ id: REQ, ...who, request, status: 'draft', submittedOn: null, activeOn: null, createdAt: at, updatedAt: at });
-  db.close();
+  await seedUserRequest(s.dbPath, REQ, DANA);
   await s.start();
   await s.say('help', { user: ALEX, conversation: APPROVALS });
   await s.say('help', { user: DANA });
@@ -207,8 +211,14 @@ describe('a runner killed mid-step', () => {
     await vote(s, posted, ALEX, 'Approve');
     // Mid-step: the second step has started.
     await slow.waitForLog((l) => l.msg === 'step started' && slow.logs.filter((x) => x.msg === 'step started').length >= 2);
+    // A killed runner's shell goes on with the cmdlet in hand (as a real Management Shell would)
+    // and writes its change when it is done: wait for it, so the rollback's read sees that change
+    // rather than racing it (a change landing between the read and the rollback is drift).
+    const shells = childrenOf(slow.proc.pid!);
+    expect(shells.length).toBeGreaterThan(0);
     slow.kill('SIGKILL');
     await slow.exited;
+    await until(() => shells.every((pid) => !alive(pid)), 'the killed runner\'s shell to finish its cmdlet');
     const journal = journalDirFor(config);
     expect(readdirSync(journal).filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
 

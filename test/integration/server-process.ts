@@ -10,8 +10,11 @@ import { join, resolve } from 'node:path';
 import { startFakeConnector, type FakeConnector } from '../fakes/connector';
 import { auditLogFor } from '../../src/bot/cli/database';
 import { openDatabase } from '../../src/bot/stores/db';
+import { createDraftStore } from '../../src/bot/stores/drafts';
+import { createRequestStore } from '../../src/bot/stores/requests';
+import { requestFixture } from '../fixtures/load';
 import type { ClickResult, TurnResult, Who } from './harness';
-import { DANA, invoke, message, personalChat } from './teams-activities';
+import { DANA, invoke, message, personalChat, type TeamsUser } from './teams-activities';
 
 export const CLI = resolve(__dirname, '..', '..', 'dist', 'bot', 'cli.js');
 
@@ -154,5 +157,22 @@ export async function until<T>(check: () => T | null | undefined | false, what: 
     if (v) return v;
     if (Date.now() > give) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Stores a per-user request of `owner` at the intake's review step, as a finished intake leaves
+ * it, in the server's database before the server starts.
+ */
+export async function seedUserRequest(dbPath: string, requestId: string, owner: TeamsUser): Promise<void> {
+  const db = openDatabase(dbPath);
+  try {
+    const at = new Date().toISOString();
+    const request = requestFixture('user');
+    const who = { ownerId: owner.aadObjectId.toLowerCase(), ownerName: owner.name };
+    await createDraftStore(db).create({ id: requestId, ...who, targetLabel: request.target.label, position: 'review', data: request, createdAt: at, updatedAt: at });
+    await createRequestStore(db).save({ id: requestId, ...who, request, status: 'draft', submittedOn: null, activeOn: null, createdAt: at, updatedAt: at });
+  } finally {
+    db.close();
   }
 }

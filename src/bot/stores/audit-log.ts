@@ -45,6 +45,17 @@ function legacyHash(prevHash: string, content: Omit<AuditRecord, 'prevHash' | 'h
   return sha256Hex(prevHash + canonicalJson(content));
 }
 
+/** What a stored row's hash covers, or null when its detail is not JSON. */
+function contentOf(row: Row): Omit<AuditRecord, 'prevHash' | 'hash'> | null {
+  let detail: Record<string, unknown>;
+  try {
+    detail = JSON.parse(row.detail) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  return { seq: row.seq, at: row.at, action: row.action, actor: row.actor, subjectId: row.subject_id, detail };
+}
+
 /** A chain tip as posted in chat and given to `audit verify --checkpoint SEQ:HASH`. */
 export interface AuditCheckpoint {
   seq: number;
@@ -84,13 +95,8 @@ export function rekeyLegacyChain(db: Db, key: Buffer): { ok: true; count: number
     if (!parsed.success) return { ok: false, seq: index + 1, reason: 'row does not have the audit_log shape' };
     const row = parsed.data;
     if (row.seq !== index + 1 || row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'the chain is broken' };
-    let detail: Record<string, unknown>;
-    try {
-      detail = JSON.parse(row.detail) as Record<string, unknown>;
-    } catch {
-      return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
-    }
-    const content = { seq: row.seq, at: row.at, action: row.action, actor: row.actor, subjectId: row.subject_id, detail };
+    const content = contentOf(row);
+    if (!content) return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
     if (legacyHash(prevHash, content) !== row.hash) return { ok: false, seq: row.seq, reason: 'content does not match its hash' };
     prevHash = row.hash;
     const hash = auditHash(key, newPrev, content);
@@ -198,13 +204,8 @@ export function createAuditLog(db: Db, clock: Clock, key: Buffer): KeyedAuditLog
       const row = parsed.data;
       if (row.seq !== expectedSeq) return { ok: false, seq: row.seq, reason: `expected row ${expectedSeq} here (a row was removed or renumbered)` };
       if (row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'prev_hash does not match the previous row\'s hash' };
-      let detail: Record<string, unknown>;
-      try {
-        detail = JSON.parse(row.detail) as Record<string, unknown>;
-      } catch {
-        return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
-      }
-      const content = { seq: row.seq, at: row.at, action: row.action, actor: row.actor, subjectId: row.subject_id, detail };
+      const content = contentOf(row);
+      if (!content) return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
       if (auditHash(key, prevHash, content) !== row.hash) {
         return { ok: false, seq: row.seq, reason: 'content does not match its keyed hash (the row was edited or re-hashed without the audit key, or PICBOT_AUDIT_KEY_FILE names another key)' };
       }
