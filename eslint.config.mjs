@@ -1,4 +1,4 @@
-// Lint rules that keep the dependency direction of DESIGN §2:
+// Lint rules that keep the dependency direction of docs/architecture.md (Parts):
 // botbuilder only in src/bot/teams/, adaptivecards-templating only in src/bot/views/ (and both in
 // bench/floor/, the benchmark's echo bot on the same stack: the one explicit exception),
 // src/core free of I/O and SDKs, runner and lync-sim only on contracts and shared.
@@ -71,12 +71,25 @@ const pureGlobalProperties = (folder) => [{
 }];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/**', 'test-results/**', 'appPackage/**', 'data/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/**', 'test-results/**', 'appPackage/**', 'data/**', '**/*.js', '**/*.mjs', 'test/fixtures/lint/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  // Type-aware rules: picbot relies on fire-and-forget work (card updates, wake-ups, timers), so
+  // each such place says so with `void` and handles its own errors; a promise is never passed
+  // where a plain callback is expected; a switch names every member of its union or says
+  // `default:` (a decision for all the others), and a switch over a plain string has a default.
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: true }],
     },
   },
   {

@@ -1,6 +1,8 @@
 /**
- * What the composition root (main.ts) hands to every area's factory (`createHandlers(deps)` and
- * the later ones). Kept in one place so the areas agree on it without importing main.
+ * The server's shared parts, built by the composition root (src/bot/compose.ts) before picbot's
+ * areas: config, roles, the audit log, the card scheduler, the runner gateway's queue and
+ * registry, clock, logger, timers. `composeApp` builds the areas on them; a test area (a
+ * CreateHandlers) gets them too.
  */
 import type { Roles } from '../core/roles';
 import type { Clock } from '../shared/clock';
@@ -12,7 +14,8 @@ import type { PeriodicTasks } from './periodic';
 import type { Db } from './stores/db';
 import type { RefusedActivityCounter } from './teams/activity-gate';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
-import type { AuditLog, ChatNotifier, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
+import type { CardScheduler } from './workflows/card-scheduler';
+import type { AuditLog, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
 
 export interface AppDeps {
   config: AppConfig;
@@ -20,12 +23,13 @@ export interface AppDeps {
   audit: AuditLog;
   /** Appends an audit record inside the caller's open transaction on `db` (stores keep a change and its record together). */
   auditInTransaction: AuditInTransaction;
-  notifier: ChatNotifier;
+  /** Every proactive card send and update (one scheduler per server, at the Teams edge). */
+  cards: CardScheduler;
   /** Reads a conversation's members into `userIds` (never rejects). */
   roster: ConversationRoster;
   clock: Clock;
   logger: Logger;
-  /** The open SQLite database; each area builds its own stores on it (createXStore(db)). */
+  /** The open SQLite database; the composition root builds one of each store on it. */
   db: Db;
   userIds: UserIdStore;
   serverKeys: ServerKeyStore;
@@ -63,5 +67,5 @@ export interface HandlerSet {
   help?: CommandHandler;
 }
 
-/** The signature of `createHandlers` in src/bot/handlers/index.ts (and of later areas' factories). */
+/** A set of handlers built on the shared parts (tests serve their own areas through it). */
 export type CreateHandlers = (deps: AppDeps) => HandlerSet;

@@ -1,7 +1,7 @@
 /**
  * The bot's configuration: the ONLY reader of process.env (and of `.env`, through dotenv).
  * Every variable is parsed once by zod; a bad or missing value stops the start with one line that
- * names the variable (DESIGN §7). Production mode is selected by `MicrosoftAppId`.
+ * names the variable. Production mode is selected by `MicrosoftAppId`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';

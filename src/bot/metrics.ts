@@ -1,5 +1,5 @@
 /**
- * The server's counters and gauges, one object built by the composition root (main.ts) and handed
+ * The server's counters and gauges, one object built by the composition root (src/bot/compose.ts) and handed
  * to the areas through AppDeps. Names follow the Prometheus conventions (`_total` for counters),
  * so an HTTP `/metrics` route can print them as they are.
  */

@@ -1,6 +1,6 @@
 /**
  * Periodic work of the server (drift checks, …): areas register a task with `every`, and the
- * composition root (main.ts) owns the timers and stops them when the server closes. A run that is
+ * composition root (src/bot/compose.ts) owns the timers and stops them when the server closes. A run that is
  * still going when the next is due is not started twice; a failure is logged, never thrown.
  */
 import type { Logger } from '../shared/logger';

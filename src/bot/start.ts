@@ -115,6 +115,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`picbot start: ${reason}; stopping the rest\n`);
     await running.stop();
     onStopped(1);
+  }).catch((err: unknown) => {
+    logger.error({ err }, 'stopping the demo failed');
+    onStopped(1);
   });
   process.stdout.write(`${running.readyLine}\n`);
   return stopped;

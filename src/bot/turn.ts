@@ -1,5 +1,5 @@
 /**
- * Our own small view of a Teams turn (STYLE habit 1). Only src/bot/teams/ turns a botbuilder
+ * Our own small view of a Teams turn (the SDK stays at the edge). Only src/bot/teams/ turns a botbuilder
  * TurnContext into this; everything behind it (routing, handlers, workflows) sees only these types.
  */
 

@@ -4,7 +4,7 @@
  * tests check every verb in cards/*.json is listed here (and the reverse).
  */
 export const VERBS = {
-  // intake (issue 2)
+  // intake
   intakeTargetSubmit: 'intake.target.submit',
   intakeAgreementSubmit: 'intake.agreement.submit',
   intakeEdgeSubmit: 'intake.edge.submit',
@@ -22,11 +22,11 @@ export const VERBS = {
   requestStatus: 'request.status',
   requestSubmitted: 'request.submitted',
   requestActive: 'request.active',
-  // discovery (issue 3)
+  // discovery
   requestDiscover: 'request.discover',
-  // preflight (issue 5)
+  // preflight
   preflightRun: 'preflight.run',
-  // plans: approval, apply, report, rollback (issue 4)
+  // plans: approval, apply, report, rollback
   planRequest: 'plan.request',
   planApprove: 'plan.approve',
   planReject: 'plan.reject',

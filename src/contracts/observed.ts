@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical';
 
 /**
- * The observed state: one JSON document, the union of the read ops' results (runner issue §1).
+ * The observed state: one JSON document, the union of the read ops' results.
  * The simulator's state file is this document plus an optional `faults` object.
  */
 export const PRODUCTS = [

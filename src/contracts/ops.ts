@@ -110,7 +110,6 @@ export type OpResult<N extends OpName> = z.infer<(typeof OPS)[N]['result']>;
 
 export const OP_NAMES = Object.keys(OPS) as OpName[];
 export const READ_OP_NAMES = Object.keys(READ_OPS) as ReadOpName[];
-export const WRITE_OP_NAMES = Object.keys(WRITE_OPS) as WriteOpName[];
 
 export const isOpName = (name: string): name is OpName => Object.prototype.hasOwnProperty.call(OPS, name);
 export const isReadOp = (name: string): name is ReadOpName => Object.prototype.hasOwnProperty.call(READ_OPS, name);
@@ -131,7 +130,7 @@ export function checkOpCall(call: OpCall): { ok: true; op: OpName; params: Recor
   return { ok: true, op: call.op, params: parsed.data as Record<string, unknown> };
 }
 
-/** The stdio shell protocol (DESIGN §5): one JSON request per line, one JSON answer per line. */
+/** The stdio shell protocol (docs/architecture.md, Shell protocol): one JSON request per line, one JSON answer per line. */
 export const ShellRequest = z.object({ id: z.number().int(), op: z.string(), params: z.record(z.string(), z.unknown()) });
 export type ShellRequest = z.infer<typeof ShellRequest>;
 export const ShellAnswer = z.union([

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Product } from './observed';
 
-/** Version profiles (DESIGN §4): which product family and which documented command text. */
+/** Version profiles (docs/lync-reference.md, Version profiles): which product family and which documented command text. */
 export const PROFILES = ['lync2010', 'lync2013', 'lync2013-cu5', 'sfb2015', 'sfb2019', 'sfbse'] as const;
 export const Profile = z.enum(PROFILES);
 export type Profile = z.infer<typeof Profile>;

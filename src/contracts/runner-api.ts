@@ -13,7 +13,7 @@ export const ENROLL_TOKEN_ENV = 'PICBOT_ENROLL_TOKEN';
 const label = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'a label is letters, digits, dot, underscore or hyphen (1–63)');
 export const RunnerLabel = label;
 
-/** A plan step as data (DESIGN §1.5); its PowerShell text is rendered for people, never executed. */
+/** A plan step as data; its PowerShell text is rendered for people, never executed. */
 export const PlanStep = z.object({
   id: z.string().min(1).max(64),
   title: z.string().max(300),
@@ -30,7 +30,7 @@ export const Approval = z.object({ approver: z.string(), at: z.string() });
 
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
-/** The job envelope the server signs and the runner verifies (DESIGN §3). */
+/** The job envelope the server signs and the runner verifies (docs/architecture.md, Runner protocol). */
 export const JobEnvelope = z.object({
   protocolVersion: z.literal(PROTOCOL_VERSION),
   jobId: z.string(),
@@ -98,8 +98,6 @@ export function prototypeKeyIn(value: unknown, path = ''): string | null {
   return null;
 }
 
-export const SignedJob = z.object({ envelope: JobEnvelope, signature: z.string().min(1) });
-export type SignedJob = z.infer<typeof SignedJob>;
 
 export const EnrollRequest = z.object({
   enrollmentToken: z.string().min(1).max(512),
@@ -109,8 +107,12 @@ export const EnrollRequest = z.object({
 export const EnrollResponse = z.object({ runnerId: z.string(), runnerToken: z.string(), serverKey: z.string() });
 
 export const LeaseRequest = z.object({ waitSeconds: z.number().int().min(0).max(30) }).strict();
+/**
+ * The answer to a lease. The envelope stays raw here: the runner checks the signature over
+ * exactly what arrived, and only then parses it as a JobEnvelope.
+ */
 export const LeaseResponse = z.object({
-  job: SignedJob,
+  job: z.object({ envelope: z.unknown(), signature: z.string() }),
   leaseId: z.string(),
   leaseExpiresAt: z.string(),
   /** The job's id, so a runner can report on a job whose envelope it refuses (tampered, unparsable). */
@@ -189,4 +191,3 @@ export const ServerKeyResponse = z.object({
   rotations: z.array(z.object({ previousKey: z.string(), nextKey: z.string(), at: z.string(), signature: z.string() })),
 });
 
-export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

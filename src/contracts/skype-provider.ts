@@ -2,8 +2,8 @@ import type { OpParams } from './ops';
 import type { Profile } from './profiles';
 
 /**
- * The Skype public provider as Microsoft documents it for each profile (issue 4 §1, LYNC.md §1.1,
- * §3.1, DESIGN §4): the params the planner creates it with, and the documented command text that
+ * The Skype public provider as Microsoft documents it for each profile (docs/lync-reference.md,
+ * Version profiles): the params the planner creates it with, and the documented command text that
  * `publicProvider.new` with exactly those params renders as, letter for letter.
  */
 export const SKYPE_IDENTITY = 'Skype';

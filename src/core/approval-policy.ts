@@ -1,7 +1,8 @@
+import { z } from 'zod';
 import type { PlanStatus } from './plan-status';
 
 /**
- * The approval policy (DESIGN §1.6, issue 4 §2): a pure function deciding one Approve/Reject
+ * The approval policy (docs/architecture.md, One turn): a pure function deciding one Approve/Reject
  * click from what the server knows, never from what the card shows. Rules, in the order checked:
  *
  *  1. Fail closed: if the plan, its votes or the clicker's role could not be read, nothing counts.
@@ -95,8 +96,15 @@ export type Decision =
 
 const refuse = (code: VoteRefusalCode, reason: string): Decision => ({ ok: false, code, reason });
 
-/** The most a reject reason may hold (it goes on the card and into the audit log). */
+/**
+ * The most a reject reason (or a drift acceptance reason) may hold: it goes on the card and into
+ * the audit log. The cards' reason fields say the same (maxLength in cards/approval.json and
+ * cards/drift.json; test/unit/cards-reason-limit.test.ts keeps them equal).
+ */
 export const MAX_REASON = 500;
+
+/** A reason as a card submits it. */
+export const ReasonText = z.string().max(MAX_REASON, `the reason is too long (${MAX_REASON} characters at most)`);
 
 /**
  * The votes that count for the plan as it is now: on its current hash, from people who are

@@ -37,12 +37,6 @@ export function parseRequestRef(raw: unknown): RefOutcome<{ requestId: string }>
   return r.ok ? { ok: true, value: { requestId: r.fields.requestId } } : r;
 }
 
-/** A button that carries nothing (such as "start a new intake"). */
-export function parseEmpty(raw: unknown): RefOutcome<Record<string, never>> {
-  const r = readCardFields(raw, {});
-  return r.ok ? { ok: true, value: {} } : r;
-}
-
 export type DateOutcome =
   | { kind: 'refused'; reason: string }
   | { kind: 'invalid'; requestId: string; values: Fields; errors: FieldErrors }

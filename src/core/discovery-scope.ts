@@ -1,12 +1,7 @@
+import type { DiscoveryScope } from '../contracts/discovery-scope';
 import type { ProvisioningRequest } from './request';
 
-/** What a discovery (and the apply job's re-read) must read for a request, beyond the fixed reads. */
-export interface DiscoveryScope {
-  /** Users whose external access policy the plan depends on (per-user scope only). */
-  users: string[];
-  /** Client policies the plan depends on (`Global` when the request sets DisablePICPromptDisplayName). */
-  clientPolicyIdentities: string[];
-}
+export type { DiscoveryScope };
 
 /**
  * The discovery scope of a request. The job envelope carries it, so discovery and the apply job's

@@ -4,7 +4,7 @@ import {
 } from './request';
 
 /**
- * The intake (DESIGN §1.1): six cards, each filling one part of the provisioning request, then a
+ * The intake: six cards, each filling one part of the provisioning request, then a
  * review. What has been accepted so far is an `IntakeData`; `nextStep` says which card comes next.
  */
 
@@ -72,7 +72,3 @@ export function completeRequest(data: IntakeData): ProvisioningRequest | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** Domain admins kept for the domains that are still there (after the SIP domains changed). */
-export function keepDomainAdmins(admins: Record<string, string>, sipDomains: string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(admins).filter(([d]) => sipDomains.includes(d)));
-}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The life of a plan put up for approval (DESIGN §1.6–1.9), as a state machine over values:
+ * The life of a plan put up for approval, as a state machine over values:
  *
  *   pending-approval ──quorum──► approved ──dispatch──► applying ──result──► succeeded | failed |
  *          │                        │                      │                 aborted-drift | cancelled

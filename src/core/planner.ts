@@ -9,7 +9,7 @@ import { SKYPE_IDENTITY, SKYPE_PROVIDER_PARAMS, SKYPE_PROXY_FQDN, SKYPE_RETIRED_
 import { includesSkype, type ProvisioningRequest } from './request';
 
 /**
- * The planner (issue 4 §1, LYNC.md §5): a pure function from the request, the observed state and
+ * The planner (docs/lync-reference.md, Plan order and rollback): a pure function from the request, the observed state and
  * the version profile to the exact ordered steps, each with its rollback from the captured values.
  * Order: federation (S2) → external access policy and grants (S3) → Skype provider (S4) → client
  * policy (S5). Verify (S6) is not a step: the apply job re-reads the state after the last change.
@@ -417,7 +417,7 @@ function planClientPolicy(request: ProvisioningRequest, observed: ObservedState,
     [{ op: 'clientPolicy.set', params: { identity: policy.identity, disablePICPromptDisplayName: policy.disablePICPromptDisplayName } }]));
 }
 
-/** Removing Global resets it to defaults: no plan may ever roll back that way (LYNC.md §2.3). */
+/** Removing Global resets it to defaults: no plan may ever roll back that way (docs/lync-reference.md, External access policies). */
 function assertSafeRollback(s: PlanStep): void {
   for (const r of [s, ...s.rollback]) {
     if (r.op === 'externalAccessPolicy.remove' && policyKey(String(r.params.identity)) === 'global') {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ProvisioningRequest } from './request';
 
 /**
- * The provisioning request record (DESIGN §1.2): the seed document's five data items, a status
+ * The provisioning request record: the seed document's five data items, a status
  * (draft → submitted on a date the admin enters → active), and the days elapsed against the
  * documented "up to 30 days". Pure: "today" is passed in.
  */
@@ -11,7 +11,7 @@ export const REQUEST_STATUSES = ['draft', 'submitted', 'active'] as const;
 export const RequestStatus = z.enum(REQUEST_STATUSES);
 export type RequestStatus = z.infer<typeof RequestStatus>;
 
-/** "Provisioning can take up to thirty days" (LYNC.md §1.1). */
+/** "Provisioning can take up to thirty days" (docs/lync-reference.md, Provisioning request). */
 export const PROVISIONING_DAYS = 30;
 
 export interface RecordStatus {
@@ -77,7 +77,7 @@ export function fiveDataItems(req: ProvisioningRequest, agreementLabel: string):
 }
 
 /**
- * The request in exactly the export shape of issue 2 §9 (key order included), which
+ * The request in exactly the export shape of `picbot request export` (key order included), which
  * `picbot plan` accepts.
  */
 export function exportShape(req: ProvisioningRequest): ProvisioningRequest {

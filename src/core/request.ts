@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Profile } from '../contracts/profiles';
 
 /**
- * The provisioning request (issue 2 §9 export format) and the validation rules of its fields.
+ * The provisioning request (the export format of `picbot request export`) and the validation rules of its fields.
  * Every rule lives here once; the intake cards and `picbot plan` parse through these schemas.
  */
 
@@ -50,7 +50,7 @@ export const DnsName = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-/** `fqdn` is `<one label>.<domain>`: the partner-discovery suffix rule (LYNC.md §3.2). */
+/** `fqdn` is `<one label>.<domain>`: the partner-discovery suffix rule (docs/lync-reference.md, DNS and certificate). */
 export function isTopLevelSuffixMatch(fqdn: string, domain: string): boolean {
   if (!fqdn.endsWith(`.${domain}`)) return false;
   const head = fqdn.slice(0, -(domain.length + 1));

@@ -7,7 +7,7 @@ import { hasSkypeSwitches, type SimState } from './state';
 
 /**
  * The simulated cmdlets: each catalog op run against the state, with Lync's documented semantics
- * (LYNC.md §2). A handler checks everything before it changes anything, so a failed op leaves the
+ * (docs/lync-reference.md, Rules). A handler checks everything before it changes anything, so a failed op leaves the
  * state as it was. Identities compare case-insensitively, as on a real server.
  */
 export type SimOutcome =
@@ -223,7 +223,7 @@ const HANDLERS: { [N in OpName]: Handler<N> } = {
     const policy = findPolicy(s, identity);
     if (!policy) throw notFound('ExternalAccessPolicy', identity);
     if (identity === 'Global') {
-      // Lync never deletes the global policy: Remove- resets it to the defaults (LYNC.md §2.3).
+      // Lync never deletes the global policy: Remove- resets it to the defaults (docs/lync-reference.md, External access policies).
       Object.assign(policy, POLICY_DEFAULTS);
       return wrote;
     }
@@ -245,7 +245,7 @@ const HANDLERS: { [N in OpName]: Handler<N> } = {
       user.externalAccessPolicy = null;
       return wrote;
     }
-    // ASSUMPTION: PolicyName is the bare name (LYNC.md §2.3); a tag:/site: prefix is refused.
+    // ASSUMPTION: PolicyName is the bare name (docs/lync-reference.md, External access policies); a tag:/site: prefix is refused.
     if (/^(tag|site):/i.test(p.policyName) || same(p.policyName, 'global')) {
       throw new SimError('bad_params', `"${p.policyName}" is not a per-user policy name. PolicyName is the policy's Identity without the "tag:" prefix.`);
     }
@@ -263,7 +263,7 @@ const HANDLERS: { [N in OpName]: Handler<N> } = {
       throw new SimError('default_routing',
         'You cannot federate with a public provider while your Edge servers use default routing. Switch the Edge servers to DNS SRV routing first.');
     }
-    // Identities and proxy FQDNs are unique across public AND hosting providers (LYNC.md §2.2).
+    // Identities and proxy FQDNs are unique across public AND hosting providers (docs/lync-reference.md, Public providers).
     const all = [
       ...s.publicProviders.map((x) => ({ kind: 'public provider', ...x })),
       ...s.hostingProviders.map((x) => ({ kind: 'hosting provider', ...x })),

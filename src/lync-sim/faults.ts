@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Fault injection for the simulator (runner issue §2), from the state file's `faults` object or
+ * Fault injection for the simulator (src/lync-sim/README.md, Faults), from the state file's `faults` object or
  * the PICBOT_SIM_FAULTS environment variable (JSON of the same shape; its keys win).
  * - fail:       { "<op>": "<message>" } — that op answers ok:false, code cmdlet_failed, with the message
  * - hang:       ["<op>", …] — that op never answers and the process stops reading and ignores

@@ -11,7 +11,7 @@ import { FAULT_EXIT_CODE, FAULTS_ENV, faultsFromEnv, mergeFaults, type Faults } 
 import { initialState, loadState, saveState, type SimState } from './state';
 
 /**
- * picbot-lync-sim: a simulated Lync Management Shell speaking the stdio protocol of DESIGN §5.
+ * picbot-lync-sim: a simulated Lync Management Shell speaking the stdio shell protocol (docs/architecture.md, Shell protocol).
  * One JSON request per line on stdin, one JSON answer per line on stdout and nothing else there;
  * logs go to stderr. Requests run one at a time, in order, like a PowerShell host.
  */
@@ -188,4 +188,7 @@ async function main(): Promise<void> {
 
 // A parent that goes away closes our stdout; there is no one left to answer.
 process.stdout.on('error', () => process.exit(1));
-void main();
+void main().catch((err: unknown) => {
+  process.stderr.write(`picbot-lync-sim: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -63,7 +63,7 @@ export function withDefaults(state: SimState): SimState {
 export const DEFAULT_SITE = 'Redmond';
 
 /**
- * ASSUMPTION (the real numbers are not documented, LYNC.md §2.2): the simulator numbers
+ * ASSUMPTION (the real numbers are not documented, docs/lync-reference.md, Public providers): the simulator numbers
  * VerificationLevelType in the order the cmdlet reference lists the names, so the seed's
  * `-VerificationLevel 2` becomes `UseSourceVerification`. A real server reports its own map
  * through server.version; nothing but the simulator relies on these numbers.

@@ -24,7 +24,7 @@ import { backoffMs, GatewayCallError, type GatewayClient, type RawLease } from '
 import type { Journal, JobJournal } from './journal';
 import type { ShellHost } from './shell-host';
 
-/** The longest long-poll the protocol allows. */
+/** The longest long-poll the protocol allows (docs/architecture.md, Runner protocol). */
 export const LEASE_WAIT_SECONDS = 30;
 /** How long step events wait to go out together (one journal fsync per batch): cards lag by at most this. */
 const COALESCE_MS = 100;

@@ -8,10 +8,11 @@ import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readF
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { RunnerLabel } from '../contracts/runner-api';
+import { idPattern } from '../shared/ids';
 
 export const RunnerCredentials = z.object({
   server: z.string().url(),
-  runnerId: z.string().regex(/^run_[0-9a-z]{16}$/),
+  runnerId: z.string().regex(idPattern('runner')),
   runnerToken: z.string().min(1),
   serverKey: z.string().includes('PUBLIC KEY'),
   /** Keys the server rotated away from (picbot keys rotate): a job signed with one is refused. */

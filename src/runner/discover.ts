@@ -1,13 +1,9 @@
+import type { DiscoveryScope } from '../contracts/discovery-scope';
 import { normalizeObserved, ObservedState, type ClientPolicy, type DiscoveryFallback, type UserPolicy } from '../contracts/observed';
 import type { OpName, OpParams, OpResult, WriteOpName } from '../contracts/ops';
 import { CodedError } from '../shared/errors';
 import type { ShellHost } from './shell-host';
 
-/** What a discovery job asks about beyond the server-wide settings (the job envelope's `discovery`). */
-export interface DiscoveryScope {
-  users: string[];
-  clientPolicyIdentities: string[];
-}
 
 // The catalog lets one user.externalAccessPolicy read take a whole request (MAX_USERS_PER_READ),
 // but the PowerShell host reads user by user: batches of 500 keep each call well inside the op
@@ -15,7 +11,7 @@ export interface DiscoveryScope {
 const USERS_PER_CALL = 500;
 
 /**
- * Runs the read ops through a shell host and assembles the observed state (runner issue §1),
+ * Runs the read ops through a shell host and assembles the observed state (src/contracts/observed.ts),
  * lists sorted. Any read op that fails makes discovery fail (CodedError 'shell_failed' naming
  * the op), with two exceptions that are answers, not failures: users the server does not know
  * land in `unknownUsers`, and a client policy identity that does not exist is left out of

@@ -156,12 +156,17 @@ export function createEventSender(options: {
     }
   }
 
+  /** A send that threw (not a refusal, which send() turns into an outcome): logged; flush() sees it again. */
+  function pumpFailed(err: unknown): void {
+    logger.error({ jobId, err }, 'sending job events failed');
+  }
+
   function kick(): Promise<void> {
     if (!pumping) {
       pumping = pump().finally(() => {
         pumping = null;
         // Events pushed while the last attempt was finishing.
-        if ((queue.length > 0 || written.length > 0) && !stopped && !abandoned) void kick();
+        if ((queue.length > 0 || written.length > 0) && !stopped && !abandoned) void kick().catch(pumpFailed);
       });
     }
     return pumping;
@@ -173,7 +178,8 @@ export function createEventSender(options: {
       // On disk before it leaves: a crash after this line cannot lose the event.
       journal?.event(event);
       queue.push(event);
-      void kick();
+      // Sending goes on in the background; flush() awaits it.
+      void kick().catch(pumpFailed);
     },
     async flush() {
       flushing = true;

@@ -243,7 +243,9 @@ export async function executeJob(options: ExecuteOptions): Promise<Executed> {
     return { jobId, report: { status: 'failed', error }, shellExit: null };
   }
   // A discovery only reads: a stop request may cut it short by closing the shell at once.
-  if (envelope.kind === 'discover') control.onStop(() => void host.close());
+  if (envelope.kind === 'discover') {
+    control.onStop(() => void host.close().catch((err: unknown) => logger.warn({ jobId, err }, 'closing the shell host on a stop request failed')));
+  }
 
   let report: JobReport;
   try {

@@ -1,5 +1,5 @@
 /**
- * The runner's HTTP client for the runner API (DESIGN §3): outbound calls only, JSON bodies,
+ * The runner's HTTP client for the runner API (docs/architecture.md, Runner protocol): outbound calls only, JSON bodies,
  * answers parsed by the contract schemas. Failures are values the caller can act on:
  * 'network' (no answer, or 5xx/429: worth retrying), 'unauthorized' (401: the token is
  * revoked or unknown), 'conflict' (409/404 on a job: the lease is gone), 'rejected' (another 4xx:
@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import {
-  EnrollResponse, HeartbeatResponse, RUNNER_API_BASE, type JobEvent, type ResultRequest, ServerKeyResponse } from '../contracts/runner-api';
+  EnrollResponse, HeartbeatResponse, LeaseResponse, RUNNER_API_BASE, type JobEvent, type ResultRequest, ServerKeyResponse } from '../contracts/runner-api';
 
 export type CallFailure = 'network' | 'unauthorized' | 'conflict' | 'rejected';
 
@@ -33,15 +33,6 @@ export interface RawLease {
   /** How long the server held the long-poll before leasing (0 when it does not say). */
   leaseWaitedMs: number | null;
 }
-
-const LeaseShape = z.object({
-  jobId: z.string().optional(),
-  job: z.object({ envelope: z.unknown(), signature: z.string() }),
-  leaseId: z.string(),
-  leaseExpiresAt: z.string(),
-  leaseSeconds: z.number().positive().optional(),
-  leaseWaitedMs: z.number().nonnegative().optional(),
-});
 
 export interface GatewayClient {
   enroll(body: { enrollmentToken: string; name: string; labels: string[] }): Promise<z.infer<typeof EnrollResponse>>;
@@ -113,7 +104,7 @@ export function createGatewayClient(options: { server: string; runnerToken?: str
     async lease(waitSeconds, signal) {
       const { status, json } = await call('/jobs/lease', { waitSeconds }, { auth: true, timeoutMs: waitSeconds * 1000 + CALL_TIMEOUT_MS, signal });
       if (status === 204) return null;
-      const lease = parse(LeaseShape, json, 'leasing a job');
+      const lease = parse(LeaseResponse, json, 'leasing a job');
       return {
         jobId: lease.jobId ?? null,
         envelope: lease.job.envelope,

@@ -9,7 +9,7 @@ import { CodedError } from '../shared/errors';
 import { cleanForLog, silentLogger, type Logger } from '../shared/logger';
 
 /**
- * The runner's side of the stdio shell protocol (DESIGN §5): one child process per job, JSON
+ * The runner's side of the stdio shell protocol (docs/architecture.md, Shell protocol): one child process per job, JSON
  * requests with increasing ids on its stdin, one JSON answer per line on its stdout.
  *
  * - Calls run one at a time, in order (a PowerShell host is single-threaded anyway), so each

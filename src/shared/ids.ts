@@ -14,7 +14,19 @@ export function newId(kind: IdKind): string {
   return `${ID_PREFIXES[kind]}_${out}`;
 }
 
-const ID_PATTERN = /^(req|plan|job|run)_[0-9a-z]{16}$/;
+/** The 16 characters after the prefix (any lower-case letter or digit is accepted on the way in). */
+const ID_BODY = '[0-9a-z]{16}';
+const ID_PATTERN = new RegExp(`^(${Object.values(ID_PREFIXES).join('|')})_${ID_BODY}$`);
+
+/** The pattern of one kind of id, e.g. /^plan_[0-9a-z]{16}$/: the only place ids are described. */
+export function idPattern(kind: IdKind): RegExp {
+  return new RegExp(`^${ID_PREFIXES[kind]}_${ID_BODY}$`);
+}
+
+/** Whether `value` is an id of this kind. */
+export function isIdOf(kind: IdKind, value: string): boolean {
+  return idPattern(kind).test(value);
+}
 
 /** Which kind of id this is, or null when it is not one of ours. */
 export function idKind(id: string): IdKind | null {

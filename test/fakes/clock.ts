@@ -1,4 +1,4 @@
-/** A clock tests move by hand (STYLE habit 11: time is injected). */
+/** A clock tests move by hand (time is injected, never read). */
 import type { Clock } from '../../src/shared/clock';
 
 export interface FakeClock extends Clock {

@@ -4,6 +4,7 @@
  * exactly what would have reached Teams. Speaks real HTTP on 127.0.0.1.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { withDeadline } from './deadline';
 
 export type ConnectorCallKind = 'send' | 'reply' | 'update';
 
@@ -15,14 +16,19 @@ export interface ConnectorCall {
   replyToId: string | null;
   activity: Record<string, unknown>;
   authorization: string | null;
+  /** When the call arrived (ms, performance.now()), to check Teams' rate limits against. */
+  at: number;
 }
 
 export interface FakeConnector {
   /** The serviceUrl to put in activities, e.g. http://127.0.0.1:PORT/ */
   serviceUrl: string;
   calls: ConnectorCall[];
-  /** Resolves with the first call (already made or future) that matches. */
-  waitFor(match: (call: ConnectorCall) => boolean): Promise<ConnectorCall>;
+  /**
+   * Resolves with the first call (already made or future) that matches; rejects just before the
+   * test's timeout with a message naming `what` (default: the matcher's source) and the calls seen.
+   */
+  waitFor(match: (call: ConnectorCall) => boolean, options?: { what?: string; timeoutMs?: number }): Promise<ConnectorCall>;
   /** The next `count` calls answer `status` with an error body (429 throttling, 500 outage, …). */
   failNext(status: number, count?: number): void;
   /**
@@ -52,6 +58,13 @@ export function cardOf(call: ConnectorCall | undefined): Record<string, unknown>
   const attachments = call?.activity.attachments as { contentType?: string; content?: Record<string, unknown> }[] | undefined;
   const card = attachments?.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive');
   return card?.content ?? null;
+}
+
+/** The calls so far, one short line each (for a timeout message). */
+function describeCalls(list: ConnectorCall[]): string {
+  if (list.length === 0) return 'none';
+  const last = list.slice(-10).map((c) => `${c.kind} ${c.activityId ?? '-'} in ${c.conversationId}`);
+  return `${list.length} (${list.length > 10 ? 'last 10: ' : ''}${last.join('; ')})`;
 }
 
 const ROUTE = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?\/?$/;
@@ -115,11 +128,11 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     let call: ConnectorCall;
     if (req.method === 'PUT') {
       if (pathId === null) return answer(res, 404, { error: { code: 'NotFound', message: 'PUT needs an activity id' } });
-      call = { kind: 'update', conversationId, activityId: pathId, replyToId: null, activity, authorization: req.headers.authorization ?? null };
+      call = { kind: 'update', conversationId, activityId: pathId, replyToId: null, activity, authorization: req.headers.authorization ?? null, at: performance.now() };
     } else {
       counter += 1;
       const id = `activity-${counter}`;
-      call = { kind: pathId === null ? 'send' : 'reply', conversationId, activityId: id, replyToId: pathId, activity, authorization: req.headers.authorization ?? null };
+      call = { kind: pathId === null ? 'send' : 'reply', conversationId, activityId: id, replyToId: pathId, activity, authorization: req.headers.authorization ?? null, at: performance.now() };
     }
     calls.push(call);
     for (const w of [...waiters]) {
@@ -141,10 +154,19 @@ export async function startFakeConnector(): Promise<FakeConnector> {
   return {
     serviceUrl: `http://127.0.0.1:${port}/`,
     calls,
-    waitFor(match) {
+    waitFor(match, options = {}) {
       const found = calls.find(match);
       if (found) return Promise.resolve(found);
-      return new Promise((resolve) => waiters.push({ match, resolve }));
+      const waiter = { match, resolve: (_: ConnectorCall) => {} };
+      const arrived = new Promise<ConnectorCall>((resolve) => {
+        waiter.resolve = resolve;
+        waiters.push(waiter);
+      });
+      const what = () => `a connector call matching ${options.what ?? match.toString()}; seen: ${describeCalls(calls)}`;
+      return withDeadline(arrived, what, options.timeoutMs).finally(() => {
+        const at = waiters.indexOf(waiter);
+        if (at >= 0) waiters.splice(at, 1);
+      });
     },
     failNext(status, count = 1) {
       for (let i = 0; i < count; i += 1) failures.push(status);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// A hand-written fake shell host for the shell host's protocol tests (test/unit/runner/shell-host.test.ts):
-// it speaks the stdio protocol of DESIGN §5 but misbehaves in a different way for each op.
+// A hand-written fake shell host for the shell host's protocol tests (test/integration/shell-host-faults.test.ts):
+// it speaks the stdio shell protocol (docs/architecture.md) but misbehaves in a different way for each op.
 const readline = require('node:readline');
 
 const send = (answer) => process.stdout.write(`${JSON.stringify(answer)}\n`);

@@ -57,7 +57,9 @@ export function fakeRequestStore(): RequestStore & { records: Map<string, Reques
   return {
     records,
     async save(record) {
-      records.set(record.id, clone(record));
+      // An upsert keeps the first createdAt, as the SQLite store does.
+      const createdAt = records.get(record.id)?.createdAt ?? record.createdAt;
+      records.set(record.id, { ...clone(record), createdAt });
     },
     async get(id) {
       const r = records.get(id);

@@ -4,12 +4,11 @@
  * refused click (answered for the clicker only, the card message left as it is) and a passing one.
  */
 import { VERBS } from '../../src/bot/verbs';
-import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { cardOf } from '../fakes/connector';
 import { fakeClock, type FakeClock } from '../fakes/clock';
 import { freshState, requestFixture } from '../fixtures/load';
 import { allText, buttons, errorsUnder, inputs, type Json } from './card-query';
-import { startHarness, type ClickResult, type Harness } from './harness';
+import { startHarness, type ClickResult, type Harness, appOf } from './harness';
 import { cardShows, discover, httpRunner, nextJobChange, requestApproval as requestApprovalCard, sayForCard, seedRequest, updatedForEveryone, vote, type PostedCard } from './plan-helpers';
 import { ALEX, channel, DANA, personalChat, type TeamsConversation, type TeamsUser } from './teams-activities';
 
@@ -74,7 +73,7 @@ const status = (w: World, p: PostedCard) => (w.h.server.deps.db.prepare('SELECT 
  * out first, so any update seen during the click would be the click's own.
  */
 async function expectRefused(w: World, click: () => Promise<ClickResult>, posted: PostedCard, pattern: RegExp): Promise<void> {
-  await planAreaFor(w.h.server.deps).idle();
+  await appOf(w.h).plans.idle();
   const r = await click();
   expect(allText(r.card)).toMatch(pattern);
   expect(updatedForEveryone(r, posted)).toBe(false);
@@ -86,7 +85,7 @@ describe('quorum 1', () => {
     w = await world(1);
   });
   afterAll(async () => {
-    await planAreaFor(w.h.server.deps).idle();
+    await appOf(w.h).plans.idle();
     await w.h.close();
   });
 
@@ -177,7 +176,7 @@ describe('quorum 1', () => {
   it('expiry: a click after the approval window is refused and the card says expired; a fresh plan passes', async () => {
     const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
     w.clock.advanceDays(3);
-    await planAreaFor(w.h.server.deps).idle();
+    await appOf(w.h).plans.idle();
     // Unlike the other refusals, this click changes the plan (it expires now), so the card's update
     // for everyone may already go out while the click is answered: only the clicker's answer and
     // the card's final text are checked, and no vote is recorded.
@@ -262,7 +261,7 @@ describe('quorum 2', () => {
     w = await world(2);
   });
   afterAll(async () => {
-    await planAreaFor(w.h.server.deps).idle();
+    await appOf(w.h).plans.idle();
     await w.h.close();
   });
 
@@ -310,7 +309,7 @@ describe('quorum 2', () => {
   it('the sweeper reminds approvers who have not voted once, halfway to expiry', async () => {
     const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
     await vote(w.h, posted, ALEX, 'Approve');
-    const area = planAreaFor(w.h.server.deps);
+    const area = appOf(w.h).plans;
     w.clock.advanceDays(1);
     expect(await area.sweep()).toEqual({ expired: 0, reminded: 0 });
     w.clock.advanceDays(0.5);
@@ -336,7 +335,7 @@ describe('the review card', () => {
       await discover(h, REQ, DANA, await httpRunner(h), freshState('lync2013'));
       expect(await titles()).toContain('Request approval');
     } finally {
-      await planAreaFor(h.server.deps).idle();
+      await appOf(h).plans.idle();
       await h.close();
     }
   });
@@ -359,7 +358,7 @@ describe('local mode without PICBOT_APPROVERS', () => {
       expect(plan.status).toMatch(/approved|applying/);
       await cardShows(h, posted, /Approved by|Applying|Waiting for a runner/);
     } finally {
-      await planAreaFor(h.server.deps).idle();
+      await appOf(h).plans.idle();
       await h.close();
     }
   });

@@ -5,10 +5,9 @@
  * change (no enrollment token, no vote, no plan, no stored conversation or user), counted.
  */
 import Database from 'better-sqlite3';
-import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { loopbackCredentialsFactory } from '../fakes/bot-credentials';
 import { CHANNEL_ISSUER, startOpenIdIssuer, trustIssuerInThisProcess, type OpenIdIssuer } from '../fakes/openid-issuer';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness, appOf } from './harness';
 import { button, clickData } from './card-query';
 import { discover, httpRunner, requestApproval, seedRequest, vote } from './plan-helpers';
 import { ALEX, DANA, invoke, message, personalChat, TENANT_ID, type TeamsUser } from './teams-activities';
@@ -47,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // The approved plan's dispatch and card updates finish before the server closes.
-  if (h) await planAreaFor(h.server.deps).idle();
+  if (h) await appOf(h).plans.idle();
   await h?.close();
   await issuer?.close();
   jest.restoreAllMocks();

@@ -10,15 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ObservedState, sameState } from '../../src/contracts/observed';
 import type { SimState } from '../../src/lync-sim/state';
-import { driftAreaFor } from '../../src/bot/handlers/drift-area';
-import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { createDriftStore } from '../../src/bot/stores/drift-watch';
 import { createPreflightRunStore } from '../../src/bot/stores/preflight-runs';
 import { readKey, type DriftKey } from '../../src/core/drift';
 import { cardOf, type ConnectorCall } from '../fakes/connector';
 import { configuredState, requestFixture } from '../fixtures/load';
 import { allText, button, buttons, clickData, errorsUnder, inputs, type Json } from './card-query';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness, appOf } from './harness';
 import { press, sayForCard as sayForShown } from './intake-flow';
 import { runPicbot } from './cli-process';
 import { approveAndWait, clickedIn, httpRunner, nextJobChange, requestApproval, sayForCard, seedRequest, type PostedCard } from './plan-helpers';
@@ -41,8 +39,8 @@ beforeEach(() => {
 afterEach(async () => {
   await killRunners();
   if (h) {
-    await driftAreaFor(h.server.deps, planAreaFor(h.server.deps)).watch.idle();
-    await planAreaFor(h.server.deps).idle();
+    await appOf(h).drift.watch.idle();
+    await appOf(h).plans.idle();
     await h.close();
   }
   h = null;
@@ -82,7 +80,7 @@ async function start(): Promise<Harness> {
 const runnerFor = (harness: Harness, simState: string): Promise<RunnerProcess> =>
   enrolledRunner({ server: harness.server, dir, changes: [], nextChange: () => new Promise(() => undefined), close: async () => undefined } as TestServer, { simState, name: 'fe01' });
 
-const watchOf = (harness: Harness) => driftAreaFor(harness.server.deps, planAreaFor(harness.server.deps)).watch;
+const watchOf = (harness: Harness) => appOf(harness).drift.watch;
 
 /** Polls until `probe` gives a value (background work finishing; nothing here is timed). */
 async function eventually<T>(probe: () => Promise<T | null | undefined | false>): Promise<T> {

@@ -1,5 +1,5 @@
 /**
- * The intake conversation over real HTTP (issue 2 items 5–9): the server in-process on a loopback
+ * The intake conversation over real HTTP: the server in-process on a loopback
  * port with a temporary SQLite file, activities and invokes posted exactly as Teams sends them,
  * the loopback connector recording what reaches "Teams". Each test reads like a chat transcript.
  */

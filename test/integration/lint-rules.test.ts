@@ -1,6 +1,8 @@
 /**
  * The dependency-direction lint rules (eslint.config.mjs) catch every import form, proven by
- * linting snippets through the ESLint Node API as if they were files in each folder.
+ * linting snippets through the ESLint Node API as if they were files in each folder. The
+ * snippets are not files, so the type-aware rules (which need a file in the TypeScript project)
+ * are left out for them; those rules are proven on test/fixtures/lint/type-aware.ts instead.
  * ESLint loads its flat config with import(), which jest's module sandbox refuses, so the
  * API runs in a child node process (the real config, the real parser, nothing re-declared).
  */
@@ -10,26 +12,35 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 
 interface LintCase { file: string; code: string }
-interface LintMessage { ruleId: string | null; severity: number; message: string }
+interface LintMessage { ruleId: string | null; severity: number; message: string; line: number }
 
 const LINT_SCRIPT = `
 const { ESLint } = require('eslint');
 const path = require('node:path');
 (async () => {
-  const cases = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
-  const eslint = new ESLint({ cwd: process.cwd() });
+  const { snippets, files } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+  const untyped = new ESLint({ cwd: process.cwd(), overrideConfig: {
+    languageOptions: { parserOptions: { projectService: false } },
+    rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-misused-promises': 'off', '@typescript-eslint/switch-exhaustiveness-check': 'off' },
+  } });
+  const typed = new ESLint({ cwd: process.cwd(), ignore: false });
   const out = [];
-  for (const c of cases) {
-    const [result] = await eslint.lintText(c.code, { filePath: path.join(process.cwd(), c.file) });
-    out.push(result.messages.map((m) => ({ ruleId: m.ruleId, severity: m.severity, message: m.message })));
+  const messages = (result) => result.messages.map((m) => ({ ruleId: m.ruleId, severity: m.severity, message: m.message, line: m.line }));
+  for (const c of snippets) {
+    const [result] = await untyped.lintText(c.code, { filePath: path.join(process.cwd(), c.file) });
+    out.push(messages(result));
+  }
+  for (const file of files) {
+    const [result] = await typed.lintFiles([path.join(process.cwd(), file)]);
+    out.push(messages(result));
   }
   process.stdout.write(JSON.stringify(out));
 })().catch((err) => { process.stderr.write(String(err && err.stack || err)); process.exit(1); });
 `;
 
-/** Lints all cases in one child process (one config load); messages per case, in order. */
-function lint(cases: LintCase[]): LintMessage[][] {
-  const r = spawnSync(process.execPath, ['-e', LINT_SCRIPT], { cwd: ROOT, input: JSON.stringify(cases), encoding: 'utf8' });
+/** Lints all snippets, then the files, in one child process (one config load); messages per case, in order. */
+function lint(cases: LintCase[], files: string[]): LintMessage[][] {
+  const r = spawnSync(process.execPath, ['-e', LINT_SCRIPT], { cwd: ROOT, input: JSON.stringify({ snippets: cases, files }), encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`eslint run failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as LintMessage[][];
 }
@@ -70,7 +81,8 @@ const clean = [
   { name: 'node:fs and process in the runner', file: 'src/runner/probe.ts', code: "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\nexport const f = () => import('node:fs');\nexport const v = process.env.HOME;\n" },
 ];
 
-const results = lint([...violations, ...clean]);
+const TYPE_AWARE = 'test/fixtures/lint/type-aware.ts';
+const results = lint([...violations, ...clean], [TYPE_AWARE]);
 
 describe('the dependency rules flag every import form', () => {
   it.each(violations.map((v, i) => ({ ...v, i })))('$name ($file)', (row) => {
@@ -82,5 +94,16 @@ describe('the dependency rules flag every import form', () => {
 describe('allowed code lints clean', () => {
   it.each(clean.map((c, i) => ({ ...c, i: violations.length + i })))('$name ($file)', (row) => {
     expect(results[row.i]).toEqual([]);
+  });
+});
+
+describe('the type-aware rules flag unhandled promises and non-exhaustive switches', () => {
+  const found = () => results[violations.length + clean.length].filter((m) => m.severity === 2);
+  it.each([
+    { rule: '@typescript-eslint/no-floating-promises', line: 8 },
+    { rule: '@typescript-eslint/no-misused-promises', line: 12 },
+    { rule: '@typescript-eslint/switch-exhaustiveness-check', line: 18 },
+  ])('$rule (line $line of ' + TYPE_AWARE + ')', ({ rule, line }) => {
+    expect(found()).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: rule, line })]));
   });
 });

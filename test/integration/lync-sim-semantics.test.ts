@@ -5,7 +5,7 @@ import type { SimState } from '../../src/lync-sim/state';
 import { startSim, tempDir, writeState } from './sim-helpers';
 
 /**
- * Lync's documented semantics (LYNC.md §2, runner issue §2), as op sequences run against the real
+ * Lync's documented semantics (docs/lync-reference.md, Rules), as op sequences run against the real
  * simulator process through the runner's shell host. Each step wants data (toEqual), or a subset
  * of it (wantLike, toMatchObject), or an error code (wantError) and message (wantMessage), or
  * a refusal by the shell host before anything is sent (wantHostRefusal).

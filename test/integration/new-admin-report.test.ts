@@ -8,8 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { areasWithPreflight } from '../../src/bot/areas';
-import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { createPreflight } from '../../src/bot/preflight/run-preflight';
 import { createPreflightRunStore } from '../../src/bot/stores/preflight-runs';
 import { VERBS } from '../../src/bot/verbs';
@@ -17,7 +15,7 @@ import type { ProvisioningRequest } from '../../src/core/request';
 import { cardOf } from '../fakes/connector';
 import { requestFixture } from '../fixtures/load';
 import { allText, texts, type Json } from './card-query';
-import { startHarness, type Harness } from './harness';
+import { appOf, startHarness, type Harness } from './harness';
 import { press, sayForCard } from './intake-flow';
 import { approveAndWait, cardShows, nextJobChange, requestApproval, seedRequest, type PostedCard } from './plan-helpers';
 import { makeCa, startDnsServer, type Running, type Zone } from './preflight-lab';
@@ -42,7 +40,7 @@ beforeEach(() => {
 afterEach(async () => {
   await killRunners();
   if (h) {
-    await planAreaFor(h.server.deps).idle();
+    await appOf(h).plans.idle();
     await h.close();
   }
   h = null;
@@ -57,7 +55,7 @@ async function start(zone: Zone): Promise<Harness> {
   const ca = await makeCa('picbot Report Test CA');
   const preflight = createPreflight({ timeoutMs: 5000, dnsServers: [{ host: '127.0.0.1', port: dns.port }], trustedCa: [ca.cert] });
   const harness = await startHarness({
-    areas: areasWithPreflight(preflight),
+    preflight: preflight,
     env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId, PICBOT_APPROVALS_CONVERSATION: APPROVALS.id },
   });
   await harness.say('help', { user: ALEX, conversation: APPROVALS });

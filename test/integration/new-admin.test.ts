@@ -4,12 +4,11 @@
  * intake, and "Show script" showing exactly what `picbot plan export` prints, with a way back.
  */
 import { VERBS } from '../../src/bot/verbs';
-import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { unescapeMarkdown } from '../../src/bot/views/markdown';
 import { freshState, requestFixture } from '../fixtures/load';
 import { allText, button, buttons, inputs, type Json } from './card-query';
 import { runPicbot } from './cli-process';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness, appOf } from './harness';
 import { draftIdOf, fillSteps, press, sayForCard, VALID, type Shown } from './intake-flow';
 import { discover, httpRunner, requestApproval, seedRequest, vote } from './plan-helpers';
 import { cardOf } from '../fakes/connector';
@@ -20,7 +19,7 @@ jest.setTimeout(60_000);
 
 let h: Harness;
 afterEach(async () => {
-  await planAreaFor(h.server.deps).idle();
+  await appOf(h).plans.idle();
   await h.close();
 });
 
@@ -171,7 +170,7 @@ describe('Show script', () => {
     const script = await h.click(VERBS.planScript, { planId }, { user: ALEX, conversation: APPROVALS, replyToId: posted.messageId });
     expect(script.calls.filter((c) => c.kind === 'update')).toEqual([]);
 
-    await planAreaFor(h.server.deps).idle();
+    await appOf(h).plans.idle();
     const exported = await runPicbot(['plan', 'export', planId, '--db', h.dbPath], { cwd: dirname(h.dbPath) });
     expect(exported.code).toBe(0);
     expect(exported.stdout).toMatch(/^# Undo step 1 \[federation\]/m);
@@ -211,7 +210,7 @@ describe('a double-clicked Approve', () => {
 
   it('records one vote and one job; both answers show the plan as it is, and an update after the late one reaches the clicked card', async () => {
     const posted = await requestApproval(h, REQ, DANA, APPROVALS);
-    await planAreaFor(h.server.deps).idle();
+    await appOf(h).plans.idle();
     const [first, second] = await Promise.all([vote(h, posted, ALEX, 'Approve'), vote(h, posted, ALEX, 'Approve')]);
     const db = h.server.deps.db;
     expect((db.prepare('SELECT COUNT(*) AS n FROM plan_votes').get() as { n: number }).n).toBe(1);
@@ -222,11 +221,11 @@ describe('a double-clicked Approve', () => {
     expect(texts.filter((t) => /Your vote to approve was already recorded/.test(t))).toHaveLength(1);
 
     // The worst case: the repeated click is answered after every update the vote caused went out.
-    await planAreaFor(h.server.deps).idle();
+    await appOf(h).plans.idle();
     const late = await vote(h, posted, ALEX, 'Approve');
     expect(allText(late.card)).toMatch(/already recorded/);
     const answered = h.connector.calls.length;
-    await planAreaFor(h.server.deps).idle();
+    await appOf(h).plans.idle();
     const after = h.connector.calls.slice(answered).filter((c) => c.kind === 'update' && c.activityId === posted.messageId);
     expect(after.length).toBeGreaterThan(0);
     expect(allText(cardOf(after[after.length - 1]))).toMatch(/Waiting for a runner with the label pool-eu|Applying/);

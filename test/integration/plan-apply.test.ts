@@ -13,12 +13,11 @@ import { ObservedState, sameState } from '../../src/contracts/observed';
 import { PROFILES, type Profile } from '../../src/contracts/profiles';
 import { SKYPE_PROVIDER_COMMAND } from '../../src/contracts/skype-provider';
 import type { SimState } from '../../src/lync-sim/state';
-import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { VERBS } from '../../src/bot/verbs';
 import { cardOf } from '../fakes/connector';
 import { configuredState, requestFixture } from '../fixtures/load';
 import { allText, button, type Json } from './card-query';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness, appOf } from './harness';
 import { press, sayForCard as sayForShown, type Shown } from './intake-flow';
 import { approveAndWait, cardShows, latestCard, nextJobChange, requestApproval, seedRequest, vote, type PostedCard } from './plan-helpers';
 import { enrolledRunner, killRunners, type RunnerProcess, type TestServer } from './runner-helpers';
@@ -40,7 +39,7 @@ beforeEach(() => {
 afterEach(async () => {
   await killRunners();
   if (h) {
-    await planAreaFor(h.server.deps).idle();
+    await appOf(h).plans.idle();
     await h.close();
   }
   h = null;

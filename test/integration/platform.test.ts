@@ -214,15 +214,15 @@ describe('Teams edge', () => {
     const conversation = channel('proactive');
     await h.say('echo hi', { conversation });
     await h.restart();
-    const notifier = h.server.deps.notifier;
-    const id = await notifier.send(conversation.id, textCard('proactive'));
-    await notifier.update(conversation.id, id, textCard('proactive 2'));
+    const cards = h.server.deps.cards;
+    const id = await cards.send(conversation.id, textCard('proactive'));
+    cards.update({ conversationId: conversation.id, activityId: id }, async () => textCard('proactive 2'));
     // botbuilder posts proactive messages as replies to the continuation activity's id.
     const sent = await h.connector.waitFor((c) => c.activityId === id && c.kind !== 'update');
     const updated = await h.connector.waitFor((c) => c.activityId === id && c.kind === 'update');
     expect(sent.conversationId).toBe(conversation.id);
     expect(cardOf(updated)).toEqual(textCard('proactive 2'));
-    await expect(notifier.send('19:never-seen@thread.tacv2', textCard('x'))).rejects.toMatchObject({ code: 'not_found' });
+    await expect(cards.send('19:never-seen@thread.tacv2', textCard('x'))).rejects.toMatchObject({ code: 'not_found' });
   });
 });
 

@@ -8,13 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { areasWithPreflight } from '../../src/bot/areas';
-import { planAreaFor } from '../../src/bot/handlers/plan-area';
 import { createPreflight } from '../../src/bot/preflight/run-preflight';
 import { cardOf } from '../fakes/connector';
 import { requestFixture } from '../fixtures/load';
 import { allText, texts } from './card-query';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness, appOf } from './harness';
 import { press, sayForCard } from './intake-flow';
 import { makeCa, makeLeaf, startDnsServer, startTlsServer, type Running } from './preflight-lab';
 import { nextJobChange, requestApproval, seedRequest } from './plan-helpers';
@@ -38,7 +36,7 @@ beforeEach(() => {
 afterEach(async () => {
   await killRunners();
   if (h) {
-    await planAreaFor(h.server.deps).idle();
+    await appOf(h).plans.idle();
     await h.close();
   }
   h = null;
@@ -62,7 +60,7 @@ it('the approval card shows the latest preflight run: each failed check ✗, the
     tlsRoute: (_fqdn, address) => ({ host: address, port: edge.port }),
   });
   h = await startHarness({
-    areas: areasWithPreflight(preflight),
+    preflight: preflight,
     env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId, PICBOT_APPROVALS_CONVERSATION: APPROVALS.id },
   });
   await h.say('help', { user: ALEX, conversation: APPROVALS });

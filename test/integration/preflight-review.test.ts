@@ -4,7 +4,6 @@
  * DNS and TLS lab, the result card arrives as a new message, and the run is stored with the
  * request and audited.
  */
-import { areasWithPreflight } from '../../src/bot/areas';
 import { RUNNING_NOTICE } from '../../src/bot/handlers/preflight';
 import type { Preflight } from '../../src/bot/preflight/port';
 import { createPreflight } from '../../src/bot/preflight/run-preflight';
@@ -45,7 +44,7 @@ beforeAll(async () => {
     tlsRoute: (fqdn, address) => ({ host: address, port: ports[fqdn]! }),
   });
   const counted: Preflight = { run: (request) => { runs += 1; return preflight.run(request); } };
-  h = await startHarness({ areas: areasWithPreflight(counted), env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId } });
+  h = await startHarness({ preflight: counted, env: { PICBOT_ADMINS: DANA.aadObjectId, PICBOT_APPROVERS: ALEX.aadObjectId } });
   review = await fillSteps(h, VALID.length);
   requestId = draftIdOf(review);
 });

@@ -1,6 +1,6 @@
 /**
  * The bot learns approvers' Teams user ids from the conversation roster, not only from their
- * activities (issue 4 §2): when it is added to a conversation, and before it posts an approval
+ * activities: when it is added to a conversation, and before it posts an approval
  * card. Over real HTTP: the roster is read from the loopback Bot Connector emulator
  * (GET /v3/conversations/{id}/pagedmembers); a failing read is logged and changes nothing else.
  */

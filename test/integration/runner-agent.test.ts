@@ -366,7 +366,7 @@ describe('failures', () => {
   });
 });
 
-describe('apply (the runner side of issue 4 §3)', () => {
+describe('apply (the runner side)', () => {
   const request = requestFixture('global');
 
   /**

@@ -4,7 +4,6 @@
  * running server to finish it: a runner leases it from the server (at its next long-poll), the
  * server compares the read with the baseline and posts or updates the drift card. See docs/drift.md.
  */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { keyLabel, valueText } from '../../core/drift';
 import { JobEnvelope, PROTOCOL_VERSION, RunnerLabel } from '../../contracts/runner-api';
@@ -24,8 +23,9 @@ import { signingKeysFromPem } from '../stores/server-secrets';
 import type { DriftCheck, DriftStore } from '../workflows/drift-ports';
 import { queueDriftCheck, type CheckStart } from '../workflows/drift-watch';
 import type { JobRecord, NewJob } from '../workflows/ports';
-import { auditLogFor, DatabaseMissing, withExistingDatabase } from './database';
+import { auditLogFor, withExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
+import { noMoreArgs, subcommandCli, UsageError } from './subcommand';
 
 export const usage = `Usage: picbot drift check [--label LABEL] [--json] [--wait SECONDS] [--db FILE]
 
@@ -46,8 +46,6 @@ check    checks now whether each watched target (every runner label picbot has a
 Exit codes: 0 every target checked and clean; 3 a drift was found; 4 a target was not checked
 (and none drifted); 1 bad flags, an unknown label or a missing database.
 `;
-
-class UsageError extends Error {}
 
 const PositiveInt = z.string().regex(/^\d+$/, 'must be a whole number of seconds').transform(Number).pipe(z.number().int().min(1).max(3600));
 const POLL_MS = 500;
@@ -108,107 +106,85 @@ async function waitForCheck(store: DriftStore, target: string, jobId: string, de
 }
 
 /** `picbot drift …` (argv is what follows `drift`). Resolves to the exit code. */
-export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  try {
-    let values: { label?: string; json?: boolean; wait?: string; db?: string; help?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: { label: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'string' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (values.help) {
-      io.stdout(usage);
-      return 0;
-    }
-    const [sub, ...rest] = positionals;
-    if (sub !== 'check') throw new UsageError(sub === undefined ? 'missing subcommand (check)' : `unknown subcommand ${sub}`);
-    if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
-    let label: string | null = null;
-    if (values.label !== undefined) {
-      const parsed = RunnerLabel.safeParse(values.label.trim().toLowerCase());
-      if (!parsed.success) throw new UsageError(`--label: "${values.label.slice(0, 64)}" is not a runner label`);
-      label = parsed.data;
-    }
-    let waitSeconds: number | null = null;
-    if (values.wait !== undefined) {
-      const parsed = PositiveInt.safeParse(values.wait);
-      if (!parsed.success) throw new UsageError(`--wait: ${parsed.error.issues[0]?.message ?? 'invalid'} (1 to 3600)`);
-      waitSeconds = parsed.data;
-    }
-    const config = loadConfig();
-    return await withExistingDatabase(values.db, async (db, path) => {
-      const audit = auditLogFor(db, path);
-      const store = createDriftStore(db);
-      const targets = label === null ? (await store.list()).map((r) => r.baseline.target) : [label];
-      if (label !== null && !(await store.get(label))) {
-        io.stderr(`picbot drift: picbot watches no target ${label} in ${path} (drift watch starts once a plan was applied there)\n`);
-        return 1;
+export const run = (argv: string[], io: CliIo = processIo): Promise<number> => driftCli(argv, io);
+
+const driftCli = subcommandCli<{ label?: string; json?: boolean; wait?: string; db?: string }>({
+  command: 'drift',
+  usage,
+  options: { label: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'string' }, db: { type: 'string' } },
+  subcommands: {
+    async check({ values, args, io }) {
+      noMoreArgs(args);
+      let label: string | null = null;
+      if (values.label !== undefined) {
+        const parsed = RunnerLabel.safeParse(values.label.trim().toLowerCase());
+        if (!parsed.success) throw new UsageError(`--label: "${values.label.slice(0, 64)}" is not a runner label`);
+        label = parsed.data;
       }
-      // Jobs are signed with the server's own key file, which runners have pinned.
-      const setting = signingKeyFileFor(path);
-      const { privateKeyPem } = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
-      // Each change and its audit record are stored in one transaction, as on the server.
-      const jobStore = createJobStore(db, systemClock, audit.inTransaction, jobAudit);
-      // This process's own counters: the server counts the checks it compares.
-      const local = createMetrics();
-      const deps = {
-        store,
-        jobs: { create: createJob(jobStore, privateKeyPem), get: (id: string) => jobStore.get(id) },
-        runners: createRunnerRegistry({ store: createRunnerStore(db, systemClock), audit }),
-        clock: systemClock,
-        metrics: { checkRun: (status: string) => local.inc('picbot_drift_checks_total', { result: status }) },
-        pickupTimeoutSeconds: config.discoveryTimeoutSeconds,
-      };
-      const deadline = Date.now() + (waitSeconds ?? config.discoveryTimeoutSeconds + 30) * 1000;
-      const results: Printed[] = [];
-      for (const target of targets) {
-        const started = await queueDriftCheck(deps, 'cli', target, null);
-        if (started.state === 'not-checked') {
-          results.push(printed(target, (await store.get(target))?.lastCheck ?? null, started));
-          continue;
+      let waitSeconds: number | null = null;
+      if (values.wait !== undefined) {
+        const parsed = PositiveInt.safeParse(values.wait);
+        if (!parsed.success) throw new UsageError(`--wait: ${parsed.error.issues[0]?.message ?? 'invalid'} (1 to 3600)`);
+        waitSeconds = parsed.data;
+      }
+      const config = loadConfig();
+      return await withExistingDatabase(values.db, async (db, path) => {
+        const audit = auditLogFor(db, path);
+        const store = createDriftStore(db);
+        const targets = label === null ? (await store.list()).map((r) => r.baseline.target) : [label];
+        if (label !== null && !(await store.get(label))) {
+          io.stderr(`picbot drift: picbot watches no target ${label} in ${path} (drift watch starts once a plan was applied there)\n`);
+          return 1;
         }
-        io.stderr(`picbot drift: ${target}: ${started.state === 'checking' ? 'a check is already under way' : 'check queued'} (${started.jobId})\n`);
-        results.push({ ...printed(target, null, started), reason: null });
-      }
-      for (const [i, r] of results.entries()) {
-        if (r.jobId === null || r.result !== 'not-checked' || r.reason !== null) continue;
-        const check = await waitForCheck(store, r.target, r.jobId, deadline);
-        if (!check) {
-          // Nobody took it: withdraw it, so a server started later does not run a stale check.
-          await jobStore.requestCancel(r.jobId, 'cli');
+        // Jobs are signed with the server's own key file, which runners have pinned.
+        const setting = signingKeyFileFor(path);
+        const { privateKeyPem } = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
+        // Each change and its audit record are stored in one transaction, as on the server.
+        const jobStore = createJobStore(db, systemClock, audit.inTransaction, jobAudit);
+        // This process's own counters: the server counts the checks it compares.
+        const local = createMetrics();
+        const deps = {
+          store,
+          jobs: { create: createJob(jobStore, privateKeyPem), get: (id: string) => jobStore.get(id) },
+          runners: createRunnerRegistry({ store: createRunnerStore(db, systemClock), audit }),
+          clock: systemClock,
+          metrics: { checkRun: (status: string) => local.inc('picbot_drift_checks_total', { result: status }) },
+          pickupTimeoutSeconds: config.discoveryTimeoutSeconds,
+        };
+        const deadline = Date.now() + (waitSeconds ?? config.discoveryTimeoutSeconds + 30) * 1000;
+        const results: Printed[] = [];
+        for (const target of targets) {
+          const started = await queueDriftCheck(deps, 'cli', target, null);
+          if (started.state === 'not-checked') {
+            results.push(printed(target, (await store.get(target))?.lastCheck ?? null, started));
+            continue;
+          }
+          io.stderr(`picbot drift: ${target}: ${started.state === 'checking' ? 'a check is already under way' : 'check queued'} (${started.jobId})\n`);
+          results.push({ ...printed(target, null, started), reason: null });
         }
-        results[i] = printed(r.target, check, { target: r.target, state: 'queued', jobId: r.jobId, reason: null });
-      }
-      if (values.json) io.stdout(`${JSON.stringify({ checks: results })}\n`);
-      else {
-        if (results.length === 0) io.stdout('picbot watches no target yet: drift watch starts once picbot has applied a plan.\n');
-        for (const r of results) {
-          const what = r.result === 'clean' ? 'no drift'
-            : r.result === 'drift' ? `drift in ${r.differences.length} setting(s): ${r.differences.map((d) => `${d.parameter} of the ${d.object} is ${d.now}, baseline ${d.baseline}`).join('; ')}`
-              : `not checked: ${r.reason ?? 'no reason given'}`;
-          io.stdout(`${r.target}: ${what}\n`);
+        for (const [i, r] of results.entries()) {
+          if (r.jobId === null || r.result !== 'not-checked' || r.reason !== null) continue;
+          const check = await waitForCheck(store, r.target, r.jobId, deadline);
+          if (!check) {
+            // Nobody took it: withdraw it, so a server started later does not run a stale check.
+            await jobStore.requestCancel(r.jobId, 'cli');
+          }
+          results[i] = printed(r.target, check, { target: r.target, state: 'queued', jobId: r.jobId, reason: null });
         }
-      }
-      if (results.some((r) => r.result === 'drift')) return 3;
-      if (results.some((r) => r.result === 'not-checked')) return 4;
-      return 0;
-    });
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`picbot drift: ${err.message}\n\n${usage}`);
-      return 1;
-    }
-    if (err instanceof DatabaseMissing || err instanceof CodedError) {
-      io.stderr(`picbot drift: ${err.message}\n`);
-      return 1;
-    }
-    io.stderr(`picbot drift: ${(err as Error).message}\n`);
-    return 1;
-  }
-}
+        if (values.json) io.stdout(`${JSON.stringify({ checks: results })}\n`);
+        else {
+          if (results.length === 0) io.stdout('picbot watches no target yet: drift watch starts once picbot has applied a plan.\n');
+          for (const r of results) {
+            const what = r.result === 'clean' ? 'no drift'
+              : r.result === 'drift' ? `drift in ${r.differences.length} setting(s): ${r.differences.map((d) => `${d.parameter} of the ${d.object} is ${d.now}, baseline ${d.baseline}`).join('; ')}`
+                : `not checked: ${r.reason ?? 'no reason given'}`;
+            io.stdout(`${r.target}: ${what}\n`);
+          }
+        }
+        if (results.some((r) => r.result === 'drift')) return 3;
+        if (results.some((r) => r.result === 'not-checked')) return 4;
+        return 0;
+      });
+    },
+  },
+});

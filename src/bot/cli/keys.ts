@@ -1,5 +1,4 @@
 /** `picbot keys rotate`: a new job-signing key, announced to runners signed with the old one. */
-import { parseArgs } from 'node:util';
 import { generateSigningKeys, signRotation } from '../../contracts/signing';
 import { systemClock } from '../../shared/clock';
 import { signingKeyFileFor } from '../config';
@@ -9,6 +8,7 @@ import { readKeyFile, writeKeyFile } from '../stores/key-files';
 import { publicKeyId, signingKeysFromPem } from '../stores/server-secrets';
 import { auditLogFor, existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
+import { noMoreArgs, subcommandCli } from './subcommand';
 
 export const usage = `Usage: picbot keys rotate [--db FILE] [--json]
 
@@ -27,49 +27,37 @@ rotate   makes a new Ed25519 job-signing key and replaces the key file with it
 Exit codes: 0 rotated, 1 bad flags, missing database or key file, or failure.
 `;
 
-class UsageError extends Error {}
-
 /** `picbot keys …` (argv is what follows `keys`). Resolves to the exit code. */
-export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  try {
-    let values: { db?: string; json?: boolean; help?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { db: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (values.help) {
-      io.stdout(usage);
-      return 0;
-    }
-    const [sub, ...rest] = positionals;
-    if (sub !== 'rotate') throw new UsageError(sub === undefined ? 'missing subcommand (rotate)' : `unknown subcommand ${sub}`);
-    if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+export const run = (argv: string[], io: CliIo = processIo): Promise<number> => keysCli(argv, io);
 
-    const path = existingDatabasePath(values.db);
-    const setting = signingKeyFileFor(path);
-    const current = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
-    const db = openDatabase(path);
-    try {
-      const audit = auditLogFor(db, path);
-      const next = generateSigningKeys();
-      const rotation = { previousKey: current.publicKeyPem, nextKey: next.publicKeyPem, at: systemClock.now().toISOString() };
-      const signature = signRotation(rotation, current.privateKeyPem);
-      const from = publicKeyId(current.publicKeyPem);
-      const to = publicKeyId(next.publicKeyPem);
-      // The record first, then the file: a runner can follow the rotation before the server signs with the new key.
-      db.transaction(() => createKeyRotationStore(db).add({ ...rotation, signature }))();
-      writeKeyFile(setting.path, next.privateKeyPem, { replace: true });
-      await audit.append({ action: 'signing-key.rotated', actor: 'cli', subjectId: null, detail: { from, to } });
-      if (values.json) io.stdout(`${JSON.stringify({ from, to })}\n`);
-      else io.stdout(`rotated the job-signing key: ${from.slice(0, 16)}… → ${to.slice(0, 16)}… (${setting.path}). Restart the picbot server to sign with it.\n`);
-      return 0;
-    } finally {
-      db.close();
-    }
-  } catch (err) {
-    io.stderr(`picbot keys: ${(err as Error).message}\n${err instanceof UsageError ? `\n${usage}` : ''}`);
-    return 1;
-  }
-}
+const keysCli = subcommandCli<{ db?: string; json?: boolean }>({
+  command: 'keys',
+  usage,
+  options: { db: { type: 'string' }, json: { type: 'boolean' } },
+  subcommands: {
+    async rotate({ values, args, io }) {
+      noMoreArgs(args);
+      const path = existingDatabasePath(values.db);
+      const setting = signingKeyFileFor(path);
+      const current = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
+      const db = openDatabase(path);
+      try {
+        const audit = auditLogFor(db, path);
+        const next = generateSigningKeys();
+        const rotation = { previousKey: current.publicKeyPem, nextKey: next.publicKeyPem, at: systemClock.now().toISOString() };
+        const signature = signRotation(rotation, current.privateKeyPem);
+        const from = publicKeyId(current.publicKeyPem);
+        const to = publicKeyId(next.publicKeyPem);
+        // The record first, then the file: a runner can follow the rotation before the server signs with the new key.
+        db.transaction(() => createKeyRotationStore(db).add({ ...rotation, signature }))();
+        writeKeyFile(setting.path, next.privateKeyPem, { replace: true });
+        await audit.append({ action: 'signing-key.rotated', actor: 'cli', subjectId: null, detail: { from, to } });
+        if (values.json) io.stdout(`${JSON.stringify({ from, to })}\n`);
+        else io.stdout(`rotated the job-signing key: ${from.slice(0, 16)}… → ${to.slice(0, 16)}… (${setting.path}). Restart the picbot server to sign with it.\n`);
+        return 0;
+      } finally {
+        db.close();
+      }
+    },
+  },
+});

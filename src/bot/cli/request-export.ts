@@ -1,6 +1,6 @@
 /**
  * `picbot request export <id>`: prints a provisioning request as JSON in exactly the export shape
- * of issue 2 §9 (what `picbot plan` and `picbot preflight` accept), from the server's SQLite file.
+ * of `exportRequest` in src/core/request-record.ts (what `picbot plan` and `picbot preflight` accept), from the server's SQLite file.
  */
 import { parseArgs } from 'node:util';
 import { idKind } from '../../shared/ids';

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { RunnerLabel } from '../../contracts/runner-api';
 import { ConfigError } from '../config';
 import { processIo, type CliIo } from './io';
-import { openRegistry, UsageError } from './runner';
+import { openRegistry } from './runner';
+import { UsageError } from './subcommand';
 
 export const usage = `Usage: picbot runner-token --labels LABEL[,LABEL…] [--json] [--db FILE]
 

@@ -1,12 +1,13 @@
 /** `picbot runner list` and `picbot runner revoke <id>`: enrolled runners, from the server's shell. */
-import { parseArgs } from 'node:util';
 import { systemClock } from '../../shared/clock';
+import { isIdOf } from '../../shared/ids';
 import { createRunnerRegistry } from '../runner-gateway/registry';
 import { openDatabase } from '../stores/db';
 import { createRunnerStore } from '../stores/runners';
 import type { RunnerInfo } from '../workflows/ports';
 import { auditLogFor, existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
+import { noMoreArgs, subcommandCli, UsageError } from './subcommand';
 
 export const usage = `Usage: picbot runner list [--json] [--db FILE]
        picbot runner revoke RUNNER-ID [--json] [--db FILE]
@@ -23,10 +24,8 @@ revoke   revokes a runner: from now on its token gets 401 (a runner of a server 
 Exit codes: 0 success, 1 bad flags, unknown or already revoked runner, or failure.
 `;
 
-export class UsageError extends Error {}
-
 /** Opens the registry on the server's existing SQLite file (audited like the chat commands). */
-export function openRegistry(dbFlag: string | undefined) {
+export function openRegistry(dbFlag: string | undefined): { registry: ReturnType<typeof createRunnerRegistry>; close: () => void } {
   const path = existingDatabasePath(dbFlag);
   const db = openDatabase(path);
   try {
@@ -42,27 +41,15 @@ const line = (r: RunnerInfo) =>
   `${r.id}  ${r.name}  ${r.labels.join(',')}  last seen ${r.lastSeenAt}  ${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}`;
 
 /** `picbot runner …` (argv is what follows `runner`). Resolves to the exit code. */
-export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  try {
-    let values: { json?: boolean; db?: string; help?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: { json: { type: 'boolean' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (values.help) {
-      io.stdout(usage);
-      return 0;
-    }
-    const [sub, ...rest] = positionals;
-    if (sub === 'list') {
-      if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+export const run = (argv: string[], io: CliIo = processIo): Promise<number> => runnerCli(argv, io);
+
+const runnerCli = subcommandCli<{ json?: boolean; db?: string }>({
+  command: 'runner',
+  usage,
+  options: { json: { type: 'boolean' }, db: { type: 'string' } },
+  subcommands: {
+    async list({ values, args, io }) {
+      noMoreArgs(args);
       const { registry, close } = openRegistry(values.db);
       try {
         const runners = await registry.list();
@@ -72,12 +59,12 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       } finally {
         close();
       }
-    }
-    if (sub === 'revoke') {
-      const [id, ...extra] = rest;
+    },
+    async revoke({ values, args, io }) {
+      const [id, ...extra] = args;
       if (id === undefined) throw new UsageError('revoke needs the runner id (run_…); "picbot runner list" shows them');
-      if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
-      if (!/^run_[0-9a-z]{16}$/.test(id)) throw new UsageError(`${id} is not a runner id (run_…)`);
+      noMoreArgs(extra);
+      if (!isIdOf('runner', id)) throw new UsageError(`${id} is not a runner id (run_…)`);
       const { registry, close } = openRegistry(values.db);
       try {
         const r = await registry.revoke(id, 'cli');
@@ -90,14 +77,6 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       } finally {
         close();
       }
-    }
-    throw new UsageError(sub === undefined ? 'missing subcommand (list or revoke)' : `unknown subcommand ${sub}`);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`picbot runner: ${err.message}\n\n${usage}`);
-      return 1;
-    }
-    io.stderr(`picbot runner: ${(err as Error).message}\n`);
-    return 1;
-  }
-}
+    },
+  },
+});

@@ -1,6 +1,6 @@
 /** `picbot serve`: the server alone, in the mode the environment selects. */
 import { ConfigError, loadConfig } from '../config';
-import type { RunningServer } from '../main';
+import type { RunningServer } from '../compose';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot serve
@@ -29,7 +29,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   try {
     const config = loadConfig();
     // Loaded only now, so --help and configuration errors answer without loading botbuilder.
-    const { startServer } = await import('../main');
+    const { startServer } = await import('../compose');
     server = await startServer({ config });
   } catch (err) {
     // One line, naming the variable for a config error; no stack.

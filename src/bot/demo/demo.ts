@@ -131,7 +131,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     stops.push(async () => {
       await runner.child.stop(10_000);
     });
-    kills.push(() => void runner.child.stop(0));
+    kills.push(() => void runner.child.stop(0).catch(() => undefined)); // a kill at exit: nothing is left to tell
     logger.info({ runnerId: runner.runnerId, label, enrolled: runner.enrolled }, 'simulated runner connected');
     check();
 
@@ -142,7 +142,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       stops.push(async () => {
         await child.stop(5_000);
       });
-      kills.push(() => void child.stop(0));
+      kills.push(() => void child.stop(0).catch(() => undefined)); // a kill at exit: nothing is left to tell
       if (playground.port !== config.playgroundPort) {
         logger.warn({ asked: config.playgroundPort, port: playground.port }, 'the Playground port was busy; it took another one');
       }

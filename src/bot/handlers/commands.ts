@@ -36,7 +36,7 @@ export function createIntakeCommands(deps: CommandDeps) {
   };
 
   const start: CommandHandler = async (turn) => {
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     const may = intake.canStart(caller);
     if (!may.ok) return sayRefusal(turn, may);
     const open = await intake.openDrafts(caller);
@@ -54,7 +54,7 @@ export function createIntakeCommands(deps: CommandDeps) {
   }
 
   const resume: CommandHandler = async (turn, args) => {
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     if (args.length > 0) {
       if (idKind(args[0]) !== 'request') {
         await turn.say({ card: refusalCard('Not an intake id', `"${args[0].slice(0, 40)}" is not an intake id (req_…).`, 'Say "resume" without an id for your open intakes.') });
@@ -76,7 +76,7 @@ export function createIntakeCommands(deps: CommandDeps) {
   };
 
   const status: CommandHandler = async (turn, args) => {
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     if (args.length > 0) {
       const kind = idKind(args[0]);
       const other = kind !== null && kind !== 'request' ? deps.statusOf?.[kind] : undefined;
@@ -113,7 +113,7 @@ export function createIntakeCommands(deps: CommandDeps) {
   const help: CommandHandler = async (turn) => {
     const first = turn.text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
     const heard = first === 'help' ? '' : turn.text;
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     const open = heard.trim() !== '' && caller.admin ? await intake.openDrafts(caller) : [];
     if (open.length > 0) {
       const said = cleanForLog(heard.trim(), 60);

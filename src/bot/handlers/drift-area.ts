@@ -1,29 +1,29 @@
 /**
  * The drift watch area (docs/drift.md): the `drift [LABEL]` command, `status LABEL`, the drift
  * card's buttons (Plan to restore, Accept as the new baseline, Snooze for 24 h), the job listener
- * that sets baselines and compares checks, and the periodic check (PICBOT_DRIFT_INTERVAL_MINUTES).
- * Built once per server on AppDeps, beside the plan area whose approval a restore plan goes through.
+ * The composition root (src/bot/compose.ts) builds the drift watch, its job listener and the
+ * periodic check (PICBOT_DRIFT_INTERVAL_MINUTES); a restore plan goes through the plan area's approval.
  */
 import { z } from 'zod';
 import { RunnerLabel } from '../../contracts/runner-api';
-import type { AppDeps, HandlerSet } from '../app-deps';
-import { createDriftStore } from '../stores/drift-watch';
-import { createRequestStore } from '../stores/requests';
-import { createPlanStore } from '../stores/plans';
+import { MAX_REASON, ReasonText } from '../../core/approval-policy';
+import type { Roles } from '../../core/roles';
+import type { Clock } from '../../shared/clock';
+import type { HandlerSet } from '../app-deps';
+import type { Metrics } from '../metrics';
 import type { ActionHandler, ActionResult, CommandHandler, MessageTurn } from '../turn';
 import { VERBS } from '../verbs';
-import { driftCard, driftNotice, driftStatusCard } from '../views/drift';
+import { driftNotice, driftStatusCard } from '../views/drift';
 import type { DriftMetrics } from '../workflows/drift-ports';
-import { createDriftWatch, type DriftRefusal, type DriftRefusalCode, type DriftWatch } from '../workflows/drift-watch';
+import type { DriftRefusal, DriftRefusalCode, DriftWatch } from '../workflows/drift-watch';
 import type { WorkflowRefusal } from '../workflows/plan-context';
 import { callerOf } from './caller';
-import type { PlanArea } from './plan-area';
-import { planActor, refusedCard } from './plan-actions';
+import { refusedCard } from './plan-actions';
 
 const DriftRef = z.object({
   target: z.string().trim().toLowerCase().pipe(RunnerLabel),
   signature: z.string().regex(/^([0-9a-f]{64})?$/, 'not a drift signature').default(''),
-  reason: z.string().max(2000, 'the reason is too long (500 characters at most)').optional(),
+  reason: ReasonText.optional(),
 }).loose();
 
 const TITLE: Record<DriftRefusalCode, string> = {
@@ -47,7 +47,7 @@ export interface DriftArea {
 }
 
 /** The drift counters in the server's metrics object. */
-export function driftMetrics(metrics: AppDeps['metrics']): DriftMetrics {
+export function driftMetrics(metrics: Metrics): DriftMetrics {
   return {
     checkRun: (status) => metrics.inc('picbot_drift_checks_total', { result: status }),
     driftsOpen: (count) => metrics.set('picbot_drifts_open', count),
@@ -55,37 +55,22 @@ export function driftMetrics(metrics: AppDeps['metrics']): DriftMetrics {
   };
 }
 
-export function createDriftArea(deps: AppDeps, plans: PlanArea): DriftArea {
-  const watch = createDriftWatch({
-    store: createDriftStore(deps.db),
-    plans: createPlanStore(deps.db, () => deps.clock.now().toISOString(), deps.auditInTransaction),
-    jobs: deps.jobs,
-    runners: deps.runners,
-    requests: createRequestStore(deps.db),
-    preflightRuns: plans.preflightRuns,
-    audit: deps.audit,
-    cards: plans.cards,
-    views: {
-      driftCard,
-      checkNotice: (lines, done) => driftNotice(done ? 'Drift check' : 'Checking for drift…', lines, 'default'),
-    },
-    putUp: plans.putUp,
-    metrics: driftMetrics(deps.metrics),
-    clock: deps.clock,
-    logger: deps.logger,
-    pickupTimeoutSeconds: deps.config.discoveryTimeoutSeconds,
-  });
-  deps.jobs.onChange((change) => watch.onJobChange(change));
-  deps.periodic.every('drift-check', deps.config.driftIntervalMinutes * 60_000, async () => {
-    if (!deps.db.open) return;
-    await watch.check('picbot', null);
-  });
+/** What the drift area's handlers work with. */
+export interface DriftAreaDeps {
+  watch: DriftWatch;
+  roles: Roles;
+  clock: Clock;
+}
+
+/** The drift area's handlers on the drift watch. */
+export function createDriftHandlers(deps: DriftAreaDeps): DriftArea {
+  const { watch } = deps;
 
   const say = (turn: MessageTurn, title: string, lines: string[], color: 'attention' | 'warning' | 'good' | 'default' = 'attention') =>
     turn.say({ card: driftNotice(title, lines, color) }).then(() => undefined);
 
   const drift: CommandHandler = async (turn, args) => {
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     if (!caller.admin) return say(turn, 'Admins only', ['Only picbot admins may run a drift check.', ADMINS_ONLY_HINT]);
     const label = args[0] ? RunnerLabel.safeParse(args[0].toLowerCase()) : null;
     if (label && !label.success) return say(turn, 'Not a label', [`"${args[0]!.slice(0, 64)}" is not a runner label.`]);
@@ -104,7 +89,7 @@ export function createDriftArea(deps: AppDeps, plans: PlanArea): DriftArea {
     if (!parsed.success) return false;
     const record = await watch.status(parsed.data);
     if (!record) return false;
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     if (!caller.reader) {
       await say(turn, 'Admins and approvers only', ['Only picbot admins and approvers may see the drift watch.', ADMINS_ONLY_HINT]);
       return true;
@@ -129,7 +114,7 @@ export function createDriftArea(deps: AppDeps, plans: PlanArea): DriftArea {
   const restore: ActionHandler = async (turn) => {
     const data = DriftRef.safeParse(turn.data);
     if (!data.success) return malformed(data.error);
-    const r = await watch.restore(planActor(turn, deps.roles), data.data.target, data.data.signature);
+    const r = await watch.restore(callerOf(turn, deps.roles), data.data.target, data.data.signature);
     if (!r.ok) return refusal(r);
     return shown(data.data.target);
   };
@@ -138,10 +123,10 @@ export function createDriftArea(deps: AppDeps, plans: PlanArea): DriftArea {
     const data = DriftRef.safeParse(turn.data);
     if (!data.success) return malformed(data.error);
     const reason = data.data.reason ?? '';
-    const r = await watch.accept(planActor(turn, deps.roles), data.data.target, data.data.signature, reason);
+    const r = await watch.accept(callerOf(turn, deps.roles), data.data.target, data.data.signature, reason);
     if (!r.ok && r.code === 'reason-required') {
       // The message under the field, with what was typed kept.
-      const card = await watch.currentCard(data.data.target, { reasonValue: reason.slice(0, 500), reasonError: r.reason });
+      const card = await watch.currentCard(data.data.target, { reasonValue: reason.slice(0, MAX_REASON), reasonError: r.reason });
       return card ? { card, scope: 'clicker' } : refusal(r);
     }
     if (!r.ok) return refusal(r);
@@ -151,7 +136,7 @@ export function createDriftArea(deps: AppDeps, plans: PlanArea): DriftArea {
   const snooze: ActionHandler = async (turn) => {
     const data = DriftRef.safeParse(turn.data);
     if (!data.success) return malformed(data.error);
-    const r = await watch.snooze(planActor(turn, deps.roles), data.data.target, data.data.signature);
+    const r = await watch.snooze(callerOf(turn, deps.roles), data.data.target, data.data.signature);
     if (!r.ok) return refusal(r);
     return shown(data.data.target);
   };
@@ -164,16 +149,4 @@ export function createDriftArea(deps: AppDeps, plans: PlanArea): DriftArea {
     watch,
     statusOfLabel,
   };
-}
-
-const built = new WeakMap<AppDeps, DriftArea>();
-
-/** The one drift area of a server (built on first use, like the plan area it works with). */
-export function driftAreaFor(deps: AppDeps, plans: PlanArea): DriftArea {
-  let area = built.get(deps);
-  if (!area) {
-    area = createDriftArea(deps, plans);
-    built.set(deps, area);
-  }
-  return area;
 }

@@ -1,19 +1,16 @@
 /**
- * The intake area (issue 2): the `start`/`resume`/`status`/`whoami`/`help` commands, the welcome
- * card, and the handlers of every intake and request verb. main.ts serves it through AREAS.
+ * The intake area: the `start`/`resume`/`status`/`whoami`/`help` commands, the welcome
+ * card, and the handlers of every intake and request verb. Built by the composition root
+ * (src/bot/compose.ts) on the intake workflow it made.
  */
-import type { AppDeps, HandlerSet } from '../app-deps';
-import { createDraftStore } from '../stores/drafts';
-import { createIntakeCardStore } from '../stores/intake-cards';
-import { createRequestStore } from '../stores/requests';
-import { localModeNote, setCardEnv } from '../views/render';
+import type { Roles } from '../../core/roles';
+import type { HandlerSet } from '../app-deps';
 import { INTAKE_COMMANDS, type CommandHelp } from '../views/common';
-import { createCardScheduler, systemTimerClock } from '../workflows/card-scheduler';
-import { createIntakeWorkflow } from '../workflows/intake';
+import type { IntakeWorkflow } from '../workflows/intake';
 import { createIntakeCommands, type CommandDeps, type StatusOf } from './commands';
 import type { ReviewNextSteps } from './draft-card';
+import type { ShowDraft } from './live-intake-card';
 import { createIntakeNavHandlers } from './intake-nav';
-import { createLiveIntakeCard } from './live-intake-card';
 import { createIntakeStepHandlers } from './intake-steps';
 import { createRequestActionHandlers } from './request-actions';
 
@@ -28,24 +25,20 @@ export interface IntakeAreaOptions {
   statusOfLabel?: CommandDeps['statusOfLabel'];
 }
 
-/** Builds the intake area on AppDeps, with its SQLite stores on the shared database. */
-export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions = {}): HandlerSet {
-  // Every card of this server carries the local-mode note when it applies (DESIGN §7).
-  setCardEnv({ localNote: localModeNote(deps.roles) });
-  const intake = createIntakeWorkflow({
-    drafts: createDraftStore(deps.db),
-    requests: createRequestStore(deps.db),
-    audit: deps.audit,
-    clock: deps.clock,
-  });
-  const log = deps.logger.child({ component: 'intake-area' });
-  const shown = createLiveIntakeCard({
-    store: createIntakeCardStore(deps.db),
-    cards: createCardScheduler({ notifier: deps.notifier, clock: systemTimerClock, logger: log }),
-    clock: deps.clock,
-    logger: log,
-  });
-  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.config.defaultTargetLabel, shown };
+/** What the intake area's handlers work with. */
+export interface IntakeAreaDeps {
+  intake: IntakeWorkflow;
+  roles: Roles;
+  /** PICBOT_DEFAULT_TARGET_LABEL: the target card's label filled in. */
+  defaultTargetLabel: string | null;
+  /** Records which message shows an intake's card, retiring an older copy (live-intake-card.ts). */
+  shown: ShowDraft;
+}
+
+/** The intake area's handlers, on the intake workflow. */
+export function createIntakeHandlers(deps: IntakeAreaDeps, options: IntakeAreaOptions = {}): HandlerSet {
+  const { intake } = deps;
+  const handlerDeps = { intake, roles: deps.roles, nextSteps: options.nextSteps ?? (() => ({})), defaultTargetLabel: deps.defaultTargetLabel, shown: deps.shown };
   const { commands, help, added } = createIntakeCommands({ ...handlerDeps, commandHelp: [...INTAKE_COMMANDS, ...(options.commandHelp ?? [])], statusOf: options.statusOf, statusOfLabel: options.statusOfLabel });
   return {
     commands,
@@ -57,9 +50,4 @@ export function createIntakeHandlers(deps: AppDeps, options: IntakeAreaOptions =
     help,
     added,
   };
-}
-
-/** The signature main.ts expects (CreateHandlers). */
-export function createHandlers(deps: AppDeps): HandlerSet {
-  return createIntakeHandlers(deps);
 }

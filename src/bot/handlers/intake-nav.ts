@@ -16,7 +16,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   const start: ActionHandler = async (turn) => {
     const ref = parseStartRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     const may = intake.canStart(caller);
     if (!may.ok) return refused(may);
     const open = ref.value.another ? [] : await intake.openDrafts(caller);
@@ -29,7 +29,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   const edit: ActionHandler = async (turn) => {
     const ref = parseEditRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
-    const moved = await intake.moveTo(callerOf(turn.actor, deps.roles), ref.value.draftId, ref.value.section);
+    const moved = await intake.moveTo(callerOf(turn, deps.roles), ref.value.draftId, ref.value.section);
     if (!moved.ok) return refused(moved, ref.value.draftId);
     return { card: await draftCard(moved.draft, deps.nextSteps) };
   };
@@ -37,7 +37,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   const resume: ActionHandler = async (turn) => {
     const ref = parseDraftRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
-    const r = await intake.resume(callerOf(turn.actor, deps.roles), ref.value.draftId);
+    const r = await intake.resume(callerOf(turn, deps.roles), ref.value.draftId);
     if (!r.ok) return refused(r, ref.value.draftId);
     return { card: await draftCard(r.draft, deps.nextSteps), after: showIn(deps, r.draft, turn) };
   };
@@ -45,7 +45,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   const discard: ActionHandler = async (turn) => {
     const ref = parseDraftRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     const r = await intake.discard(caller, ref.value.draftId);
     if (!r.ok) return refused(r, ref.value.draftId);
     const kept = (await intake.withRecords([r.draft.id])).has(r.draft.id);
@@ -59,7 +59,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   const finish: ActionHandler = async (turn) => {
     const ref = parseDraftRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
-    const r = await intake.finish(callerOf(turn.actor, deps.roles), ref.value.draftId);
+    const r = await intake.finish(callerOf(turn, deps.roles), ref.value.draftId);
     if (!r.ok) return refused(r, ref.value.draftId);
     return { card: recordCard({ record: r.record, today: intake.today(), notice: 'Saved. This is the provisioning request record.' }) };
   };

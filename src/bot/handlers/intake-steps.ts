@@ -42,7 +42,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
 
   /** Offers the open draft that already covers this target. */
   async function offerOpen(turn: ActionTurn, openId: string, label: string): Promise<ActionResult> {
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     const open = (await intake.openDrafts(caller)).filter((d) => d.id === openId);
     return {
       card: await choiceCard(intake, open, {
@@ -62,7 +62,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
       // Structure first (a refusal needs no draft), then the field rules with the draft's context.
       const shape = parse(turn.data, null);
       if (shape.kind === 'refused') return malformed(shape.reason);
-      const caller = callerOf(turn.actor, deps.roles);
+      const caller = callerOf(turn, deps.roles);
       const own = await intake.ownDraft(caller, shape.draftId as string);
       if (!own.ok) return refused(own, shape.draftId as string);
       const outcome = parse(turn.data, own.draft);
@@ -80,7 +80,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
   async function afterRefusal(turn: ActionTurn, r: Exclude<Awaited<ReturnType<IntakeWorkflow['saveStep']>>, { ok: true }>, draftId: string): Promise<ActionResult> {
     if (r.code === 'target-taken' && r.openId) return offerOpen(turn, r.openId, 'this deployment');
     if (r.code === 'stale') {
-      const fresh = await intake.ownDraft(callerOf(turn.actor, deps.roles), draftId);
+      const fresh = await intake.ownDraft(callerOf(turn, deps.roles), draftId);
       if (fresh.ok) return { card: await draftCard(fresh.draft, deps.nextSteps, r.reason) };
     }
     return refused(r, draftId);
@@ -89,7 +89,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
   const target: ActionHandler = async (turn) => {
     const outcome = parseTargetCard(turn.data);
     if (outcome.kind === 'refused') return malformed(outcome.reason);
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     if (outcome.draftId === null) {
       // The first card: no draft yet.
       const may = intake.canStart(caller);
@@ -140,7 +140,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
     const parse = parsers[name] as (raw: unknown, draft: IntakeDraft | null) => StepOutcome<unknown>;
     const shape = parse(fields, null);
     if (shape.kind === 'refused') return malformed(shape.reason);
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     const own = await intake.ownDraft(caller, shape.draftId as string);
     if (!own.ok) return refused(own);
     let draft = own.draft;
@@ -171,7 +171,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
     const raw = (turn.data ?? {}) as Record<string, unknown>;
     const ref = parseDraftRef(typeof raw === 'object' && !Array.isArray(raw) ? { draftId: raw.draftId } : raw);
     if (!ref.ok) return malformed(ref.reason);
-    const caller = callerOf(turn.actor, deps.roles);
+    const caller = callerOf(turn, deps.roles);
     const own = await intake.ownDraft(caller, ref.value.draftId);
     if (!own.ok) return refused(own);
     const moved = await intake.moveTo(caller, own.draft.id, nextStep(own.draft.data));

@@ -5,48 +5,41 @@
  */
 import { z } from 'zod';
 import type { Roles } from '../../core/roles';
-import { idKind } from '../../shared/ids';
+import { ReasonText } from '../../core/approval-policy';
+import { idKind, idPattern } from '../../shared/ids';
 import type { ActionHandler, ActionResult, ActionTurn, Card, CommandHandler, MessageTurn } from '../turn';
 import { VERBS } from '../verbs';
 import { auditTrailCard, planListCard, planNoticeCard, planScriptCard } from '../views/plan';
-import type { ApplyWorkflow } from '../workflows/plan-apply';
 import type { ApprovalWorkflow } from '../workflows/plan-approval';
-import type { PlanActor, PlanContext, WorkflowRefusal } from '../workflows/plan-context';
-import type { AuditLog, PlanStore } from '../workflows/ports';
-import { ownerKey } from './caller';
+import type { CancelPlan } from '../workflows/plan-cancel';
+import type { RetryPlan } from '../workflows/plan-retry';
+import type { RollBackPlan } from '../workflows/plan-rollback';
+import type { PlanReading } from '../workflows/plan-reading';
+import type { PlanContext, WorkflowRefusal } from '../workflows/plan-context';
+import { callerOf } from './caller';
 
-const PLAN_ID = /^plan_[0-9a-z]{16}$/;
-const REQUEST_ID = /^req_[0-9a-z]{16}$/;
+const PLAN_ID = idPattern('plan');
+const REQUEST_ID = idPattern('request');
 const PlanRef = z.object({ planId: z.string().regex(PLAN_ID, 'not a plan id') }).loose();
 const RequestRef = z.object({ requestId: z.string().regex(REQUEST_ID, 'not a request id') }).loose();
 const VoteData = z.object({
   planId: z.string().regex(PLAN_ID, 'not a plan id'),
   planHash: z.string().regex(/^[0-9a-f]{64}$/, 'not a plan hash'),
-  reason: z.string().max(2000, 'the reason is too long (500 characters at most)').optional(),
+  reason: ReasonText.optional(),
 }).loose();
 
+/** What the plan area's handlers work with: one use case per button, and the plan's card. */
 export interface PlanHandlerDeps {
-  ctx: PlanContext;
-  approval: ApprovalWorkflow;
-  apply: ApplyWorkflow;
-  plans: PlanStore;
-  audit: AuditLog;
+  approval: Pick<ApprovalWorkflow, 'requestApproval' | 'vote'>;
+  cancel: CancelPlan;
+  retry: RetryPlan;
+  rollback: RollBackPlan;
+  /** The plan's card now, and its message brought up to date after an answer. */
+  cards: Pick<PlanContext, 'currentCard' | 'refreshCard' | 'later'>;
+  /** PICBOT_APPROVALS_CONVERSATION, to say where an approval card goes. */
+  approvalsConversation: string | null;
+  reading: PlanReading;
   roles: Roles;
-}
-
-/** The acting person as the plan workflows see them. */
-export function planActor(turn: Pick<ActionTurn, 'actor' | 'conversation'>, roles: Roles): PlanActor {
-  const admin = roles.isAdmin(turn.actor);
-  const approver = roles.isApprover(turn.actor);
-  return {
-    id: ownerKey(turn.actor),
-    aadObjectId: turn.actor.aadObjectId ? turn.actor.aadObjectId.toLowerCase() : null,
-    name: turn.actor.name || turn.actor.teamsUserId,
-    admin,
-    approver,
-    reader: admin || approver,
-    conversationId: turn.conversation.id,
-  };
 }
 
 const notice = (title: string, lines: string[], planId: string | null = null, color: 'good' | 'attention' | 'warning' | 'accent' = 'attention', heading = ''): Card =>
@@ -84,23 +77,20 @@ const malformed = (reason: string): ActionResult =>
 const issue = (e: z.ZodError) => `${e.issues[0]?.path.join('.') || 'data'}: ${e.issues[0]?.message ?? 'invalid'}`;
 
 export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionHandler> {
-  const { ctx, approval, apply, plans, roles } = deps;
+  const { cards, approval, reading, roles } = deps;
 
   /** The plan card for a reader (the clicker only), with an optional note. */
   async function readerCard(turn: ActionTurn, planId: string, note?: string): Promise<ActionResult> {
-    const actor = planActor(turn, roles);
-    if (!actor.reader) return refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans. Say "whoami" for your Entra object id.' });
-    const card = await ctx.currentCard(planId, note ? { notice: note } : {});
-    if (!card) return refusedCard({ ok: false, code: 'not-found', reason: `There is no plan ${planId}.` });
-    return { card, scope: 'clicker' };
+    const r = await reading.card(callerOf(turn, roles), planId, note);
+    return r.ok ? { card: r.card, scope: 'clicker' } : refusedCard(r);
   }
 
   const requestApproval: ActionHandler = async (turn) => {
     const ref = RequestRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await approval.requestApproval(planActor(turn, roles), ref.data.requestId);
+    const r = await approval.requestApproval(callerOf(turn, roles), ref.data.requestId);
     if (!r.ok) return refusedCard(r, ref.data.requestId);
-    const approvals = ctx.deps.config.approvalsConversation;
+    const approvals = deps.approvalsConversation;
     const where = approvals && approvals !== turn.conversation.id ? 'being posted in the approvals conversation' : 'being posted in this conversation';
     const steps = `${r.plan.plan.steps.length} step${r.plan.plan.steps.length === 1 ? '' : 's'}`;
     const lines = r.unchanged ? [`Plan ${r.plan.id} already waits for approval with exactly these steps (${steps}).`]
@@ -113,7 +103,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
     return async (turn) => {
       const data = VoteData.safeParse(turn.data);
       if (!data.success) return malformed(issue(data.error));
-      const answer = await approval.vote(planActor(turn, roles), data.data.planId, {
+      const answer = await approval.vote(callerOf(turn, roles), data.data.planId, {
         decision, cardHash: data.data.planHash, reason: data.data.reason ?? null,
         clickedCard: turn.messageId ? { conversationId: turn.conversation.id, activityId: turn.messageId } : null,
       });
@@ -122,17 +112,15 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
       // could otherwise arrive after the job's last update and leave the card behind).
       // A refused vote that did not answer with the plan card itself also goes to the bottom of the chat.
       const refusal = !answer.decision.ok && answer.decision.code !== 'reason-required' && answer.decision.code !== 'stale-plan';
-      return { card: answer.card, scope: answer.scope, refusal, after: () => ctx.later(data.data.planId, 'updating the card after a vote', () => ctx.refreshCard(data.data.planId)) };
+      return { card: answer.card, scope: answer.scope, refusal, after: () => cards.later(data.data.planId, 'updating the card after a vote', () => cards.refreshCard(data.data.planId)) };
     };
   }
 
   const script: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    if (!planActor(turn, roles).reader) return refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' });
-    const plan = await plans.get(ref.data.planId);
-    if (!plan) return refusedCard({ ok: false, code: 'not-found', reason: `There is no plan ${ref.data.planId}.` });
-    return { card: planScriptCard(plan), scope: 'clicker' };
+    const r = await reading.script(callerOf(turn, roles), ref.data.planId);
+    return r.ok ? { card: planScriptCard(r.plan), scope: 'clicker' } : refusedCard(r);
   };
 
   /** Teams' automatic refresh for the listed approvers, and "Open": the current card, for this viewer. */
@@ -145,17 +133,17 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const cancel: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.cancel(planActor(turn, roles), ref.data.planId);
+    const r = await deps.cancel.cancel(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     // The clicker's answer; the card everyone sees is updated by the card scheduler (cancelAsked asked for it).
-    const card = await ctx.currentCard(r.plan.id, { notice: `Cancel requested by ${turn.actor.name}: the runner stops after the current step.` });
+    const card = await cards.currentCard(r.plan.id, { notice: `Cancel requested by ${turn.actor.name}: the runner stops after the current step.` });
     return { card: card!, scope: 'clicker' };
   };
 
   const rollback: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.rollback(planActor(turn, roles), ref.data.planId);
+    const r = await deps.rollback.rollback(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     const lines = [`picbot reads ${r.plan.targetLabel} again first (job ${r.job.id}), so the rollback is planned against the server as it is now; the rollback plan follows for approval when that is done.`];
     return { card: notice('Rollback requested', lines, r.plan.id, 'good'), scope: 'clicker' };
@@ -164,7 +152,7 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   const retry: ActionHandler = async (turn) => {
     const ref = PlanRef.safeParse(turn.data);
     if (!ref.success) return malformed(issue(ref.error));
-    const r = await apply.retry(planActor(turn, roles), ref.data.planId);
+    const r = await deps.retry.retry(callerOf(turn, roles), ref.data.planId);
     if (!r.ok) return refusedCard(r);
     const next = r.plan.kind === 'rollback' ? `a new rollback of plan ${r.plan.follows ?? '?'} follows for approval when that is done` : 'a new plan follows for approval when that is done';
     return { card: notice('Re-planning', [`Reading ${r.plan.targetLabel} again (job ${r.job.id}); ${next}.`], r.plan.id, 'good'), scope: 'clicker' };
@@ -183,52 +171,39 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   };
 }
 
-export function createPlanCommands(deps: PlanHandlerDeps & { jobsOfPlan?: never }) {
-  const { ctx, plans, roles } = deps;
+export function createPlanCommands(deps: PlanHandlerDeps) {
+  const { reading, roles } = deps;
 
   const plansCommand: CommandHandler = async (turn) => {
-    const actor = planActor(turn, roles);
-    if (!actor.reader) {
-      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' }).card });
-      return;
-    }
-    const open = await plans.list({ statuses: ['pending-approval', 'approved', 'applying'], limit: 20 });
-    const recent = await plans.list({ limit: 20 });
-    const shown = [...open, ...recent.filter((p) => !open.some((o) => o.id === p.id))].slice(0, 20);
-    await turn.say({ card: planListCard(shown, open.length) });
+    const r = await reading.list(callerOf(turn, roles));
+    await turn.say({ card: r.ok ? planListCard(r.plans, r.open) : refusedCard(r).card });
   };
 
   const audit: CommandHandler = async (turn, args) => {
-    const actor = planActor(turn, roles);
-    if (!actor.reader) {
-      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may read the audit log.' }).card });
-      return;
-    }
     const id = args[0] ?? '';
-    if (idKind(id) === null) {
+    const actor = callerOf(turn, roles);
+    if (actor.reader && idKind(id) === null) {
       await turn.say({ card: notice('Which id?', [`Say "audit <id>" with a request, plan, job or runner id (req_…, plan_…, job_…, run_…)${id ? `; "${id.slice(0, 40)}" is not one` : ''}.`]) });
       return;
     }
-    await turn.say({ card: auditTrailCard(id, await deps.audit.list({ subjectId: id })) });
+    const r = await reading.auditTrail(actor, id);
+    await turn.say({ card: r.ok ? auditTrailCard(id, r.records) : refusedCard(r).card });
   };
 
   /** `status <plan_…|job_…>`: the plan's card (a job shows the plan it belongs to). */
   async function status(turn: MessageTurn, id: string): Promise<void> {
-    const actor = planActor(turn, roles);
-    if (!actor.reader) {
-      await turn.say({ card: refusedCard({ ok: false, code: 'not-reader', reason: 'Only picbot admins and approvers may see plans.' }).card });
+    const r = await reading.status(callerOf(turn, roles), id);
+    if (!r.ok) {
+      await turn.say({ card: r.code === 'not-found' ? notice('Not found', [r.reason], null, 'attention') : refusedCard(r).card });
       return;
     }
-    const plan = idKind(id) === 'job' ? await plans.byJob(id) : await plans.get(id);
-    if (!plan) {
-      const job = idKind(id) === 'job' ? await ctx.deps.jobs.get(id) : null;
-      const lines = job
-        ? [`Job ${id} is a ${job.job.kind} job for ${job.job.target}: ${job.job.status}${job.job.runnerName ? ` (runner ${job.job.runnerName})` : ''}, created ${job.job.createdAt.slice(0, 16).replace('T', ' ')} UTC.`]
-        : [`There is no ${idKind(id)} ${id}.`];
-      await turn.say({ card: notice(job ? `Job ${id}` : 'Not found', lines, null, job ? 'accent' : 'attention') });
+    if (r.card) {
+      await turn.say({ card: r.card });
       return;
     }
-    await turn.say({ card: (await ctx.currentCard(plan.id))! });
+    const { job } = r.job;
+    const lines = [`Job ${id} is a ${job.kind} job for ${job.target}: ${job.status}${job.runnerName ? ` (runner ${job.runnerName})` : ''}, created ${job.createdAt.slice(0, 16).replace('T', ' ')} UTC.`];
+    await turn.say({ card: notice(`Job ${id}`, lines, null, 'accent') });
   }
 
   return { commands: { plans: plansCommand, audit }, status };

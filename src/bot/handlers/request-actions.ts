@@ -13,7 +13,7 @@ export function createRequestActionHandlers(deps: IntakeHandlerDeps): Record<str
   const status: ActionHandler = async (turn) => {
     const ref = parseRequestRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
-    const r = await intake.record(callerOf(turn.actor, deps.roles), ref.value.requestId);
+    const r = await intake.record(callerOf(turn, deps.roles), ref.value.requestId);
     if (!r.ok) return refused(r);
     return { card: recordCard({ record: r.record, today: intake.today() }) };
   };
@@ -21,7 +21,7 @@ export function createRequestActionHandlers(deps: IntakeHandlerDeps): Record<str
   const exportJson: ActionHandler = async (turn) => {
     const ref = parseRequestRef(turn.data);
     if (!ref.ok) return malformed(ref.reason);
-    const r = await intake.record(callerOf(turn.actor, deps.roles), ref.value.requestId);
+    const r = await intake.record(callerOf(turn, deps.roles), ref.value.requestId);
     if (!r.ok) return refused(r);
     // Only the clicker sees the JSON; the message stays as it was for everyone else.
     return { card: exportCard(r.record), scope: 'clicker' };
@@ -31,7 +31,7 @@ export function createRequestActionHandlers(deps: IntakeHandlerDeps): Record<str
     return async (turn) => {
       const shape = parseDateCard(turn.data, field, intake.today());
       if (shape.kind === 'refused') return malformed(shape.reason);
-      const caller = callerOf(turn.actor, deps.roles);
+      const caller = callerOf(turn, deps.roles);
       const r = await intake.record(caller, shape.requestId);
       if (!r.ok) return refused(r);
       const today = intake.today();

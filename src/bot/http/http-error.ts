@@ -20,7 +20,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 // 5xx codes whose message is ours and says what the caller can do (not an internal detail).
-const EXPLAINED_5XX = new Set<ErrorCode>(['upstream_unreachable']);
+const EXPLAINED_5XX: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['upstream_unreachable']);
 
 /** The HTTP status for a coded error (500 for anything that is not the caller's fault). */
 export function statusForCode(code: ErrorCode): number {

@@ -6,7 +6,7 @@
 import type { Request, Response } from 'restify';
 import { HttpError } from './http-error';
 
-/** 256 KiB, the limit on every JSON body (issue 2). */
+/** 256 KiB, the limit on every JSON body. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** Past this many bytes of an oversized body we stop draining and close the connection. */

@@ -23,7 +23,7 @@ export interface HttpServerOptions {
   loopbackHostOnly?: boolean;
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '::1']);
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost', '::1']);
 
 /** True when a Host header value (name or address, optional port) is loopback. */
 export function isLoopbackHostHeader(host: string | undefined): boolean {

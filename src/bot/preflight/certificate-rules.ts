@@ -1,5 +1,5 @@
 /**
- * The Access Edge certificate rules (LYNC.md §3.3, §4) as a pure function from what the TLS
+ * The Access Edge certificate rules (docs/lync-reference.md, DNS and certificate) as a pure function from what the TLS
  * handshake showed to a result line; tls-probe.ts does the connecting.
  */
 import type { PreflightResult } from './port';
@@ -27,7 +27,7 @@ export type TlsOutcome =
 // OpenSSL reports the LAST problem it met while it kept verifying (rejectUnauthorized is off so
 // we see the certificate), and the date checks come after chain building: on an expired
 // certificate a broken chain is masked, so we do not claim "trusted" then.
-const TIME_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+const TIME_ERRORS: ReadonlySet<string> = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
 const CHAIN_WORDS: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',

@@ -26,7 +26,7 @@ export function resolverServer(s: DnsServerAddress): string {
   return isIP(s.host) === 6 ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 }
 
-const NONE = new Set(['ENOTFOUND', 'ENODATA']);
+const NONE: ReadonlySet<string> = new Set(['ENOTFOUND', 'ENODATA']);
 
 const DNS_WORDS: Record<string, string> = {
   ETIMEOUT: 'the DNS server did not answer in time',

@@ -1,5 +1,5 @@
 /**
- * The DNS rules of preflight (LYNC.md §3.2, §4) as pure functions from lookup outcomes to result
+ * The DNS rules of preflight (docs/lync-reference.md, DNS and certificate) as pure functions from lookup outcomes to result
  * lines, so each rule is tested as a table; dns-lookup.ts does the asking.
  */
 import { isTopLevelSuffixMatch } from '../../core/request';

@@ -1,6 +1,6 @@
 /**
  * The preflight port: what the workflows call to check DNS and the Access Edge certificate before
- * anything changes (DESIGN §1.3, issue 5). Types and zod schemas only, so workflows, views and
+ * anything changes (docs/architecture.md, One turn). Types and zod schemas only, so workflows, views and
  * stores can import it without pulling in node:dns or node:tls.
  */
 import { z } from 'zod';

@@ -56,7 +56,7 @@ export function bounded<T>(work: Promise<T>, signal: AbortSignal, late: () => T)
  */
 export const DEADLINE_MARGIN_MS = 250;
 
-/** Runs the checks of issue 5 for a request; network trouble becomes `fail`/`warn` lines, never an exception. */
+/** Runs the DNS and TLS checks for a request; network trouble becomes `fail`/`warn` lines, never an exception. */
 export async function runPreflight(request: PreflightRequest, options: PreflightOptions): Promise<PreflightResult[]> {
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs;

@@ -1,7 +1,7 @@
 /**
  * The command table (first word of a message → CommandHandler) and the verb table
  * (Action.Execute verb → ActionHandler), merged from every area's HandlerSet.
- * Wiring mistakes stop the start (STYLE habit 10): a verb in VERBS without a handler, a handler
+ * Wiring mistakes stop the start: a verb in VERBS without a handler, a handler
  * for a verb VERBS does not list, a command or verb claimed twice, no help or welcome handler.
  */
 import { CodedError } from '../../shared/errors';

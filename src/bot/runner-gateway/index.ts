@@ -1,5 +1,5 @@
 /**
- * The server side of the runner protocol (DESIGN §3), built once by main.ts: the JobQueue and
+ * The server side of the runner protocol (docs/architecture.md, Runner protocol), built once by the composition root (src/bot/compose.ts): the JobQueue and
  * RunnerRegistry ports the workflows use, and the HTTP routes the runners call. One object, so
  * the lease waiters, the sweeper timer and the change listeners are shared by both.
  */
@@ -77,7 +77,7 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
   };
 }
 
-/** Mounts the runner API on the server (main.ts: `mountRunnerGateway(http, gateway)`). */
+/** Mounts the runner API on the server (src/bot/compose.ts: `mountRunnerGateway(http, gateway)`). */
 export function mountRunnerGateway(http: HttpServer, gateway: { mount(http: HttpServer): void }): void {
   gateway.mount(http);
 }

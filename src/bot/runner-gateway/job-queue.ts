@@ -18,7 +18,7 @@ import { FINAL_JOB_STATUSES } from '../stores/jobs';
 import type { JobChange, JobQueue, JobRecord, NewJob, RunnerInfo } from '../workflows/ports';
 import type { LeaseWaiters } from './waiters';
 
-/** Lease life and the longest long-poll (DESIGN §3). */
+/** Lease life and the longest long-poll (docs/architecture.md, Runner protocol). */
 export const DEFAULT_LEASE_MS = 60_000;
 export const MAX_WAIT_SECONDS = 30;
 /** The time limit of a job without a pickup deadline (an apply waits for a runner this long at most). */

@@ -1,5 +1,5 @@
 /**
- * The runner API of DESIGN §3 at /api/runner/v1 on the bot's restify server. Bodies are parsed
+ * The runner API (docs/architecture.md, Runner protocol) at /api/runner/v1 on the bot's restify server. Bodies are parsed
  * by the zod schemas in src/contracts/runner-api.ts (400 naming the bad field); every call but
  * enroll needs `Authorization: Bearer <runnerToken>` (401 JSON otherwise, checked before the
  * body is read). Lease conflicts are 409, unknown jobs 404.
@@ -9,6 +9,7 @@ import {
   EnrollRequest, EventsRequest, HeartbeatRequest, LeaseRequest, ResultRequest, RUNNER_API_BASE, ServerKeyRequest,
 } from '../../contracts/runner-api';
 import type { KeyRotation } from '../../contracts/signing';
+import { idPattern } from '../../shared/ids';
 import { HttpError } from '../http/http-error';
 import { jsonRoute } from '../http/json-route';
 import type { HttpServer } from '../http/server';
@@ -28,7 +29,7 @@ export interface GatewayRoutesDeps {
   rotations: () => KeyRotation[];
 }
 
-const JOB_ID = /^job_[0-9a-z]{16}$/;
+const JOB_ID = idPattern('job');
 
 /** Mounts the runner routes on the server. */
 export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): void {

@@ -1,5 +1,5 @@
 /**
- * The in-process registry of runners long-polling for a job (DESIGN §3): creating a job for a
+ * The in-process registry of runners long-polling for a job (docs/architecture.md, Runner protocol): creating a job for a
  * label wakes every waiter with that label at once — no polling interval. A waiter registers
  * before it looks for a job, so a job created between "nothing for you" and "waiting" still
  * wakes it. Cross-instance wake-ups (PostgreSQL LISTEN/NOTIFY) would plug in here.

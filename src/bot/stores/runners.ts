@@ -12,7 +12,7 @@ import { newId } from '../../shared/ids';
 import type { RunnerInfo } from '../workflows/ports';
 import type { Db } from './db';
 
-/** Enrollment tokens live one hour (runner issue §5). */
+/** Enrollment tokens live one hour. */
 export const ENROLLMENT_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 const ENROLLMENT_PREFIX = 'pbe_';

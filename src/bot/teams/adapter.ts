@@ -11,10 +11,12 @@ import { cleanForLog, type Logger } from '../../shared/logger';
 import type { AppConfig } from '../config';
 import type { Router } from '../routing/router';
 import { refusalCard } from '../routing/fallback-cards';
-import type { ChatNotifier, ConversationRefStore, ConversationRoster, UserIdStore } from '../workflows/ports';
+import type { CardScheduler, TimerClock } from '../workflows/card-scheduler';
+import type { ConversationRefStore, ConversationRoster, UserIdStore } from '../workflows/ports';
 import { ExecuteValue, type InboundActivity } from './activity';
 import { createBotAuthentication, type BotAuthentication, type CredentialsFactory } from './auth';
 import { apologyCard, cardInvokeResponse, errorInvokeResponse, replyActivity } from './cards';
+import { createCardScheduler, systemTimerClock } from './card-scheduler';
 import { createChatNotifier } from './notifier';
 import { createConversationRoster } from './roster';
 import type { ActivityGate } from './activity-gate';
@@ -30,6 +32,10 @@ class PicbotAdapter extends CloudAdapter {
 export interface TeamsOptions {
   /** Outbound credentials (tests: one that needs no token service). Production still validates JWTs. */
   credentialsFactory?: CredentialsFactory;
+  /** Timers of the card scheduler (tests move them by hand). */
+  timers?: TimerClock;
+  /** Teams' per-conversation limits as [window ms, most operations] (default TEAMS_CONVERSATION_LIMITS). */
+  limits?: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface TeamsDeps {
@@ -50,7 +56,8 @@ export interface EndpointAnswer {
 export type MessagesEndpoint = (activity: InboundActivity, authorization: string) => Promise<EndpointAnswer>;
 
 export interface TeamsBridge {
-  notifier: ChatNotifier;
+  /** Every proactive card send and update, paced to Teams' per-conversation limits. */
+  cards: CardScheduler;
   /** Reads a conversation's members (Entra object id → Teams user id) into the user id store. */
   roster: ConversationRoster;
   /** True when /api/messages needs a Bot Framework token (production). */
@@ -75,6 +82,12 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
   const adapter = new PicbotAdapter(auth);
   const log = logger.child({ component: 'teams' });
   const roster = createConversationRoster(adapter, refs, userIds, config.bot.appId, logger);
+  const cards = createCardScheduler({
+    notifier: createChatNotifier(adapter, refs, config.bot.appId),
+    clock: options.timers ?? systemTimerClock,
+    logger: logger.child({ component: 'card-scheduler' }),
+    limits: options.limits,
+  });
 
   // Last resort for errors outside our turn logic (middleware, a failing apology send). It must
   // not throw anything but ConnectorUnreachable: botbuilder would turn that into a bare 500.
@@ -144,12 +157,27 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
       // Remembers whether a send to the connector failed in this turn: then an apology through
       // the same connector would fail the same way (after botbuilder's retries), so skip it.
       let sendFailed = false;
-      context.onSendActivities(async (_context, _activities, next) => {
+      const conversationId = activity.conversation?.id;
+      context.onSendActivities(async (_context, activities, next) => {
+        // This turn's own answers go out at once; the scheduler counts them against the
+        // conversation's limits as they start, so no proactive card slips in beside them (an
+        // invoke response is the HTTP answer, not a message).
+        const done = conversationId ? activities.filter((a) => a.type !== 'invokeResponse').map(() => cards.record(conversationId)) : [];
         try {
           return await next();
         } catch (err) {
           sendFailed = true;
           throw err;
+        } finally {
+          for (const d of done) d();
+        }
+      });
+      context.onUpdateActivity(async (_context, _activity, next) => {
+        const done = conversationId ? cards.record(conversationId) : null;
+        try {
+          await next();
+        } finally {
+          done?.();
         }
       });
       try {
@@ -216,7 +244,7 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
   }
 
   return {
-    notifier: createChatNotifier(adapter, refs, config.bot.appId),
+    cards,
     roster,
     requiresToken: config.mode === 'production',
     createEndpoint,

@@ -2,7 +2,7 @@
  * The ConversationRoster port: reads a conversation's members through the Bot Connector
  * (botbuilder's TeamsInfo.getPagedMembers, GET /v3/conversations/{id}/pagedmembers) and stores
  * each member's Entra object id → Teams user id, so `refresh.userIds` can name approvers who never
- * wrote to the bot (issue 4 §2: learned "from activities and from the conversation roster").
+ * wrote to the bot (both from activities and from the conversation roster).
  * Failures are logged and never passed on: the roster only keeps Teams views current.
  */
 import { TeamsInfo, type CloudAdapter, type ConversationReference, type TurnContext } from 'botbuilder';

@@ -1,4 +1,4 @@
-/** Turns a botbuilder TurnContext into our own Turn (STYLE habit 1). */
+/** Turns a botbuilder TurnContext into our own Turn: only src/bot/teams/ sees botbuilder. */
 import { TurnContext, type Activity } from 'botbuilder';
 import type { Actor, ActionTurn, AddedTurn, ConversationInfo, ConversationType, MessageTurn, Reply } from '../turn';
 import { replyActivity } from './cards';

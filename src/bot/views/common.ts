@@ -66,7 +66,7 @@ export function endedCard(title: string, lines: string[], offerStart: boolean): 
 }
 
 /**
- * Why the intake ends at "OCS 2007 R2 or older" (LYNC.md §1.1 supported platforms, DESIGN §4):
+ * Why the intake ends at "OCS 2007 R2 or older" (docs/lync-reference.md, Supported versions):
  * the planner's own refusal text, so the intake and a refused plan say the same thing.
  */
 export function legacyProductCard(): Card {

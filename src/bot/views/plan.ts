@@ -3,6 +3,7 @@
  * in place), the script, the plans list, the audit trail and short notices. Long step output is
  * cut so the card stays under Teams' 28 KB; the full text is in the audit trail.
  */
+import { MAX_REASON } from '../../core/approval-policy';
 import { stepProgress, warningsOf, type StepProgress } from '../../core/job-progress';
 import { PLAN_STATUS_TEXT, RETRY_FROM, ROLLBACK_FROM, type PlanStatus } from '../../core/plan-status';
 import { planScript, planView, type PlanView } from '../../core/plan-script';
@@ -422,7 +423,7 @@ export function planCardData(m: PlanCardModel, shape: CardShape = FULL): Record<
     warnings: few(warnings(m), 3).map((w) => (trim ? clip(w, 300) : w)),
     notes: few(notes(m), 3).map((n) => (trim ? clip(n, 300) : n)),
     canVote: plan.status === 'pending-approval',
-    reasonValue: trim ? clip(m.reasonValue ?? '', 500) : m.reasonValue ?? '',
+    reasonValue: trim ? clip(m.reasonValue ?? '', MAX_REASON) : m.reasonValue ?? '',
     voteError: m.voteError ?? '',
     canCancel: plan.status === 'applying' && !(job?.job.cancelRequested ?? false),
     canRollback: ROLLBACK_FROM.has(plan.status) && plan.jobId !== null,

@@ -1,12 +1,14 @@
 /**
  * Renders cards/<name>.json (an adaptivecards-templating template) with data into card JSON.
- * Templates are parsed once and cached. The cards folder is found from the package root, so this
- * works the same from dist/ (npm start) and from src/ (ts-jest).
+ * Templates are read and parsed once, when this module loads. The cards folder is found from the
+ * package root, so this works the same from dist/ (npm start) and from src/ (ts-jest).
  *
  * Every rendered card gets the local-mode note at the top when the server runs in local mode
- * (DESIGN §7: "each card says local mode so nobody mistakes it for production"); the composition
- * root sets it once with `setCardEnv`, so no view can forget it.
+ * (so nobody mistakes local mode for production; README, Modes). The composition root runs
+ * each server inside `withCardEnv` (src/bot/compose.ts), so no view can forget the note, and two
+ * servers in one process (the tests) each keep their own.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GlobalSettings, Template } from 'adaptivecards-templating';
@@ -19,11 +21,14 @@ export interface CardEnv {
   localNote: string | null;
 }
 
-let defaultEnv: CardEnv = { localNote: null };
+const NO_NOTE: CardEnv = { localNote: null };
 
-/** Sets the note every card carries from now on (called by createHandlers from the roles). */
-export function setCardEnv(env: CardEnv): void {
-  defaultEnv = env;
+/** The card env of the server whose work is running (an async scope, not a global). */
+const scope = new AsyncLocalStorage<CardEnv>();
+
+/** Runs `work`, and everything it starts, with `env` for every card it renders. */
+export function withCardEnv<T>(env: CardEnv, work: () => T): T {
+  return scope.run(env, work);
 }
 
 /** The note for local mode, saying exactly what is relaxed; null in production. */
@@ -47,12 +52,11 @@ function findCardsDir(): string {
   }
 }
 
-let cardsDir: string | null = null;
-const templates = new Map<string, Template>();
+const CARDS_DIR = findCardsDir();
 
 /** The folder of the card templates. */
 export function cardsFolder(): string {
-  return (cardsDir ??= findCardsDir());
+  return CARDS_DIR;
 }
 
 /** The names of every card template (cards/<name>.json, not the *.data.json samples). */
@@ -74,36 +78,33 @@ export function loadTemplate(name: string): Card {
   }
 }
 
-function template(name: string): Template {
-  let t = templates.get(name);
-  if (!t) {
-    t = new Template(loadTemplate(name));
-    templates.set(name, t);
-  }
-  return t;
-}
+/** Every template, parsed once. */
+const TEMPLATES: ReadonlyMap<string, Template> = new Map(cardNames().map((name) => [name, new Template(loadTemplate(name))]));
 
-// Data the template asks for but the view did not give is a view bug: collect the paths while
-// expanding (expansion is synchronous, so one module-level list is safe) and refuse the card.
-let missing: string[] | null = null;
-GlobalSettings.getUndefinedFieldValueSubstitutionString = (path: string) => {
-  missing?.push(path);
-  return undefined;
-};
+function template(name: string): Template {
+  // An unknown name fails in loadTemplate with the reason (not a card name, or no such file).
+  return TEMPLATES.get(name) ?? new Template(loadTemplate(name));
+}
 
 /**
  * Expands cards/<name>.json with `data` as `$root`. Throws (a view bug, never user input) when the
  * template refers to data that is not there.
  */
-export function renderCard(name: string, data: object, env: CardEnv = defaultEnv): Card {
+export function renderCard(name: string, data: object, env: CardEnv = scope.getStore() ?? NO_NOTE): Card {
   const t = template(name);
+  // Data the template asks for but the view did not give is a view bug: collect the paths while
+  // expanding and refuse the card. The hook is the library's own global; expansion is
+  // synchronous, so it is set and cleared around this one expansion.
   const gaps: string[] = [];
-  missing = gaps;
+  GlobalSettings.getUndefinedFieldValueSubstitutionString = (path: string) => {
+    gaps.push(path);
+    return undefined;
+  };
   let card: Card;
   try {
     card = t.expand({ $root: data }) as Card;
   } finally {
-    missing = null;
+    GlobalSettings.getUndefinedFieldValueSubstitutionString = undefined;
   }
   if (gaps.length > 0) {
     throw new CodedError('internal', `rendering card "${name}": no data for ${[...new Set(gaps)].join(', ')}`);
@@ -126,7 +127,7 @@ function localNoteBlock(note: string): Record<string, unknown> {
 }
 
 /** Text colours Teams' light theme draws below WCAG AA's 4.5:1 contrast (teams-rules.ts lists them). */
-const LOW_CONTRAST = new Set(['good', 'warning']);
+const LOW_CONTRAST: ReadonlySet<string> = new Set(['good', 'warning']);
 
 /**
  * Draws text in a low-contrast colour in the default colour instead. The icon and the words (✓

@@ -1,5 +1,5 @@
 /**
- * Discovery from chat (DESIGN §1.4): an admin asks for the current state of a request's target;
+ * Discovery from chat (docs/architecture.md, One job): an admin asks for the current state of a request's target;
  * a read-only job goes to a runner with the target's label (no approval: it changes nothing);
  * its progress and result are shown on the card it was started from. The observed state stays
  * with the job (JobQueue.latestObserved(requestId) is what the planner plans from).
@@ -7,17 +7,15 @@
 import { discoveryScope } from '../../core/discovery-scope';
 import type { ObservedState } from '../../contracts/observed';
 import type { JobCardRef, JobQueue, JobRecord, JobResult, RequestRecord, RequestStore, RunnerRegistry, StoredJobEvent } from './ports';
+import type { Caller, Refusal } from './caller';
 
 /** The JobContext.purpose of discovery jobs started from chat. */
 export const DISCOVERY_PURPOSE = 'discovery';
 
-export interface DiscoveryCaller {
-  /** Entra object id or `teams:<id>`. */
-  id: string;
-  admin: boolean;
-}
+/** Who starts a discovery: only `id` and `admin` matter here. */
+export type DiscoveryCaller = Pick<Caller, 'id' | 'admin'>;
 
-export type DiscoveryRefusal = { ok: false; code: 'not-admin' | 'not-found'; reason: string };
+export type DiscoveryRefusal = Refusal<'not-admin' | 'not-found'>;
 
 /** Where a discovery stands, in the words a card uses. */
 export type DiscoveryPhase = 'waiting' | 'running' | 'done' | 'failed' | 'interrupted' | 'expired' | 'cancelled';

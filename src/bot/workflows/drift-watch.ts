@@ -18,6 +18,7 @@ import type { DriftAlert, DriftBaseline, DriftCheck, DriftMetrics, DriftStore, D
 import type { NewPlanInput } from './plan-approval';
 import { JOB_PURPOSE, type Outcome, type PlanActor, type PreflightRuns } from './plan-context';
 import type { AuditLog, CardRef, JobChange, JobQueue, JobRecord, JobResult, PlanRecord, PlanStore, RequestStore, RunnerRegistry } from './ports';
+import type { Refusal } from './caller';
 
 /** The JobContext.purpose of drift checks. */
 export const DRIFT_PURPOSE = 'drift-check';
@@ -31,7 +32,7 @@ const SNOOZE_MS = 24 * 3_600_000;
 const MAX_REASON = 500;
 
 export type DriftRefusalCode = 'not-admin' | 'not-reader' | 'not-found' | 'no-drift' | 'reason-required' | 'busy' | 'cannot-restore' | 'stale';
-export interface DriftRefusal { ok: false; code: DriftRefusalCode; reason: string }
+export type DriftRefusal = Refusal<DriftRefusalCode>;
 
 /** What starting a check of one target gave. */
 export interface CheckStart {
@@ -430,7 +431,7 @@ export function createDriftWatch(deps: DriftWatchDeps): DriftWatch {
       await audit(actor.id, 'drift.accepted', target, record.lastCheck?.jobId ?? null, { reason: why, differences: diffSummary(record.alert.differences), jobId: record.lastCheck?.jobId ?? null });
       updateCard(target, record.alert.card);
       return { ok: true, record: next };
-    }).finally(() => void countOpen());
+    }).finally(() => void countOpen().catch((err: unknown) => log.warn({ err, target }, 'counting open drifts failed')));
   }
 
   async function snooze(actor: PlanActor, target: string, signature: string) {

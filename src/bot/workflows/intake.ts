@@ -1,5 +1,5 @@
 /**
- * The intake use cases (DESIGN §1.1–1.2): start a draft, save each accepted step, move between
+ * The intake use cases (docs/architecture.md, One turn): start a draft, save each accepted step, move between
  * cards, resume, discard, finish; and the provisioning request record that a complete intake
  * becomes. Authority is checked here (fail closed): only admins touch intakes and records, and
  * only the admin who started an intake may change it. Every accepted change is audited.
@@ -10,25 +10,15 @@ import { dayOf } from '../../core/request-record';
 import type { Clock } from '../../shared/clock';
 import { newId } from '../../shared/ids';
 import type { AuditLog, DraftStore, IntakeDraft, RequestRecord, RequestStore } from './ports';
+import type { Caller, Refusal } from './caller';
 
-/** Who is asking, as the workflows see it (the handler derives it from the Turn and Roles). */
-export interface Caller {
-  /** Entra object id, or `teams:<Teams user id>` when Teams gave none. */
-  id: string;
-  name: string;
-  admin: boolean;
-  /** May read the request records (admins and approvers). */
-  reader: boolean;
-}
+export type { Caller };
 
 export type IntakeRefusalCode =
   | 'not-admin' | 'not-reader' | 'not-owner' | 'not-found' | 'discarded' | 'closed' | 'target-taken'
   | 'stale' | 'not-at-review' | 'not-submitted' | 'already-active';
 
-export interface IntakeRefusal {
-  ok: false;
-  code: IntakeRefusalCode;
-  reason: string;
+export interface IntakeRefusal extends Refusal<IntakeRefusalCode> {
   /** target-taken: the caller's open draft for that target. */
   openId?: string;
 }

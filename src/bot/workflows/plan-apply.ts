@@ -1,22 +1,18 @@
 /**
- * Apply, progress and report (DESIGN §1.7–1.9, issue 4 §3–§4): an approved plan becomes a signed
+ * Apply, progress and report (docs/architecture.md, One job): an approved plan becomes a signed
  * apply (or rollback) job for the target's runners; the job's events keep the plan's card up to
- * date; its end is the report. Cancel, rollback and retry start here. A restart loses nothing:
+ * date; its end is the report (cancel, retry and rollback are plan-cancel.ts, plan-retry.ts and
+ * plan-rollback.ts). A restart loses nothing:
  * the runner gateway stores events as they arrive, and `resync` brings plans and cards up to date.
  */
 import { tally } from '../../core/approval-policy';
-import { discoveryScope } from '../../core/discovery-scope';
-import { stepProgress, stepStatuses } from '../../core/job-progress';
-import { nextPlanStatus, PLAN_STATUS_TEXT, RETRY_FROM, ROLLBACK_FROM, FINAL_STATUSES, type JobOutcome } from '../../core/plan-status';
+import { nextPlanStatus, type JobOutcome } from '../../core/plan-status';
 import { planHash } from '../../core/planner';
-import { rollbackPlan } from '../../core/rollback-plan';
-import { fingerprint, type ObservedState } from '../../contracts/observed';
 import { CodedError } from '../../shared/errors';
-import type { ApprovalWorkflow } from './plan-approval';
-import { JOB_PURPOSE, refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
+import { JOB_PURPOSE, type PlanContext, type PlanDeps } from './plan-context';
 import type { JobChange, JobRecord, JobResult, JobView, PlanRecord } from './ports';
 
-const FINAL_JOB = new Set(['succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted', 'expired']);
+const FINAL_JOB: ReadonlySet<string> = new Set(['succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted', 'expired']);
 
 /** How a finished job ends its plan. A job nobody leased in time counts as interrupted. */
 function outcomeOf(job: JobRecord): JobOutcome {
@@ -31,7 +27,19 @@ const OUTCOME_TITLE: Record<JobOutcome, { title: string; color: 'good' | 'attent
   interrupted: { title: 'Your plan was interrupted', color: 'attention' },
 };
 
-export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWorkflow) {
+/** Dispatch, progress and report of approved plans. */
+export interface ApplyPlan {
+  /** Creates the signed job of an approved plan (the approval's `onApproved` calls it). */
+  dispatch(planId: string): Promise<void>;
+  /** A change of an apply or rollback job (other jobs are ignored). */
+  onJobChange(change: JobChange): Promise<void>;
+  /** At start (and safe at any time): dispatch approved plans, finish plans whose job ended, bring cards up to date. */
+  resync(): Promise<{ dispatched: number; finished: number; cards: number }>;
+}
+
+export function createApplyPlan(
+  ctx: Pick<PlanContext, 'log' | 'serialize' | 'audit' | 'approverCheck' | 'policyConfig' | 'updateCard' | 'tellRequester' | 'shows'> & { deps: Pick<PlanDeps, 'plans' | 'votes' | 'jobs' | 'drafts' | 'clock'> },
+): ApplyPlan {
   const { deps, log } = ctx;
   const { plans, votes, jobs } = deps;
 
@@ -150,7 +158,7 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
     }
   }
 
-  /** Every job change the runner gateway tells: progress on the card, the end of a plan, follow-ups. */
+  /** A change of an apply or rollback job: progress on the card, and the end of its plan. */
   async function onJobChange(change: JobChange): Promise<void> {
     const { job } = change;
     const planId = job.context.planId;
@@ -167,214 +175,6 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
       else ctx.updateCard(plan.id, plan.card);
       return;
     }
-    if (change.type !== 'finished') return;
-    if (job.context.purpose === JOB_PURPOSE.replan) await afterRediscovery(planId, job, change.result);
-    if (job.context.purpose === JOB_PURPOSE.rollbackRead) await afterRollbackRead(planId, job, change.result);
-  }
-
-  /** Who asked for a follow-up job, as the new plan's requester (the job keeps only the id). */
-  async function askerOf(job: JobRecord, source: PlanRecord): Promise<PlanActor> {
-    const known = job.createdBy === source.requesterId ? source.requesterName : (await deps.userIds.get(job.createdBy))?.name;
-    return { id: job.createdBy, aadObjectId: job.createdBy.startsWith('teams:') ? null : job.createdBy, name: known || job.createdBy, admin: true, reader: true, conversationId: source.requestedIn };
-  }
-
-  async function afterRediscovery(planId: string, job: JobRecord, result: JobResult | null): Promise<void> {
-    const source = await plans.get(planId);
-    if (!source) return;
-    ctx.updateCard(source.id, source.card);
-    if (job.status !== 'succeeded' || !result?.observed) {
-      await ctx.tellRequester(source, 'Re-discovery did not finish', 'attention', [rediscoveryProblem(job, result)]);
-      return;
-    }
-    if (source.kind === 'rollback') {
-      // Retrying a rollback means rolling back the original plan's job again, from the state now;
-      // re-planning the forward request here would undo the rollback's purpose.
-      const original = source.follows ? await plans.get(source.follows) : null;
-      if (!original) {
-        await ctx.tellRequester(source, 'No rollback plan', 'attention', [`The plan ${source.follows ?? '?'} that rollback ${source.id} undoes is gone.`]);
-        return;
-      }
-      const built = await buildRollback(await askerOf(job, source), original, result.observed);
-      if (!built.ok) await ctx.tellRequester(source, 'No rollback plan', built.code === 'nothing-to-change' ? 'good' : 'attention', built.refusals ? built.refusals.map((r) => r.reason) : [built.reason]);
-      return;
-    }
-    const record = await deps.requests.get(source.requestId);
-    const request = record?.request ?? source.request;
-    const planned = approval().planFor(request, result.observed);
-    if (!planned.ok) {
-      await ctx.audit(job.createdBy, planned.code === 'plan-refused' ? 'plan.refused' : 'plan.nothing-to-change', source.requestId, { follows: source.id, jobId: job.id, refusals: planned.refusals?.map((r) => r.code) ?? [] });
-      const lines = planned.refusals ? planned.refusals.map((r) => r.reason) : [planned.reason];
-      await ctx.tellRequester(source, planned.code === 'plan-refused' ? 'The new plan was refused' : 'Nothing left to change', planned.code === 'plan-refused' ? 'attention' : 'good', lines);
-      return;
-    }
-    const actor = await askerOf(job, source);
-    const put = await approval().putUp({ kind: 'apply', requestId: source.requestId, request, plan: planned.plan, discovery: discoveryScope(request), actor, rollbackOf: null, follows: source.id });
-    if (put.ok) ctx.updateCard(source.id, source.card);
-  }
-
-  async function afterRollbackRead(planId: string, job: JobRecord, result: JobResult | null): Promise<void> {
-    const source = await plans.get(planId);
-    if (!source) return;
-    ctx.updateCard(source.id, source.card);
-    if (job.status !== 'succeeded' || !result?.observed) {
-      await ctx.tellRequester(source, 'Reading the server for the rollback did not finish', 'attention', [rediscoveryProblem(job, result)]);
-      return;
-    }
-    const open = await openRollbackOf(source);
-    if (open) return;
-    const actor = await askerOf(job, source);
-    const built = await buildRollback(actor, source, result.observed);
-    if (!built.ok) await ctx.tellRequester(source, 'No rollback plan', built.code === 'nothing-to-change' ? 'good' : 'attention', built.refusals ? built.refusals.map((r) => r.reason) : [built.reason]);
-  }
-
-  function rediscoveryProblem(job: JobRecord, result: JobResult | null): string {
-    if (job.status === 'expired') return `No runner with the label ${job.target} picked up the discovery in time. Start a runner for ${job.target}, then try again.`;
-    return `The discovery job ${job.id} ended ${job.status}${result?.error ? `: ${result.error.message}` : ''}.`;
-  }
-
-  /**
-   * The state before the apply when the job reported none (it ended before its result, or its
-   * runner was lost): the read the plan was made from. The runner changes nothing unless the
-   * state it reads first has exactly that fingerprint, so that read is the state before.
-   */
-  async function capturedBefore(source: PlanRecord): Promise<ObservedState | null> {
-    const reads = await jobs.list({ requestId: source.requestId, statuses: ['succeeded'], limit: 50 });
-    for (const job of reads) {
-      // Only the result is needed: the card view spares reading every event of each job.
-      const view = await jobs.cardView(job.id);
-      const observed = view?.result?.observed ?? null;
-      if (observed && fingerprint(observed) === source.plan.fingerprint) return observed;
-    }
-    return null;
-  }
-
-  /** Builds the rollback plan of a finished job from its captured state, and puts it up for approval. */
-  async function buildRollback(actor: PlanActor, source: PlanRecord, current: ObservedState) {
-    const view = source.jobId ? await jobs.get(source.jobId) : null;
-    if (!view) return refuse('no-rollback', `Plan ${source.id} has no job to roll back.`);
-    const progress = stepProgress(source.plan.steps, view.events.map((e) => e.event));
-    const captured = view.result?.observed ?? await capturedBefore(source);
-    const rb = rollbackPlan({
-      profile: source.plan.profile,
-      steps: source.plan.steps,
-      statuses: stepStatuses(progress),
-      current,
-      planFingerprint: source.plan.fingerprint,
-      ...(captured ? { captured } : {}),
-    });
-    if (rb.refusals.length > 0) {
-      await ctx.audit(actor.id, 'plan.rollback-refused', source.id, { jobId: view.job.id, refusals: rb.refusals.map((r) => r.code) });
-      return refuse('plan-refused', 'The rollback plan was refused.', { refusals: rb.refusals });
-    }
-    if (rb.steps.length === 0) {
-      await ctx.audit(actor.id, 'plan.rollback-nothing', source.id, { jobId: view.job.id });
-      return refuse('nothing-to-change', `Job ${view.job.id} changed nothing, so there is nothing to roll back.`);
-    }
-    return approval().putUp({ kind: 'rollback', requestId: source.requestId, request: source.request, plan: rb, discovery: source.discovery, actor, rollbackOf: view.job.id, follows: source.id });
-  }
-
-  /**
-   * "Roll back" on the report: the server is read again first, and the rollback plan is built
-   * from the job's captured state and statuses checked against that fresh read. Building it from
-   * the job's own read after its last change would pin the rollback to that moment: any later
-   * change on the server, even an unrelated one, would end every rollback in aborted-drift.
-   */
-  async function rollback(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
-    return ctx.auditRefusal(actor, 'plan.rollback-refused', planId, await rollbackAsked(actor, planId));
-  }
-
-  /** An open (not final) rollback plan of `source`, if any: a second one would undo the same job twice. */
-  async function openRollbackOf(source: PlanRecord): Promise<PlanRecord | undefined> {
-    const related = await plans.list({ requestId: source.requestId, limit: 50 });
-    return related.find((p) => p.follows === source.id && p.kind === 'rollback' && !FINAL_STATUSES.has(p.status));
-  }
-
-  /** A read for a follow-up of this plan that is still queued or running, if any. */
-  async function readingFor(planId: string): Promise<JobRecord | undefined> {
-    return (await jobs.list({ planId, statuses: ['queued', 'leased'], limit: 5 })).find((j) => j.context.purpose !== JOB_PURPOSE.apply);
-  }
-
-  async function rollbackAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
-    if (!actor.admin) return refuse('not-admin', 'Only picbot admins may request a rollback (it becomes a plan that needs approval).');
-    return ctx.serialize(`follow:${planId}`, async () => {
-      const source = await plans.get(planId);
-      if (!source) return refuse('not-found', `There is no plan ${planId}.`);
-      if (!ROLLBACK_FROM.has(source.status) || !source.jobId) return refuse('not-final', `Plan ${planId} is ${source.status}: only a finished, failed, cancelled or interrupted plan can be rolled back.`);
-      const open = await openRollbackOf(source);
-      if (open) return refuse('busy', `A rollback of this plan is already ${PLAN_STATUS_TEXT[open.status]}: ${open.id}.`, { planId: open.id });
-      const reading = await readingFor(source.id);
-      if (reading) return refuse('busy', `picbot is already reading the server for a follow-up of this plan (${reading.id}).`);
-      const view = await jobs.get(source.jobId);
-      if (!view) return refuse('no-rollback', `The job ${source.jobId} of plan ${planId} is gone.`);
-      const job = await startRead(actor, source, JOB_PURPOSE.rollbackRead);
-      if (!job) return refuse('not-found', `The provisioning request ${source.requestId} is gone.`);
-      await ctx.audit(actor.id, 'plan.rollback-asked', source.id, { jobId: source.jobId, readJobId: job.id });
-      ctx.updateCard(source.id, source.card);
-      return { ok: true, plan: source, job };
-    });
-  }
-
-  /**
-   * "Retry" / "Re-plan": discover the server again, then plan from the request as it is now. On
-   * a rollback plan it builds the rollback of the original plan's job again, from the new read.
-   */
-  async function retry(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
-    return ctx.auditRefusal(actor, 'plan.retry-refused', planId, await retryAsked(actor, planId));
-  }
-
-  async function retryAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
-    if (!actor.admin) return refuse('not-admin', 'Only picbot admins may re-plan.');
-    return ctx.serialize(`follow:${planId}`, async () => {
-      const source = await plans.get(planId);
-      if (!source) return refuse('not-found', `There is no plan ${planId}.`);
-      if (!RETRY_FROM.has(source.status)) return refuse('not-final', `Plan ${planId} is ${source.status}: retry is offered once it has ended without success.`);
-      const running = await readingFor(planId);
-      if (running) return refuse('busy', `A re-discovery for this plan is already running (${running.id}).`);
-      if (source.kind === 'rollback') {
-        const original = source.follows ? await plans.get(source.follows) : null;
-        if (!original || !original.jobId) return refuse('no-rollback', `The plan ${source.follows ?? '?'} that rollback ${source.id} undoes is gone.`);
-        const open = await openRollbackOf(original);
-        if (open && open.id !== source.id) return refuse('busy', `A rollback of plan ${original.id} is already ${PLAN_STATUS_TEXT[open.status]}: ${open.id}.`, { planId: open.id });
-      }
-      const job = await startRead(actor, source, JOB_PURPOSE.replan);
-      if (!job) return refuse('not-found', `The provisioning request ${source.requestId} is gone.`);
-      await ctx.audit(actor.id, 'plan.retry', source.id, { jobId: job.id, kind: source.kind });
-      ctx.updateCard(source.id, source.card);
-      return { ok: true, plan: source, job };
-    });
-  }
-
-  /** A discovery job for a follow-up of `source` (retry or rollback read); null when the request is gone. */
-  async function startRead(actor: PlanActor, source: PlanRecord, purpose: string): Promise<JobRecord | null> {
-    // A retry of a forward plan reads what the request needs now; a rollback (and the retry of
-    // one) re-reads exactly what the plan read, which covers every user its steps touched.
-    const forward = purpose === JOB_PURPOSE.replan && source.kind === 'apply';
-    const request = forward ? (await deps.requests.get(source.requestId))?.request : source.request;
-    if (!request) return null;
-    const scope = forward ? discoveryScope(request) : source.discovery;
-    return jobs.create({
-      kind: 'discover', target: request.target.label, profile: request.target.profile, discovery: scope,
-      context: { purpose, requestId: source.requestId, planId: source.id, card: source.card },
-      createdBy: actor.id, pickupTimeoutSeconds: deps.config.discoveryTimeoutSeconds,
-    });
-  }
-
-  /** "Cancel" on the status card: the requester or an approver; the runner stops after the current step. */
-  async function cancel(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
-    return ctx.auditRefusal(actor, 'plan.cancel-refused', planId, await cancelAsked(actor, planId));
-  }
-
-  async function cancelAsked(actor: PlanActor, planId: string): Promise<Outcome<{ plan: PlanRecord; job: JobRecord }>> {
-    const plan = await plans.get(planId);
-    if (!plan) return refuse('not-found', `There is no plan ${planId}.`);
-    const isApprover = actor.aadObjectId !== null && actor.approver !== false && (ctx.approverCheck()?.(actor.aadObjectId.toLowerCase()) ?? false);
-    if (actor.id !== plan.requesterId && !isApprover) return refuse('not-allowed', 'Only the requester or an approver may cancel a running plan.');
-    if (plan.status !== 'applying' || !plan.jobId) return refuse('not-running', plan.status === 'approved' ? 'The plan is being started; try again in a moment.' : `Plan ${planId} is ${plan.status}: there is nothing running to cancel.`);
-    const r = await jobs.cancel(plan.jobId, actor.id);
-    if (!r.ok) return refuse('not-running', r.code === 'finished' ? 'The job has already finished.' : r.reason);
-    await ctx.audit(actor.id, 'plan.cancel-requested', plan.id, { jobId: plan.jobId, jobStatus: r.job.status });
-    ctx.updateCard(plan.id, plan.card);
-    return { ok: true, plan, job: r.job };
   }
 
   /**
@@ -385,8 +185,6 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
     let dispatched = 0;
     let finished = 0;
     let cards = 0;
-    // Votes that already decide a plan move it first; an approved one is then dispatched below.
-    for (const plan of await plans.list({ statuses: ['pending-approval'], limit: 500 })) await approval().recount(plan.id);
     for (const plan of await plans.list({ statuses: ['approved', 'applying'], limit: 500 })) {
       if (plan.status === 'approved') {
         await dispatch(plan.id);
@@ -409,7 +207,5 @@ export function createApplyWorkflow(ctx: PlanContext, approval: () => ApprovalWo
     return { dispatched, finished, cards };
   }
 
-  return { dispatch, onJobChange, rollback, retry, cancel, resync, buildRollback };
+  return { dispatch, onJobChange, resync };
 }
-
-export type ApplyWorkflow = ReturnType<typeof createApplyWorkflow>;

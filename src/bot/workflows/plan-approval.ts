@@ -1,7 +1,8 @@
 /**
- * Approval in chat (DESIGN §1.5–1.6, issue 4 §2): a plan computed from a request and the latest
+ * Approval in chat (docs/architecture.md, One turn): a plan computed from a request and the latest
  * discovery is put up for approval; every Approve/Reject click is decided by the approval policy
- * on what the server has stored, never on what the card shows; quorum dispatches the plan;
+ * on what the server has stored, never on what the card shows; quorum approves the plan and says
+ * so (`onApproved`: the apply use case listens and dispatches it, src/bot/workflows/plan-core.ts);
  * rejects, expiry and reminders are handled here. Every decision and refusal is audited.
  */
 import { decideVote, dueAction, tally, type Decision, type Tally, type Vote, type VoteDecision } from '../../core/approval-policy';
@@ -51,7 +52,32 @@ export interface NewPlanInput {
   follows: string | null;
 }
 
-export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: string) => Promise<void>) {
+/** Requesting a plan, voting on it, and its expiry: the approval side of the plan core. */
+export interface ApprovalWorkflow {
+  /** "Request approval" on the review card: plan from the stored request and its latest discovery. */
+  requestApproval(actor: PlanActor, requestId: string): Promise<Outcome<{ plan: PlanRecord; replanned: boolean; unchanged: boolean }>>;
+  /** Puts a computed plan up for approval and posts its card (retry, rollback and drift restores too). */
+  putUp(input: NewPlanInput): Promise<Outcome<{ plan: PlanRecord; replanned: boolean; unchanged: boolean }>>;
+  /** The plan of a request from an observed state, or why there is none to approve. */
+  planFor(request: ProvisioningRequest, observed: ObservedState): Outcome<{ plan: Plan }>;
+  /** One Approve/Reject click. */
+  vote(actor: PlanActor, planId: string, input: VoteInput): Promise<VoteAnswer>;
+  /** Expiry and reminders now. */
+  sweep(): Promise<{ expired: number; reminded: number }>;
+  /** Closes a pending plan that expired; null when it moved first. */
+  expire(plan: PlanRecord, by: string): Promise<PlanRecord | null>;
+  /** At start: moves a pending plan its stored votes already decide; true when it moved. */
+  recount(planId: string): Promise<boolean>;
+  /** Tells `listener` of every plan that reaches its quorum (after the move is stored). */
+  onApproved(listener: (planId: string) => Promise<void>): void;
+}
+
+export function createApprovalWorkflow(ctx: PlanContext): ApprovalWorkflow {
+  const approvedListeners: ((planId: string) => Promise<void>)[] = [];
+  /** The hand-off to whoever applies approved plans; each listener's failure is its own. */
+  const approved = async (planId: string) => {
+    for (const listener of approvedListeners) await listener(planId);
+  };
   const { deps, log } = ctx;
   const { plans, votes, clock } = deps;
   const now = () => clock.now();
@@ -295,7 +321,7 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
       ctx.later(plan.id, 'telling the requester of the approval', () => ctx.tellRequester(moved, 'Your plan was approved', 'good', [
         `Plan ${plan.id} for ${plan.targetLabel} was approved by ${decision.tally.approvals.map((v) => v.voterName).join(', ')}. It is being applied now; the plan's card shows the progress.`,
       ]));
-      ctx.later(plan.id, 'dispatching the approved plan', () => dispatch(plan.id));
+      ctx.later(plan.id, 'dispatching the approved plan', () => approved(plan.id));
     } else {
       const by = decision.tally.rejection!;
       ctx.later(plan.id, 'telling the requester of the rejection', () => ctx.tellRequester(moved, 'Your plan was rejected', 'attention', [
@@ -363,7 +389,10 @@ export function createApprovalWorkflow(ctx: PlanContext, dispatch: (planId: stri
     });
   }
 
-  return { requestApproval, putUp, planFor, vote, sweep, expire, recount };
+  return {
+    requestApproval, putUp, planFor, vote, sweep, expire, recount,
+    onApproved(listener) {
+      approvedListeners.push(listener);
+    },
+  };
 }
-
-export type ApprovalWorkflow = ReturnType<typeof createApprovalWorkflow>;

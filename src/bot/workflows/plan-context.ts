@@ -127,7 +127,7 @@ export const JOB_PURPOSE = {
 } as const;
 
 /** The audit records whose hash the plan's card posts as a checkpoint: the approval and the job's end. */
-const CHECKPOINT_ACTIONS = new Set(['plan.approved', 'plan.finished']);
+const CHECKPOINT_ACTIONS: ReadonlySet<string> = new Set(['plan.approved', 'plan.finished']);
 
 export function createPlanContext(deps: PlanDeps) {
   const { plans, votes, roles, clock, logger, cards, views } = deps;
@@ -138,14 +138,9 @@ export function createPlanContext(deps: PlanDeps) {
   const requesterMayCount = roles.localMode && !roles.approversConfigured;
   const policyConfig: PolicyConfig = { quorum: deps.config.approvalQuorum, requesterMayCount };
 
-  /** Whether an id is an approver now; null (fail closed) if the roles cannot answer. */
-  function approverCheck(): ((voterId: string) => boolean) | null {
-    try {
-      return (voterId: string) => roles.isApproverId(voterId);
-    } catch (err) {
-      log.error({ err }, 'reading the approver list failed; nothing is approved');
-      return null;
-    }
+  /** Whether an id is an approver now (the roles are read from the configuration, in memory). */
+  function approverCheck(): (voterId: string) => boolean {
+    return (voterId: string) => roles.isApproverId(voterId);
   }
 
   /** Runs `work` after any earlier work on the same plan (two clicks at once are decided one after the other). */

@@ -1,12 +1,12 @@
 /**
- * Running preflight for a provisioning request (issue 5): who may, where the latest results are
+ * Running preflight for a provisioning request: who may, where the latest results are
  * kept (with the request, with their time) and what the audit log records. The checks themselves
  * sit behind the Preflight port (src/bot/preflight/port.ts).
  */
 import type { Clock } from '../../shared/clock';
 import type { Preflight, PreflightRun } from '../preflight/port';
 import { summarizePreflight } from '../preflight/port';
-import type { Caller } from './intake';
+import type { Caller, Refusal } from './caller';
 import type { AuditLog, RequestRecord, RequestStore } from './ports';
 
 /** The latest preflight run of each request (one per request: a new run replaces the last). */
@@ -15,7 +15,7 @@ export interface PreflightRunStore {
   latest(requestId: string): Promise<PreflightRun | null>;
 }
 
-export type PreflightRefusal = { ok: false; code: 'not-reader' | 'not-found'; reason: string };
+export type PreflightRefusal = Refusal<'not-reader' | 'not-found'>;
 
 export interface PreflightDeps {
   preflight: Preflight;

@@ -9,7 +9,6 @@ export const COLOR_SIZE = 192;
 export const OUTLINE_SIZE = 32;
 /** Teams blue; also the manifest's accentColor. */
 export const ACCENT = { r: 0x0f, g: 0x6c, b: 0xbd } as const;
-export const ACCENT_HEX = '#0F6CBD';
 
 type Point = readonly [number, number];
 

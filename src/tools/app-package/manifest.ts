@@ -23,9 +23,6 @@ export interface ManifestValues {
   version: string;
 }
 
-/** The placeholder names used in manifest/manifest.json, in the order a person sets them. */
-export const PLACEHOLDERS = ['MicrosoftAppId', 'PICBOT_PUBLIC_HOST', 'PACKAGE_VERSION'] as const;
-
 /**
  * Checks the two environment values packaging needs; the error names the variable. Unset comes
  * first so a fresh machine hears about both variables in the order it has to set them.

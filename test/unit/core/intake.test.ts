@@ -84,7 +84,7 @@ describe('request record', () => {
     ]);
   });
 
-  it('the export shape: the key order of issue 2 §9, and it parses back', () => {
+  it('the export shape: the key order of the export format, and it parses back', () => {
     const shape = exportShape(ProvisioningRequest.parse(FULL));
     expect(JSON.stringify(shape)).toBe(
       '{"target":{"label":"pool-eu","profile":"lync2013-cu5"},"agreement":{"type":"mpn-partner-id","number":"P-42","productUseRightsAccepted":true},' +

@@ -24,7 +24,7 @@ const apply = (state: ObservedState, p: Plan): ObservedState => p.steps.reduce((
   return next;
 }, state);
 
-describe('golden: a fresh server gives the seed procedure (LYNC.md §5) for every profile', () => {
+describe('golden: a fresh server gives the seed procedure (docs/lync-reference.md, Plan order and rollback) for every profile', () => {
   it.each(PROFILES.map((p) => [p]))('%s, global scope', (profile) => {
     const p = plan(requestFixture('global', {}, profile), freshState(profile), profile);
     expect(p.refusals).toEqual([]);

@@ -1,4 +1,7 @@
-/** The SQLite DraftStore and RequestStore on a real file: the port contracts the workflows rely on. */
+/**
+ * What only the SQLite DraftStore and RequestStore do (a real file: reopening, corrupt rows, CHECK
+ * constraints). The port contracts they share with the fakes are in port-contracts.test.ts.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,43 +38,6 @@ const draft = (over: Partial<IntakeDraft> = {}): Omit<IntakeDraft, 'version' | '
 });
 
 describe('DraftStore (SQLite)', () => {
-  it('keeps one open draft per owner and target label, case-insensitively', async () => {
-    const drafts = createDraftStore(db);
-    const a = await drafts.create(draft());
-    expect(a.ok).toBe(true);
-    const b = await drafts.create(draft({ targetLabel: 'POOL-EU' }));
-    expect(b).toEqual({ ok: false, openId: a.ok ? a.draft.id : '' });
-    // Another owner, or another label, is fine.
-    expect((await drafts.create(draft({ ownerId: 'owner-2' }))).ok).toBe(true);
-    expect((await drafts.create(draft({ targetLabel: 'pool-us' }))).ok).toBe(true);
-  });
-
-  it('a discarded or closed draft frees its target label', async () => {
-    const drafts = createDraftStore(db);
-    const a = await drafts.create(draft());
-    if (!a.ok) throw new Error('create');
-    expect((await drafts.update({ ...a.draft, state: 'discarded' })).ok).toBe(true);
-    expect((await drafts.create(draft())).ok).toBe(true);
-  });
-
-  it('saves only on the version it read (a second click on the same version is stale)', async () => {
-    const drafts = createDraftStore(db);
-    const a = await drafts.create(draft());
-    if (!a.ok) throw new Error('create');
-    const first = await drafts.update({ ...a.draft, position: 'edge' });
-    expect(first).toMatchObject({ ok: true, draft: { version: 2, position: 'edge' } });
-    expect(await drafts.update({ ...a.draft, position: 'domains' })).toEqual({ ok: false, reason: 'stale' });
-    expect((await drafts.get(a.draft.id))?.position).toBe('edge');
-  });
-
-  it('renaming onto another open draft\'s label is target-taken', async () => {
-    const drafts = createDraftStore(db);
-    const eu = await drafts.create(draft());
-    const us = await drafts.create(draft({ targetLabel: 'pool-us' }));
-    if (!eu.ok || !us.ok) throw new Error('create');
-    expect(await drafts.update({ ...us.draft, targetLabel: 'Pool-Eu' })).toEqual({ ok: false, reason: 'target-taken', openId: eu.draft.id });
-  });
-
   it('lists the owner\'s open drafts, most recent first, and reads them back after reopening the file', async () => {
     const drafts = createDraftStore(db);
     await drafts.create(draft({ targetLabel: 'old', updatedAt: '2026-11-01T00:00:00.000Z' }));
@@ -105,19 +71,6 @@ describe('RequestStore (SQLite)', () => {
   const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
     id: newId('request'), ownerId: 'owner-1', ownerName: 'Dana', request, status: 'draft', submittedOn: null, activeOn: null,
     createdAt: '2026-11-02T09:00:00.000Z', updatedAt: '2026-11-02T09:00:00.000Z', ...over,
-  });
-
-  it('upserts by id, keeping createdAt, and lists the most recently changed first', async () => {
-    const requests = createRequestStore(db);
-    const a = record({ updatedAt: '2026-11-01T00:00:00.000Z' });
-    const b = record({ updatedAt: '2026-11-02T00:00:00.000Z' });
-    await requests.save(a);
-    await requests.save(b);
-    await requests.save({ ...a, status: 'submitted', submittedOn: '2026-11-03', createdAt: 'ignored', updatedAt: '2026-11-03T00:00:00.000Z' });
-    expect(await requests.get(a.id)).toEqual({ ...a, status: 'submitted', submittedOn: '2026-11-03', updatedAt: '2026-11-03T00:00:00.000Z' });
-    expect((await requests.list()).map((r) => r.id)).toEqual([a.id, b.id]);
-    expect((await requests.list({ limit: 1 })).map((r) => r.id)).toEqual([a.id]);
-    expect(await requests.get(newId('request'))).toBeNull();
   });
 
   it('refuses a status the schema does not know (CHECK constraint)', async () => {

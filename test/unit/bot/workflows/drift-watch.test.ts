@@ -28,6 +28,7 @@ function recordingCards() {
       ops.push({ kind: 'send', conversationId, activityId: `a${n}`, card });
       return `a${n}`;
     },
+    record: () => () => {},
     update(target: CardRef, render) {
       void render().then((card) => {
         if (card) ops.push({ kind: 'update', conversationId: target.conversationId, activityId: target.activityId, card });

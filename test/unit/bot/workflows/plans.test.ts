@@ -3,9 +3,9 @@
  * the JobQueue (the test plays the runner), the ChatNotifier (records cards) and the views (the
  * card model as JSON, so assertions read the state rather than card layout).
  */
-import { createCardScheduler } from '../../../../src/bot/workflows/card-scheduler';
-import { createApplyWorkflow } from '../../../../src/bot/workflows/plan-apply';
-import { createApprovalWorkflow, type ApprovalWorkflow } from '../../../../src/bot/workflows/plan-approval';
+import { createCardScheduler } from '../../../../src/bot/teams/card-scheduler';
+import type { ApprovalWorkflow } from '../../../../src/bot/workflows/plan-approval';
+import { createPlanCore, type PlanCore } from '../../../../src/bot/workflows/plan-core';
 import { createPlanContext, JOB_PURPOSE, type PlanActor, type PlanCardModel, type PlanViews } from '../../../../src/bot/workflows/plan-context';
 import type { ChatNotifier, PlanRecord } from '../../../../src/bot/workflows/ports';
 import { createAuditLog } from '../../../../src/bot/stores/audit-log';
@@ -54,7 +54,8 @@ interface World {
   jobs: FakeJobQueue;
   sent: Sent[];
   approval: ApprovalWorkflow;
-  apply: ReturnType<typeof createApplyWorkflow>;
+  /** Apply and the follow-ups on a plan's report (cancel, retry, rollback), and the start-up resync. */
+  apply: PlanCore['apply'] & Pick<PlanCore['cancel'], 'cancel'> & Pick<PlanCore['retry'], 'retry'> & Pick<PlanCore['rollback'], 'rollback'> & Pick<PlanCore, 'resync'>;
   plans: ReturnType<typeof createPlanStore>;
   audit: ReturnType<typeof createAuditLog>;
   settle(): Promise<void>;
@@ -108,10 +109,10 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
     clock, logger: silentLogger(),
     config: { approvalTtlHours: 72, approvalQuorum: options.quorum ?? 1, approvalsConversation: options.approvalsConversation === undefined ? APPROVALS : options.approvalsConversation, discoveryTimeoutSeconds: 60, approvers },
   });
-  let approval: ApprovalWorkflow | null = null;
-  const apply = createApplyWorkflow(ctx, () => approval!);
-  approval = createApprovalWorkflow(ctx, apply.dispatch);
-  jobs.onChange((c) => apply.onJobChange(c));
+  const core = createPlanCore(ctx);
+  const { approval } = core;
+  const apply = { ...core.apply, cancel: core.cancel.cancel, retry: core.retry.retry, rollback: core.rollback.rollback, resync: core.resync };
+  jobs.onChange((c) => core.onJobChange(c));
   return {
     db, jobs, sent, approval, apply, plans, audit, failSendsTo,
     throttleSends: (count) => {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { createShellHost, type ShellHost } from '../../../src/runner/shell-host';
+import { createShellHost, type ShellHost } from '../../src/runner/shell-host';
 
 /** The shell host's answer checks, against a fake host that misbehaves on purpose (test/fakes/fake-shell.js). */
-const FAKE = join(__dirname, '..', '..', 'fakes', 'fake-shell.js');
+const FAKE = join(__dirname, '..', 'fakes', 'fake-shell.js');
 
 let host: ShellHost;
 beforeEach(() => {

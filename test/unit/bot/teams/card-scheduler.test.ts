@@ -1,4 +1,4 @@
-import { createCardScheduler, TEAMS_CONVERSATION_LIMITS } from '../../../../src/bot/workflows/card-scheduler';
+import { createCardScheduler, TEAMS_CONVERSATION_LIMITS } from '../../../../src/bot/teams/card-scheduler';
 import type { ChatNotifier } from '../../../../src/bot/workflows/ports';
 import type { Card } from '../../../../src/bot/turn';
 import { silentLogger } from '../../../../src/shared/logger';
@@ -104,6 +104,38 @@ describe('card scheduler', () => {
     expect(rec.calls.map((c) => textOf(c.card))).toEqual(Array.from({ length: ops }, (_, i) => `m${i}`));
     expect(times.slice(0, 7).every((t) => t === 1_000_000)).toBe(true);
     expect(times[7]).toBeGreaterThan(1_000_000);
+  });
+
+  it('counts answers sent inside turns without delaying them: proactive sends wait for the room they took', async () => {
+    const { clock, rec, scheduler } = setup();
+    // Seven answers inside turns, each done at once (the adapter sent them itself).
+    for (let i = 0; i < 7; i += 1) scheduler.record('c1')();
+    const proactive = [scheduler.send('c1', card('p1')), scheduler.send('c1', card('p2'))];
+    await clock.advance(0);
+    // 7 per second are used up, and 8 per 2 s leave room for one more.
+    expect(rec.calls).toHaveLength(0);
+    await clock.advance(1_000);
+    expect(rec.calls.map((c) => [textOf(c.card), c.at])).toEqual([['p1', 1_001_000]]);
+    await clock.advance(1_000);
+    await Promise.all(proactive);
+    expect(rec.calls.map((c) => [textOf(c.card), c.at])).toEqual([['p1', 1_001_000], ['p2', 1_002_000]]);
+    // Another conversation is not held back by c1's answers.
+    await scheduler.send('c2', card('elsewhere'));
+    expect(rec.calls.at(-1)).toMatchObject({ conversationId: 'c2', at: 1_002_000 });
+  });
+
+  it('counts an answer from when it is done, not when it started', async () => {
+    const { clock, rec, scheduler } = setup();
+    const done = Array.from({ length: 7 }, () => scheduler.record('c1'));
+    await clock.advance(500);
+    for (const d of done) d();
+    const p = scheduler.send('c1', card('after'));
+    // Counted from their start it could go at 1_001_000; from when they were done, at 1_001_500.
+    await clock.advance(999);
+    expect(rec.calls).toHaveLength(0);
+    await clock.advance(1);
+    await p;
+    expect(rec.calls.map((c) => c.at)).toEqual([1_001_500]);
   });
 
   it('limits each conversation on its own', async () => {
