@@ -1,6 +1,7 @@
 /** The intake's navigation buttons: start, edit a section, resume, discard, finish. */
 import { parseDraftRef, parseEditRef, parseStartRef } from '../../core/card-refs';
 import type { ActionHandler } from '../turn';
+import type { ActionTable } from '../app-deps';
 import { VERBS } from '../verbs';
 import { endedCard } from '../views/common';
 import { recordCard } from '../views/request';
@@ -9,7 +10,7 @@ import { choiceCard, draftCard, newTargetCard } from './draft-card';
 import { showIn, type IntakeHandlerDeps } from './intake-steps';
 import { malformed, refused } from './outcomes';
 
-export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTargetLabel?: string | null }): Record<string, ActionHandler> {
+export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTargetLabel?: string | null }): ActionTable {
   const { intake } = deps;
 
   /** "Start an intake" (welcome, help, ended cards): like the `start` command, in place. */

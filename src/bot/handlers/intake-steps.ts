@@ -7,6 +7,7 @@ import { parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard,
 import { INTAKE_STEPS, IntakeStep, nextStep, STEP_PART, type IntakeData } from '../../core/intake';
 import type { Roles } from '../../core/roles';
 import type { ActionHandler, ActionResult, ActionTurn } from '../turn';
+import type { ActionTable } from '../app-deps';
 import { VERBS } from '../verbs';
 import { legacyProductCard } from '../views/common';
 import { stepCard } from '../views/intake';
@@ -37,7 +38,7 @@ const LEGACY_ON_DRAFT = 'picbot cannot configure OCS 2007 R2 or older (no Manage
 
 type Part<S extends IntakeStep> = NonNullable<IntakeData[(typeof STEP_PART)[S]]>;
 
-export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string, ActionHandler> {
+export function createIntakeStepHandlers(deps: IntakeHandlerDeps): ActionTable {
   const { intake } = deps;
 
   /** Offers the open draft that already covers this target. */

@@ -8,6 +8,7 @@ import type { Roles } from '../../core/roles';
 import { ReasonText } from '../../core/approval-policy';
 import { idKind, idPattern } from '../../shared/ids';
 import type { ActionHandler, ActionResult, ActionTurn, Card, CommandHandler, MessageTurn } from '../turn';
+import type { ActionTable } from '../app-deps';
 import { VERBS } from '../verbs';
 import { auditTrailCard, planListCard, planNoticeCard, planScriptCard } from '../views/plan';
 import type { ApprovalWorkflow } from '../workflows/plan-approval';
@@ -76,7 +77,7 @@ const malformed = (reason: string): ActionResult =>
 
 const issue = (e: z.ZodError) => `${e.issues[0]?.path.join('.') || 'data'}: ${e.issues[0]?.message ?? 'invalid'}`;
 
-export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionHandler> {
+export function createPlanActions(deps: PlanHandlerDeps): ActionTable {
   const { cards, approval, reading, roles } = deps;
 
   /** The plan card for a reader (the clicker only), with an optional note. */

@@ -1,13 +1,14 @@
 /** The request record's buttons: open it, export it, mark it submitted or active. */
 import { parseDateCard, parseRequestRef } from '../../core/card-refs';
 import type { ActionHandler } from '../turn';
+import type { ActionTable } from '../app-deps';
 import { VERBS } from '../verbs';
 import { exportCard, recordCard } from '../views/request';
 import { callerOf } from './caller';
 import type { IntakeHandlerDeps } from './intake-steps';
 import { malformed, refused } from './outcomes';
 
-export function createRequestActionHandlers(deps: IntakeHandlerDeps): Record<string, ActionHandler> {
+export function createRequestActionHandlers(deps: IntakeHandlerDeps): ActionTable {
   const { intake } = deps;
 
   const status: ActionHandler = async (turn) => {
