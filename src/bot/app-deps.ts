@@ -16,6 +16,7 @@ import type { RefusedActivityCounter } from './teams/activity-gate';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
 import type { CardScheduler } from './workflows/card-scheduler';
 import type { AuditLog, ConversationRoster, JobQueue, RunnerRegistry, ServerKeyStore, UserIdStore } from './workflows/ports';
+import type { Verb } from './verbs';
 
 export interface AppDeps {
   config: AppConfig;
@@ -53,14 +54,17 @@ export interface AppDeps {
   runnerUrl(): string;
 }
 
+/** Handlers by verb: each area fills in its own verbs. */
+export type ActionTable<V extends string = Verb> = Partial<Record<V, ActionHandler>>;
+
 /**
  * What an area contributes to the router. Command names are the first word of a message,
  * lower-case ("start", "status"); action keys are verbs from src/bot/verbs.ts.
  * The router refuses to start on a duplicate command/verb or a verb in VERBS without a handler.
  */
-export interface HandlerSet {
+export interface HandlerSet<V extends string = Verb> {
   commands?: Record<string, CommandHandler>;
-  actions?: Record<string, ActionHandler>;
+  actions?: ActionTable<V>;
   /** The bot was added to a conversation (the welcome card). Only one area provides it. */
   added?: (turn: AddedTurn) => Promise<void>;
   /** Unknown text and `help` go here. Only one area provides it. */

@@ -45,6 +45,7 @@ export interface MessageTurn extends TurnBase {
 /** An Action.Execute invoke (`adaptiveCard/action`). `data` is raw: handlers parse it. */
 export interface ActionTurn extends TurnBase {
   kind: 'action';
+  /** The verb as Teams sent it: untrusted text, which the router parses into a Verb (src/bot/verbs.ts) once. */
   verb: string;
   data: unknown;
   /** The id of the message that holds the card, when Teams says. */

@@ -43,4 +43,11 @@ export const VERBS = {
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];
-export const ALL_VERBS: readonly string[] = Object.values(VERBS);
+export const ALL_VERBS: readonly Verb[] = Object.values(VERBS);
+
+const KNOWN: ReadonlySet<string> = new Set(ALL_VERBS);
+
+/** Whether untrusted text (the verb of a Teams invoke) is one of picbot's verbs. */
+export function isVerb(text: string): text is Verb {
+  return KNOWN.has(text);
+}

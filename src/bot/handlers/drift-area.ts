@@ -17,6 +17,7 @@ import { driftNotice, driftStatusCard } from '../views/drift';
 import type { DriftMetrics } from '../workflows/drift-ports';
 import type { DriftRefusal, DriftRefusalCode, DriftWatch } from '../workflows/drift-watch';
 import type { WorkflowRefusal } from '../workflows/plan-context';
+import { readCardData } from './card-data';
 import { callerOf } from './caller';
 import { refusedCard } from './plan-actions';
 
@@ -102,8 +103,8 @@ export function createDriftHandlers(deps: DriftAreaDeps): DriftArea {
     if ('code' in r && r.code in TITLE) return { card: driftNotice(TITLE[r.code as DriftRefusalCode], [r.reason]), scope: 'clicker' };
     return refusedCard(r as WorkflowRefusal);
   };
-  const malformed = (e: z.ZodError): ActionResult =>
-    ({ card: driftNotice('That card can\'t be used', [`${e.issues[0]?.path.join('.') || 'data'}: ${e.issues[0]?.message ?? 'invalid'}. Say "drift" to check again.`]), scope: 'clicker' });
+  const malformed = (reason: string): ActionResult =>
+    ({ card: driftNotice('That card can\'t be used', [`${reason}. Say "drift" to check again.`]), scope: 'clicker' });
 
   /** The drift card as it stands now, for everyone (the click changed it). */
   async function shown(target: string): Promise<ActionResult> {
@@ -112,33 +113,33 @@ export function createDriftHandlers(deps: DriftAreaDeps): DriftArea {
   }
 
   const restore: ActionHandler = async (turn) => {
-    const data = DriftRef.safeParse(turn.data);
-    if (!data.success) return malformed(data.error);
-    const r = await watch.restore(callerOf(turn, deps.roles), data.data.target, data.data.signature);
+    const data = readCardData(DriftRef, turn.data);
+    if (!data.ok) return malformed(data.reason);
+    const r = await watch.restore(callerOf(turn, deps.roles), data.value.target, data.value.signature);
     if (!r.ok) return refusal(r);
-    return shown(data.data.target);
+    return shown(data.value.target);
   };
 
   const accept: ActionHandler = async (turn) => {
-    const data = DriftRef.safeParse(turn.data);
-    if (!data.success) return malformed(data.error);
-    const reason = data.data.reason ?? '';
-    const r = await watch.accept(callerOf(turn, deps.roles), data.data.target, data.data.signature, reason);
+    const data = readCardData(DriftRef, turn.data);
+    if (!data.ok) return malformed(data.reason);
+    const reason = data.value.reason ?? '';
+    const r = await watch.accept(callerOf(turn, deps.roles), data.value.target, data.value.signature, reason);
     if (!r.ok && r.code === 'reason-required') {
       // The message under the field, with what was typed kept.
-      const card = await watch.currentCard(data.data.target, { reasonValue: reason.slice(0, MAX_REASON), reasonError: r.reason });
+      const card = await watch.currentCard(data.value.target, { reasonValue: reason.slice(0, MAX_REASON), reasonError: r.reason });
       return card ? { card, scope: 'clicker' } : refusal(r);
     }
     if (!r.ok) return refusal(r);
-    return shown(data.data.target);
+    return shown(data.value.target);
   };
 
   const snooze: ActionHandler = async (turn) => {
-    const data = DriftRef.safeParse(turn.data);
-    if (!data.success) return malformed(data.error);
-    const r = await watch.snooze(callerOf(turn, deps.roles), data.data.target, data.data.signature);
+    const data = readCardData(DriftRef, turn.data);
+    if (!data.ok) return malformed(data.reason);
+    const r = await watch.snooze(callerOf(turn, deps.roles), data.value.target, data.value.signature);
     if (!r.ok) return refusal(r);
-    return shown(data.data.target);
+    return shown(data.value.target);
   };
 
   return {

@@ -1,20 +1,22 @@
 /** The intake's navigation buttons: start, edit a section, resume, discard, finish. */
 import { parseDraftRef, parseEditRef, parseStartRef } from '../../core/card-refs';
 import type { ActionHandler } from '../turn';
+import type { ActionTable } from '../app-deps';
 import { VERBS } from '../verbs';
 import { endedCard } from '../views/common';
 import { recordCard } from '../views/request';
+import { readCardData } from './card-data';
 import { callerOf } from './caller';
 import { choiceCard, draftCard, newTargetCard } from './draft-card';
 import { showIn, type IntakeHandlerDeps } from './intake-steps';
 import { malformed, refused } from './outcomes';
 
-export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTargetLabel?: string | null }): Record<string, ActionHandler> {
+export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTargetLabel?: string | null }): ActionTable {
   const { intake } = deps;
 
   /** "Start an intake" (welcome, help, ended cards): like the `start` command, in place. */
   const start: ActionHandler = async (turn) => {
-    const ref = parseStartRef(turn.data);
+    const ref = readCardData(parseStartRef, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const caller = callerOf(turn, deps.roles);
     const may = intake.canStart(caller);
@@ -27,7 +29,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   };
 
   const edit: ActionHandler = async (turn) => {
-    const ref = parseEditRef(turn.data);
+    const ref = readCardData(parseEditRef, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const moved = await intake.moveTo(callerOf(turn, deps.roles), ref.value.draftId, ref.value.section);
     if (!moved.ok) return refused(moved, ref.value.draftId);
@@ -35,7 +37,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   };
 
   const resume: ActionHandler = async (turn) => {
-    const ref = parseDraftRef(turn.data);
+    const ref = readCardData(parseDraftRef, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const r = await intake.resume(callerOf(turn, deps.roles), ref.value.draftId);
     if (!r.ok) return refused(r, ref.value.draftId);
@@ -43,7 +45,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   };
 
   const discard: ActionHandler = async (turn) => {
-    const ref = parseDraftRef(turn.data);
+    const ref = readCardData(parseDraftRef, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const caller = callerOf(turn, deps.roles);
     const r = await intake.discard(caller, ref.value.draftId);
@@ -57,7 +59,7 @@ export function createIntakeNavHandlers(deps: IntakeHandlerDeps & { defaultTarge
   };
 
   const finish: ActionHandler = async (turn) => {
-    const ref = parseDraftRef(turn.data);
+    const ref = readCardData(parseDraftRef, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const r = await intake.finish(callerOf(turn, deps.roles), ref.value.draftId);
     if (!r.ok) return refused(r, ref.value.draftId);

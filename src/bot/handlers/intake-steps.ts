@@ -7,11 +7,13 @@ import { parseAgreementCard, parseContactsCard, parseDomainsCard, parseEdgeCard,
 import { INTAKE_STEPS, IntakeStep, nextStep, STEP_PART, type IntakeData } from '../../core/intake';
 import type { Roles } from '../../core/roles';
 import type { ActionHandler, ActionResult, ActionTurn } from '../turn';
+import type { ActionTable } from '../app-deps';
 import { VERBS } from '../verbs';
 import { legacyProductCard } from '../views/common';
 import { stepCard } from '../views/intake';
 import type { IntakeWorkflow } from '../workflows/intake';
 import type { IntakeDraft } from '../workflows/ports';
+import { formReader, readCardData, type CardReader } from './card-data';
 import { callerOf } from './caller';
 import { choiceCard, draftCard, type ReviewNextSteps } from './draft-card';
 import { clickedCard, type ShowDraft } from './live-intake-card';
@@ -37,7 +39,24 @@ const LEGACY_ON_DRAFT = 'picbot cannot configure OCS 2007 R2 or older (no Manage
 
 type Part<S extends IntakeStep> = NonNullable<IntakeData[(typeof STEP_PART)[S]]>;
 
-export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string, ActionHandler> {
+type BackStep = Exclude<IntakeStep, 'target'>;
+
+/** "Back" on steps 2–6: the step the card is (its hidden `step`), and the card's other fields. */
+const readBack: CardReader<{ name: BackStep; fields: Record<string, unknown> }> = (data) => {
+  const raw = (data ?? {}) as Record<string, unknown>;
+  const which = IntakeStep.exclude(['target']).safeParse(raw.step);
+  if (!which.success) return { ok: false, reason: 'the card did not name a step that has a Back button' };
+  const { step: _step, ...fields } = raw;
+  return { ok: true, value: { name: which.data, fields } };
+};
+
+/** "Cancel" on a card opened with Edit: the client sends the card's inputs with any button, so only the draft id is read. */
+const readCancel: CardReader<{ draftId: string }> = (data) => {
+  const raw = (data ?? {}) as Record<string, unknown>;
+  return parseDraftRef(typeof raw === 'object' && !Array.isArray(raw) ? { draftId: raw.draftId } : raw);
+};
+
+export function createIntakeStepHandlers(deps: IntakeHandlerDeps): ActionTable {
   const { intake } = deps;
 
   /** Offers the open draft that already covers this target. */
@@ -60,13 +79,15 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
   ): ActionHandler {
     return async (turn) => {
       // Structure first (a refusal needs no draft), then the field rules with the draft's context.
-      const shape = parse(turn.data, null);
-      if (shape.kind === 'refused') return malformed(shape.reason);
+      const read = readCardData(formReader((raw) => parse(raw, null)), turn.data);
+      if (!read.ok) return malformed(read.reason);
+      const shape = read.value;
       const caller = callerOf(turn, deps.roles);
       const own = await intake.ownDraft(caller, shape.draftId as string);
       if (!own.ok) return refused(own, shape.draftId as string);
-      const outcome = parse(turn.data, own.draft);
-      if (outcome.kind === 'refused') return malformed(outcome.reason);
+      const checked = readCardData(formReader((raw) => parse(raw, own.draft)), turn.data);
+      if (!checked.ok) return malformed(checked.reason);
+      const outcome = checked.value;
       if (outcome.kind === 'invalid') {
         return { card: stepCard({ step: name, draftId: own.draft.id, data: own.draft.data, values: outcome.values, errors: outcome.errors, notice: outcome.notice }) };
       }
@@ -87,8 +108,9 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
   }
 
   const target: ActionHandler = async (turn) => {
-    const outcome = parseTargetCard(turn.data);
-    if (outcome.kind === 'refused') return malformed(outcome.reason);
+    const read = readCardData(formReader(parseTargetCard), turn.data);
+    if (!read.ok) return malformed(read.reason);
+    const outcome = read.value;
     const caller = callerOf(turn, deps.roles);
     if (outcome.draftId === null) {
       // The first card: no draft yet.
@@ -132,14 +154,13 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
    * with their messages, since dropping them silently would lose them.
    */
   const back: ActionHandler = async (turn) => {
-    const raw = (turn.data ?? {}) as Record<string, unknown>;
-    const which = IntakeStep.exclude(['target']).safeParse(raw.step);
-    if (!which.success) return malformed('the card did not name a step that has a Back button');
-    const name = which.data;
-    const { step: _step, ...fields } = raw;
+    const back = readCardData(readBack, turn.data);
+    if (!back.ok) return malformed(back.reason);
+    const { name, fields } = back.value;
     const parse = parsers[name] as (raw: unknown, draft: IntakeDraft | null) => StepOutcome<unknown>;
-    const shape = parse(fields, null);
-    if (shape.kind === 'refused') return malformed(shape.reason);
+    const read = readCardData(formReader((raw) => parse(raw, null)), fields);
+    if (!read.ok) return malformed(read.reason);
+    const shape = read.value;
     const caller = callerOf(turn, deps.roles);
     const own = await intake.ownDraft(caller, shape.draftId as string);
     if (!own.ok) return refused(own);
@@ -150,8 +171,9 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
     const typed = Object.entries(fields).filter(([k]) => k !== 'draftId');
     const untouched = typed.every(([k, v]) => String(v).trim() === '' || String(v) === (saved[k] ?? '') || String(v) === (fresh[k] ?? ''));
     if (!untouched) {
-      const outcome = parse(fields, draft);
-      if (outcome.kind === 'refused') return malformed(outcome.reason);
+      const checked = readCardData(formReader((raw) => parse(raw, draft)), fields);
+      if (!checked.ok) return malformed(checked.reason);
+      const outcome = checked.value;
       if (outcome.kind === 'invalid') {
         return { card: stepCard({ step: name, draftId: draft.id, data: draft.data, values: outcome.values, errors: outcome.errors, notice: 'Back keeps what you typed, so it must be valid first: correct it, or clear the field.' }) };
       }
@@ -167,9 +189,7 @@ export function createIntakeStepHandlers(deps: IntakeHandlerDeps): Record<string
 
   /** "Cancel" on a card opened with Edit from the review: back to the review, nothing saved. */
   const review: ActionHandler = async (turn) => {
-    // The client sends the card's inputs with any button: Cancel reads only the draft id.
-    const raw = (turn.data ?? {}) as Record<string, unknown>;
-    const ref = parseDraftRef(typeof raw === 'object' && !Array.isArray(raw) ? { draftId: raw.draftId } : raw);
+    const ref = readCardData(readCancel, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const caller = callerOf(turn, deps.roles);
     const own = await intake.ownDraft(caller, ref.value.draftId);

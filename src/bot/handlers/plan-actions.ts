@@ -8,6 +8,7 @@ import type { Roles } from '../../core/roles';
 import { ReasonText } from '../../core/approval-policy';
 import { idKind, idPattern } from '../../shared/ids';
 import type { ActionHandler, ActionResult, ActionTurn, Card, CommandHandler, MessageTurn } from '../turn';
+import type { ActionTable } from '../app-deps';
 import { VERBS } from '../verbs';
 import { auditTrailCard, planListCard, planNoticeCard, planScriptCard } from '../views/plan';
 import type { ApprovalWorkflow } from '../workflows/plan-approval';
@@ -16,6 +17,7 @@ import type { RetryPlan } from '../workflows/plan-retry';
 import type { RollBackPlan } from '../workflows/plan-rollback';
 import type { PlanReading } from '../workflows/plan-reading';
 import type { PlanContext, WorkflowRefusal } from '../workflows/plan-context';
+import { readCardData } from './card-data';
 import { callerOf } from './caller';
 
 const PLAN_ID = idPattern('plan');
@@ -74,9 +76,7 @@ export function refusedCard(r: WorkflowRefusal, requestId: string | null = null)
 const malformed = (reason: string): ActionResult =>
   ({ card: notice('That card can\'t be used', [`${reason}. Say "plans" for the current plans.`]), scope: 'clicker', refusal: true });
 
-const issue = (e: z.ZodError) => `${e.issues[0]?.path.join('.') || 'data'}: ${e.issues[0]?.message ?? 'invalid'}`;
-
-export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionHandler> {
+export function createPlanActions(deps: PlanHandlerDeps): ActionTable {
   const { cards, approval, reading, roles } = deps;
 
   /** The plan card for a reader (the clicker only), with an optional note. */
@@ -86,10 +86,10 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   }
 
   const requestApproval: ActionHandler = async (turn) => {
-    const ref = RequestRef.safeParse(turn.data);
-    if (!ref.success) return malformed(issue(ref.error));
-    const r = await approval.requestApproval(callerOf(turn, roles), ref.data.requestId);
-    if (!r.ok) return refusedCard(r, ref.data.requestId);
+    const ref = readCardData(RequestRef, turn.data);
+    if (!ref.ok) return malformed(ref.reason);
+    const r = await approval.requestApproval(callerOf(turn, roles), ref.value.requestId);
+    if (!r.ok) return refusedCard(r, ref.value.requestId);
     const approvals = deps.approvalsConversation;
     const where = approvals && approvals !== turn.conversation.id ? 'being posted in the approvals conversation' : 'being posted in this conversation';
     const steps = `${r.plan.plan.steps.length} step${r.plan.plan.steps.length === 1 ? '' : 's'}`;
@@ -101,10 +101,10 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
 
   function vote(decision: 'approve' | 'reject'): ActionHandler {
     return async (turn) => {
-      const data = VoteData.safeParse(turn.data);
-      if (!data.success) return malformed(issue(data.error));
-      const answer = await approval.vote(callerOf(turn, roles), data.data.planId, {
-        decision, cardHash: data.data.planHash, reason: data.data.reason ?? null,
+      const data = readCardData(VoteData, turn.data);
+      if (!data.ok) return malformed(data.reason);
+      const answer = await approval.vote(callerOf(turn, roles), data.value.planId, {
+        decision, cardHash: data.value.planHash, reason: data.value.reason ?? null,
         clickedCard: turn.messageId ? { conversationId: turn.conversation.id, activityId: turn.messageId } : null,
       });
       // The answer replaces the clicked card for the clicker; one more update of the message,
@@ -112,28 +112,28 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
       // could otherwise arrive after the job's last update and leave the card behind).
       // A refused vote that did not answer with the plan card itself also goes to the bottom of the chat.
       const refusal = !answer.decision.ok && answer.decision.code !== 'reason-required' && answer.decision.code !== 'stale-plan';
-      return { card: answer.card, scope: answer.scope, refusal, after: () => cards.later(data.data.planId, 'updating the card after a vote', () => cards.refreshCard(data.data.planId)) };
+      return { card: answer.card, scope: answer.scope, refusal, after: () => cards.later(data.value.planId, 'updating the card after a vote', () => cards.refreshCard(data.value.planId)) };
     };
   }
 
   const script: ActionHandler = async (turn) => {
-    const ref = PlanRef.safeParse(turn.data);
-    if (!ref.success) return malformed(issue(ref.error));
-    const r = await reading.script(callerOf(turn, roles), ref.data.planId);
+    const ref = readCardData(PlanRef, turn.data);
+    if (!ref.ok) return malformed(ref.reason);
+    const r = await reading.script(callerOf(turn, roles), ref.value.planId);
     return r.ok ? { card: planScriptCard(r.plan), scope: 'clicker' } : refusedCard(r);
   };
 
   /** Teams' automatic refresh for the listed approvers, and "Open": the current card, for this viewer. */
   const show: ActionHandler = async (turn) => {
-    const ref = PlanRef.safeParse(turn.data);
-    if (!ref.success) return malformed(issue(ref.error));
-    return readerCard(turn, ref.data.planId);
+    const ref = readCardData(PlanRef, turn.data);
+    if (!ref.ok) return malformed(ref.reason);
+    return readerCard(turn, ref.value.planId);
   };
 
   const cancel: ActionHandler = async (turn) => {
-    const ref = PlanRef.safeParse(turn.data);
-    if (!ref.success) return malformed(issue(ref.error));
-    const r = await deps.cancel.cancel(callerOf(turn, roles), ref.data.planId);
+    const ref = readCardData(PlanRef, turn.data);
+    if (!ref.ok) return malformed(ref.reason);
+    const r = await deps.cancel.cancel(callerOf(turn, roles), ref.value.planId);
     if (!r.ok) return refusedCard(r);
     // The clicker's answer; the card everyone sees is updated by the card scheduler (cancelAsked asked for it).
     const card = await cards.currentCard(r.plan.id, { notice: `Cancel requested by ${turn.actor.name}: the runner stops after the current step.` });
@@ -141,18 +141,18 @@ export function createPlanActions(deps: PlanHandlerDeps): Record<string, ActionH
   };
 
   const rollback: ActionHandler = async (turn) => {
-    const ref = PlanRef.safeParse(turn.data);
-    if (!ref.success) return malformed(issue(ref.error));
-    const r = await deps.rollback.rollback(callerOf(turn, roles), ref.data.planId);
+    const ref = readCardData(PlanRef, turn.data);
+    if (!ref.ok) return malformed(ref.reason);
+    const r = await deps.rollback.rollback(callerOf(turn, roles), ref.value.planId);
     if (!r.ok) return refusedCard(r);
     const lines = [`picbot reads ${r.plan.targetLabel} again first (job ${r.job.id}), so the rollback is planned against the server as it is now; the rollback plan follows for approval when that is done.`];
     return { card: notice('Rollback requested', lines, r.plan.id, 'good'), scope: 'clicker' };
   };
 
   const retry: ActionHandler = async (turn) => {
-    const ref = PlanRef.safeParse(turn.data);
-    if (!ref.success) return malformed(issue(ref.error));
-    const r = await deps.retry.retry(callerOf(turn, roles), ref.data.planId);
+    const ref = readCardData(PlanRef, turn.data);
+    if (!ref.ok) return malformed(ref.reason);
+    const r = await deps.retry.retry(callerOf(turn, roles), ref.value.planId);
     if (!r.ok) return refusedCard(r);
     const next = r.plan.kind === 'rollback' ? `a new rollback of plan ${r.plan.follows ?? '?'} follows for approval when that is done` : 'a new plan follows for approval when that is done';
     return { card: notice('Re-planning', [`Reading ${r.plan.targetLabel} again (job ${r.job.id}); ${next}.`], r.plan.id, 'good'), scope: 'clicker' };

@@ -19,6 +19,7 @@ import { recordCard } from '../views/request';
 import type { CardScheduler } from '../workflows/card-scheduler';
 import type { DraftStore } from '../workflows/ports';
 import type { PreflightWorkflow } from '../workflows/preflight';
+import { readCardData } from './card-data';
 import { callerOf } from './caller';
 import { draftCard, type ReviewNextSteps } from './draft-card';
 import { malformed, refused } from './outcomes';
@@ -53,7 +54,7 @@ export function createPreflightHandlers(deps: PreflightAreaDeps): HandlerSet {
   const { workflow, drafts, nextSteps } = deps;
 
   const run: ActionHandler = async (turn) => {
-    const ref = parseRequestRef(turn.data);
+    const ref = readCardData(parseRequestRef, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const { requestId } = ref.value;
     const started = await workflow.start(callerOf(turn, deps.roles), requestId);

@@ -1,17 +1,19 @@
 /** The request record's buttons: open it, export it, mark it submitted or active. */
 import { parseDateCard, parseRequestRef } from '../../core/card-refs';
 import type { ActionHandler } from '../turn';
+import type { ActionTable } from '../app-deps';
 import { VERBS } from '../verbs';
 import { exportCard, recordCard } from '../views/request';
+import { formReader, readCardData } from './card-data';
 import { callerOf } from './caller';
 import type { IntakeHandlerDeps } from './intake-steps';
 import { malformed, refused } from './outcomes';
 
-export function createRequestActionHandlers(deps: IntakeHandlerDeps): Record<string, ActionHandler> {
+export function createRequestActionHandlers(deps: IntakeHandlerDeps): ActionTable {
   const { intake } = deps;
 
   const status: ActionHandler = async (turn) => {
-    const ref = parseRequestRef(turn.data);
+    const ref = readCardData(parseRequestRef, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const r = await intake.record(callerOf(turn, deps.roles), ref.value.requestId);
     if (!r.ok) return refused(r);
@@ -19,7 +21,7 @@ export function createRequestActionHandlers(deps: IntakeHandlerDeps): Record<str
   };
 
   const exportJson: ActionHandler = async (turn) => {
-    const ref = parseRequestRef(turn.data);
+    const ref = readCardData(parseRequestRef, turn.data);
     if (!ref.ok) return malformed(ref.reason);
     const r = await intake.record(callerOf(turn, deps.roles), ref.value.requestId);
     if (!r.ok) return refused(r);
@@ -29,15 +31,17 @@ export function createRequestActionHandlers(deps: IntakeHandlerDeps): Record<str
 
   function dated(field: 'submittedOn' | 'activeOn'): ActionHandler {
     return async (turn) => {
-      const shape = parseDateCard(turn.data, field, intake.today());
-      if (shape.kind === 'refused') return malformed(shape.reason);
+      const read = readCardData(formReader((raw) => parseDateCard(raw, field, intake.today())), turn.data);
+      if (!read.ok) return malformed(read.reason);
+      const shape = read.value;
       const caller = callerOf(turn, deps.roles);
       const r = await intake.record(caller, shape.requestId);
       if (!r.ok) return refused(r);
       const today = intake.today();
       // An active date cannot be before the submission date.
-      const outcome = parseDateCard(turn.data, field, today, field === 'activeOn' ? r.record.submittedOn : null);
-      if (outcome.kind === 'refused') return malformed(outcome.reason);
+      const checked = readCardData(formReader((raw) => parseDateCard(raw, field, today, field === 'activeOn' ? r.record.submittedOn : null)), turn.data);
+      if (!checked.ok) return malformed(checked.reason);
+      const outcome = checked.value;
       if (outcome.kind === 'invalid') return { card: recordCard({ record: r.record, today, values: outcome.values, errors: outcome.errors }) };
       const changed = field === 'submittedOn'
         ? await intake.markSubmitted(caller, outcome.requestId, outcome.date)

@@ -14,6 +14,7 @@ import { discoveryCard } from '../views/discovery';
 import { runnerListCard, runnerTokenCard } from '../views/runners';
 import type { DiscoveryWorkflow } from '../workflows/discovery';
 import type { RunnerAdmin, RunnerAdminRefusal, RunnerAdminRefusalCode } from '../workflows/runner-admin';
+import { readCardData } from './card-data';
 import { callerOf } from './caller';
 
 const DiscoverData = z.object({ requestId: z.string().regex(idPattern('request'), 'not a request id') });
@@ -87,11 +88,11 @@ export function createRunnerHandlers(deps: RunnerAreaDeps): HandlerSet {
   };
 
   const discover: ActionHandler = async (turn) => {
-    const data = DiscoverData.safeParse(turn.data);
-    if (!data.success) return { card: refusalCard('That card can\'t be used', 'This button did not say which provisioning request to discover.', 'Say "status" for the saved requests.'), scope: 'clicker' };
+    const data = readCardData(DiscoverData, turn.data);
+    if (!data.ok) return { card: refusalCard('That card can\'t be used', 'This button did not say which provisioning request to discover.', 'Say "status" for the saved requests.'), scope: 'clicker' };
     const caller = callerOf(turn, deps.roles);
     const card = turn.messageId ? { conversationId: turn.conversation.id, activityId: turn.messageId } : null;
-    const started = await discovery.start(caller, data.data.requestId, card);
+    const started = await discovery.start(caller, data.value.requestId, card);
     if (!started.ok) {
       return { card: refusalCard(started.code === 'not-admin' ? 'Admins only' : 'Not found', started.reason, started.code === 'not-admin' ? ADMINS_ONLY_HINT : ''), scope: 'clicker' };
     }

@@ -7,7 +7,7 @@
 import { CodedError } from '../../shared/errors';
 import type { HandlerSet } from '../app-deps';
 import type { ActionHandler, ActionResult, ActionTurn, AddedTurn, CommandHandler, MessageTurn, Turn } from '../turn';
-import { ALL_VERBS } from '../verbs';
+import { ALL_VERBS, type Verb } from '../verbs';
 import { refusalCard } from './fallback-cards';
 
 export interface Router {
@@ -31,14 +31,23 @@ const wiring = (message: string) => new CodedError('config_invalid', `routing: $
 
 /**
  * Builds the router from every area's handlers; throws (stopping the start) on a wiring mistake.
- * `verbs` defaults to ALL_VERBS from src/bot/verbs.ts.
+ * `verbs` defaults to ALL_VERBS from src/bot/verbs.ts (tests route their own verb sets).
  */
-export function createRouter(sets: HandlerSet[], verbs: readonly string[] = ALL_VERBS): Router {
+export function createRouter(sets: HandlerSet[]): Router;
+export function createRouter<V extends string>(sets: HandlerSet<V>[], verbs: readonly V[]): Router;
+export function createRouter<V extends string>(sets: HandlerSet<V>[] | HandlerSet[], verbs?: readonly V[]): Router {
+  // Without a verb list the sets are the app's own (HandlerSet<Verb>, the first overload).
+  return verbs ? routerOver(sets as HandlerSet<V>[], verbs) : routerOver<Verb>(sets as HandlerSet[], ALL_VERBS);
+}
+
+function routerOver<V extends string>(sets: HandlerSet<V>[], verbs: readonly V[]): Router {
   const commands = new Map<string, CommandHandler>();
-  const actions = new Map<string, ActionHandler>();
+  const actions = new Map<V, ActionHandler>();
   let added: ((turn: AddedTurn) => Promise<void>) | undefined;
   let help: CommandHandler | undefined;
-  const known = new Set(verbs);
+  const known: ReadonlySet<string> = new Set(verbs);
+  /** The one place the untrusted verb text of an invoke becomes a verb of this router. */
+  const isKnown = (text: string): text is V => known.has(text);
 
   for (const set of sets) {
     for (const [name, handler] of Object.entries(set.commands ?? {})) {
@@ -46,8 +55,9 @@ export function createRouter(sets: HandlerSet[], verbs: readonly string[] = ALL_
       if (commands.has(name)) throw wiring(`command "${name}" is registered twice`);
       commands.set(name, handler);
     }
-    for (const [verb, handler] of Object.entries(set.actions ?? {})) {
-      if (!known.has(verb)) throw wiring(`handler for verb "${verb}", which src/bot/verbs.ts does not list`);
+    for (const [verb, handler] of Object.entries<ActionHandler | undefined>(set.actions ?? {})) {
+      if (!handler) continue;
+      if (!isKnown(verb)) throw wiring(`handler for verb "${verb}", which src/bot/verbs.ts does not list`);
       if (actions.has(verb)) throw wiring(`verb "${verb}" has two handlers`);
       actions.set(verb, handler);
     }
@@ -77,7 +87,7 @@ export function createRouter(sets: HandlerSet[], verbs: readonly string[] = ALL_
   }
 
   async function onAction(turn: ActionTurn): Promise<ActionResult> {
-    const handler = actions.get(turn.verb);
+    const handler = isKnown(turn.verb) ? actions.get(turn.verb) : undefined;
     const result = handler ? await handler(turn)
       : { card: refusalCard('Unknown action', `picbot does not know the action "${turn.verb.slice(0, 100)}". Type "help" to see what it can do.`), scope: 'clicker' as const, refusal: true };
     // The answer replaces the clicked card, which may be far up the chat: a refusal also goes to

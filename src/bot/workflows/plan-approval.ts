@@ -14,7 +14,7 @@ import { canonicalJson } from '../../contracts/canonical';
 import type { ObservedState } from '../../contracts/observed';
 import { newId } from '../../shared/ids';
 import type { Card } from '../turn';
-import { refuse, type Outcome, type PlanActor, type PlanContext } from './plan-context';
+import { refuse, type Outcome, type PlanActor, type PlanContext, type PlanDeps } from './plan-context';
 import type { CardRef, PlanRecord } from './ports';
 
 const HOUR = 3_600_000;
@@ -72,7 +72,13 @@ export interface ApprovalWorkflow {
   onApproved(listener: (planId: string) => Promise<void>): void;
 }
 
-export function createApprovalWorkflow(ctx: PlanContext): ApprovalWorkflow {
+/** What approval works with: the plan context's helpers it calls and the ports it reads. */
+export type ApprovalContext = Pick<PlanContext,
+  'log' | 'serialize' | 'audit' | 'auditRefusal' | 'approverCheck' | 'approverIds' | 'policyConfig' | 'requesterMayCount'
+  | 'cardModel' | 'postCard' | 'updateCard' | 'later' | 'tellRequester'>
+  & { deps: Pick<PlanDeps, 'plans' | 'votes' | 'requests' | 'jobs' | 'userIds' | 'cards' | 'views' | 'clock' | 'config'> };
+
+export function createApprovalWorkflow(ctx: ApprovalContext): ApprovalWorkflow {
   const approvedListeners: ((planId: string) => Promise<void>)[] = [];
   /** The hand-off to whoever applies approved plans; each listener's failure is its own. */
   const approved = async (planId: string) => {

@@ -8,7 +8,7 @@ import { createIntakeNavHandlers } from '../../../../src/bot/handlers/intake-nav
 import { createIntakeStepHandlers } from '../../../../src/bot/handlers/intake-steps';
 import { createRequestActionHandlers } from '../../../../src/bot/handlers/request-actions';
 import type { ActionResult, ActionTurn, Actor, Card, MessageTurn, Reply } from '../../../../src/bot/turn';
-import { VERBS } from '../../../../src/bot/verbs';
+import { VERBS, type Verb } from '../../../../src/bot/verbs';
 import { INTAKE_COMMANDS } from '../../../../src/bot/views/common';
 import { createIntakeWorkflow } from '../../../../src/bot/workflows/intake';
 import { fakeClock } from '../../../fakes/clock';
@@ -39,9 +39,11 @@ function setup() {
     },
     update: async () => undefined,
   });
-  const click = (verb: string, data: unknown, actor: Actor = DANA): Promise<ActionResult> => {
+  const click = (verb: Verb, data: unknown, actor: Actor = DANA): Promise<ActionResult> => {
     const turn: ActionTurn = { ...base(actor), kind: 'action', verb, data, messageId: 'm1' };
-    return actions[verb](turn);
+    const handler = actions[verb];
+    if (!handler) throw new Error(`no intake handler for ${verb}`);
+    return handler(turn);
   };
   const say = async (text: string, actor: Actor = DANA): Promise<Card> => {
     const [command, ...args] = text.split(' ');
@@ -53,7 +55,7 @@ function setup() {
   return { drafts, requests, audit, clock, click, say };
 }
 
-const STEPS: [string, Record<string, string>][] = [
+const STEPS: [Verb, Record<string, string>][] = [
   [VERBS.intakeAgreementSubmit, { agreementType: 'spla-enrollment', agreementNumber: 'SPLA-1', productUseRights: 'true' }],
   [VERBS.intakeEdgeSubmit, { edge_0: 'sip.contoso.com' }],
   [VERBS.intakeDomainsSubmit, { domains: 'contoso.com' }],

@@ -9,7 +9,7 @@ function actionsFor(verbs: readonly string[], tag = 'x'): Record<string, ActionH
 }
 
 const calls: string[] = [];
-const base: HandlerSet = {
+const base: HandlerSet<string> = {
   commands: { start: async (_t, args) => void calls.push(`start ${args.join(',')}`) },
   actions: actionsFor(VERBS),
   help: async (turn) => void calls.push(`help "${turn.text}"`),
@@ -51,7 +51,7 @@ describe('createRouter wiring', () => {
     { name: 'no welcome handler', sets: [{ ...base, added: undefined }], want: /no welcome/ },
     { name: 'two help handlers', sets: [base, { help: base.help }], want: /two help handlers/ },
   ])('refuses to start with $name', ({ sets, want }) => {
-    expect(() => createRouter(sets as HandlerSet[], VERBS)).toThrow(want);
+    expect(() => createRouter(sets as HandlerSet<string>[], VERBS)).toThrow(want);
   });
 
   it('merges areas: commands and verbs from several sets', async () => {
