@@ -3,6 +3,8 @@
  * needed; test/unit-guard.ts refuses a child process there). The browser end-to-end test has its
  * own config. ts-jest only transpiles (isolatedModules): `npm run typecheck` checks the types once.
  * Test files use their own temporary folders and ephemeral ports, so they run in parallel workers.
+ * `npm run test:unit` takes a third worker: the runner fence test mostly waits on a real lease,
+ * and the other two keep both cores busy meanwhile.
  */
 const common = {
   testEnvironment: 'node',
