@@ -50,12 +50,14 @@ const requestFile = fc.oneof(
   fc.tuple(fc.constantFrom('global', 'site', 'user' as const), fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 4 }), json).map(([name, path, replacement]) => {
     const request = JSON.parse(JSON.stringify(requestFixture(name))) as Record<string, unknown>;
     let node: Record<string, unknown> = request;
+    // Own properties only, as JSON.parse makes them: a generated "__proto__" must not reach (and
+    // change) Object.prototype, which every later object in this process would inherit.
     for (const key of path.slice(0, -1)) {
-      const next = node[key];
+      const next = Object.hasOwn(node, key) ? node[key] : undefined;
       if (next === null || typeof next !== 'object') break;
       node = next as Record<string, unknown>;
     }
-    node[path[path.length - 1]!] = replacement;
+    Object.defineProperty(node, path[path.length - 1]!, { value: replacement, enumerable: true, writable: true, configurable: true });
     return JSON.stringify(request);
   }),
   json.map((j) => JSON.stringify(j)),
