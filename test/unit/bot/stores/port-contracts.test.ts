@@ -12,9 +12,9 @@ import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createDraftStore } from '../../../../src/bot/stores/drafts';
 import { createRequestStore } from '../../../../src/bot/stores/requests';
 import type { AuditLog, DraftStore, IntakeDraft, RequestRecord, RequestStore } from '../../../../src/bot/workflows/ports';
-import { ProvisioningRequest } from '../../../../src/core/request';
 import { newId } from '../../../../src/shared/ids';
 import { fakeAuditLog, fakeDraftStore, fakeRequestStore } from '../../../fakes/intake-stores';
+import { requestFixture } from '../../../fixtures/load';
 
 let dir: string;
 let db: Db;
@@ -96,14 +96,7 @@ describe.each(draftStores)('DraftStore (%s)', (_name, make) => {
 });
 
 describe.each(requestStores)('RequestStore (%s)', (_name, make) => {
-  const request = ProvisioningRequest.parse({
-    target: { label: 'pool-eu', profile: 'lync2013' },
-    agreement: { type: 'volume-licensing', number: '12345678', productUseRightsAccepted: true },
-    accessEdgeFqdns: ['sip.contoso.com'],
-    sipDomains: ['contoso.com'],
-    contacts: { name: 'Dana Admin', phone: '+14255550100', domainAdmins: { 'contoso.com': 'dana@contoso.com' } },
-    options: { policyScope: { kind: 'global' }, publicAudioVideo: false, partnerDiscovery: true, disablePICPromptDisplayName: null },
-  });
+  const request = requestFixture('global');
   const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
     id: newId('request'), ownerId: 'owner-1', ownerName: 'Dana', request, status: 'draft', submittedOn: null, activeOn: null,
     createdAt: '2026-11-02T09:00:00.000Z', updatedAt: '2026-11-02T09:00:00.000Z', ...over,
