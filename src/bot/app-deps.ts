@@ -11,7 +11,7 @@ import type { Logger } from '../shared/logger';
 import type { AppConfig } from './config';
 import type { Metrics } from './metrics';
 import type { PeriodicTasks } from './periodic';
-import type { Db } from './stores/db';
+import type { Sql } from './stores/sql';
 import type { RefusedActivityCounter } from './teams/activity-gate';
 import type { ActionHandler, AddedTurn, CommandHandler } from './turn';
 import type { CardScheduler } from './workflows/card-scheduler';
@@ -31,7 +31,7 @@ export interface AppDeps {
   clock: Clock;
   logger: Logger;
   /** The open SQLite database; the composition root builds one of each store on it. */
-  db: Db;
+  db: Sql;
   userIds: UserIdStore;
   serverKeys: ServerKeyStore;
   /** The Ed25519 job signing key pair, from PICBOT_SIGNING_KEY_FILE (created at first start; never in the database). */

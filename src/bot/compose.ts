@@ -21,7 +21,7 @@ import type { Preflight } from './preflight/port';
 import { createRouter } from './routing/router';
 import { createRunnerGateway, mountRunnerGateway, type RunnerGatewayOptions } from './runner-gateway';
 import { createConversationRefStore } from './stores/conversation-refs';
-import { openDatabase } from './stores/db';
+import { openStore } from './stores/db';
 import { createServerKeyStore } from './stores/server-keys';
 import { loadSigningKeys, openKeyedAuditLog } from './stores/server-secrets';
 import { createUserIdStore } from './stores/user-ids';
@@ -246,7 +246,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const config = options.config ?? loadConfig(options.env);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const db = openDatabase(config.dbPath);
+  const db = await openStore(config);
   let gateway: ReturnType<typeof createRunnerGateway> | null = null;
   const periodic = createPeriodicTasks(logger);
   try {
@@ -306,7 +306,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
     const http = createHttpServer({
       logger,
-      ready: async () => db.prepare('SELECT 1 AS ok').get() !== undefined,
+      ready: async () => {
+        await db.ping();
+        return true;
+      },
       loopbackHostOnly: config.mode === 'local',
     });
     http.pre((_req, _res, next) => withCardEnv(cardEnv, () => next()));
@@ -331,13 +334,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         // Release long-polling runners first, so closing the server does not wait on them.
         gateway?.close();
         await closeServer(http);
-        db.close();
+        await db.close();
       },
     };
   } catch (err) {
     periodic.stop();
     gateway?.close();
-    db.close();
+    await db.close();
     throw err;
   }
 }

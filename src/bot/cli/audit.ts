@@ -4,8 +4,7 @@ import { calendarDate } from '../../core/card-refs';
 import { idKind } from '../../shared/ids';
 import { ConfigError } from '../config';
 import { listAuditRecords, parseCheckpoint, type AuditCheckpoint } from '../stores/audit-log';
-import { openDatabaseReadOnly, type Db } from '../stores/db';
-import { auditLogFor, existingDatabasePath } from './database';
+import { auditLogFor, openExistingDatabase, withExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
 
 export const usage = `Usage: picbot audit verify [--checkpoint SEQ:HASH] [--db FILE] [--json]
@@ -58,25 +57,14 @@ export function parseSince(text: string): { ok: true; iso: string } | { ok: fals
   return { ok: true, iso: new Date(Date.parse(t)).toISOString() };
 }
 
-/** Opens the database read-only (no migration, no chmod) with its audit log under the key. */
-function openAudit(dbFlag: string | undefined) {
-  const path = existingDatabasePath(dbFlag);
-  const db = openDatabaseReadOnly(path);
+/** Opens the database read-only (SQLite: no migration, no chmod) with its audit log under the key. */
+async function openAudit(dbFlag: string | undefined) {
+  const { sql, where } = await openExistingDatabase(dbFlag, { readOnly: true });
   try {
-    return { db, audit: auditLogFor(db, path) };
+    return { db: sql, audit: await auditLogFor(sql, where) };
   } catch (err) {
-    db.close();
+    await sql.close();
     throw err;
-  }
-}
-
-/** Runs `use` on the database opened read-only; export reads records and needs no key. */
-async function withReadOnly<T>(dbFlag: string | undefined, use: (db: Db) => Promise<T>): Promise<T> {
-  const db = openDatabaseReadOnly(existingDatabasePath(dbFlag));
-  try {
-    return await use(db);
-  } finally {
-    db.close();
   }
 }
 
@@ -108,7 +96,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         checkpoint = parseCheckpoint(values.checkpoint) ?? undefined;
         if (!checkpoint) throw new UsageError(`--checkpoint ${values.checkpoint} is not SEQ:HASH (a row number, a colon and 64 hex digits, as posted on the plan's card)`);
       }
-      const { db, audit } = openAudit(values.db);
+      const { db, audit } = await openAudit(values.db);
       try {
         const result = await audit.verify({ checkpoint });
         if (values.json) io.stdout(`${JSON.stringify(result)}\n`);
@@ -119,7 +107,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         else io.stdout(`audit chain broken at row ${result.seq}: ${result.reason}\n`);
         return result.ok ? 0 : 1;
       } finally {
-        db.close();
+        await db.close();
       }
     }
     if (sub === 'export') {
@@ -132,10 +120,11 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         since = parsed.iso;
       }
       if (values.id !== undefined && idKind(values.id) === null) throw new UsageError(`--id ${values.id} is not a picbot id (req_…, plan_…, job_…, run_…)`);
-      return await withReadOnly(values.db, async (db) => {
-        for (const record of listAuditRecords(db, { since, subjectId: values.id })) io.stdout(`${JSON.stringify(record)}\n`);
+      // Export reads records and needs no key.
+      return await withExistingDatabase(values.db, async (db) => {
+        for (const record of await listAuditRecords(db, { since, subjectId: values.id })) io.stdout(`${JSON.stringify(record)}\n`);
         return 0;
-      });
+      }, { readOnly: true });
     }
     throw new UsageError(sub === undefined ? 'missing subcommand (verify or export)' : `unknown subcommand ${sub}`);
   } catch (err) {

@@ -23,7 +23,7 @@ import { signingKeysFromPem } from '../stores/server-secrets';
 import type { DriftCheck, DriftStore } from '../workflows/drift-ports';
 import { queueDriftCheck, type CheckStart } from '../workflows/drift-watch';
 import type { JobRecord, NewJob } from '../workflows/ports';
-import { auditLogFor, withExistingDatabase } from './database';
+import { auditLogFor, keysBeside, withExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
 import { noMoreArgs, subcommandCli, UsageError } from './subcommand';
 
@@ -129,7 +129,7 @@ const driftCli = subcommandCli<{ label?: string; json?: boolean; wait?: string; 
       }
       const config = loadConfig();
       return await withExistingDatabase(values.db, async (db, path) => {
-        const audit = auditLogFor(db, path);
+        const audit = await auditLogFor(db, path);
         const store = createDriftStore(db);
         const targets = label === null ? (await store.list()).map((r) => r.baseline.target) : [label];
         if (label !== null && !(await store.get(label))) {
@@ -137,7 +137,7 @@ const driftCli = subcommandCli<{ label?: string; json?: boolean; wait?: string; 
           return 1;
         }
         // Jobs are signed with the server's own key file, which runners have pinned.
-        const setting = signingKeyFileFor(path);
+        const setting = signingKeyFileFor(keysBeside(db, path));
         const { privateKeyPem } = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
         // Each change and its audit record are stored in one transaction, as on the server.
         const jobStore = createJobStore(db, systemClock, audit.inTransaction, jobAudit);

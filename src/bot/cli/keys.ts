@@ -2,11 +2,10 @@
 import { generateSigningKeys, signRotation } from '../../contracts/signing';
 import { systemClock } from '../../shared/clock';
 import { signingKeyFileFor } from '../config';
-import { openDatabase } from '../stores/db';
 import { createKeyRotationStore } from '../stores/key-rotations';
 import { readKeyFile, writeKeyFile } from '../stores/key-files';
 import { publicKeyId, signingKeysFromPem } from '../stores/server-secrets';
-import { auditLogFor, existingDatabasePath } from './database';
+import { auditLogFor, keysBeside, openExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
 import { noMoreArgs, subcommandCli } from './subcommand';
 
@@ -37,26 +36,25 @@ const keysCli = subcommandCli<{ db?: string; json?: boolean }>({
   subcommands: {
     async rotate({ values, args, io }) {
       noMoreArgs(args);
-      const path = existingDatabasePath(values.db);
-      const setting = signingKeyFileFor(path);
-      const current = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
-      const db = openDatabase(path);
+      const { sql: db, where } = await openExistingDatabase(values.db);
       try {
-        const audit = auditLogFor(db, path);
+        const setting = signingKeyFileFor(keysBeside(db, where));
+        const current = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
+        const audit = await auditLogFor(db, where);
         const next = generateSigningKeys();
         const rotation = { previousKey: current.publicKeyPem, nextKey: next.publicKeyPem, at: systemClock.now().toISOString() };
         const signature = signRotation(rotation, current.privateKeyPem);
         const from = publicKeyId(current.publicKeyPem);
         const to = publicKeyId(next.publicKeyPem);
         // The record first, then the file: a runner can follow the rotation before the server signs with the new key.
-        db.transaction(() => createKeyRotationStore(db).add({ ...rotation, signature }))();
+        await createKeyRotationStore(db).add({ ...rotation, signature });
         writeKeyFile(setting.path, next.privateKeyPem, { replace: true });
         await audit.append({ action: 'signing-key.rotated', actor: 'cli', subjectId: null, detail: { from, to } });
         if (values.json) io.stdout(`${JSON.stringify({ from, to })}\n`);
         else io.stdout(`rotated the job-signing key: ${from.slice(0, 16)}… → ${to.slice(0, 16)}… (${setting.path}). Restart the picbot server to sign with it.\n`);
         return 0;
       } finally {
-        db.close();
+        await db.close();
       }
     },
   },

@@ -15,7 +15,7 @@ import { processIo, type CliIo } from './io';
 
 
 /** Export only reads the plan: a write through this store would be a bug, so it fails loudly. */
-const readOnly: AuditInTransaction = (entry) => {
+const readOnly: AuditInTransaction = async (_tx, entry) => {
   throw new Error(`picbot plan export only reads, but tried to record ${entry.action}`);
 };
 

@@ -49,13 +49,13 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       const ok = RunnerLabel.safeParse(label);
       if (!ok.success) throw new UsageError(`--labels: label "${label.slice(0, 64)}": ${ok.error.issues[0]?.message ?? 'not a label'}`);
     }
-    const { registry, close } = openRegistry(values.db);
+    const { registry, close } = await openRegistry(values.db);
     try {
       const made = await registry.createEnrollmentToken({ labels, createdBy: 'cli' });
       io.stdout(values.json ? `${JSON.stringify({ token: made.token, expiresAt: made.expiresAt, labels: made.labels })}\n` : `${made.token}\n`);
       return 0;
     } finally {
-      close();
+      await close();
     }
   } catch (err) {
     const withUsage = err instanceof UsageError || (err as { code?: string }).code === 'bad_request';

@@ -2,10 +2,9 @@
 import { systemClock } from '../../shared/clock';
 import { isIdOf } from '../../shared/ids';
 import { createRunnerRegistry } from '../runner-gateway/registry';
-import { openDatabase } from '../stores/db';
 import { createRunnerStore } from '../stores/runners';
 import type { RunnerInfo } from '../workflows/ports';
-import { auditLogFor, existingDatabasePath } from './database';
+import { auditLogFor, openExistingDatabase } from './database';
 import { processIo, type CliIo } from './io';
 import { noMoreArgs, subcommandCli, UsageError } from './subcommand';
 
@@ -24,15 +23,14 @@ revoke   revokes a runner: from now on its token gets 401 (a runner of a server 
 Exit codes: 0 success, 1 bad flags, unknown or already revoked runner, or failure.
 `;
 
-/** Opens the registry on the server's existing SQLite file (audited like the chat commands). */
-export function openRegistry(dbFlag: string | undefined): { registry: ReturnType<typeof createRunnerRegistry>; close: () => void } {
-  const path = existingDatabasePath(dbFlag);
-  const db = openDatabase(path);
+/** Opens the registry on the server's existing database (audited like the chat commands). */
+export async function openRegistry(dbFlag: string | undefined): Promise<{ registry: ReturnType<typeof createRunnerRegistry>; close: () => Promise<void> }> {
+  const { sql, where } = await openExistingDatabase(dbFlag);
   try {
-    const registry = createRunnerRegistry({ store: createRunnerStore(db, systemClock), audit: auditLogFor(db, path) });
-    return { registry, close: () => db.close() };
+    const registry = createRunnerRegistry({ store: createRunnerStore(sql, systemClock), audit: await auditLogFor(sql, where) });
+    return { registry, close: () => sql.close() };
   } catch (err) {
-    db.close();
+    await sql.close();
     throw err;
   }
 }
@@ -50,14 +48,14 @@ const runnerCli = subcommandCli<{ json?: boolean; db?: string }>({
   subcommands: {
     async list({ values, args, io }) {
       noMoreArgs(args);
-      const { registry, close } = openRegistry(values.db);
+      const { registry, close } = await openRegistry(values.db);
       try {
         const runners = await registry.list();
         if (values.json) io.stdout(`${JSON.stringify(runners)}\n`);
         else io.stdout(runners.length === 0 ? 'no runner has enrolled\n' : `${runners.map(line).join('\n')}\n`);
         return 0;
       } finally {
-        close();
+        await close();
       }
     },
     async revoke({ values, args, io }) {
@@ -65,7 +63,7 @@ const runnerCli = subcommandCli<{ json?: boolean; db?: string }>({
       if (id === undefined) throw new UsageError('revoke needs the runner id (run_…); "picbot runner list" shows them');
       noMoreArgs(extra);
       if (!isIdOf('runner', id)) throw new UsageError(`${id} is not a runner id (run_…)`);
-      const { registry, close } = openRegistry(values.db);
+      const { registry, close } = await openRegistry(values.db);
       try {
         const r = await registry.revoke(id, 'cli');
         if (!r.ok) {
@@ -75,7 +73,7 @@ const runnerCli = subcommandCli<{ json?: boolean; db?: string }>({
         io.stdout(values.json ? `${JSON.stringify(r.runner)}\n` : `revoked ${r.runner.id} (${r.runner.name}, ${r.runner.labels.join(',')})\n`);
         return 0;
       } finally {
-        close();
+        await close();
       }
     },
   },

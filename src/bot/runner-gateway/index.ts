@@ -6,7 +6,7 @@
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import type { HttpServer } from '../http/server';
-import type { Db } from '../stores/db';
+import type { Sql } from '../stores/sql';
 import type { AuditInTransaction } from '../stores/audit-log';
 import { createJobStore } from '../stores/jobs';
 import { createKeyRotationStore } from '../stores/key-rotations';
@@ -24,7 +24,7 @@ export interface RunnerGatewayOptions {
 }
 
 export interface RunnerGatewayDeps {
-  db: Db;
+  db: Sql;
   clock: Clock;
   logger: Logger;
   audit: AuditLog;

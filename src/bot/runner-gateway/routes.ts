@@ -26,7 +26,7 @@ export interface GatewayRoutesDeps {
   /** The Ed25519 public key the runner pins at enrollment. */
   serverKeyPem: string;
   /** The signed key rotations, oldest first (picbot keys rotate). */
-  rotations: () => KeyRotation[];
+  rotations: () => Promise<KeyRotation[]>;
 }
 
 const JOB_ID = idPattern('job');
@@ -143,6 +143,6 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
   // The current job-signing key and the rotations leading to it, each signed by the key before:
   // a runner pinned to an older key follows the chain (it trusts no key it cannot reach that way).
   http.post(`${RUNNER_API_BASE}/server-key`, jsonRoute(ServerKeyRequest, async () => {
-    return { status: 200, body: { serverKey: deps.serverKeyPem, rotations: deps.rotations() } };
+    return { status: 200, body: { serverKey: deps.serverKeyPem, rotations: await deps.rotations() } };
   }, { before: authenticate }));
 }

@@ -1,5 +1,5 @@
 /**
- * The SQLite audit log: append-only (triggers refuse UPDATE/DELETE) and hash-chained, so an edit
+ * The audit log (SQLite or PostgreSQL): append-only (triggers refuse UPDATE/DELETE) and hash-chained, so an edit
  * made behind the triggers' back (drop the trigger, change a row) is found by `verify`.
  * hash = HMAC-SHA256(auditKey, prevHash + canonicalJson({seq, at, action, actor, subjectId, detail})),
  * under a key kept in a file outside the database (PICBOT_AUDIT_KEY_FILE): someone who can write
@@ -15,6 +15,7 @@ import type { Clock } from '../../shared/clock';
 import { asCodedError } from '../../shared/errors';
 import type { AuditEntry, AuditLog, AuditRecord } from '../workflows/ports';
 import type { Db } from './db';
+import type { Sql, SqlQueries, SqlTx } from './sql';
 
 /** What `verify` answers: the chain holds (with its count and tip), or the first broken row. */
 type AuditVerifyResult = Awaited<ReturnType<AuditLog['verify']>>;
@@ -69,21 +70,22 @@ export function parseCheckpoint(text: string): AuditCheckpoint | null {
 }
 
 /** The scheme the stored chain is in ('sha256': written by an older picbot, to be re-keyed). */
-export function auditScheme(db: Db): 'sha256' | 'hmac-sha256' {
-  const row = db.prepare('SELECT scheme FROM audit_meta WHERE id = 1').get() as { scheme?: unknown } | undefined;
+export async function auditScheme(db: SqlQueries): Promise<'sha256' | 'hmac-sha256'> {
+  const row = await db.get<{ scheme?: unknown }>('SELECT scheme FROM audit_meta WHERE id = 1');
   return row?.scheme === 'sha256' ? 'sha256' : 'hmac-sha256';
 }
 
 /** Whether the chain has any record. */
-export function auditHasRecords(db: Db): boolean {
-  return db.prepare('SELECT 1 FROM audit_log LIMIT 1').get() !== undefined;
+export async function auditHasRecords(db: SqlQueries): Promise<boolean> {
+  return (await db.get('SELECT 1 AS one FROM audit_log LIMIT 1')) !== undefined;
 }
 
 /**
  * Re-keys a chain written before the keyed hash: checks it under the old unkeyed hash first
  * (a broken chain is not re-keyed, it stays for `verify` to report), then rewrites every hash
  * under `key` in one transaction, and the caller records the re-keying as an audit entry.
- * Returns the number of records re-keyed, or why not.
+ * Returns the number of records re-keyed, or why not. SQLite only: a chain on PostgreSQL was
+ * always keyed.
  */
 export function rekeyLegacyChain(db: Db, key: Buffer): { ok: true; count: number } | { ok: false; seq: number; reason: string } {
   const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all();
@@ -140,7 +142,7 @@ function toRecord(row: Row): AuditRecord {
 }
 
 /** Records in order, optionally since a time and/or about one subject (reading needs no key). */
-export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: string } = {}): AuditRecord[] {
+export async function listAuditRecords(db: SqlQueries, filter: { since?: string; subjectId?: string } = {}): Promise<AuditRecord[]> {
   const where: string[] = [];
   const args: string[] = [];
   if (filter.since !== undefined) {
@@ -152,31 +154,36 @@ export function listAuditRecords(db: Db, filter: { since?: string; subjectId?: s
     args.push(filter.subjectId);
   }
   const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
-  return db.prepare(sql).all(...args).map((r) => toRecord(Row.parse(r)));
+  return (await db.all(sql, args)).map((r) => toRecord(Row.parse(r)));
 }
 
 /**
- * Appends inside the caller's open transaction (a savepoint when nested), so a state change and
- * its audit rows are stored together or not at all. Only for stores on the same database.
+ * Appends inside the caller's open transaction, so a state change and its audit rows are stored
+ * together or not at all. Only for stores on the same database. On PostgreSQL it takes the
+ * 'audit' lock, so take an entity's own lock before appending, never after.
  */
-export type AuditInTransaction = (entry: AuditEntry) => AuditRecord;
+export type AuditInTransaction = (tx: SqlTx, entry: AuditEntry) => Promise<AuditRecord>;
 
 /** The audit log of this database, with appends that join the caller's transaction. */
 export type KeyedAuditLog = AuditLog & { inTransaction: AuditInTransaction };
 
-export function createAuditLog(db: Db, clock: Clock, key: Buffer): KeyedAuditLog {
-  const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const recordedTip = db.prepare('SELECT seq, hash FROM audit_tip WHERE id = 1');
-  const saveTip = db.prepare('INSERT INTO audit_tip (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
-  const insert = db.prepare(
-    'INSERT INTO audit_log (seq, at, action, actor, subject_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  // IMMEDIATE: take the write lock before reading the chain's tip, so two processes
-  // (the server and a CLI) cannot both append after the same row.
-  const appendTx = db.transaction((entry: AuditEntry): AuditRecord => {
+/** Rows read per page while verifying (a chain of millions never sits in memory at once). */
+const VERIFY_PAGE = 5000;
+
+export function createAuditLog(sql: Sql, clock: Clock, key: Buffer): KeyedAuditLog {
+  const readTip = async (q: SqlQueries) => {
+    const tip = Tip.safeParse(await q.get('SELECT seq, hash FROM audit_tip WHERE id = 1'));
+    return tip.success ? tip.data : null;
+  };
+
+  // The chain is one sequence: appends are serialized (SQLite: the transaction's write lock;
+  // PostgreSQL: the 'audit' advisory lock held to the end of the transaction), so two processes
+  // or two instances cannot both append after the same row and fork it.
+  const appendIn: AuditInTransaction = async (tx, entry) => {
+    await tx.lock('audit');
     // Continue after the recorded tip: if last rows were removed, the next row then leaves a gap
     // that verify reports, instead of quietly reusing their sequence numbers.
-    const tip = (recordedTip.get() ?? last.get()) as { seq: number; hash: string } | undefined;
+    const tip = (await readTip(tx)) ?? Tip.safeParse(await tx.get('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')).data ?? null;
     const content = {
       seq: (tip?.seq ?? 0) + 1,
       at: clock.now().toISOString(),
@@ -188,43 +195,54 @@ export function createAuditLog(db: Db, clock: Clock, key: Buffer): KeyedAuditLog
     };
     const prevHash = tip?.hash ?? GENESIS_HASH;
     const hash = auditHash(key, prevHash, content);
-    insert.run(content.seq, content.at, content.action, content.actor, content.subjectId, canonicalJson(content.detail), prevHash, hash);
-    saveTip.run(content.seq, hash);
+    await tx.run('INSERT INTO audit_log (seq, at, action, actor, subject_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      content.seq, content.at, content.action, content.actor, content.subjectId, canonicalJson(content.detail), prevHash, hash,
+    ]);
+    await tx.run('INSERT INTO audit_tip (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [content.seq, hash]);
     return { ...content, prevHash, hash };
-  });
+  };
 
-  const verifyTx = db.transaction((options: { checkpoint?: AuditCheckpoint }): AuditVerifyResult => {
+  const verifyIn = async (tx: SqlTx, options: { checkpoint?: AuditCheckpoint }): Promise<AuditVerifyResult> => {
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let count = 0;
-    for (const raw of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate()) {
-      const parsed = Row.safeParse(raw);
-      const seq = typeof (raw as { seq?: unknown }).seq === 'number' ? (raw as { seq: number }).seq : expectedSeq;
-      if (!parsed.success) return { ok: false, seq, reason: 'row does not have the audit_log shape' };
-      const row = parsed.data;
-      if (row.seq !== expectedSeq) return { ok: false, seq: row.seq, reason: `expected row ${expectedSeq} here (a row was removed or renumbered)` };
-      if (row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'prev_hash does not match the previous row\'s hash' };
-      const content = contentOf(row);
-      if (!content) return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
-      if (auditHash(key, prevHash, content) !== row.hash) {
-        return { ok: false, seq: row.seq, reason: 'content does not match its keyed hash (the row was edited or re-hashed without the audit key, or PICBOT_AUDIT_KEY_FILE names another key)' };
+    let after = 0;
+    for (;;) {
+      const page = await tx.all('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [after, VERIFY_PAGE]);
+      for (const raw of page) {
+        const parsed = Row.safeParse(raw);
+        const seq = typeof (raw as { seq?: unknown }).seq === 'number' ? (raw as { seq: number }).seq : expectedSeq;
+        if (!parsed.success) return { ok: false, seq, reason: 'row does not have the audit_log shape' };
+        const row = parsed.data;
+        if (row.seq !== expectedSeq) return { ok: false, seq: row.seq, reason: `expected row ${expectedSeq} here (a row was removed or renumbered)` };
+        if (row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'prev_hash does not match the previous row\'s hash' };
+        const content = contentOf(row);
+        if (!content) return { ok: false, seq: row.seq, reason: 'detail is not valid JSON' };
+        if (auditHash(key, prevHash, content) !== row.hash) {
+          return { ok: false, seq: row.seq, reason: 'content does not match its keyed hash (the row was edited or re-hashed without the audit key, or PICBOT_AUDIT_KEY_FILE names another key)' };
+        }
+        if (options.checkpoint && options.checkpoint.seq === row.seq && options.checkpoint.hash !== row.hash) {
+          return { ok: false, seq: row.seq, reason: `row ${row.seq} does not match the checkpoint: the chain was rewritten after the checkpoint was posted` };
+        }
+        prevHash = row.hash;
+        expectedSeq += 1;
+        count += 1;
+        after = row.seq;
       }
-      if (options.checkpoint && options.checkpoint.seq === row.seq && options.checkpoint.hash !== row.hash) {
-        return { ok: false, seq: row.seq, reason: `row ${row.seq} does not match the checkpoint: the chain was rewritten after the checkpoint was posted` };
-      }
-      prevHash = row.hash;
-      expectedSeq += 1;
-      count += 1;
+      if (page.length < VERIFY_PAGE) break;
     }
     const lastSeq = expectedSeq - 1;
     if (options.checkpoint && options.checkpoint.seq > lastSeq) {
       return { ok: false, seq: options.checkpoint.seq, reason: `the chain ends at row ${lastSeq}, before the checkpoint's row ${options.checkpoint.seq}: rows were removed` };
     }
     if (count === 0) {
-      const used = ACTIVITY_TABLES.find((table) => db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined);
-      if (used) return { ok: false, seq: 1, reason: `the chain is empty but the database holds ${used}: the records were wiped` };
+      for (const table of ACTIVITY_TABLES) {
+        if ((await tx.get(`SELECT 1 AS one FROM ${table} LIMIT 1`)) !== undefined) {
+          return { ok: false, seq: 1, reason: `the chain is empty but the database holds ${table}: the records were wiped` };
+        }
+      }
     }
-    const tip = Tip.safeParse(recordedTip.get());
+    const tip = Tip.safeParse(await tx.get('SELECT seq, hash FROM audit_tip WHERE id = 1'));
     if (!tip.success) {
       return count === 0 ? { ok: true, count, tip: null } : { ok: false, seq: lastSeq, reason: 'the record of the chain\'s last row (audit_tip) is missing or unreadable' };
     }
@@ -235,32 +253,31 @@ export function createAuditLog(db: Db, clock: Clock, key: Buffer): KeyedAuditLog
     if (tip.data.seq < lastSeq) return { ok: false, seq: tip.data.seq + 1, reason: `rows after ${tip.data.seq} were added outside picbot (the chain's recorded last row is ${tip.data.seq})` };
     if (tip.data.hash !== prevHash) return { ok: false, seq: lastSeq, reason: 'the last row does not match the recorded hash of the chain\'s last row' };
     return { ok: true, count, tip: count === 0 ? null : { seq: lastSeq, hash: prevHash } };
-  });
+  };
 
   return {
-    inTransaction: (entry) => appendTx(entry),
+    inTransaction: appendIn,
 
     async append(entry) {
       try {
-        return appendTx.immediate(entry);
+        return await sql.transaction((tx) => appendIn(tx, entry));
       } catch (err) {
         throw asCodedError(err, 'store_failed', `appending audit event ${entry.action}`);
       }
     },
 
     async list(filter = {}) {
-      return listAuditRecords(db, filter);
+      return listAuditRecords(sql, filter);
     },
 
     async verify(options = {}) {
-      // One read transaction: the rows and the recorded tip are read from the same snapshot, so a
-      // record appended meanwhile (the server keeps running) is not taken for a missing row.
-      return verifyTx.deferred(options);
+      // One read snapshot: the rows and the recorded tip are read together, so a record appended
+      // meanwhile (the server keeps running) is not taken for a missing row.
+      return sql.snapshot((tx) => verifyIn(tx, options));
     },
 
     async tip() {
-      const tip = Tip.safeParse(recordedTip.get());
-      return tip.success ? tip.data : null;
+      return readTip(sql);
     },
   };
 }

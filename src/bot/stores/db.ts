@@ -3,8 +3,28 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } f
 import { dirname } from 'node:path';
 import { CodedError } from '../../shared/errors';
 import { MIGRATIONS, type Migration } from './migrations';
+import { isPostgresUrl, openPostgres } from './pg-connect';
+import { sqliteSql, type Sql } from './sql';
 
 export type Db = Database.Database;
+
+/** Where picbot keeps its state: PICBOT_DATABASE_URL (PostgreSQL) when set, else the SQLite file. */
+export interface StoreSetting {
+  dbPath: string;
+  databaseUrl: string | null;
+}
+
+/**
+ * Opens the store the configuration names, migrated: PostgreSQL when `databaseUrl` is set (several
+ * instances share it), else the SQLite file (one process). Errors name the variable to fix.
+ */
+export async function openStore(setting: StoreSetting, options: { migrate?: boolean } = {}): Promise<Sql> {
+  if (setting.databaseUrl !== null) {
+    if (!isPostgresUrl(setting.databaseUrl)) throw new CodedError('config_invalid', 'PICBOT_DATABASE_URL: expected a postgres:// or postgresql:// URL');
+    return openPostgres(setting.databaseUrl, { migrate: options.migrate });
+  }
+  return sqliteSql(openDatabase(setting.dbPath), setting.dbPath);
+}
 
 /**
  * Opens (creating if needed) the SQLite file in WAL mode and applies pending migrations.

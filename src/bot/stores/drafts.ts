@@ -1,12 +1,12 @@
 /**
- * SQLite DraftStore: intake drafts as JSON, one open draft per owner per target label (a partial
+ * DraftStore: intake drafts as JSON, one open draft per owner per target label (a partial
  * unique index, case-insensitive), optimistic concurrency by a version column.
  */
 import { z } from 'zod';
 import { IntakeData, IntakePosition } from '../../core/intake';
 import { asCodedError, CodedError } from '../../shared/errors';
 import type { DraftStore, DraftUpdate, IntakeDraft } from '../workflows/ports';
-import type { Db } from './db';
+import type { Sql } from './sql';
 
 const Row = z.object({
   id: z.string(),
@@ -41,49 +41,46 @@ function toDraft(raw: unknown): IntakeDraft {
   };
 }
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+/** SQLite's and PostgreSQL's (23505) unique-constraint errors. */
+export const isUniqueViolation = (err: unknown) => ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY', '23505'].includes(String((err as { code?: unknown }).code));
 
-export function createDraftStore(db: Db): DraftStore {
-  const insert = db.prepare(`INSERT INTO intake_drafts
-    (id, owner_id, owner_name, target_label, position, data, state, version, created_at, updated_at)
-    VALUES (@id, @ownerId, @ownerName, @targetLabel, @position, @data, 'open', 1, @createdAt, @updatedAt)`);
-  const byId = db.prepare('SELECT * FROM intake_drafts WHERE id = ?');
-  const openFor = db.prepare(`SELECT * FROM intake_drafts WHERE owner_id = ? AND state = 'open' ORDER BY updated_at DESC, id`);
-  const openForLabel = db.prepare(`SELECT id FROM intake_drafts WHERE owner_id = ? AND target_label = ? COLLATE NOCASE AND state = 'open' AND id <> ?`);
-  const update = db.prepare(`UPDATE intake_drafts SET owner_name = @ownerName, target_label = @targetLabel, position = @position,
-    data = @data, state = @state, version = version + 1, updated_at = @updatedAt WHERE id = @id AND version = @version`);
-
-  const takenBy = (ownerId: string, label: string, id: string) =>
-    (openForLabel.get(ownerId, label, id) as { id: string } | undefined)?.id ?? null;
+export function createDraftStore(sql: Sql): DraftStore {
+  // Labels compare case-insensitively, as the unique index does (ASCII case, on both engines).
+  const takenBy = async (ownerId: string, label: string, id: string) =>
+    (await sql.get<{ id: string }>(`SELECT id FROM intake_drafts WHERE owner_id = ? AND lower(target_label) = lower(?) AND state = 'open' AND id <> ?`, [ownerId, label, id]))?.id ?? null;
 
   return {
     async create(draft) {
       try {
-        insert.run({ ...draft, data: JSON.stringify(draft.data) });
+        await sql.run(`INSERT INTO intake_drafts
+          (id, owner_id, owner_name, target_label, position, data, state, version, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, 'open', 1, ?, ?)`, [draft.id, draft.ownerId, draft.ownerName, draft.targetLabel, draft.position, JSON.stringify(draft.data), draft.createdAt, draft.updatedAt]);
         return { ok: true, draft: { ...draft, state: 'open', version: 1 } };
       } catch (err) {
-        const openId = isUniqueViolation(err) ? takenBy(draft.ownerId, draft.targetLabel, draft.id) : null;
+        const openId = isUniqueViolation(err) ? await takenBy(draft.ownerId, draft.targetLabel, draft.id) : null;
         if (openId) return { ok: false, openId };
         throw asCodedError(err, 'store_failed', `creating intake draft ${draft.id}`);
       }
     },
 
     async get(id) {
-      const row = byId.get(id);
+      const row = await sql.get('SELECT * FROM intake_drafts WHERE id = ?', [id]);
       return row === undefined ? null : toDraft(row);
     },
 
     async listOpen(ownerId) {
-      return openFor.all(ownerId).map(toDraft);
+      return (await sql.all(`SELECT * FROM intake_drafts WHERE owner_id = ? AND state = 'open' ORDER BY updated_at DESC, id`, [ownerId])).map(toDraft);
     },
 
     async update(draft): Promise<DraftUpdate> {
       try {
-        const r = update.run({ ...draft, data: JSON.stringify(draft.data) });
+        const r = await sql.run(`UPDATE intake_drafts SET owner_name = ?, target_label = ?, position = ?,
+          data = ?, state = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+        [draft.ownerName, draft.targetLabel, draft.position, JSON.stringify(draft.data), draft.state, draft.updatedAt, draft.id, draft.version]);
         if (r.changes === 0) return { ok: false, reason: 'stale' };
         return { ok: true, draft: { ...draft, version: draft.version + 1 } };
       } catch (err) {
-        const openId = isUniqueViolation(err) ? takenBy(draft.ownerId, draft.targetLabel, draft.id) : null;
+        const openId = isUniqueViolation(err) ? await takenBy(draft.ownerId, draft.targetLabel, draft.id) : null;
         if (openId) return { ok: false, reason: 'target-taken', openId };
         throw asCodedError(err, 'store_failed', `saving intake draft ${draft.id}`);
       }

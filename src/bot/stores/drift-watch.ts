@@ -1,8 +1,8 @@
-/** SQLite DriftStore: one row per watched target; every JSON column is parsed again on read. */
+/** DriftStore: one row per watched target; every JSON column is parsed again on read. */
 import type { z } from 'zod';
 import { asCodedError, CodedError } from '../../shared/errors';
 import { DriftAlert, DriftBaseline, DriftCheck, type DriftStore, type DriftWatchRecord } from '../workflows/drift-ports';
-import type { Db } from './db';
+import type { Sql } from './sql';
 
 interface Row {
   target: string;
@@ -33,28 +33,25 @@ function toRecord(row: Row): DriftWatchRecord {
   };
 }
 
-export function createDriftStore(db: Db): DriftStore {
-  const byTarget = db.prepare('SELECT * FROM drift_watch WHERE target = ?');
-  const all = db.prepare('SELECT * FROM drift_watch ORDER BY target');
-  const upsert = db.prepare(`INSERT INTO drift_watch (target, baseline, last_check, alert, updated_at) VALUES (@target, @baseline, @lastCheck, @alert, @updatedAt)
-    ON CONFLICT(target) DO UPDATE SET baseline = excluded.baseline, last_check = excluded.last_check, alert = excluded.alert, updated_at = excluded.updated_at`);
+export function createDriftStore(sql: Sql): DriftStore {
   return {
     async get(target) {
-      const row = byTarget.get(target.toLowerCase()) as Row | undefined;
+      const row = await sql.get<Row>('SELECT * FROM drift_watch WHERE target = ?', [target.toLowerCase()]);
       return row ? toRecord(row) : null;
     },
     async list() {
-      return (all.all() as Row[]).map(toRecord);
+      return (await sql.all<Row>('SELECT * FROM drift_watch ORDER BY target')).map(toRecord);
     },
     async save(record) {
       try {
-        upsert.run({
-          target: record.baseline.target.toLowerCase(),
-          baseline: JSON.stringify(record.baseline),
-          lastCheck: record.lastCheck ? JSON.stringify(record.lastCheck) : null,
-          alert: record.alert ? JSON.stringify(record.alert) : null,
-          updatedAt: record.updatedAt,
-        });
+        await sql.run(`INSERT INTO drift_watch (target, baseline, last_check, alert, updated_at) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT(target) DO UPDATE SET baseline = excluded.baseline, last_check = excluded.last_check, alert = excluded.alert, updated_at = excluded.updated_at`, [
+          record.baseline.target.toLowerCase(),
+          JSON.stringify(record.baseline),
+          record.lastCheck ? JSON.stringify(record.lastCheck) : null,
+          record.alert ? JSON.stringify(record.alert) : null,
+          record.updatedAt,
+        ]);
       } catch (err) {
         throw asCodedError(err, 'store_failed', `saving the drift watch of ${record.baseline.target}`);
       }

@@ -1,7 +1,9 @@
 /**
- * SQLite store of runner jobs and their events. Every state move is one conditional UPDATE inside
- * an IMMEDIATE transaction together with its audit rows, so two runners (or two bot processes on
- * one file) can never both lease a job, and a crash never leaves a change without its record.
+ * The store of runner jobs and their events. Every state move is one conditional UPDATE inside a
+ * transaction together with its audit rows, so two runners (or two bot processes on one SQLite
+ * file, or two instances on one PostgreSQL) can never both lease a job, and a crash never leaves a
+ * change without its record. On PostgreSQL a move first locks the job's row (FOR UPDATE), and a
+ * lease takes the oldest queued row no other transaction holds (FOR UPDATE SKIP LOCKED).
  *
  * A job the server marked interrupted (its lease ran out: the runner or the network went away)
  * is never leased again, but it still takes the late record of what happened: the events and the
@@ -19,7 +21,7 @@ import type {
   AuditEntry, JobContext, JobRecord, JobResult, JobStatus, JobView, ObservedSnapshot, StoredJobEvent,
 } from '../workflows/ports';
 import type { AuditInTransaction } from './audit-log';
-import type { Db } from './db';
+import type { Sql, SqlQueries, SqlTx } from './sql';
 
 export const JOB_STATUSES = ['queued', 'leased', 'succeeded', 'failed', 'aborted-drift', 'cancelled', 'interrupted', 'expired'] as const;
 const JobStatusSchema = z.enum(JOB_STATUSES);
@@ -200,22 +202,26 @@ export interface JobStore {
   latestObserved(requestId: string): Promise<ObservedSnapshot | null>;
 }
 
-export function createJobStore(db: Db, clock: Clock, auditTx: AuditInTransaction, audit: JobAudit): JobStore {
+export function createJobStore(sql: Sql, clock: Clock, auditTx: AuditInTransaction, audit: JobAudit): JobStore {
+  const pg = sql.engine === 'postgres';
   const SELECT = 'SELECT jobs.*, runners.name AS runner_name FROM jobs LEFT JOIN runners ON runners.id = jobs.runner_id';
-  const byId = db.prepare(`${SELECT} WHERE jobs.id = ?`);
-  const insert = db.prepare(`INSERT INTO jobs
+  const BY_ID = `${SELECT} WHERE jobs.id = ?`;
+  // The job's row locked to the end of the transaction (PostgreSQL; SQLite's write lock covers it).
+  const BY_ID_LOCKED = pg ? `${BY_ID} FOR UPDATE OF jobs` : BY_ID;
+  const INSERT = `INSERT INTO jobs
     (id, kind, target, status, envelope, signature, purpose, request_id, plan_id, card, created_by, created_at, pickup_deadline)
-    VALUES (@id, @kind, @target, 'queued', @envelope, @signature, @purpose, @requestId, @planId, @card, @createdBy, @createdAt, @pickupDeadline)`);
-  const eventsOf = db.prepare('SELECT seq, idx, event, received_at, late FROM job_events WHERE job_id = ? ORDER BY seq, idx');
-  // The rows a card needs, chosen inside SQLite so the rest is never read into the process.
-  const cardEventsOf = db.prepare(`SELECT seq, idx, event, received_at, late FROM job_events WHERE job_id = @jobId AND rowid IN (
-      SELECT MAX(rowid) FROM job_events WHERE job_id = @jobId AND json_extract(event, '$.type') IN ('step-started', 'step-finished')
-        GROUP BY json_extract(event, '$.stepId'), json_extract(event, '$.type')
+    VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  const EVENTS_OF = 'SELECT seq, idx, event, received_at, late FROM job_events WHERE job_id = ? ORDER BY seq, idx';
+  // The rows a card needs, chosen inside the database so the rest is never read into the process.
+  const field = (name: string) => (pg ? `(event::jsonb->>'${name}')` : `json_extract(event, '$.${name}')`);
+  const CARD_EVENTS_OF = `SELECT seq, idx, event, received_at, late FROM job_events WHERE job_id = ? AND rowid IN (
+      SELECT MAX(rowid) FROM job_events WHERE job_id = ? AND ${field('type')} IN ('step-started', 'step-finished')
+        GROUP BY ${field('stepId')}, ${field('type')}
       UNION ALL
-      SELECT rowid FROM (SELECT rowid FROM job_events WHERE job_id = @jobId AND json_extract(event, '$.type') = 'log' AND json_extract(event, '$.level') != 'info'
-        ORDER BY seq, idx LIMIT @logs))
-    ORDER BY seq, idx`);
-  const insertEvent = db.prepare('INSERT INTO job_events (job_id, seq, idx, event, received_at, late) VALUES (?, ?, ?, ?, ?, ?)');
+      SELECT rowid FROM (SELECT rowid FROM job_events WHERE job_id = ? AND ${field('type')} = 'log' AND ${field('level')} != 'info'
+        ORDER BY seq, idx LIMIT ?) AS logs)
+    ORDER BY seq, idx`;
+  const INSERT_EVENT = 'INSERT INTO job_events (job_id, seq, idx, event, received_at, late) VALUES (?, ?, ?, ?, ?, ?)';
   const now = () => clock.now().toISOString();
 
   // A job's envelope never changes once stored (it is kept exactly as signed), and a job of
@@ -236,15 +242,18 @@ export function createJobStore(db: Db, clock: Clock, auditTx: AuditInTransaction
   const recordFrom = (row: Row): JobRecord => toRecord(row, readEnvelope);
   const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
 
-  const rowOf = (jobId: string): Row | null => {
-    const raw = byId.get(jobId);
+  const rowOf = async (q: SqlQueries, jobId: string, text = BY_ID): Promise<Row | null> => {
+    const raw = await q.get(text, [jobId]);
     return raw === undefined ? null : parseRow(raw);
   };
-  const recordOf = (jobId: string): JobRecord => recordFrom(rowOf(jobId)!);
+  const recordOf = async (q: SqlQueries, jobId: string): Promise<JobRecord> => recordFrom((await rowOf(q, jobId))!);
+  const toEvents = (jobId: string, rows: unknown[]): StoredJobEvent[] => rows.map((raw) => {
+    const e = raw as { seq: number; idx: number; event: string; received_at: string; late: number };
+    return { seq: e.seq, index: e.idx, event: parseJson(JobEvent, e.event, `an event of job ${jobId}`), receivedAt: e.received_at, late: e.late === 1 };
+  });
 
   /** The job if `runnerId` holds its current lease `leaseId` and it has not ended. */
-  function holding(jobId: string, runnerId: string, leaseId: string): { ok: true; row: Row } | { ok: false; code: 'not-found' | 'lease-lost'; reason: string } {
-    const row = rowOf(jobId);
+  function holding(row: Row | null, jobId: string, runnerId: string, leaseId: string): { ok: true; row: Row } | { ok: false; code: 'not-found' | 'lease-lost'; reason: string } {
     if (!row) return { ok: false, code: 'not-found', reason: `there is no job ${jobId}` };
     if (row.runner_id !== runnerId || row.lease_id !== leaseId) return { ok: false, code: 'lease-lost', reason: `job ${jobId} is not leased to this runner under lease ${leaseId}` };
     if (row.status !== 'leased') return { ok: false, code: 'lease-lost', reason: `job ${jobId} is ${row.status}; its lease is over` };
@@ -259,12 +268,12 @@ export function createJobStore(db: Db, clock: Clock, auditTx: AuditInTransaction
     return null;
   }
 
-  /** leased → interrupted with its audit row, inside the caller's transaction; the record when it moved. */
-  function interrupt(jobId: string, why: InterruptReason, at: string): JobRecord | null {
-    const moved = db.prepare('UPDATE jobs SET status = \'interrupted\', finished_at = ? WHERE id = ? AND status = \'leased\'').run(at, jobId).changes;
+  /** leased → interrupted with its audit row, inside the caller's transaction (which holds the row); the record when it moved. */
+  async function interrupt(tx: SqlTx, jobId: string, why: InterruptReason, at: string): Promise<JobRecord | null> {
+    const moved = (await tx.run('UPDATE jobs SET status = \'interrupted\', finished_at = ? WHERE id = ? AND status = \'leased\'', [at, jobId])).changes;
     if (moved !== 1) return null;
-    const job = recordOf(jobId);
-    auditTx(audit.interrupted(job, why));
+    const job = await recordOf(tx, jobId);
+    await auditTx(tx, audit.interrupted(job, why));
     return job;
   }
 
@@ -272,16 +281,17 @@ export function createJobStore(db: Db, clock: Clock, auditTx: AuditInTransaction
    * Whether this call may write to the job: the current lease holder while the lease lasts
    * (`late` false), or the last lease holder of an interrupted job with the envelope's hash
    * (`late` true). A lease found over is ended here first, so nothing is ever stored on it.
+   * `locked` is the job's row, read under its lock.
    */
-  function writer(jobId: string, runnerId: string, leaseId: string, hash: string | undefined):
-    { ok: true; row: Row; late: boolean; interrupted: JobRecord | null } | { ok: false; code: 'not-found' | 'lease-lost'; reason: string; interrupted: JobRecord | null } {
-    let row = rowOf(jobId);
+  async function writer(tx: SqlTx, locked: Row | null, jobId: string, runnerId: string, leaseId: string, hash: string | undefined):
+    Promise<{ ok: true; row: Row; late: boolean; interrupted: JobRecord | null } | { ok: false; code: 'not-found' | 'lease-lost'; reason: string; interrupted: JobRecord | null }> {
+    let row = locked;
     if (!row) return { ok: false, code: 'not-found', reason: `there is no job ${jobId}`, interrupted: null };
     if (row.runner_id !== runnerId || row.lease_id !== leaseId) return { ok: false, code: 'lease-lost', reason: `job ${jobId} is not leased to this runner under lease ${leaseId}`, interrupted: null };
     const at = now();
     const why = overdue(row, at);
-    const interrupted = why ? interrupt(jobId, why, at) : null;
-    if (interrupted) row = rowOf(jobId)!;
+    const interrupted = why ? await interrupt(tx, jobId, why, at) : null;
+    if (interrupted) row = (await rowOf(tx, jobId))!;
     if (row.status === 'leased') return { ok: true, row, late: false, interrupted };
     if (row.status === 'interrupted') {
       if (hash === undefined || hash !== envelopeHash(JSON.parse(row.envelope))) {
@@ -292,50 +302,53 @@ export function createJobStore(db: Db, clock: Clock, auditTx: AuditInTransaction
     return { ok: false, code: 'lease-lost', reason: `job ${jobId} is ${row.status}; its lease is over`, interrupted };
   }
 
-  const leaseTx = db.transaction((runner: { id: string; labels: string[]; name?: string }, leaseMs: number): Lease | null => {
+  const leaseTx = (runner: { id: string; labels: string[]; name?: string }, leaseMs: number) => sql.transaction(async (tx): Promise<Lease | null> => {
     if (runner.labels.length === 0) return null;
     const at = now();
     const marks = runner.labels.map(() => '?').join(', ');
-    // Only queued jobs: an interrupted job is final and never leased again.
-    const candidate = db.prepare(
+    // Only queued jobs: an interrupted job is final and never leased again. On PostgreSQL a row
+    // another instance is leasing right now is skipped, not waited for: it takes the next one.
+    const candidate = await tx.get<{ id: string }>(
       `SELECT id FROM jobs WHERE status = 'queued' AND target IN (${marks}) AND (pickup_deadline IS NULL OR pickup_deadline > ?)
-       ORDER BY created_at, rowid LIMIT 1`,
-    ).get(...runner.labels, at) as { id: string } | undefined;
+       ORDER BY created_at, rowid LIMIT 1${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+      [...runner.labels, at],
+    );
     if (!candidate) return null;
     const leaseId = randomBytes(16).toString('hex');
     const expires = later(leaseMs);
-    const envelope = readEnvelope(rowOf(candidate.id)!);
+    const envelope = readEnvelope((await rowOf(tx, candidate.id))!);
     const limit = later(jobTimeLimitMs(envelope));
     // Conditional: only a job still queued moves, whatever another process did since the SELECT.
-    const moved = db.prepare(
+    const moved = (await tx.run(
       `UPDATE jobs SET status = 'leased', runner_id = ?, lease_id = ?, leased_at = ?, lease_expires_at = ?, time_limit_at = ? WHERE id = ? AND status = 'queued'`,
-    ).run(runner.id, leaseId, at, expires, limit, candidate.id).changes;
+      [runner.id, leaseId, at, expires, limit, candidate.id],
+    )).changes;
     if (moved !== 1) return null;
-    const row = rowOf(candidate.id)!;
+    const row = (await rowOf(tx, candidate.id))!;
     const lease: Lease = { jobId: row.id, kind: row.kind, target: row.target, envelope: JSON.parse(row.envelope), signature: row.signature, leaseId, leaseExpiresAt: expires };
-    auditTx(audit.leased(lease, runner));
+    await auditTx(tx, audit.leased(lease, runner));
     return lease;
   });
 
-  const heartbeatTx = db.transaction((jobId: string, runnerId: string, leaseId: string, leaseMs: number): LeaseCheck => {
-    const held = holding(jobId, runnerId, leaseId);
+  const heartbeatTx = (jobId: string, runnerId: string, leaseId: string, leaseMs: number) => sql.transaction(async (tx): Promise<LeaseCheck> => {
+    const held = holding(await rowOf(tx, jobId, BY_ID_LOCKED), jobId, runnerId, leaseId);
     if (!held.ok) return held;
     // A lease already past its expiry (or the job past its time limit) is lost even if the sweeper has not run yet.
     const at = now();
     const why = overdue(held.row, at);
     if (why) {
-      const interrupted = interrupt(jobId, why, at);
+      const interrupted = await interrupt(tx, jobId, why, at);
       return { ok: false, code: 'lease-lost', interrupted, reason: why === 'time-limit' ? `job ${jobId} ran past its time limit (${held.row.time_limit_at})` : `the lease of job ${jobId} expired at ${held.row.lease_expires_at}` };
     }
-    db.prepare('UPDATE jobs SET lease_expires_at = ? WHERE id = ?').run(later(leaseMs), jobId);
-    return { ok: true, job: recordOf(jobId) };
+    await tx.run('UPDATE jobs SET lease_expires_at = ? WHERE id = ?', [later(leaseMs), jobId]);
+    return { ok: true, job: await recordOf(tx, jobId) };
   });
 
-  const eventsTx = db.transaction((jobId: string, runnerId: string, leaseId: string, seq: number, events: JobEvent[], hash: string | undefined): EventsOutcome => {
-    const first = rowOf(jobId);
+  const eventsTx = (jobId: string, runnerId: string, leaseId: string, seq: number, events: JobEvent[], hash: string | undefined) => sql.transaction(async (tx): Promise<EventsOutcome> => {
+    const first = await rowOf(tx, jobId, BY_ID_LOCKED);
     // A resend of a batch already stored is answered ok even after the job ended (its answer was lost).
     if (first && first.runner_id === runnerId && first.lease_id === leaseId && seq < first.next_seq) return { ok: true, duplicate: true, late: first.status !== 'leased', job: recordFrom(first), interrupted: null };
-    const w = writer(jobId, runnerId, leaseId, hash);
+    const w = await writer(tx, first, jobId, runnerId, leaseId, hash);
     if (!w.ok) return w;
     const { row, late } = w;
     if (seq > row.next_seq) return { ok: false, code: 'seq-gap', reason: `expected event batch ${row.next_seq}, got ${seq}`, interrupted: w.interrupted };
@@ -344,129 +357,128 @@ export function createJobStore(db: Db, clock: Clock, auditTx: AuditInTransaction
       return { ok: false, code: 'too-many-events', reason: `job ${jobId} may store at most ${limit} events (${row.event_count} stored; this batch has ${events.length})`, interrupted: w.interrupted };
     }
     const at = now();
-    events.forEach((event, i) => insertEvent.run(jobId, seq, i, JSON.stringify(event), at, late ? 1 : 0));
-    db.prepare('UPDATE jobs SET next_seq = ?, event_count = event_count + ?, late_at = CASE WHEN ? = 1 THEN COALESCE(late_at, ?) ELSE late_at END WHERE id = ?')
-      .run(seq + 1, events.length, late ? 1 : 0, at, jobId);
-    const job = recordOf(jobId);
-    for (const entry of audit.events(job, runnerId, events, late)) auditTx(entry);
+    for (const [i, event] of events.entries()) await tx.run(INSERT_EVENT, [jobId, seq, i, JSON.stringify(event), at, late ? 1 : 0]);
+    await tx.run('UPDATE jobs SET next_seq = ?, event_count = event_count + ?, late_at = CASE WHEN ? = 1 THEN COALESCE(late_at, ?) ELSE late_at END WHERE id = ?',
+      [seq + 1, events.length, late ? 1 : 0, at, jobId]);
+    const job = await recordOf(tx, jobId);
+    for (const entry of audit.events(job, runnerId, events, late)) await auditTx(tx, entry);
     return { ok: true, duplicate: false, late, job, interrupted: w.interrupted };
   });
 
-  const finishTx = db.transaction((jobId: string, runnerId: string, leaseId: string, result: Omit<JobResult, 'reportedAt'>, hash: string | undefined): FinishOutcome => {
-    const first = rowOf(jobId);
+  const finishTx = (jobId: string, runnerId: string, leaseId: string, result: Omit<JobResult, 'reportedAt'>, hash: string | undefined) => sql.transaction(async (tx): Promise<FinishOutcome> => {
+    const first = await rowOf(tx, jobId, BY_ID_LOCKED);
     if (first && first.runner_id === runnerId && first.lease_id === leaseId && first.result !== null) {
       return { ok: true, duplicate: true, late: first.late_at !== null && first.late_at !== undefined, job: recordFrom(first), result: toResult(first)!, interrupted: null };
     }
-    const w = writer(jobId, runnerId, leaseId, hash);
+    const w = await writer(tx, first, jobId, runnerId, leaseId, hash);
     if (!w.ok) return w;
     const at = now();
     const stored: JobResult = { ...result, reportedAt: at, ...(w.late ? { late: true } : {}) };
     if (w.late) {
       // The job stays interrupted (its end was already told); the result is the record of what ran.
-      db.prepare('UPDATE jobs SET result = ?, late_at = COALESCE(late_at, ?) WHERE id = ? AND status = \'interrupted\'').run(JSON.stringify(stored), at, jobId);
+      await tx.run('UPDATE jobs SET result = ?, late_at = COALESCE(late_at, ?) WHERE id = ? AND status = \'interrupted\'', [JSON.stringify(stored), at, jobId]);
     } else {
-      db.prepare('UPDATE jobs SET status = ?, result = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status = \'leased\'')
-        .run(result.status, JSON.stringify(stored), at, jobId);
+      await tx.run('UPDATE jobs SET status = ?, result = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND status = \'leased\'',
+        [result.status, JSON.stringify(stored), at, jobId]);
     }
-    const job = recordOf(jobId);
-    auditTx(audit.result(job, runnerId, stored, w.late));
+    const job = await recordOf(tx, jobId);
+    await auditTx(tx, audit.result(job, runnerId, stored, w.late));
     return { ok: true, duplicate: false, late: w.late, job, result: stored, interrupted: w.interrupted };
   });
 
-  const cancelTx = db.transaction((jobId: string, by: string): { job: JobRecord; moved: 'cancelled' | 'requested' | 'none' } | null => {
-    const row = rowOf(jobId);
+  const cancelTx = (jobId: string, by: string) => sql.transaction(async (tx): Promise<{ job: JobRecord; moved: 'cancelled' | 'requested' | 'none' } | null> => {
+    const row = await rowOf(tx, jobId, BY_ID_LOCKED);
     if (!row) return null;
     if (row.status === 'queued') {
-      db.prepare('UPDATE jobs SET status = \'cancelled\', finished_at = ?, cancel_requested = 1 WHERE id = ? AND status = \'queued\'').run(now(), jobId);
-      const job = recordOf(jobId);
-      auditTx(audit.cancelled(job, 'cancelled', by));
+      await tx.run('UPDATE jobs SET status = \'cancelled\', finished_at = ?, cancel_requested = 1 WHERE id = ? AND status = \'queued\'', [now(), jobId]);
+      const job = await recordOf(tx, jobId);
+      await auditTx(tx, audit.cancelled(job, 'cancelled', by));
       return { job, moved: 'cancelled' };
     }
     if (row.status === 'leased' && row.cancel_requested === 0) {
-      db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(jobId);
-      const job = recordOf(jobId);
-      auditTx(audit.cancelled(job, 'requested', by));
+      await tx.run('UPDATE jobs SET cancel_requested = 1 WHERE id = ?', [jobId]);
+      const job = await recordOf(tx, jobId);
+      await auditTx(tx, audit.cancelled(job, 'requested', by));
       return { job, moved: 'requested' };
     }
     return { job: recordFrom(row), moved: 'none' };
   });
 
-  const sweepTx = db.transaction((): JobRecord[] => {
+  // Any instance may sweep. The 'sweep' lock makes one sweep at a time across instances, and on
+  // PostgreSQL the due rows are locked as they are read (skipping a row a runner is writing to
+  // right now: that writer ends an overdue lease itself), so each job moves once.
+  const sweepTx = () => sql.transaction(async (tx): Promise<JobRecord[]> => {
+    await tx.lock('sweep');
     const at = now();
-    const due = db.prepare(
-      `SELECT id, status FROM jobs WHERE (status = 'leased' AND (lease_expires_at <= ? OR time_limit_at <= ?)) OR (status = 'queued' AND pickup_deadline <= ?)`,
-    ).all(at, at, at) as { id: string; status: JobStatus }[];
+    const due = await tx.all<{ id: string; status: JobStatus }>(
+      `SELECT id, status FROM jobs WHERE (status = 'leased' AND (lease_expires_at <= ? OR time_limit_at <= ?)) OR (status = 'queued' AND pickup_deadline <= ?)${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+      [at, at, at],
+    );
     const changed: JobRecord[] = [];
     for (const { id, status } of due) {
       if (status === 'leased') {
-        const why = overdue(rowOf(id)!, at);
-        const job = why ? interrupt(id, why, at) : null;
+        const why = overdue((await rowOf(tx, id))!, at);
+        const job = why ? await interrupt(tx, id, why, at) : null;
         if (job) changed.push(job);
         continue;
       }
-      const moved = db.prepare('UPDATE jobs SET status = \'expired\', finished_at = ? WHERE id = ? AND status = \'queued\'').run(at, id).changes;
+      const moved = (await tx.run('UPDATE jobs SET status = \'expired\', finished_at = ? WHERE id = ? AND status = \'queued\'', [at, id])).changes;
       if (moved === 1) {
-        const job = recordOf(id);
-        auditTx(audit.expired(job));
+        const job = await recordOf(tx, id);
+        await auditTx(tx, audit.expired(job));
         changed.push(job);
       }
     }
     return changed;
   });
 
-  const wrap = <A extends unknown[], R>(doing: string, fn: (...args: A) => R) => async (...args: A): Promise<R> => {
+  const wrap = <A extends unknown[], R>(doing: string, fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
     try {
-      return fn(...args);
+      return await fn(...args);
     } catch (err) {
       throw asCodedError(err, 'store_failed', doing);
     }
   };
 
-  const insertTx = db.transaction((job: NewJobRow): JobRecord => {
-      insert.run({
-        id: job.envelope.jobId,
-        kind: job.envelope.kind,
-        target: job.envelope.target.toLowerCase(),
-        envelope: JSON.stringify(job.envelope),
-        signature: job.signature,
-        purpose: job.context.purpose,
-        requestId: job.context.requestId,
-        planId: job.context.planId,
-        card: job.context.card === null ? null : JSON.stringify(job.context.card),
-        createdBy: job.createdBy,
-        createdAt: job.envelope.issuedAt,
-        pickupDeadline: job.pickupDeadline,
-      });
-      const record = recordOf(job.envelope.jobId);
-      auditTx(audit.created(record));
-      return record;
+  const insertTx = (job: NewJobRow) => sql.transaction(async (tx): Promise<JobRecord> => {
+    await tx.run(INSERT, [
+      job.envelope.jobId,
+      job.envelope.kind,
+      job.envelope.target.toLowerCase(),
+      JSON.stringify(job.envelope),
+      job.signature,
+      job.context.purpose,
+      job.context.requestId,
+      job.context.planId,
+      job.context.card === null ? null : JSON.stringify(job.context.card),
+      job.createdBy,
+      job.envelope.issuedAt,
+      job.pickupDeadline,
+    ]);
+    const record = await recordOf(tx, job.envelope.jobId);
+    await auditTx(tx, audit.created(record));
+    return record;
   });
 
   return {
-    insert: wrap('storing a job', (job: NewJobRow) => insertTx.immediate(job)),
+    insert: wrap('storing a job', insertTx),
 
     async cardView(jobId) {
-      const row = rowOf(jobId);
+      const row = await rowOf(sql, jobId);
       if (!row) return null;
-      const events: StoredJobEvent[] = cardEventsOf.all({ jobId, logs: CARD_LOG_EVENTS }).map((raw) => {
-        const e = raw as { seq: number; idx: number; event: string; received_at: string; late: number };
-        return { seq: e.seq, index: e.idx, event: parseJson(JobEvent, e.event, `an event of job ${jobId}`), receivedAt: e.received_at, late: e.late === 1 };
-      });
+      const events = toEvents(jobId, await sql.all(CARD_EVENTS_OF, [jobId, jobId, jobId, CARD_LOG_EVENTS]));
       return { job: recordFrom(row), events, result: toResult(row) };
     },
 
     async get(jobId) {
-      const row = rowOf(jobId);
+      const row = await rowOf(sql, jobId);
       if (!row) return null;
-      const events: StoredJobEvent[] = eventsOf.all(jobId).map((raw) => {
-        const e = raw as { seq: number; idx: number; event: string; received_at: string; late: number };
-        return { seq: e.seq, index: e.idx, event: parseJson(JobEvent, e.event, `an event of job ${jobId}`), receivedAt: e.received_at, late: e.late === 1 };
-      });
+      const events = toEvents(jobId, await sql.all(EVENTS_OF, [jobId]));
       return { job: recordFrom(row), events, result: toResult(row) };
     },
 
     async record(jobId) {
-      const row = rowOf(jobId);
+      const row = await rowOf(sql, jobId);
       return row ? recordFrom(row) : null;
     },
 
@@ -482,34 +494,35 @@ export function createJobStore(db: Db, clock: Clock, auditTx: AuditInTransaction
         args.push(...filter.statuses);
       }
       args.push(filter.limit ?? 50);
-      const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY jobs.created_at DESC, jobs.rowid DESC LIMIT ?`;
-      return db.prepare(sql).all(...args).map((raw) => recordFrom(parseRow(raw)));
+      const text = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY jobs.created_at DESC, jobs.rowid DESC LIMIT ?`;
+      return (await sql.all(text, args)).map((raw) => recordFrom(parseRow(raw)));
     },
 
-    lease: wrap('leasing a job', (runner: { id: string; labels: string[]; name?: string }, leaseMs: number) => leaseTx.immediate(runner, leaseMs)),
-    heartbeat: wrap('renewing a lease', (jobId: string, runnerId: string, leaseId: string, leaseMs: number) => heartbeatTx.immediate(jobId, runnerId, leaseId, leaseMs)),
+    lease: wrap('leasing a job', leaseTx),
+    heartbeat: wrap('renewing a lease', heartbeatTx),
     appendEvents: wrap('storing job events', (jobId: string, runnerId: string, leaseId: string, seq: number, events: JobEvent[], hash?: string) =>
-      eventsTx.immediate(jobId, runnerId, leaseId, seq, events, hash)),
+      eventsTx(jobId, runnerId, leaseId, seq, events, hash)),
     finish: wrap('storing a job result', (jobId: string, runnerId: string, leaseId: string, result: Omit<JobResult, 'reportedAt'>, hash?: string) =>
-      finishTx.immediate(jobId, runnerId, leaseId, result, hash)),
-    requestCancel: wrap('cancelling a job', (jobId: string, by: string) => cancelTx.immediate(jobId, by)),
-    sweep: wrap('expiring leases', () => sweepTx.immediate()),
+      finishTx(jobId, runnerId, leaseId, result, hash)),
+    requestCancel: wrap('cancelling a job', cancelTx),
+    sweep: wrap('expiring leases', sweepTx),
 
     async nextDeadline() {
-      const row = db.prepare(
+      const row = await sql.get<{ next: string | null }>(
         `SELECT MIN(d) AS next FROM (
            SELECT lease_expires_at AS d FROM jobs WHERE status = 'leased' AND lease_expires_at IS NOT NULL
            UNION ALL SELECT time_limit_at AS d FROM jobs WHERE status = 'leased' AND time_limit_at IS NOT NULL
-           UNION ALL SELECT pickup_deadline AS d FROM jobs WHERE status = 'queued' AND pickup_deadline IS NOT NULL)`,
-      ).get() as { next: string | null };
-      return row.next;
+           UNION ALL SELECT pickup_deadline AS d FROM jobs WHERE status = 'queued' AND pickup_deadline IS NOT NULL) AS deadlines`,
+      );
+      return row?.next ?? null;
     },
 
     async latestObserved(requestId) {
-      const raw = db.prepare(
+      const raw = await sql.get(
         `${SELECT} WHERE jobs.request_id = ? AND jobs.status = 'succeeded' AND jobs.kind = 'discover'
          ORDER BY jobs.finished_at DESC, jobs.rowid DESC LIMIT 1`,
-      ).get(requestId);
+        [requestId],
+      );
       if (raw === undefined) return null;
       const row = parseRow(raw);
       const result = toResult(row);

@@ -1,4 +1,4 @@
-/** SQLite PlanStore and VoteStore: plans put up for approval and their votes. */
+/** PlanStore and VoteStore: plans put up for approval and their votes. */
 import { z } from 'zod';
 import { PlanStep } from '../../contracts/runner-api';
 import { Profile } from '../../contracts/profiles';
@@ -9,7 +9,7 @@ import { ProvisioningRequest } from '../../core/request';
 import { asCodedError, CodedError } from '../../shared/errors';
 import type { AuditEntry, PlanPatch, PlanRecord, PlanStore, VoteStore } from '../workflows/ports';
 import type { AuditInTransaction } from './audit-log';
-import type { Db } from './db';
+import type { Sql } from './sql';
 
 const StoredPlan = z.object({
   profile: Profile,
@@ -122,47 +122,47 @@ const COLUMNS = [
 ] as const satisfies readonly (keyof ReturnType<typeof columns>)[];
 
 /** `audit` appends the audit rows of a plan move in the move's own transaction. */
-export function createPlanStore(db: Db, now: () => string, audit: AuditInTransaction): PlanStore {
-  const insert = db.prepare(`INSERT INTO plans (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
-  const byId = db.prepare('SELECT * FROM plans WHERE id = ?');
-  const byJobId = db.prepare('SELECT * FROM plans WHERE job_id = ?');
-  const cardByJobId = db.prepare('SELECT id, card FROM plans WHERE job_id = ?');
+export function createPlanStore(sql: Sql, now: () => string, audit: AuditInTransaction): PlanStore {
+  const INSERT = `INSERT INTO plans (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
   const fixed: readonly string[] = ['id', 'kind', 'request_id', 'target_label', 'rollback_of', 'follows'];
   const updateCols = COLUMNS.filter((c) => !fixed.includes(c));
-  const replace = db.prepare(`UPDATE plans SET ${updateCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id AND status = @expectStatus AND revision = @expectRevision`);
-  const noteStmt = db.prepare('UPDATE plans SET card = COALESCE(@card, card), card_shows = COALESCE(@cardShows, card_shows) WHERE id = @id');
+  const REPLACE = `UPDATE plans SET ${updateCols.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND status = ? AND revision = ?`;
 
-  // Read, patch and write in one transaction: the WHERE makes it a compare-and-set even across processes.
-  const cas = db.transaction((id: string, expect: { status: PlanStatus; revision: number }, patch: PlanPatch, entries: AuditEntry[]): PlanRecord | null => {
-    const row = byId.get(id);
+  // Read, patch and write in one transaction: the WHERE makes it a compare-and-set even across
+  // processes and instances (PostgreSQL re-checks it against a row another transaction just
+  // changed, and the row lock the UPDATE takes is held to the end, audit rows included).
+  const cas = (id: string, expect: { status: PlanStatus; revision: number }, patch: PlanPatch, entries: AuditEntry[]) => sql.transaction(async (tx): Promise<PlanRecord | null> => {
+    const row = await tx.get('SELECT * FROM plans WHERE id = ?', [id]);
     if (row === undefined) return null;
     const current = toRecord(row);
     if (current.status !== expect.status || current.revision !== expect.revision) return null;
     const next: PlanRecord = { ...current, ...patch, updatedAt: now() };
-    const info = replace.run({ ...columns(next), expectStatus: expect.status, expectRevision: expect.revision });
+    const cols = columns(next);
+    const info = await tx.run(REPLACE, [...updateCols.map((c) => cols[c]), id, expect.status, expect.revision]);
     if (info.changes !== 1) return null;
-    for (const entry of entries) audit(entry);
+    for (const entry of entries) await audit(tx, entry);
     return next;
   });
 
   return {
     async create(record) {
       try {
-        insert.run(columns(record));
+        const cols = columns(record);
+        await sql.run(INSERT, COLUMNS.map((c) => cols[c]));
       } catch (err) {
         throw asCodedError(err, 'store_failed', `saving plan ${record.id}`);
       }
     },
     async get(id) {
-      const row = byId.get(id);
+      const row = await sql.get('SELECT * FROM plans WHERE id = ?', [id]);
       return row === undefined ? null : toRecord(row);
     },
     async byJob(jobId) {
-      const row = byJobId.get(jobId);
+      const row = await sql.get('SELECT * FROM plans WHERE job_id = ?', [jobId]);
       return row === undefined ? null : toRecord(row);
     },
     async cardOfJob(jobId) {
-      const row = cardByJobId.get(jobId) as { id: string; card: string | null } | undefined;
+      const row = await sql.get<{ id: string; card: string | null }>('SELECT id, card FROM plans WHERE job_id = ?', [jobId]);
       if (row === undefined) return null;
       return { id: row.id, card: row.card === null ? null : parseJson(CardRef, row.card, `the card of plan ${row.id}`) };
     },
@@ -178,18 +178,18 @@ export function createPlanStore(db: Db, now: () => string, audit: AuditInTransac
         args.push(filter.requestId);
       }
       args.push(filter.limit ?? 50);
-      const sql = `SELECT * FROM plans ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id LIMIT ?`;
-      return db.prepare(sql).all(...args).map(toRecord);
+      const text = `SELECT * FROM plans ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id LIMIT ?`;
+      return (await sql.all(text, args)).map(toRecord);
     },
     async update(id, expect, patch, entries = []) {
       try {
-        return cas.immediate(id, expect, patch, entries);
+        return await cas(id, expect, patch, entries);
       } catch (err) {
         throw asCodedError(err, 'store_failed', `updating plan ${id}`);
       }
     },
     async note(id, patch) {
-      noteStmt.run({ id, card: patch.card ? JSON.stringify(patch.card) : null, cardShows: patch.cardShows ?? null });
+      await sql.run('UPDATE plans SET card = COALESCE(?, card), card_shows = COALESCE(?, card_shows) WHERE id = ?', [patch.card ? JSON.stringify(patch.card) : null, patch.cardShows ?? null, id]);
     },
   };
 }
@@ -203,26 +203,26 @@ const VoteRow = z.object({
   at: z.string(),
 });
 
-export function createVoteStore(db: Db, audit: AuditInTransaction): VoteStore {
-  // The unique key (plan, voter, hash) is what makes a raced double-click record one vote.
-  const insert = db.prepare(`INSERT INTO plan_votes (plan_id, voter_id, voter_name, plan_hash, decision, reason, at)
-    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id, voter_id, plan_hash) DO NOTHING`);
-  const select = db.prepare('SELECT voter_id, voter_name, plan_hash, decision, reason, at FROM plan_votes WHERE plan_id = ? ORDER BY seq');
-  const addTx = db.transaction((planId: string, vote: Vote, entries: AuditEntry[]): boolean => {
-    if (insert.run(planId, vote.voterId, vote.voterName, vote.planHash, vote.decision, vote.reason, vote.at).changes !== 1) return false;
-    for (const entry of entries) audit(entry);
+export function createVoteStore(sql: Sql, audit: AuditInTransaction): VoteStore {
+  // The unique key (plan, voter, hash) is what makes a raced double-click record one vote, on
+  // one instance or two.
+  const addTx = (planId: string, vote: Vote, entries: AuditEntry[]) => sql.transaction(async (tx): Promise<boolean> => {
+    const inserted = await tx.run(`INSERT INTO plan_votes (plan_id, voter_id, voter_name, plan_hash, decision, reason, at)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id, voter_id, plan_hash) DO NOTHING`, [planId, vote.voterId, vote.voterName, vote.planHash, vote.decision, vote.reason, vote.at]);
+    if (inserted.changes !== 1) return false;
+    for (const entry of entries) await audit(tx, entry);
     return true;
   });
   return {
     async add(planId, vote, entries = []) {
       try {
-        return addTx.immediate(planId, vote, entries);
+        return await addTx(planId, vote, entries);
       } catch (err) {
         throw asCodedError(err, 'store_failed', `saving a vote on plan ${planId}`);
       }
     },
     async list(planId) {
-      return select.all(planId).map((raw): Vote => {
+      return (await sql.all('SELECT voter_id, voter_name, plan_hash, decision, reason, at FROM plan_votes WHERE plan_id = ? ORDER BY seq', [planId])).map((raw): Vote => {
         const parsed = VoteRow.safeParse(raw);
         if (!parsed.success) throw new CodedError('store_failed', `reading the votes of plan ${planId}: a row does not have the expected shape`);
         const r = parsed.data;

@@ -1,23 +1,21 @@
-/** SQLite PreflightRunStore: the latest preflight run of each request, parsed again on read. */
+/** PreflightRunStore: the latest preflight run of each request, parsed again on read. */
 import { PreflightRun } from '../preflight/port';
 import { asCodedError, CodedError } from '../../shared/errors';
 import type { PreflightRunStore } from '../workflows/preflight';
-import type { Db } from './db';
+import type { Sql } from './sql';
 
-export function createPreflightRunStore(db: Db): PreflightRunStore {
-  const upsert = db.prepare(`INSERT INTO preflight_runs (request_id, ran_at, results) VALUES (?, ?, ?)
-    ON CONFLICT(request_id) DO UPDATE SET ran_at = excluded.ran_at, results = excluded.results`);
-  const byId = db.prepare('SELECT ran_at, results FROM preflight_runs WHERE request_id = ?');
+export function createPreflightRunStore(sql: Sql): PreflightRunStore {
   return {
     async saveLatest(requestId, run) {
       try {
-        upsert.run(requestId, run.ranAt, JSON.stringify(run.results));
+        await sql.run(`INSERT INTO preflight_runs (request_id, ran_at, results) VALUES (?, ?, ?)
+          ON CONFLICT(request_id) DO UPDATE SET ran_at = excluded.ran_at, results = excluded.results`, [requestId, run.ranAt, JSON.stringify(run.results)]);
       } catch (err) {
         throw asCodedError(err, 'store_failed', `saving the preflight results of ${requestId}`);
       }
     },
     async latest(requestId) {
-      const row = byId.get(requestId) as { ran_at: string; results: string } | undefined;
+      const row = await sql.get<{ ran_at: string; results: string }>('SELECT ran_at, results FROM preflight_runs WHERE request_id = ?', [requestId]);
       if (!row) return null;
       let results: unknown;
       try {

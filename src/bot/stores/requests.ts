@@ -1,10 +1,10 @@
-/** SQLite RequestStore: provisioning request records, the request itself as JSON. */
+/** RequestStore: provisioning request records, the request itself as JSON. */
 import { z } from 'zod';
 import { ProvisioningRequest } from '../../core/request';
 import { RequestStatus } from '../../core/request-record';
 import { asCodedError, CodedError } from '../../shared/errors';
 import type { RequestRecord, RequestStore } from '../workflows/ports';
-import type { Db } from './db';
+import type { Sql } from './sql';
 
 const Row = z.object({
   id: z.string(),
@@ -38,32 +38,30 @@ function toRecord(raw: unknown): RequestRecord {
   };
 }
 
-export function createRequestStore(db: Db): RequestStore {
-  const upsert = db.prepare(`INSERT INTO requests
-    (id, owner_id, owner_name, target_label, body, status, submitted_on, active_on, created_at, updated_at)
-    VALUES (@id, @ownerId, @ownerName, @targetLabel, @body, @status, @submittedOn, @activeOn, @createdAt, @updatedAt)
-    ON CONFLICT(id) DO UPDATE SET owner_name = excluded.owner_name, target_label = excluded.target_label,
-      body = excluded.body, status = excluded.status, submitted_on = excluded.submitted_on,
-      active_on = excluded.active_on, updated_at = excluded.updated_at`);
-  const byId = db.prepare('SELECT * FROM requests WHERE id = ?');
-  const recent = db.prepare('SELECT * FROM requests ORDER BY updated_at DESC, id LIMIT ?');
+const UPSERT = `INSERT INTO requests
+  (id, owner_id, owner_name, target_label, body, status, submitted_on, active_on, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(id) DO UPDATE SET owner_name = excluded.owner_name, target_label = excluded.target_label,
+    body = excluded.body, status = excluded.status, submitted_on = excluded.submitted_on,
+    active_on = excluded.active_on, updated_at = excluded.updated_at`;
 
+export function createRequestStore(sql: Sql): RequestStore {
   return {
     async save(record) {
       try {
-        upsert.run({ ...record, targetLabel: record.request.target.label, body: JSON.stringify(record.request) });
+        await sql.run(UPSERT, [record.id, record.ownerId, record.ownerName, record.request.target.label, JSON.stringify(record.request), record.status, record.submittedOn, record.activeOn, record.createdAt, record.updatedAt]);
       } catch (err) {
         throw asCodedError(err, 'store_failed', `saving request ${record.id}`);
       }
     },
 
     async get(id) {
-      const row = byId.get(id);
+      const row = await sql.get('SELECT * FROM requests WHERE id = ?', [id]);
       return row === undefined ? null : toRecord(row);
     },
 
     async list(options = {}) {
-      return recent.all(options.limit ?? 50).map(toRecord);
+      return (await sql.all('SELECT * FROM requests ORDER BY updated_at DESC, id LIMIT ?', [options.limit ?? 50])).map(toRecord);
     },
   };
 }

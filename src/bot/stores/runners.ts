@@ -1,5 +1,5 @@
 /**
- * SQLite store of runner enrollment tokens and enrolled runners. Secrets are never stored: an
+ * The store of runner enrollment tokens and enrolled runners. Secrets are never stored: an
  * enrollment token and a runner token are kept as the SHA-256 hex of their text, so a copy of
  * the database cannot be used to enroll or to act as a runner.
  */
@@ -10,7 +10,7 @@ import type { Clock } from '../../shared/clock';
 import { asCodedError, CodedError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import type { RunnerInfo } from '../workflows/ports';
-import type { Db } from './db';
+import type { Sql } from './sql';
 
 /** Enrollment tokens live one hour. */
 export const ENROLLMENT_TOKEN_TTL_MS = 60 * 60 * 1000;
@@ -71,28 +71,16 @@ export interface RunnerStore {
 /** Labels are compared case-insensitively; they are stored lower case. */
 export const normalizeLabels = (labels: string[]): string[] => [...new Set(labels.map((l) => l.trim().toLowerCase()))].sort();
 
-export function createRunnerStore(db: Db, clock: Clock): RunnerStore {
-  const insertToken = db.prepare(
-    'INSERT INTO runner_enrollment_tokens (token_hash, labels, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-  );
-  const tokenByHash = db.prepare('SELECT labels, created_by, expires_at, used_at FROM runner_enrollment_tokens WHERE token_hash = ?');
-  const spendToken = db.prepare('UPDATE runner_enrollment_tokens SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL');
-  const insertRunner = db.prepare(
-    'INSERT INTO runners (id, name, labels, token_hash, enrolled_at, enrolled_by, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
-  const runnerByHash = db.prepare('SELECT * FROM runners WHERE token_hash = ? AND revoked_at IS NULL');
-  const touch = db.prepare('UPDATE runners SET last_seen_at = ? WHERE id = ?');
-  const runnerById = db.prepare('SELECT * FROM runners WHERE id = ?');
-  const all = db.prepare('SELECT * FROM runners ORDER BY last_seen_at DESC, id');
-  const revoke = db.prepare('UPDATE runners SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL');
-  const active = db.prepare('SELECT labels FROM runners WHERE revoked_at IS NULL');
-
+export function createRunnerStore(sql: Sql, clock: Clock): RunnerStore {
   const invalid: EnrollOutcome = { ok: false, code: 'invalid-token', reason: 'the enrollment token is unknown, expired or already used' };
+  const runnerById = (id: string) => sql.get('SELECT * FROM runners WHERE id = ?', [id]);
 
-  // IMMEDIATE: two runners presenting the same token at once — only the first spends it.
-  const enrollTx = db.transaction((input: { enrollmentToken: string; name: string; labels: string[] }): EnrollOutcome => {
+  // Two runners presenting the same token at once (on one instance or two): the conditional
+  // UPDATE spends it once, so only the first enrolls.
+  const enrollTx = (input: { enrollmentToken: string; name: string; labels: string[] }) => sql.transaction(async (tx): Promise<EnrollOutcome> => {
     const hash = hashToken(input.enrollmentToken);
-    const row = tokenByHash.get(hash) as { labels: string; created_by: string; expires_at: string; used_at: string | null } | undefined;
+    const row = await tx.get<{ labels: string; created_by: string; expires_at: string; used_at: string | null }>(
+      'SELECT labels, created_by, expires_at, used_at FROM runner_enrollment_tokens WHERE token_hash = ?', [hash]);
     const now = clock.now().toISOString();
     if (!row || row.used_at !== null || row.expires_at <= now) return invalid;
     const allowed = Labels.parse(JSON.parse(row.labels));
@@ -104,8 +92,9 @@ export function createRunnerStore(db: Db, clock: Clock): RunnerStore {
     }
     const id = newId('runner');
     const runnerToken = secret(RUNNER_PREFIX);
-    if (spendToken.run(now, id, hash).changes !== 1) return invalid;
-    insertRunner.run(id, input.name, JSON.stringify(asked), hashToken(runnerToken), now, row.created_by, now);
+    if ((await tx.run('UPDATE runner_enrollment_tokens SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL', [now, id, hash])).changes !== 1) return invalid;
+    await tx.run('INSERT INTO runners (id, name, labels, token_hash, enrolled_at, enrolled_by, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [id, input.name, JSON.stringify(asked), hashToken(runnerToken), now, row.created_by, now]);
     return { ok: true, runner: { id, name: input.name, labels: asked, enrolledAt: now, lastSeenAt: now, revokedAt: null }, runnerToken };
   });
 
@@ -117,7 +106,8 @@ export function createRunnerStore(db: Db, clock: Clock): RunnerStore {
       const now = clock.now();
       const expiresAt = new Date(now.getTime() + (input.ttlMs ?? ENROLLMENT_TOKEN_TTL_MS)).toISOString();
       try {
-        insertToken.run(hashToken(token), JSON.stringify(labels), input.createdBy, now.toISOString(), expiresAt);
+        await sql.run('INSERT INTO runner_enrollment_tokens (token_hash, labels, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+          [hashToken(token), JSON.stringify(labels), input.createdBy, now.toISOString(), expiresAt]);
       } catch (err) {
         throw asCodedError(err, 'store_failed', 'storing an enrollment token');
       }
@@ -126,40 +116,40 @@ export function createRunnerStore(db: Db, clock: Clock): RunnerStore {
 
     async enroll(input) {
       try {
-        return enrollTx.immediate(input);
+        return await enrollTx(input);
       } catch (err) {
         throw asCodedError(err, 'store_failed', 'enrolling a runner');
       }
     },
 
     async authenticate(runnerToken) {
-      const row = runnerByHash.get(hashToken(runnerToken));
+      const row = await sql.get('SELECT * FROM runners WHERE token_hash = ? AND revoked_at IS NULL', [hashToken(runnerToken)]);
       if (row === undefined) return null;
       const runner = toRunner(row);
       const now = clock.now().toISOString();
-      touch.run(now, runner.id);
+      await sql.run('UPDATE runners SET last_seen_at = ? WHERE id = ?', [now, runner.id]);
       return { ...runner, lastSeenAt: now };
     },
 
     async list() {
-      return all.all().map(toRunner);
+      return (await sql.all('SELECT * FROM runners ORDER BY last_seen_at DESC, id')).map(toRunner);
     },
 
     async get(runnerId) {
-      const row = runnerById.get(runnerId);
+      const row = await runnerById(runnerId);
       return row === undefined ? null : toRunner(row);
     },
 
     async revoke(runnerId, by) {
-      const changed = revoke.run(clock.now().toISOString(), by, runnerId).changes === 1;
-      const row = runnerById.get(runnerId);
+      const changed = (await sql.run('UPDATE runners SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL', [clock.now().toISOString(), by, runnerId])).changes === 1;
+      const row = await runnerById(runnerId);
       if (row === undefined) return null;
       return { runner: toRunner(row), already: !changed };
     },
 
     async seen(label) {
       const wanted = label.toLowerCase();
-      return active.all().some((r) => Labels.parse(JSON.parse((r as { labels: string }).labels)).includes(wanted));
+      return (await sql.all<{ labels: string }>('SELECT labels FROM runners WHERE revoked_at IS NULL')).some((r) => Labels.parse(JSON.parse(r.labels)).includes(wanted));
     },
   };
 }

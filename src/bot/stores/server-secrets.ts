@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/logger';
 import { ConfigError, type AppConfig } from '../config';
 import type { AuditLog } from '../workflows/ports';
 import { auditHasRecords, auditScheme, createAuditLog, type KeyedAuditLog, rekeyLegacyChain } from './audit-log';
-import type { Db } from './db';
+import type { Sql } from './sql';
 import { createKeyRotationStore } from './key-rotations';
 import { loadAuditKey, readKeyFile, writeKeyFile, type KeyFileSetting } from './key-files';
 
@@ -43,18 +43,19 @@ export function signingKeysFromPem(setting: KeyFileSetting, pem: string): Signin
  * Opens the audit log under its key: reads (or, for a chain with no keyed record yet and the
  * default path, creates) the key file, and re-keys a chain an older picbot wrote unkeyed.
  */
-export async function openKeyedAuditLog(db: Db, config: Pick<AppConfig, 'mode' | 'auditKeyFile'>, clock: Clock, logger: Logger): Promise<KeyedAuditLog> {
-  const scheme = auditScheme(db);
+export async function openKeyedAuditLog(db: Sql, config: Pick<AppConfig, 'mode' | 'auditKeyFile'>, clock: Clock, logger: Logger): Promise<KeyedAuditLog> {
+  const scheme = await auditScheme(db);
   // A keyed chain whose key file vanished must not get a fresh key: that would hide the loss.
-  const mayCreate = scheme === 'sha256' || !auditHasRecords(db);
+  // With PostgreSQL several instances share the chain, so its key is never made by one of them.
+  const mayCreate = db.engine === 'sqlite' && (scheme === 'sha256' || !(await auditHasRecords(db)));
   const { key, created } = loadAuditKey(config.auditKeyFile, mayCreate);
   if (created) logger.info({ auditKeyFile: config.auditKeyFile.path }, 'created the audit key file (readable by its owner only)');
   if (config.mode === 'production' && config.auditKeyFile.defaulted) {
     logger.warn({ auditKeyFile: config.auditKeyFile.path }, 'PICBOT_AUDIT_KEY_FILE is not set: the audit key is kept beside the database; set it to a path the database\'s writers cannot read (docs/deploy.md, Keys)');
   }
   const audit = createAuditLog(db, clock, key);
-  if (scheme === 'sha256') {
-    const rekeyed = rekeyLegacyChain(db, key);
+  if (scheme === 'sha256' && db.sqlite) {
+    const rekeyed = rekeyLegacyChain(db.sqlite, key);
     if (rekeyed.ok) {
       logger.warn({ records: rekeyed.count }, 're-keyed the audit chain with the audit key (it was written unkeyed by an older picbot)');
       await audit.append({ action: 'audit.rekeyed', actor: 'picbot', subjectId: null, detail: { records: rekeyed.count, from: 'sha256', to: 'hmac-sha256' } });
@@ -69,9 +70,10 @@ export async function openKeyedAuditLog(db: Db, config: Pick<AppConfig, 'mode' |
  * The job-signing key pair from its file. On the first start after an upgrade it is moved out
  * of the database into the file (audited); a fresh install creates it at the default path.
  */
-export async function loadSigningKeys(db: Db, setting: KeyFileSetting, audit: AuditLog, logger: Logger): Promise<SigningKeys> {
-  const legacyRow = db.prepare('SELECT value FROM server_keys WHERE name = ?').get(LEGACY_SIGNING_KEY) as { value: string } | undefined;
-  if (!existsSync(setting.path)) {
+export async function loadSigningKeys(db: Sql, setting: KeyFileSetting, audit: AuditLog, logger: Logger): Promise<SigningKeys> {
+  const legacyRow = await db.get<{ value: string }>('SELECT value FROM server_keys WHERE name = ?', [LEGACY_SIGNING_KEY]);
+  // Instances sharing PostgreSQL must share one key: it comes from the mounted file, never made here.
+  if (!existsSync(setting.path) && db.engine === 'sqlite') {
     if (legacyRow) {
       const legacy = LegacyKeys.parse(JSON.parse(legacyRow.value));
       writeKeyFile(setting.path, legacy.privateKeyPem);
@@ -87,12 +89,12 @@ export async function loadSigningKeys(db: Db, setting: KeyFileSetting, audit: Au
   const keys = signingKeysFromPem(setting, readKeyFile('PICBOT_SIGNING_KEY_FILE', setting));
   // A key file restored from before a rotation would sign jobs every runner refuses (key_retired).
   // Only a rotation signed by this very key counts: a row written into the database proves nothing.
-  const retiredBy = createKeyRotationStore(db).list().find((r) => r.previousKey.trim() === keys.publicKeyPem.trim() && verifyRotation(r));
+  const retiredBy = (await createKeyRotationStore(db).list()).find((r) => r.previousKey.trim() === keys.publicKeyPem.trim() && verifyRotation(r));
   if (retiredBy) {
     throw new ConfigError('PICBOT_SIGNING_KEY_FILE', `the key file ${setting.path} holds a key that picbot keys rotate retired at ${retiredBy.at}; runners refuse jobs signed with it. Put the newer key file back (or rotate again from it)`);
   }
   // The copy in the database goes only once the file holds the key (a crash in between keeps both).
-  if (legacyRow) db.prepare('DELETE FROM server_keys WHERE name = ?').run(LEGACY_SIGNING_KEY);
+  if (legacyRow) await db.run('DELETE FROM server_keys WHERE name = ?', [LEGACY_SIGNING_KEY]);
   return keys;
 }
 

@@ -8,16 +8,21 @@
 import type { Logger } from '../../shared/logger';
 import type { AuditEntry, AuditLog, AuditRecord } from './ports';
 
+/** A store transaction's handle, as far as the checkpoints need it (src/bot/stores/sql.ts). */
+interface CommitHook {
+  afterCommit(fn: () => void): void;
+}
+
 /** How many records apart the posted checkpoints are. */
 export const AUDIT_CHECKPOINT_EVERY = 100;
 
 /**
  * The audit log, posting the tip after every `every`-th record (a failed post is logged; the record stands).
  * A record appended inside a store's transaction is only known to stand once that transaction has
- * committed, so for those the tip is read back after the current task and posted as it is then.
+ * committed, so for those the tip is read back once it has and posted as it is then.
  */
-export function withAuditCheckpoints<T extends AuditLog & { inTransaction?: (entry: AuditEntry) => AuditRecord }>(
-  audit: T,
+export function withAuditCheckpoints<Tx extends CommitHook, T extends AuditLog & { inTransaction?: (tx: Tx, entry: AuditEntry) => Promise<AuditRecord> }>(
+  audit: T & { inTransaction?: (tx: Tx, entry: AuditEntry) => Promise<AuditRecord> },
   options: { every: number; post: (tip: { seq: number; hash: string }) => Promise<void>; logger: Logger },
 ): T {
   const log = options.logger.child({ component: 'audit-checkpoints' });
@@ -34,19 +39,10 @@ export function withAuditCheckpoints<T extends AuditLog & { inTransaction?: (ent
   };
   const inTransaction = audit.inTransaction;
   if (inTransaction) {
-    wrapped.inTransaction = (entry) => {
-      const record = inTransaction(entry);
-      if (record.seq % options.every === 0) {
-        setImmediate(() => {
-          audit.tip().then(
-            (tip) => {
-              // Rolled back: the chain did not reach this record, and the next checkpoint comes later.
-              if (tip && tip.seq >= record.seq) post(tip);
-            },
-            (err: unknown) => log.warn({ err }, 'reading the audit tip for a checkpoint failed'),
-          );
-        });
-      }
+    wrapped.inTransaction = async (tx, entry) => {
+      const record = await inTransaction(tx, entry);
+      // Rolled back: the chain did not reach this record, and the next checkpoint comes later.
+      if (record.seq % options.every === 0) tx.afterCommit(() => post({ seq: record.seq, hash: record.hash }));
       return record;
     };
   }
