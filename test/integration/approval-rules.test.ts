@@ -42,7 +42,7 @@ async function world(quorum: number): Promise<World> {
   await seedRequest(h, REQ, requestFixture('global'), DANA);
   const runner = await httpRunner(h);
   await discover(h, REQ, DANA, runner, freshState('lync2013'));
-  const votes = () => (h.server.deps.db.prepare('SELECT COUNT(*) AS n FROM plan_votes').get() as { n: number }).n;
+  const votes = () => (h.server.deps.db.sqlite!.prepare('SELECT COUNT(*) AS n FROM plan_votes').get() as { n: number }).n;
   return { h, clock, runner, votes };
 }
 
@@ -57,7 +57,7 @@ async function requestApproval(h: Harness, requestId: string, owner: TeamsUser, 
     await h.server.deps.jobs.cancel(job.id, 'test');
     await ended;
   }
-  const db = h.server.deps.db;
+  const db = h.server.deps.db.sqlite!;
   while ((db.prepare("SELECT COUNT(*) AS n FROM plans WHERE status IN ('approved', 'applying')").get() as { n: number }).n > 0) {
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -65,7 +65,7 @@ async function requestApproval(h: Harness, requestId: string, owner: TeamsUser, 
 }
 
 const planIdOf = (p: PostedCard) => String((p.card.refresh as { action: { data: { planId: string } } }).action.data.planId);
-const status = (w: World, p: PostedCard) => (w.h.server.deps.db.prepare('SELECT status FROM plans WHERE id = ?').get(planIdOf(p)) as { status: string }).status;
+const status = (w: World, p: PostedCard) => (w.h.server.deps.db.sqlite!.prepare('SELECT status FROM plans WHERE id = ?').get(planIdOf(p)) as { status: string }).status;
 
 /**
  * A refused click: the clicker sees why; the message stays as it is for everyone else; nothing is
@@ -184,7 +184,7 @@ describe('quorum 1', () => {
     expect(allText(late.card)).toMatch(/expired without enough approvals/);
     await cardShows(w.h, posted, /Plan expired/);
     expect(status(w, posted)).toBe('expired');
-    expect(w.h.server.deps.db.prepare('SELECT COUNT(*) AS n FROM plan_votes WHERE plan_id = ?').get(planIdOf(posted))).toEqual({ n: 0 });
+    expect(w.h.server.deps.db.sqlite!.prepare('SELECT COUNT(*) AS n FROM plan_votes WHERE plan_id = ?').get(planIdOf(posted))).toEqual({ n: 0 });
     const fresh = await requestApproval(w.h, REQ, DANA, APPROVALS);
     await vote(w.h, fresh, ALEX, 'Approve');
     expect(status(w, fresh)).toMatch(/approved|applying/);
@@ -192,7 +192,7 @@ describe('quorum 1', () => {
 
   it('fail closed: when the votes cannot be read nothing is approved; once readable the click passes', async () => {
     const posted = await requestApproval(w.h, REQ, DANA, APPROVALS);
-    const db = w.h.server.deps.db;
+    const db = w.h.server.deps.db.sqlite!;
     db.prepare('ALTER TABLE plan_votes RENAME TO plan_votes_away').run();
     try {
       await expectRefused(w, () => vote(w.h, posted, ALEX, 'Approve'), posted, /could not read the plan, its votes or the approver list/);
@@ -354,7 +354,7 @@ describe('local mode without PICBOT_APPROVERS', () => {
       const own = await vote(h, posted, DANA, 'Approve');
       expect(allText(own.card)).toMatch(/Approvals: 1 of 1: Dana Admin/);
       expect(allText(own.card)).not.toMatch(/Vote not counted/);
-      const plan = h.server.deps.db.prepare('SELECT status FROM plans WHERE id = ?').get(planIdOf(posted)) as { status: string };
+      const plan = h.server.deps.db.sqlite!.prepare('SELECT status FROM plans WHERE id = ?').get(planIdOf(posted)) as { status: string };
       expect(plan.status).toMatch(/approved|applying/);
       await cardShows(h, posted, /Approved by|Applying|Waiting for a runner/);
     } finally {

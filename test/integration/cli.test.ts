@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createAuditLog } from '../../src/bot/stores/audit-log';
 import { openDatabase } from '../../src/bot/stores/db';
+import { sqliteSql } from '../../src/bot/stores/sql';
 import type { Clock } from '../../src/shared/clock';
 import { PICBOT_BIN, runNode, runPicbot as picbot } from './cli-process';
 
@@ -24,14 +25,14 @@ beforeAll(async () => {
   dbPath = join(dir, 'picbot.db');
   let t = Date.parse('2026-03-01T10:00:00.000Z');
   const clock: Clock = { now: () => new Date((t += 60_000)) };
-  const db = openDatabase(dbPath);
+  const db = sqliteSql(openDatabase(dbPath), dbPath);
   // The audit key lives in a file beside the database (the default PICBOT_AUDIT_KEY_FILE).
   writeFileSync(join(dir, 'audit.key'), `${AUDIT_KEY.toString('hex')}\n`, { mode: 0o600 });
   const audit = createAuditLog(db, clock, AUDIT_KEY);
   await audit.append({ action: 'intake.submitted', actor: 'aad:dana', subjectId: ids.request, detail: { n: 1 } });
   await audit.append({ action: 'plan.computed', actor: 'system', subjectId: ids.plan, detail: { n: 2 } });
   await audit.append({ action: 'plan.vote', actor: 'aad:alex', subjectId: ids.plan, detail: { n: 3 } });
-  db.close();
+  await db.close();
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -212,7 +212,7 @@ describe('a double-clicked Approve', () => {
     const posted = await requestApproval(h, REQ, DANA, APPROVALS);
     await appOf(h).plans.idle();
     const [first, second] = await Promise.all([vote(h, posted, ALEX, 'Approve'), vote(h, posted, ALEX, 'Approve')]);
-    const db = h.server.deps.db;
+    const db = h.server.deps.db.sqlite!;
     expect((db.prepare('SELECT COUNT(*) AS n FROM plan_votes').get() as { n: number }).n).toBe(1);
     expect((db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'apply'").get() as { n: number }).n).toBe(1);
     const texts = [allText(first.card), allText(second.card)];

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createAuditLog } from '../../src/bot/stores/audit-log';
 import { openDatabase } from '../../src/bot/stores/db';
+import { sqliteSql } from '../../src/bot/stores/sql';
 import { createPlanStore } from '../../src/bot/stores/plans';
 import { discoveryScope } from '../../src/core/discovery-scope';
 import { planScript } from '../../src/core/plan-script';
@@ -175,14 +176,14 @@ describe('picbot plan export', () => {
 
   beforeAll(async () => {
     dbPath = join(dir, 'picbot.db');
-    const db = openDatabase(dbPath);
+    const db = sqliteSql(openDatabase(dbPath), dbPath);
     const at = '2026-11-28T14:05:00.000Z';
     await createPlanStore(db, () => at, createAuditLog(db, { now: () => new Date(at) }, Buffer.alloc(32, 7)).inTransaction).create({
       id: PLAN_ID, kind: 'apply', requestId: 'req_0123456789abcdef', revision: 1, targetLabel: 'pool-eu', request, plan: planned,
       discovery: discoveryScope(request), requesterId: 'dana', requesterName: 'Dana Admin', requestedIn: 'c', status: 'pending-approval',
       createdAt: at, updatedAt: at, expiresAt: at, remindedAt: null, card: null, jobId: null, rollbackOf: null, cardShows: null, follows: null,
     });
-    db.close();
+    await db.close();
   });
 
   it('prints the stored plan\'s whole script (longer than the card\'s 20,000 characters), or its JSON', async () => {

@@ -8,6 +8,7 @@ import { RUNNING_NOTICE } from '../../src/bot/handlers/preflight';
 import type { Preflight } from '../../src/bot/preflight/port';
 import { createPreflight } from '../../src/bot/preflight/run-preflight';
 import { openDatabase } from '../../src/bot/stores/db';
+import { sqliteSql } from '../../src/bot/stores/sql';
 import { createPreflightRunStore } from '../../src/bot/stores/preflight-runs';
 import { cardOf } from '../fakes/connector';
 import { allText, buttons, texts } from './card-query';
@@ -72,7 +73,7 @@ describe('Run preflight from the review card', () => {
     expect(text.some((t) => /access\.contoso\.com only through the wildcard \*\.contoso\.com/.test(t))).toBe(true);
 
     // Stored with the request: the latest run, with its time.
-    const db = openDatabase(h.dbPath);
+    const db = sqliteSql(openDatabase(h.dbPath), h.dbPath);
     try {
       const stored = await createPreflightRunStore(db).latest(requestId);
       expect(stored?.results.map((r) => `${r.check} ${r.subject} ${r.status}`)).toEqual([
@@ -83,7 +84,7 @@ describe('Run preflight from the review card', () => {
       ]);
       expect(Number.isNaN(Date.parse(stored!.ranAt))).toBe(false);
     } finally {
-      db.close();
+      await db.close();
     }
     const audit = (await h.server.deps.audit.list({ subjectId: requestId })).filter((a) => a.action === 'preflight.ran');
     expect(audit.map((a) => [a.actor, a.detail])).toEqual([[

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDatabase } from '../../src/bot/stores/db';
+import { sqliteSql } from '../../src/bot/stores/sql';
 import { createRequestStore } from '../../src/bot/stores/requests';
 import { ProvisioningRequest } from '../../src/core/request';
 import { newId } from '../../src/shared/ids';
@@ -34,12 +35,12 @@ beforeAll(async () => {
   if (!existsSync(COMPILED)) throw new Error(`${COMPILED} is missing: run \`npm run build\` (npm test does it first)`);
   dir = await mkdtemp(join(tmpdir(), 'picbot-request-cli-'));
   dbPath = join(dir, 'picbot.db');
-  const db = openDatabase(dbPath);
+  const db = sqliteSql(openDatabase(dbPath), dbPath);
   await createRequestStore(db).save({
     id, ownerId: 'owner', ownerName: 'Dana Admin', request: ProvisioningRequest.parse(EXAMPLE), status: 'draft',
     submittedOn: null, activeOn: null, createdAt: '2026-11-02T09:00:00.000Z', updatedAt: '2026-11-02T09:00:00.000Z',
   });
-  db.close();
+  await db.close();
 });
 
 afterAll(async () => {

@@ -208,9 +208,9 @@ describe('discovery', () => {
   it('refuses a job whose stored envelope was altered (signature) and runs nothing', async () => {
     const sim = writeState(t.dir, 'lync2013', (s) => { s.faults = { fail: { 'server.version': 'must not run' } }; });
     const job = await t.server.deps.jobs.create(discoverJob());
-    const stored = JSON.parse((t.server.deps.db.prepare('SELECT envelope FROM jobs WHERE id = ?').get(job.id) as { envelope: string }).envelope);
+    const stored = JSON.parse((t.server.deps.db.sqlite!.prepare('SELECT envelope FROM jobs WHERE id = ?').get(job.id) as { envelope: string }).envelope);
     stored.discovery.users.push('sip:mallory@contoso.com');
-    t.server.deps.db.prepare('UPDATE jobs SET envelope = ? WHERE id = ?').run(JSON.stringify(stored), job.id);
+    t.server.deps.db.sqlite!.prepare('UPDATE jobs SET envelope = ? WHERE id = ?').run(JSON.stringify(stored), job.id);
     await enrolledRunner(t, { simState: sim });
     const end = await finished(t, job.id);
     expect(end.job.status).toBe('failed');

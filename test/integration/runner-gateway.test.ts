@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { parseConfig } from '../../src/bot/config';
 import { startServer, type RunningServer } from '../../src/bot/main';
 import { createRunnerStore } from '../../src/bot/stores/runners';
+import { sqliteSql } from '../../src/bot/stores/sql';
 import type { JobChange, NewJob } from '../../src/bot/workflows/ports';
 import { verifyEnvelope } from '../../src/contracts/signing';
 import { createLogger } from '../../src/shared/logger';
@@ -98,10 +99,10 @@ describe('enrollment', () => {
 
   it('refuses an expired token', async () => {
     // A token made two hours ago (its one-hour life is over).
-    const db = new Database(join(dir, 'picbot.db'));
+    const db = sqliteSql(new Database(join(dir, 'picbot.db')), 'picbot.db');
     const past = createRunnerStore(db, { now: () => new Date(Date.now() - 2 * 3600_000) });
     const { token } = await past.createEnrollmentToken({ labels: ['pool-eu'], createdBy: 'test' });
-    db.close();
+    await db.close();
     const r = await post('/enroll', { enrollmentToken: token, name: 'fe01', labels: ['pool-eu'] });
     expect(r.status).toBe(401);
   });

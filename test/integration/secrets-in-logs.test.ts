@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDatabase } from '../../src/bot/stores/db';
+import { sqliteSql } from '../../src/bot/stores/sql';
 import { createDraftStore } from '../../src/bot/stores/drafts';
 import { createRequestStore } from '../../src/bot/stores/requests';
 import { VERBS } from '../../src/bot/verbs';
@@ -83,13 +84,13 @@ it('trace logs of server and runner hold no enrollment token, runner token or pr
   const enrollmentToken = /pbe_[A-Za-z0-9_-]{20,}/.exec(cardText(tokenCard))![0];
 
   // Dana's finished intake at the review (written to the server's file, as the intake would).
-  const db = openDatabase(dbPath);
+  const db = sqliteSql(openDatabase(dbPath), dbPath);
   const at = new Date().toISOString();
   const owner = { ownerId: DANA.aadObjectId.toLowerCase(), ownerName: DANA.name };
   const request = requestFixture('user');
   await createDraftStore(db).create({ id: requestId, ...owner, targetLabel: 'pool-eu', position: 'review', data: request, createdAt: at, updatedAt: at });
   await createRequestStore(db).save({ id: requestId, ...owner, request, status: 'draft', submittedOn: null, activeOn: null, createdAt: at, updatedAt: at });
-  db.close();
+  await db.close();
   // The keys live in files beside the database, not in it.
   const privateKeyPem = readFileSync(join(dir, 'data', 'signing.key'), 'utf8');
   const auditKey = readFileSync(join(dir, 'data', 'audit.key'), 'utf8').trim();

@@ -12,6 +12,7 @@ import { auditLogFor } from '../../src/bot/cli/database';
 import { openDatabase } from '../../src/bot/stores/db';
 import { createDraftStore } from '../../src/bot/stores/drafts';
 import { createRequestStore } from '../../src/bot/stores/requests';
+import { sqliteSql } from '../../src/bot/stores/sql';
 import { requestFixture } from '../fixtures/load';
 import type { ClickResult, TurnResult, Who } from './harness';
 import { DANA, invoke, message, personalChat, type TeamsUser } from './teams-activities';
@@ -128,11 +129,11 @@ export async function serverProcess(options: { dir: string; port: number; env?: 
       }
     },
     async verifyAudit() {
-      const db = openDatabase(dbPath);
+      const db = sqliteSql(openDatabase(dbPath), dbPath);
       try {
-        return await auditLogFor(db, dbPath).verify();
+        return await (await auditLogFor(db, dbPath)).verify();
       } finally {
-        db.close();
+        await db.close();
       }
     },
     runnerToken(labels) {
@@ -165,7 +166,7 @@ export async function until<T>(check: () => T | null | undefined | false, what: 
  * it, in the server's database before the server starts.
  */
 export async function seedUserRequest(dbPath: string, requestId: string, owner: TeamsUser): Promise<void> {
-  const db = openDatabase(dbPath);
+  const db = sqliteSql(openDatabase(dbPath), dbPath);
   try {
     const at = new Date().toISOString();
     const request = requestFixture('user');
@@ -173,6 +174,6 @@ export async function seedUserRequest(dbPath: string, requestId: string, owner: 
     await createDraftStore(db).create({ id: requestId, ...who, targetLabel: request.target.label, position: 'review', data: request, createdAt: at, updatedAt: at });
     await createRequestStore(db).save({ id: requestId, ...who, request, status: 'draft', submittedOn: null, activeOn: null, createdAt: at, updatedAt: at });
   } finally {
-    db.close();
+    await db.close();
   }
 }

@@ -39,12 +39,14 @@ export const PG_MIGRATIONS: Migration[] = [
       );
       CREATE FUNCTION picbot_audit_tip_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'audit_tip is kept with the audit log'; END IF;
+          IF TG_OP IN ('DELETE', 'TRUNCATE') THEN RAISE EXCEPTION 'audit_tip is kept with the audit log'; END IF;
           IF NEW.seq <= OLD.seq THEN RAISE EXCEPTION 'audit_tip only moves forward'; END IF;
           RETURN NEW;
         END $$;
       CREATE TRIGGER audit_tip_forward_only BEFORE UPDATE OR DELETE ON audit_tip
         FOR EACH ROW EXECUTE FUNCTION picbot_audit_tip_forward_only();
+      CREATE TRIGGER audit_tip_no_truncate BEFORE TRUNCATE ON audit_tip
+        FOR EACH STATEMENT EXECUTE FUNCTION picbot_audit_tip_forward_only();
       CREATE TABLE audit_meta (
         id     INTEGER PRIMARY KEY CHECK (id = 1),
         scheme TEXT NOT NULL
