@@ -16,11 +16,17 @@ import { createJobQueue, jobAudit, type GatewayJobQueue } from './job-queue';
 import { createRunnerRegistry, type GatewayRegistry } from './registry';
 import { mountRunnerRoutes } from './routes';
 import { shippedScriptSha256 } from './script-hash';
-import { createLeaseWaiters } from './waiters';
+import { createPgJobNotifier, type JobNotifier } from './job-notify';
+import { createLeaseWaiters, type LeaseWaiters } from './waiters';
 
 export interface RunnerGatewayOptions {
   /** Lease life in ms (default 60 s); tests shorten it to see leases expire. */
   leaseMs?: number;
+  /**
+   * With PostgreSQL, how often a long-poll looks for a job even without a wake-up (a NOTIFY that
+   * never came); default 2 s. Sweeps run at least this often too (times 5).
+   */
+  pollMs?: number;
 }
 
 export interface RunnerGatewayDeps {
@@ -43,7 +49,20 @@ export interface RunnerGateway {
 }
 
 export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGatewayOptions = {}): RunnerGateway & { mount(http: HttpServer): void } {
-  const waiters = createLeaseWaiters();
+  const local = createLeaseWaiters();
+  // Several instances on one PostgreSQL: jobs queued elsewhere wake this instance's runners.
+  const pool = deps.db.pool;
+  const notifier: JobNotifier | null = pool ? createPgJobNotifier({ pool, schema: deps.db.schema ?? 'public', waiters: local, logger: deps.logger }) : null;
+  const waiters: LeaseWaiters = notifier
+    ? {
+        ...local,
+        register(labels, onGone, runnerId) {
+          notifier.listen(labels);
+          return local.register(labels, onGone, runnerId);
+        },
+      }
+    : local;
+  const pollMs = notifier ? (options.pollMs ?? 2000) : undefined;
   const rotations = createKeyRotationStore(deps.db);
   const jobs = createJobQueue({
     // Audit rows go into each change's own transaction, so the store appends them itself.
@@ -54,6 +73,7 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     scriptSha256: deps.scriptSha256 ?? shippedScriptSha256(),
     waiters,
     leaseMs: options.leaseMs,
+    ...(notifier ? { announce: (label: string) => notifier.announce(label), sweepEveryMs: pollMs! * 5 } : {}),
   });
   const registry = createRunnerRegistry({ store: createRunnerStore(deps.db, deps.clock), audit: deps.audit });
   const runners: GatewayRegistry = {
@@ -68,11 +88,12 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     jobs,
     runners,
     mount(http) {
-      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem, rotations: () => rotations.list() });
+      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem, rotations: () => rotations.list(), pollMs });
     },
     close() {
       waiters.close();
       jobs.close();
+      void notifier?.close();
     },
   };
 }

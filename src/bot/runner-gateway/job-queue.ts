@@ -35,6 +35,13 @@ export interface JobQueueDeps {
   scriptSha256: string;
   waiters: LeaseWaiters;
   leaseMs?: number;
+  /** Tells the other instances a job is queued (PostgreSQL NOTIFY); absent with one process. */
+  announce?: (label: string) => Promise<void>;
+  /**
+   * Sweep at least this often even with no deadline known here (other instances create jobs
+   * whose deadlines this one never hears of); absent: only at the deadlines this process knows.
+   */
+  sweepEveryMs?: number;
 }
 
 /** The gateway's own view: the port plus what the runner routes need. */
@@ -137,11 +144,22 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
     const next = await store.nextDeadline();
     if (timer) clearTimeout(timer);
     timer = null;
-    if (next === null) return;
-    const delay = Math.min(MAX_SWEEP_DELAY_MS, Math.max(0, Date.parse(next) - clock.now().getTime()));
+    if (next === null && deps.sweepEveryMs === undefined) return;
+    const due = next === null ? Number.POSITIVE_INFINITY : Math.max(0, Date.parse(next) - clock.now().getTime());
+    const delay = Math.min(MAX_SWEEP_DELAY_MS, deps.sweepEveryMs ?? MAX_SWEEP_DELAY_MS, due);
+    arm(delay);
+  }
+
+  /** Sweeps after `delay` ms; a failed sweep (the database is away) tries again later. */
+  function arm(delay: number): void {
+    if (closed) return;
+    if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
-      sweep().catch((err: unknown) => log.error({ err }, 'sweeping job leases failed'));
+      sweep().catch((err: unknown) => {
+        log.error({ err }, 'sweeping job leases failed; trying again later');
+        if (!timer) arm(deps.sweepEveryMs ?? MAX_SWEEP_DELAY_MS);
+      });
     }, delay + 5);
     timer.unref();
   }
@@ -193,6 +211,7 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
       });
       log.info({ jobId: job.id, kind: job.kind, target: job.target, requestId: job.context.requestId, planId: job.context.planId }, 'job created');
       waiters.wake(job.target);
+      deps.announce?.(job.target).catch((err: unknown) => log.warn({ err, jobId: job.id }, 'telling the other instances about a job failed; their runners find it by polling'));
       if (job.pickupDeadline !== null) await schedule();
       emit({ type: 'created', job });
       return job;

@@ -27,6 +27,8 @@ export interface GatewayRoutesDeps {
   serverKeyPem: string;
   /** The signed key rotations, oldest first (picbot keys rotate). */
   rotations: () => Promise<KeyRotation[]>;
+  /** Look for a job at least this often while a runner waits (several instances: a missed wake-up); absent: only when woken. */
+  pollMs?: number;
 }
 
 const JOB_ID = idPattern('job');
@@ -111,7 +113,8 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
           waiter.cancel();
           return { status: 204 };
         }
-        const end = await waiter.wait(remaining);
+        const end = await waiter.wait(Math.min(remaining, deps.pollMs ?? remaining));
+        if (end === 'timeout' && Date.now() < deadline) continue;
         if (end !== 'woken') return { status: 204 };
         // Woken by a revocation (or a job): a revoked runner gets its 401 now, not at its next poll.
         if ((await registry.get(runner.id))?.revokedAt) throw new HttpError(401, 'unauthorized', 'runner token revoked; enroll the runner again');

@@ -66,6 +66,8 @@ export interface Sql extends SqlQueries {
   readonly sqlite: Database.Database | null;
   /** PostgreSQL only: the pool (LISTEN/NOTIFY takes a connection of its own). */
   readonly pool: Pool | null;
+  /** PostgreSQL only: the schema picbot's tables are in (it scopes locks and channels). */
+  readonly schema: string | null;
 }
 
 /** A lock name as a 64-bit advisory lock key (PostgreSQL): the first 8 bytes of its SHA-256. */
@@ -194,6 +196,7 @@ export function sqliteSql(db: Database.Database, describe: string): Sql {
     },
     sqlite: db,
     pool: null,
+    schema: null,
   };
 }
 
@@ -280,6 +283,7 @@ export function postgresSql(pool: Pool, describe: string, schema: string): Sql {
     },
     sqlite: null,
     pool,
+    schema,
   };
 }
 
