@@ -1,29 +1,23 @@
 /**
- * What only the SQLite DraftStore and RequestStore do (a real file: reopening, corrupt rows, CHECK
- * constraints). The port contracts they share with the fakes are in port-contracts.test.ts.
+ * What only the stored DraftStore and RequestStore do, on the run's database (reopening, corrupt
+ * rows, CHECK constraints). The port contracts they share with the fakes are in
+ * port-contracts.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createDraftStore } from '../../../../src/bot/stores/drafts';
 import { createRequestStore } from '../../../../src/bot/stores/requests';
+import type { Sql } from '../../../../src/bot/stores/sql';
 import type { IntakeDraft, RequestRecord } from '../../../../src/bot/workflows/ports';
 import { ProvisioningRequest } from '../../../../src/core/request';
 import { newId } from '../../../../src/shared/ids';
+import { ENGINE_NAME, openTestDatabase, reopenTestDatabase, type TestDatabase } from '../../../engines';
 
-let dir: string;
-let path: string;
-let db: Db;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'picbot-stores-'));
-  path = join(dir, 'picbot.db');
-  db = openDatabase(path);
+let database: TestDatabase;
+let sql: Sql;
+beforeEach(async () => {
+  database = await openTestDatabase();
+  sql = database.sql;
 });
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => database.dispose());
 
 const draft = (over: Partial<IntakeDraft> = {}): Omit<IntakeDraft, 'version' | 'state'> => ({
   id: newId('request'),
@@ -37,29 +31,33 @@ const draft = (over: Partial<IntakeDraft> = {}): Omit<IntakeDraft, 'version' | '
   ...over,
 });
 
-describe('DraftStore (SQLite)', () => {
-  it('lists the owner\'s open drafts, most recent first, and reads them back after reopening the file', async () => {
-    const drafts = createDraftStore(db);
+describe(`DraftStore (${ENGINE_NAME})`, () => {
+  it('lists the owner\'s open drafts, most recent first, and reads them back after reopening the database', async () => {
+    const drafts = createDraftStore(sql);
     await drafts.create(draft({ targetLabel: 'old', updatedAt: '2026-11-01T00:00:00.000Z' }));
     await drafts.create(draft({ targetLabel: 'new', updatedAt: '2026-11-02T00:00:00.000Z' }));
     await drafts.create(draft({ targetLabel: 'other', ownerId: 'owner-2' }));
-    db.close();
-    db = openDatabase(path);
-    const reread = await createDraftStore(db).listOpen('owner-1');
-    expect(reread.map((d) => d.targetLabel)).toEqual(['new', 'old']);
-    expect(reread[0].data).toEqual({ target: { label: 'pool-eu', profile: 'sfb2019' } });
+    await sql.close();
+    const reopened = await reopenTestDatabase(database);
+    try {
+      const reread = await createDraftStore(reopened).listOpen('owner-1');
+      expect(reread.map((d) => d.targetLabel)).toEqual(['new', 'old']);
+      expect(reread[0].data).toEqual({ target: { label: 'pool-eu', profile: 'sfb2019' } });
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('a row whose data no longer parses is a store error naming the draft, not a crash later', async () => {
-    const drafts = createDraftStore(db);
+    const drafts = createDraftStore(sql);
     const a = await drafts.create(draft());
     if (!a.ok) throw new Error('create');
-    db.prepare('UPDATE intake_drafts SET data = ? WHERE id = ?').run(JSON.stringify({ target: { label: 'x', profile: 'ocs2007' } }), a.draft.id);
+    await sql.run('UPDATE intake_drafts SET data = ? WHERE id = ?', [JSON.stringify({ target: { label: 'x', profile: 'ocs2007' } }), a.draft.id]);
     await expect(drafts.get(a.draft.id)).rejects.toThrow(new RegExp(`reading intake draft ${a.draft.id}: stored data no longer parses`));
   });
 });
 
-describe('RequestStore (SQLite)', () => {
+describe(`RequestStore (${ENGINE_NAME})`, () => {
   const request = ProvisioningRequest.parse({
     target: { label: 'pool-eu', profile: 'lync2013' },
     agreement: { type: 'volume-licensing', number: '12345678', productUseRightsAccepted: true },
@@ -74,6 +72,6 @@ describe('RequestStore (SQLite)', () => {
   });
 
   it('refuses a status the schema does not know (CHECK constraint)', async () => {
-    await expect(createRequestStore(db).save(record({ status: 'approved' as RequestRecord['status'] }))).rejects.toThrow(/saving request req_/);
+    await expect(createRequestStore(sql).save(record({ status: 'approved' as RequestRecord['status'] }))).rejects.toThrow(/saving request req_/);
   });
 });

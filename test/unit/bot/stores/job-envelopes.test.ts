@@ -1,20 +1,23 @@
 /** The job store's envelope reading: parsed once per job, yet always what is stored. */
-import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createJobStore } from '../../../../src/bot/stores/jobs';
 import { createAuditLog } from '../../../../src/bot/stores/audit-log';
+import type { Sql } from '../../../../src/bot/stores/sql';
 import { jobAudit } from '../../../../src/bot/runner-gateway/job-queue';
 import { PROTOCOL_VERSION, type JobEnvelope } from '../../../../src/contracts/runner-api';
+import { openTestDatabase, type TestDatabase } from '../../../engines';
 import { fakeClock } from '../../../fakes/clock';
 
-let db: Db;
-beforeEach(() => {
-  db = openDatabase(':memory:');
+let database: TestDatabase;
+let sql: Sql;
+beforeEach(async () => {
+  database = await openTestDatabase();
+  sql = database.sql;
 });
-afterEach(() => db.close());
+afterEach(() => database.dispose());
 
 const storeAt = (iso: string) => {
   const clock = fakeClock(iso);
-  return createJobStore(db, clock, createAuditLog(db, clock, Buffer.alloc(32, 7)).inTransaction, jobAudit);
+  return createJobStore(sql, clock, createAuditLog(sql, clock, Buffer.alloc(32, 7)).inTransaction, jobAudit);
 };
 
 const envelope = (jobId: string, users: string[]): JobEnvelope => ({
@@ -40,9 +43,9 @@ describe('job store envelopes', () => {
     const store = storeAt('2026-03-01T00:00:00.000Z');
     await insert(store, envelope('job_0000000000000001', ['sip:a@contoso.com']));
     await store.record('job_0000000000000001');
-    db.prepare('UPDATE jobs SET envelope = ? WHERE id = ?').run(JSON.stringify(envelope('job_0000000000000001', ['sip:b@contoso.com'])), 'job_0000000000000001');
+    await sql.run('UPDATE jobs SET envelope = ? WHERE id = ?', [JSON.stringify(envelope('job_0000000000000001', ['sip:b@contoso.com'])), 'job_0000000000000001']);
     expect((await store.record('job_0000000000000001'))!.envelope.discovery.users).toEqual(['sip:b@contoso.com']);
-    db.prepare('UPDATE jobs SET envelope = ? WHERE id = ?').run('{"protocolVersion":1}', 'job_0000000000000001');
+    await sql.run('UPDATE jobs SET envelope = ? WHERE id = ?', ['{"protocolVersion":1}', 'job_0000000000000001']);
     await expect(store.record('job_0000000000000001')).rejects.toThrow(/reading the envelope of job job_0000000000000001: it no longer parses/);
   });
 

@@ -1,50 +1,47 @@
 /**
  * The JobQueue port's contract (what the workflows rely on: create, get, list, cancel, the change
- * listener), run against the runner gateway's queue on a real SQLite file and against the
+ * listener), run against the runner gateway's queue on the test run's database and against the
  * hand-written fake (test/fakes/job-queue.ts) the workflow unit tests use in its place.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateSigningKeys } from '../../../../src/contracts/signing';
 import { createJobQueue, jobAudit } from '../../../../src/bot/runner-gateway/job-queue';
 import { createLeaseWaiters } from '../../../../src/bot/runner-gateway/waiters';
 import { createAuditLog } from '../../../../src/bot/stores/audit-log';
-import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createJobStore } from '../../../../src/bot/stores/jobs';
+import type { Sql } from '../../../../src/bot/stores/sql';
 import type { JobChange, JobQueue, NewJob } from '../../../../src/bot/workflows/ports';
 import { silentLogger } from '../../../../src/shared/logger';
+import { ENGINE_NAME, openTestDatabase, type TestDatabase } from '../../../engines';
 import { fakeJobQueue } from '../../../fakes/job-queue';
 
 const NOW = '2026-11-02T09:00:00.000Z';
 const clock = { now: () => new Date(NOW) };
 const keys = generateSigningKeys();
 
-let dir: string;
-let db: Db;
+let database: TestDatabase;
+let sql: Sql;
 const closers: (() => void)[] = [];
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'picbot-jobqueue-'));
-  db = openDatabase(join(dir, 'picbot.db'));
+beforeEach(async () => {
+  database = await openTestDatabase();
+  sql = database.sql;
 });
-afterEach(() => {
+afterEach(async () => {
   for (const close of closers.splice(0)) close();
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
+  await database.dispose();
 });
 
-function sqliteQueue(): JobQueue {
-  const audit = createAuditLog(db, clock, randomBytes(32));
+function storedQueue(): JobQueue {
+  const audit = createAuditLog(sql, clock, randomBytes(32));
   const queue = createJobQueue({
-    store: createJobStore(db, clock, audit.inTransaction, jobAudit),
+    store: createJobStore(sql, clock, audit.inTransaction, jobAudit),
     clock, logger: silentLogger(), signingKeys: keys, scriptSha256: 'ab'.repeat(32), waiters: createLeaseWaiters(),
   });
   closers.push(() => queue.close());
   return queue;
 }
 
-const queues: [string, () => JobQueue][] = [['SQLite', sqliteQueue], ['fake', () => fakeJobQueue(() => NOW)]];
+const queues: [string, () => JobQueue][] = [[ENGINE_NAME, storedQueue], ['fake', () => fakeJobQueue(() => NOW)]];
 
 const job = (over: Partial<NewJob> = {}): NewJob => ({
   kind: 'discover', target: 'pool-eu', profile: 'lync2013', discovery: { users: [], clientPolicyIdentities: [] },

@@ -1,19 +1,22 @@
 /**
- * The job store on a real SQLite file in memory: how the states a crash or an outage can leave
- * are resolved, and the late record of an interrupted job. Time is a fake clock.
+ * The job store on the run's database (SQLite, or PostgreSQL under `npm run test:pg`): how the
+ * states a crash or an outage can leave are resolved, and the late record of an interrupted job.
+ * Time is a fake clock.
  */
 import { envelopeHash, PROTOCOL_VERSION, type JobEnvelope, type JobEvent } from '../../../../src/contracts/runner-api';
 import { jobAudit } from '../../../../src/bot/runner-gateway/job-queue';
 import { createAuditLog } from '../../../../src/bot/stores/audit-log';
-import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { CARD_LOG_EVENTS, createJobStore, type JobStore } from '../../../../src/bot/stores/jobs';
 import { createRunnerStore } from '../../../../src/bot/stores/runners';
+import type { Sql } from '../../../../src/bot/stores/sql';
 import { stepProgress, warningsOf } from '../../../../src/core/job-progress';
 import { EVENTS_PER_STEP, jobEventLimit, jobTimeLimitMs, LOG_EVENTS_ALLOWANCE } from '../../../../src/core/job-limits';
+import { openTestDatabase, type TestDatabase } from '../../../engines';
 import { fakeClock, type FakeClock } from '../../../fakes/clock';
 
 const LEASE_MS = 6_000;
-let db: Db;
+let database: TestDatabase;
+let sql: Sql;
 let clock: FakeClock;
 let store: JobStore;
 let runnerA: string;
@@ -21,13 +24,14 @@ let runnerB: string;
 let n = 0;
 
 const later = (ms: number) => clock.set(new Date(clock.now().getTime() + ms).toISOString());
-const audit = () => createAuditLog(db, clock, Buffer.alloc(32, 7));
+const audit = () => createAuditLog(sql, clock, Buffer.alloc(32, 7));
 
 beforeEach(async () => {
-  db = openDatabase(':memory:');
+  database = await openTestDatabase();
+  sql = database.sql;
   clock = fakeClock('2026-12-01T10:00:00.000Z');
-  store = createJobStore(db, clock, audit().inTransaction, jobAudit);
-  const runners = createRunnerStore(db, clock);
+  store = createJobStore(sql, clock, audit().inTransaction, jobAudit);
+  const runners = createRunnerStore(sql, clock);
   const enroll = async (name: string) => {
     const { token } = await runners.createEnrollmentToken({ labels: ['pool-eu'], createdBy: 'test' });
     const r = await runners.enroll({ enrollmentToken: token, name, labels: ['pool-eu'] });
@@ -37,7 +41,7 @@ beforeEach(async () => {
   runnerA = await enroll('fe01');
   runnerB = await enroll('fe02');
 });
-afterEach(() => db.close());
+afterEach(() => database.dispose());
 
 function envelope(steps = 2): JobEnvelope {
   n += 1;

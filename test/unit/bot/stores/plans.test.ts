@@ -1,19 +1,22 @@
 import { createAuditLog } from '../../../../src/bot/stores/audit-log';
-import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createPlanStore, createVoteStore } from '../../../../src/bot/stores/plans';
+import type { Sql } from '../../../../src/bot/stores/sql';
 import type { PlanRecord } from '../../../../src/bot/workflows/ports';
 import type { Vote } from '../../../../src/core/approval-policy';
 import { discoveryScope } from '../../../../src/core/discovery-scope';
 import { plan } from '../../../../src/core/planner';
+import { openTestDatabase, type TestDatabase } from '../../../engines';
 import { freshState, requestFixture } from '../../../fixtures/load';
 
-let db: Db;
+let database: TestDatabase;
+let sql: Sql;
 let tick = 0;
 const now = () => new Date(Date.UTC(2026, 2, 1, 0, 0, tick++)).toISOString();
-beforeEach(() => {
-  db = openDatabase(':memory:');
+beforeEach(async () => {
+  database = await openTestDatabase();
+  sql = database.sql;
 });
-afterEach(() => db.close());
+afterEach(() => database.dispose());
 
 function record(id: string, over: Partial<PlanRecord> = {}): PlanRecord {
   const request = requestFixture('global');
@@ -25,13 +28,13 @@ function record(id: string, over: Partial<PlanRecord> = {}): PlanRecord {
     card: null, jobId: null, rollbackOf: null, cardShows: null, follows: null, ...over,
   };
 }
-const auditOf = (d: Db) => createAuditLog(d, { now: () => new Date(now()) }, Buffer.alloc(32, 7)).inTransaction;
+const auditOf = (d: Sql) => createAuditLog(d, { now: () => new Date(now()) }, Buffer.alloc(32, 7)).inTransaction;
 const vote = (voterId: string, planHash: string, decision: Vote['decision'] = 'approve'): Vote =>
   ({ voterId, voterName: voterId, planHash, decision, reason: decision === 'reject' ? 'no' : null, at: now() });
 
 describe('plan store', () => {
   it('round-trips a plan record with its plan, request and discovery scope', async () => {
-    const plans = createPlanStore(db, now, auditOf(db));
+    const plans = createPlanStore(sql, now, auditOf(sql));
     const r = record('plan_a', { card: { conversationId: 'c', activityId: 'a1' } });
     await plans.create(r);
     expect(await plans.get('plan_a')).toEqual(r);
@@ -39,7 +42,7 @@ describe('plan store', () => {
   });
 
   it('compare-and-set: a move from a status the plan no longer has is refused', async () => {
-    const plans = createPlanStore(db, now, auditOf(db));
+    const plans = createPlanStore(sql, now, auditOf(sql));
     await plans.create(record('plan_a'));
     const first = await plans.update('plan_a', { status: 'pending-approval', revision: 1 }, { status: 'approved' });
     expect(first?.status).toBe('approved');
@@ -50,7 +53,7 @@ describe('plan store', () => {
   });
 
   it('finds a plan by its job and lists by status and request, most recent first', async () => {
-    const plans = createPlanStore(db, now, auditOf(db));
+    const plans = createPlanStore(sql, now, auditOf(sql));
     await plans.create(record('plan_a'));
     await plans.create(record('plan_b', { requestId: 'req_other' }));
     await plans.update('plan_a', { status: 'pending-approval', revision: 1 }, { status: 'approved' });
@@ -67,7 +70,7 @@ describe('plan store', () => {
   });
 
   it('note() records the card and what it shows without touching the status', async () => {
-    const plans = createPlanStore(db, now, auditOf(db));
+    const plans = createPlanStore(sql, now, auditOf(sql));
     await plans.create(record('plan_a'));
     await plans.note('plan_a', { card: { conversationId: 'c', activityId: 'x' } });
     await plans.note('plan_a', { cardShows: '3:running' });
@@ -75,18 +78,18 @@ describe('plan store', () => {
   });
 
   it('refuses to read a row whose plan JSON disagrees with its hash column', async () => {
-    const plans = createPlanStore(db, now, auditOf(db));
+    const plans = createPlanStore(sql, now, auditOf(sql));
     await plans.create(record('plan_a'));
-    db.prepare("UPDATE plans SET plan_hash = 'f' WHERE id = 'plan_a'").run();
+    await sql.run("UPDATE plans SET plan_hash = 'f' WHERE id = ?", ['plan_a']);
     await expect(plans.get('plan_a')).rejects.toMatchObject({ code: 'store_failed' });
   });
 });
 
 describe('vote store', () => {
   it('keeps one vote per plan, voter and hash, in cast order', async () => {
-    const plans = createPlanStore(db, now, auditOf(db));
+    const plans = createPlanStore(sql, now, auditOf(sql));
     await plans.create(record('plan_a'));
-    const votes = createVoteStore(db, auditOf(db));
+    const votes = createVoteStore(sql, auditOf(sql));
     expect(await votes.add('plan_a', vote('alex', 'h1'))).toBe(true);
     expect(await votes.add('plan_a', vote('alex', 'h1', 'reject'))).toBe(false);
     expect(await votes.add('plan_a', vote('alex', 'h2'))).toBe(true);
@@ -95,6 +98,6 @@ describe('vote store', () => {
   });
 
   it('refuses a vote on a plan that does not exist', async () => {
-    await expect(createVoteStore(db, auditOf(db)).add('plan_none', vote('alex', 'h1'))).rejects.toMatchObject({ code: 'store_failed' });
+    await expect(createVoteStore(sql, auditOf(sql)).add('plan_none', vote('alex', 'h1'))).rejects.toMatchObject({ code: 'store_failed' });
   });
 });

@@ -1,37 +1,32 @@
 /**
- * The port contracts the workflows rely on, run against each SQLite store and against the
- * hand-written fake (test/fakes/) that stands in for it in unit tests, so a fake cannot drift
- * from what the store does.
+ * The port contracts the workflows rely on, run against each store on the run's database (SQLite,
+ * or PostgreSQL under `npm run test:pg`) and against the hand-written fake (test/fakes/) that
+ * stands in for it in unit tests, so a fake cannot drift from what the store does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createAuditLog } from '../../../../src/bot/stores/audit-log';
-import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createDraftStore } from '../../../../src/bot/stores/drafts';
 import { createRequestStore } from '../../../../src/bot/stores/requests';
+import type { Sql } from '../../../../src/bot/stores/sql';
 import type { AuditLog, DraftStore, IntakeDraft, RequestRecord, RequestStore } from '../../../../src/bot/workflows/ports';
 import { newId } from '../../../../src/shared/ids';
+import { ENGINE_NAME, openTestDatabase, type TestDatabase } from '../../../engines';
 import { fakeAuditLog, fakeDraftStore, fakeRequestStore } from '../../../fakes/intake-stores';
 import { requestFixture } from '../../../fixtures/load';
 
-let dir: string;
-let db: Db;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'picbot-contracts-'));
-  db = openDatabase(join(dir, 'picbot.db'));
+let database: TestDatabase;
+let sql: Sql;
+beforeEach(async () => {
+  database = await openTestDatabase();
+  sql = database.sql;
 });
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => database.dispose());
 
 const clock = { now: () => new Date('2026-11-02T09:00:00.000Z') };
 
-const draftStores: [string, () => DraftStore][] = [['SQLite', () => createDraftStore(db)], ['fake', () => fakeDraftStore()]];
-const requestStores: [string, () => RequestStore][] = [['SQLite', () => createRequestStore(db)], ['fake', () => fakeRequestStore()]];
-const auditLogs: [string, () => AuditLog][] = [['SQLite', () => createAuditLog(db, clock, randomBytes(32))], ['fake', () => fakeAuditLog()]];
+const draftStores: [string, () => DraftStore][] = [[ENGINE_NAME, () => createDraftStore(sql)], ['fake', () => fakeDraftStore()]];
+const requestStores: [string, () => RequestStore][] = [[ENGINE_NAME, () => createRequestStore(sql)], ['fake', () => fakeRequestStore()]];
+const auditLogs: [string, () => AuditLog][] = [[ENGINE_NAME, () => createAuditLog(sql, clock, randomBytes(32))], ['fake', () => fakeAuditLog()]];
 
 const draft = (over: Partial<IntakeDraft> = {}): Omit<IntakeDraft, 'version' | 'state'> => ({
   id: newId('request'),

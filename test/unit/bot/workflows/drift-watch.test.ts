@@ -6,14 +6,15 @@
 import { readKey, type DriftKey } from '../../../../src/core/drift';
 import type { ObservedState } from '../../../../src/contracts/observed';
 import { createAuditLog } from '../../../../src/bot/stores/audit-log';
-import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createDriftStore } from '../../../../src/bot/stores/drift-watch';
+import type { Sql } from '../../../../src/bot/stores/sql';
 import type { Card } from '../../../../src/bot/turn';
 import type { CardScheduler } from '../../../../src/bot/workflows/card-scheduler';
 import { createDriftWatch, type DriftWatch } from '../../../../src/bot/workflows/drift-watch';
 import type { PlanActor } from '../../../../src/bot/workflows/plan-context';
 import type { CardRef, RunnerInfo } from '../../../../src/bot/workflows/ports';
 import { silentLogger } from '../../../../src/shared/logger';
+import { memorySql } from '../../../engines';
 import { fakeClock, type FakeClock } from '../../../fakes/clock';
 import { fakeJobQueue, type FakeJobQueue } from '../../../fakes/job-queue';
 import { configuredState } from '../../../fixtures/load';
@@ -44,7 +45,7 @@ function recordingCards() {
 const KEYS: DriftKey[] = [{ kind: 'accessEdge', param: 'allowFederatedUsers' }, { kind: 'policy', identity: 'Global', param: 'enablePublicCloudAccess' }];
 const ADMIN: PlanActor = { id: 'admin-1', aadObjectId: 'admin-1', name: 'Dana Admin', admin: true, reader: true, conversationId: 'c-personal' };
 
-let db: Db;
+let sql: Sql;
 let clock: FakeClock;
 let jobs: FakeJobQueue;
 let runners: RunnerInfo[];
@@ -52,13 +53,13 @@ let watch: DriftWatch;
 let ops: ReturnType<typeof recordingCards>['ops'];
 
 beforeEach(async () => {
-  db = openDatabase(':memory:');
+  sql = memorySql();
   clock = fakeClock('2026-12-07T08:00:00.000Z');
   jobs = fakeJobQueue(() => clock.now().toISOString());
   runners = [{ id: 'run_0000000000000001', name: 'fe01', labels: ['pool-eu'], enrolledAt: '2026-12-01T00:00:00.000Z', lastSeenAt: clock.now().toISOString(), revokedAt: null }];
   const rec = recordingCards();
   ops = rec.ops;
-  const store = createDriftStore(db);
+  const store = createDriftStore(sql);
   watch = createDriftWatch({
     store,
     plans: { get: async () => null, byJob: async () => null, list: async () => [] },
@@ -66,7 +67,7 @@ beforeEach(async () => {
     runners: { list: async () => runners },
     requests: { get: async () => null },
     preflightRuns: null,
-    audit: createAuditLog(db, clock, Buffer.alloc(32, 7)),
+    audit: createAuditLog(sql, clock, Buffer.alloc(32, 7)),
     cards: rec.cards,
     views: {
       driftCard: (m) => ({ type: 'AdaptiveCard', state: m.record.alert?.state ?? 'none', keys: (m.record.alert?.differences ?? []).map((d) => d.id), snoozed: m.record.alert?.snoozedUntil ?? null }),
@@ -91,7 +92,7 @@ beforeEach(async () => {
     updatedAt: clock.now().toISOString(),
   });
 });
-afterEach(() => db.close());
+afterEach(() => sql.close());
 
 const drifted = (change: (s: ObservedState) => void): ObservedState => {
   const s = structuredClone(configuredState('lync2013'));

@@ -9,9 +9,9 @@ import { createPlanCore, type PlanCore } from '../../../../src/bot/workflows/pla
 import { createPlanContext, JOB_PURPOSE, type PlanActor, type PlanCardModel, type PlanViews } from '../../../../src/bot/workflows/plan-context';
 import type { ChatNotifier, PlanRecord } from '../../../../src/bot/workflows/ports';
 import { createAuditLog } from '../../../../src/bot/stores/audit-log';
-import { openDatabase, type Db } from '../../../../src/bot/stores/db';
 import { createPlanStore, createVoteStore } from '../../../../src/bot/stores/plans';
 import { createRequestStore } from '../../../../src/bot/stores/requests';
+import type { Sql } from '../../../../src/bot/stores/sql';
 import { createUserIdStore } from '../../../../src/bot/stores/user-ids';
 import { createRoles } from '../../../../src/core/roles';
 import { discoveryScope } from '../../../../src/core/discovery-scope';
@@ -20,6 +20,7 @@ import type { JobEvent } from '../../../../src/contracts/runner-api';
 import { satisfied } from '../../../../src/contracts/satisfied';
 import { CodedError } from '../../../../src/shared/errors';
 import { silentLogger } from '../../../../src/shared/logger';
+import { memorySql } from '../../../engines';
 import { fakeJobQueue, type FakeJobQueue } from '../../../fakes/job-queue';
 import { applyOp } from '../../../fakes/lync-state';
 import { fakeTimerClock } from '../../../fakes/timer-clock';
@@ -50,7 +51,7 @@ const fakeViews: PlanViews = {
 };
 
 interface World {
-  db: Db;
+  sql: Sql;
   jobs: FakeJobQueue;
   sent: Sent[];
   approval: ApprovalWorkflow;
@@ -66,7 +67,7 @@ interface World {
 }
 
 async function world(options: { quorum?: number; approvers?: string[]; approvalsConversation?: string | null; observed?: ObservedState } = {}): Promise<World> {
-  const db = openDatabase(':memory:');
+  const sql = memorySql();
   let t = Date.parse('2026-03-01T09:00:00.000Z');
   const clock = { now: () => new Date(t) };
   const now = () => clock.now().toISOString();
@@ -90,19 +91,19 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
       sent.push({ kind: 'update', conversationId, activityId, card });
     },
   };
-  const requests = createRequestStore(db);
+  const requests = createRequestStore(sql);
   const request = requestFixture('global');
   await requests.save({ id: REQ, ownerId: DANA, ownerName: 'Dana', request, status: 'draft', submittedOn: null, activeOn: null, createdAt: now(), updatedAt: now() });
   const jobs = fakeJobQueue(now);
   jobs.setObserved(REQ, options.observed ?? freshState('lync2013'), discoveryScope(request));
   const approvers = options.approvers ?? [ALEX, SAM, DANA];
-  const userIds = createUserIdStore(db, clock);
+  const userIds = createUserIdStore(sql, clock);
   await userIds.remember({ aadObjectId: ALEX, teamsUserId: '29:alex', name: 'Alex' });
   await userIds.remember({ aadObjectId: SAM, teamsUserId: '29:sam', name: 'Sam' });
-  const audit = createAuditLog(db, clock, Buffer.alloc(32, 7));
-  const plans = createPlanStore(db, now, audit.inTransaction);
+  const audit = createAuditLog(sql, clock, Buffer.alloc(32, 7));
+  const plans = createPlanStore(sql, now, audit.inTransaction);
   const ctx = createPlanContext({
-    plans, votes: createVoteStore(db, audit.inTransaction), requests, jobs, preflightRuns: null, audit, userIds, roster: null,
+    plans, votes: createVoteStore(sql, audit.inTransaction), requests, jobs, preflightRuns: null, audit, userIds, roster: null,
     cards: createCardScheduler({ notifier, clock: timers, logger: silentLogger() }),
     views: fakeViews,
     roles: createRoles({ localMode: true, admins: [DANA], approvers }),
@@ -114,7 +115,7 @@ async function world(options: { quorum?: number; approvers?: string[]; approvals
   const apply = { ...core.apply, cancel: core.cancel.cancel, retry: core.retry.retry, rollback: core.rollback.rollback, resync: core.resync };
   jobs.onChange((c) => core.onJobChange(c));
   return {
-    db, jobs, sent, approval, apply, plans, audit, failSendsTo,
+    sql, jobs, sent, approval, apply, plans, audit, failSendsTo,
     throttleSends: (count) => {
       throttled = count;
     },
@@ -142,7 +143,7 @@ async function requested(w: World, by = dana): Promise<PlanRecord> {
 describe('request approval', () => {
   it.each([
     { name: 'not an admin', by: alex, setup: async (_w: World) => undefined, wantRefusal: 'not-admin' },
-    { name: 'no request', by: dana, setup: async (w: World) => { w.db.prepare('DELETE FROM requests').run(); }, wantRefusal: 'not-found' },
+    { name: 'no request', by: dana, setup: async (w: World) => { await w.sql.run('DELETE FROM requests'); }, wantRefusal: 'not-found' },
     { name: 'no discovery yet', by: dana, setup: async (w: World) => { (w.jobs as any).setObserved = undefined; }, wantRefusal: null },
     { name: 'discovery read another scope', by: dana, setup: async (w: World) => { w.jobs.setObserved(REQ, freshState('lync2013'), { users: ['sip:x@contoso.com'], clientPolicyIdentities: [] }); }, wantRefusal: 'discovery-stale' },
     { name: 'refused plan (product mismatch)', by: dana, setup: async (w: World) => { w.jobs.setObserved(REQ, freshState('sfb2015'), discoveryScope(requestFixture('global'))); }, wantRefusal: 'plan-refused' },
@@ -262,7 +263,7 @@ describe('votes', () => {
     expect(own).toMatchObject({ scope: 'clicker', decision: { ok: false, code: 'requester' } });
     const clicks = await Promise.all([1, 2, 3].map(() => w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null })));
     expect(clicks.map((c) => c.decision.ok && c.decision.effect)).toEqual(['recorded', 'repeat', 'repeat']);
-    expect(await w.db.prepare('SELECT COUNT(*) AS n FROM plan_votes').get()).toEqual({ n: 1 });
+    expect(await w.sql.get('SELECT COUNT(*) AS n FROM plan_votes')).toEqual({ n: 1 });
   });
 
   it('a recorded vote answers the clicker and updates the shared card through the card scheduler, latest state last', async () => {
@@ -297,10 +298,10 @@ describe('votes', () => {
   it('fails closed when the votes cannot be read', async () => {
     const w = await world();
     const plan = await requested(w);
-    w.db.prepare('ALTER TABLE plan_votes RENAME TO plan_votes_gone').run();
+    await w.sql.run('ALTER TABLE plan_votes RENAME TO plan_votes_gone');
     const r = await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null });
     expect(r.decision).toMatchObject({ ok: false, code: 'unverifiable' });
-    w.db.prepare('ALTER TABLE plan_votes_gone RENAME TO plan_votes').run();
+    await w.sql.run('ALTER TABLE plan_votes_gone RENAME TO plan_votes');
     expect((await w.plans.get(plan.id))?.status).toBe('pending-approval');
   });
 
@@ -414,7 +415,7 @@ describe('apply, report, cancel', () => {
     const w = await world();
     const plan = await requested(w);
     const tampered = { ...plan.plan, steps: plan.plan.steps.map((s, i) => (i === 0 ? { ...s, params: { ...s.params, allowFederatedUsers: false } } : s)) };
-    w.db.prepare('UPDATE plans SET plan = ? WHERE id = ?').run(JSON.stringify(tampered), plan.id);
+    await w.sql.run('UPDATE plans SET plan = ? WHERE id = ?', [JSON.stringify(tampered), plan.id]);
     await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null });
     await w.settle();
     expect(w.jobs.created).toHaveLength(0);
@@ -583,7 +584,7 @@ describe('resync at start', () => {
     const w = await world();
     const plan = await requested(w);
     // The vote's own transaction, as the server stored it before it stopped.
-    const votes = createVoteStore(w.db, w.audit.inTransaction);
+    const votes = createVoteStore(w.sql, w.audit.inTransaction);
     await votes.add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'approve', reason: null, at: '2026-03-01T09:05:00.000Z' }, [{ action: 'plan.vote', actor: ALEX, subjectId: plan.id, detail: {} }]);
     expect((await w.plans.get(plan.id))?.status).toBe('pending-approval');
     expect(await w.apply.resync()).toMatchObject({ dispatched: 1 });
@@ -597,7 +598,7 @@ describe('resync at start', () => {
   it('rejects a pending plan whose stored reject vote ended it (stopped after the vote, before the move)', async () => {
     const w = await world();
     const plan = await requested(w);
-    await createVoteStore(w.db, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'reject', reason: 'not today', at: '2026-03-01T09:05:00.000Z' }, []);
+    await createVoteStore(w.sql, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'reject', reason: 'not today', at: '2026-03-01T09:05:00.000Z' }, []);
     expect(await w.apply.resync()).toMatchObject({ dispatched: 0 });
     expect((await w.plans.get(plan.id))?.status).toBe('rejected');
     expect(w.jobs.created).toHaveLength(0);
@@ -607,7 +608,7 @@ describe('resync at start', () => {
   it('a pending plan whose votes do not decide it stays pending', async () => {
     const w = await world({ quorum: 2 });
     const plan = await requested(w);
-    await createVoteStore(w.db, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'approve', reason: null, at: '2026-03-01T09:05:00.000Z' }, []);
+    await createVoteStore(w.sql, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'approve', reason: null, at: '2026-03-01T09:05:00.000Z' }, []);
     expect(await w.apply.resync()).toMatchObject({ dispatched: 0 });
     expect((await w.plans.get(plan.id))?.status).toBe('pending-approval');
     expect(w.jobs.created).toHaveLength(0);
@@ -617,7 +618,7 @@ describe('resync at start', () => {
     const w = await world();
     const plan = await requested(w);
     await w.plans.update(plan.id, { status: 'pending-approval', revision: plan.revision }, { status: 'approved' }, [{ action: 'plan.approved', actor: ALEX, subjectId: plan.id, detail: {} }]);
-    await createVoteStore(w.db, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'approve', reason: null, at: '2026-03-01T09:05:00.000Z' }, []);
+    await createVoteStore(w.sql, w.audit.inTransaction).add(plan.id, { voterId: ALEX, voterName: 'Alex', planHash: plan.plan.planHash, decision: 'approve', reason: null, at: '2026-03-01T09:05:00.000Z' }, []);
     const job = await w.jobs.create({
       kind: 'apply', target: plan.targetLabel, profile: plan.plan.profile, discovery: plan.discovery, steps: plan.plan.steps,
       expectedFingerprint: plan.plan.fingerprint, planHash: plan.plan.planHash, approvals: [],
@@ -645,7 +646,7 @@ describe('resync at start', () => {
     const w = await world();
     const plan = await requested(w);
     const posted = plan.card!;
-    w.db.prepare('UPDATE plans SET card = NULL WHERE id = ?').run(plan.id);
+    await w.sql.run('UPDATE plans SET card = NULL WHERE id = ?', [plan.id]);
     await w.approval.vote(dana, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null, clickedCard: { conversationId: '19:elsewhere@thread.tacv2', activityId: 'other' } });
     expect((await w.plans.get(plan.id))?.card).toBeNull();
     const before = w.sent.length;
@@ -663,7 +664,7 @@ describe('resync at start', () => {
     const plan = await requested(w);
     const posted = plan.card!;
     expect(posted.conversationId).toBe('19:channel@thread.tacv2');
-    w.db.prepare('UPDATE plans SET card = NULL WHERE id = ?').run(plan.id);
+    await w.sql.run('UPDATE plans SET card = NULL WHERE id = ?', [plan.id]);
     await w.approval.vote(alex, plan.id, { decision: 'approve', cardHash: plan.plan.planHash, reason: null, clickedCard: { conversationId: `19:channel@thread.tacv2;messageid=${posted.activityId}`, activityId: posted.activityId } });
     expect((await w.plans.get(plan.id))?.card).toEqual(posted);
   });
