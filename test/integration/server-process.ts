@@ -12,7 +12,7 @@ import { auditLogFor } from '../../src/bot/cli/database';
 import { openDatabase } from '../../src/bot/stores/db';
 import { createDraftStore } from '../../src/bot/stores/drafts';
 import { createRequestStore } from '../../src/bot/stores/requests';
-import { sqliteSql } from '../../src/bot/stores/sql';
+import { sqliteSql, type Sql } from '../../src/bot/stores/sql';
 import { requestFixture } from '../fixtures/load';
 import type { ClickResult, TurnResult, Who } from './harness';
 import { DANA, invoke, message, personalChat, type TeamsUser } from './teams-activities';
@@ -44,10 +44,15 @@ export interface ServerProcess {
   close(): Promise<void>;
 }
 
-export async function serverProcess(options: { dir: string; port: number; env?: Record<string, string> }): Promise<ServerProcess> {
+/**
+ * `databaseUrl`: the server uses this PostgreSQL (PICBOT_DATABASE_URL; `env` must then name the
+ * key files) instead of a SQLite file, and `query`/`verifyAudit` are not available (test/pg reads
+ * the database itself).
+ */
+export async function serverProcess(options: { dir: string; port: number; env?: Record<string, string>; databaseUrl?: string }): Promise<ServerProcess> {
   const dbPath = join(options.dir, 'picbot.db');
   // Created and migrated before the first start, so the test can seed and read it at once.
-  openDatabase(dbPath).close();
+  if (options.databaseUrl === undefined) openDatabase(dbPath).close();
   const connector = await startFakeConnector();
   const url = `http://127.0.0.1:${options.port}`;
   let child: ChildProcess | null = null;
@@ -56,6 +61,7 @@ export async function serverProcess(options: { dir: string; port: number; env?: 
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PICBOT_') && !k.startsWith('Microsoft') && k !== 'PORT' && k !== 'HOST') env[k] = v;
   Object.assign(env, { HOST: '127.0.0.1', PORT: String(options.port), PICBOT_DB: dbPath, PICBOT_LOG_LEVEL: 'info', ...options.env });
+  if (options.databaseUrl !== undefined) env.PICBOT_DATABASE_URL = options.databaseUrl;
 
   async function post(activity: unknown): Promise<TurnResult> {
     const before = connector.calls.length;
@@ -137,7 +143,8 @@ export async function serverProcess(options: { dir: string; port: number; env?: 
       }
     },
     runnerToken(labels) {
-      const r = spawnSync(process.execPath, [CLI, 'runner-token', '--labels', labels.join(','), '--db', dbPath], { encoding: 'utf8', env });
+      const where = options.databaseUrl === undefined ? ['--db', dbPath] : [];
+      const r = spawnSync(process.execPath, [CLI, 'runner-token', '--labels', labels.join(','), ...where], { encoding: 'utf8', env, cwd: options.dir });
       if (r.status !== 0) throw new Error(`picbot runner-token: ${r.stderr}`);
       return r.stdout.trim();
     },
@@ -151,10 +158,10 @@ export async function serverProcess(options: { dir: string; port: number; env?: 
 }
 
 /** Resolves when `check` returns a value (polled every 100 ms); nothing here measures time. */
-export async function until<T>(check: () => T | null | undefined | false, what: string, limitMs = 120_000): Promise<T> {
+export async function until<T>(check: () => T | null | undefined | false | Promise<T | null | undefined | false>, what: string, limitMs = 120_000): Promise<T> {
   const give = Date.now() + limitMs;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v) return v;
     if (Date.now() > give) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -168,12 +175,17 @@ export async function until<T>(check: () => T | null | undefined | false, what: 
 export async function seedUserRequest(dbPath: string, requestId: string, owner: TeamsUser): Promise<void> {
   const db = sqliteSql(openDatabase(dbPath), dbPath);
   try {
-    const at = new Date().toISOString();
-    const request = requestFixture('user');
-    const who = { ownerId: owner.aadObjectId.toLowerCase(), ownerName: owner.name };
-    await createDraftStore(db).create({ id: requestId, ...who, targetLabel: request.target.label, position: 'review', data: request, createdAt: at, updatedAt: at });
-    await createRequestStore(db).save({ id: requestId, ...who, request, status: 'draft', submittedOn: null, activeOn: null, createdAt: at, updatedAt: at });
+    await seedUserRequestIn(db, requestId, owner);
   } finally {
     await db.close();
   }
+}
+
+/** seedUserRequest on an open database (either engine). */
+export async function seedUserRequestIn(db: Sql, requestId: string, owner: TeamsUser): Promise<void> {
+  const at = new Date().toISOString();
+  const request = requestFixture('user');
+  const who = { ownerId: owner.aadObjectId.toLowerCase(), ownerName: owner.name };
+  await createDraftStore(db).create({ id: requestId, ...who, targetLabel: request.target.label, position: 'review', data: request, createdAt: at, updatedAt: at });
+  await createRequestStore(db).save({ id: requestId, ...who, request, status: 'draft', submittedOn: null, activeOn: null, createdAt: at, updatedAt: at });
 }

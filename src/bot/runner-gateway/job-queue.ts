@@ -26,6 +26,9 @@ export const JOB_TIME_LIMIT_SECONDS = 24 * 3600;
 // The sweeper re-reads the next deadline at least this often (another process may add one).
 const MAX_SWEEP_DELAY_MS = 60_000;
 
+/** What prompted a lease attempt: a long-poll's first look, a wake-up, or the fallback poll. */
+export type LeaseFound = 'first-look' | 'woken' | 'poll';
+
 export interface JobQueueDeps {
   store: JobStore;
   clock: Clock;
@@ -48,7 +51,7 @@ export interface JobQueueDeps {
 export interface GatewayJobQueue extends JobQueue {
   readonly leaseMs: number;
   /** Looks for a job for the runner's labels; the route waits on the waiters between tries. */
-  tryLease(runner: RunnerInfo): Promise<Lease | null>;
+  tryLease(runner: RunnerInfo, found?: LeaseFound): Promise<Lease | null>;
   heartbeat(jobId: string, runner: RunnerInfo, leaseId: string): Promise<LeaseCheck>;
   appendEvents(jobId: string, runner: RunnerInfo, leaseId: string, seq: number, events: JobEvent[], envelopeHash?: string): Promise<EventsOutcome>;
   finish(jobId: string, runner: RunnerInfo, body: ResultRequest): Promise<FinishOutcome | { ok: false; code: 'bad-result'; reason: string }>;
@@ -238,10 +241,10 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
       return () => listeners.delete(listener);
     },
 
-    async tryLease(runner) {
+    async tryLease(runner, found = 'first-look') {
       const lease = await store.lease({ id: runner.id, labels: runner.labels, name: runner.name }, leaseMs);
       if (!lease) return null;
-      log.info({ jobId: lease.jobId, runnerId: runner.id, leaseExpiresAt: lease.leaseExpiresAt }, 'job leased');
+      log.info({ jobId: lease.jobId, runnerId: runner.id, leaseExpiresAt: lease.leaseExpiresAt, found }, 'job leased');
       await schedule();
       const job = await store.record(lease.jobId);
       if (job) emit({ type: 'leased', job });

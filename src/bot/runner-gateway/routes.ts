@@ -14,7 +14,7 @@ import { HttpError } from '../http/http-error';
 import { jsonRoute } from '../http/json-route';
 import type { HttpServer } from '../http/server';
 import type { RunnerInfo } from '../workflows/ports';
-import type { GatewayJobQueue } from './job-queue';
+import type { GatewayJobQueue, LeaseFound } from './job-queue';
 import { MAX_WAIT_SECONDS } from './job-queue';
 import type { GatewayRegistry } from './registry';
 import type { LeaseWaiters } from './waiters';
@@ -82,6 +82,9 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
     let abortWait: (() => void) | null = null;
     const onClose = () => abortWait?.();
     req.socket.once('close', onClose);
+    // How this look was prompted (logged with a lease): the request's first look, a wake-up (a job
+    // created here, or NOTIFY from another instance), or the fallback poll.
+    let found: LeaseFound = 'first-look';
     try {
       for (;;) {
         // Register first, then look: a job created in between still wakes this waiter.
@@ -92,7 +95,7 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
         }
         // Measured before the lease is made, so the runner never dates the lease later than the server does.
         const waitedMs = Math.max(0, Date.now() - received);
-        const lease = await jobs.tryLease(runner);
+        const lease = await jobs.tryLease(runner, found);
         if (lease) {
           waiter.cancel();
           return {
@@ -114,8 +117,12 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
           return { status: 204 };
         }
         const end = await waiter.wait(Math.min(remaining, deps.pollMs ?? remaining));
-        if (end === 'timeout' && Date.now() < deadline) continue;
+        if (end === 'timeout' && Date.now() < deadline) {
+          found = 'poll';
+          continue;
+        }
         if (end !== 'woken') return { status: 204 };
+        found = 'woken';
         // Woken by a revocation (or a job): a revoked runner gets its 401 now, not at its next poll.
         if ((await registry.get(runner.id))?.revokedAt) throw new HttpError(401, 'unauthorized', 'runner token revoked; enroll the runner again');
       }
