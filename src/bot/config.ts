@@ -75,6 +75,8 @@ export interface AppConfig {
   simStatePath: string;
   /** The runner label the intake's target card offers (npm start sets its simulated runner's); null = none. */
   defaultTargetLabel: string | null;
+  /** Whether GET /metrics answers: PICBOT_METRICS, by default on only when `host` is loopback. */
+  metrics: boolean;
   bot: BotIdentity;
 }
 
@@ -195,6 +197,7 @@ const VARIABLES = {
   PICBOT_PUBLIC_HOST: hostName,
   PICBOT_SIM_STATE: text,
   PICBOT_DEFAULT_TARGET: z.string().trim().pipe(RunnerLabel),
+  PICBOT_METRICS: flag,
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -260,9 +263,10 @@ export function parseConfig(env: Env): AppConfig {
   const beside = (name: string) => resolve(dirname(dbPath), name);
   const roles = { admins: v.PICBOT_ADMINS ?? [], approvers: v.PICBOT_APPROVERS ?? [] };
   const objectIds = (entries: RoleEntry[]) => [...new Set(entries.map((e) => e.objectId))];
+  const host = v.HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
   return {
     mode: production ? 'production' : 'local',
-    host: v.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    host,
     port: v.PORT ?? 3978,
     dbPath,
     logLevel: v.PICBOT_LOG_LEVEL ?? 'info',
@@ -288,6 +292,8 @@ export function parseConfig(env: Env): AppConfig {
     publicHost: v.PICBOT_PUBLIC_HOST ?? null,
     simStatePath: resolve(v.PICBOT_SIM_STATE ?? './data/lync-sim.json'),
     defaultTargetLabel: v.PICBOT_DEFAULT_TARGET ?? null,
+    // Only the machine itself reaches a loopback address; elsewhere /metrics is asked for.
+    metrics: v.PICBOT_METRICS ?? isLoopbackHost(host),
     bot: {
       appId: production ? v.MicrosoftAppId! : null,
       appPassword: production ? (v.MicrosoftAppPassword ?? null) : null,

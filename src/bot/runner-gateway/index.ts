@@ -11,7 +11,7 @@ import type { AuditInTransaction } from '../stores/audit-log';
 import { createJobStore } from '../stores/jobs';
 import { createKeyRotationStore } from '../stores/key-rotations';
 import { createRunnerStore } from '../stores/runners';
-import type { AuditLog } from '../workflows/ports';
+import type { AuditLog, JobChange } from '../workflows/ports';
 import { createJobQueue, jobAudit, type GatewayJobQueue } from './job-queue';
 import { createRunnerRegistry, type GatewayRegistry } from './registry';
 import { mountRunnerRoutes } from './routes';
@@ -33,6 +33,8 @@ export interface RunnerGatewayDeps {
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
   /** SHA-256 of the shipped lync-ops.ps1 (default: read from the file, script-hash.ts). */
   scriptSha256?: string;
+  /** Hears of each job change this instance makes (metrics: pickup latency, ended jobs). */
+  observeJobs?: (change: JobChange) => void;
 }
 
 export interface RunnerGateway {
@@ -54,6 +56,7 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     scriptSha256: deps.scriptSha256 ?? shippedScriptSha256(),
     waiters,
     leaseMs: options.leaseMs,
+    observe: deps.observeJobs,
   });
   const registry = createRunnerRegistry({ store: createRunnerStore(deps.db, deps.clock), audit: deps.audit });
   const runners: GatewayRegistry = {

@@ -122,6 +122,24 @@ describe('parseConfig values', () => {
   });
 });
 
+describe('PICBOT_METRICS', () => {
+  it.each([
+    { what: 'loopback bind (local default)', env: {}, want: true },
+    { what: 'loopback bind, turned off', env: { PICBOT_METRICS: '0' }, want: false },
+    { what: 'production on 0.0.0.0', env: production, want: false },
+    { what: 'production on 0.0.0.0, turned on', env: { ...production, PICBOT_METRICS: '1' }, want: true },
+    { what: 'production on 127.0.0.1', env: { ...production, HOST: '127.0.0.1' }, want: true },
+    { what: 'production on [::1]', env: { ...production, HOST: '::1' }, want: true },
+    { what: 'production on a private address', env: { ...production, HOST: '10.1.2.3' }, want: false },
+  ])('$what → /metrics $want', ({ env, want }) => {
+    expect(parseConfig(env).metrics).toBe(want);
+  });
+
+  it('says what a bad value should be', () => {
+    expect(errorOf({ PICBOT_METRICS: 'on' }).message).toBe('PICBOT_METRICS: must be 1 or 0');
+  });
+});
+
 describe('parseConfig refuses, naming the variable in one line', () => {
   it.each([
     { env: { PORT: 'abc' }, variable: 'PORT' },
@@ -134,6 +152,7 @@ describe('parseConfig refuses, naming the variable in one line', () => {
     { env: { HOST: 'picbot.contoso.com' }, variable: 'HOST' },
     { env: { HOST: '::' }, variable: 'HOST' },
     { env: { PICBOT_LOG_LEVEL: 'loud' }, variable: 'PICBOT_LOG_LEVEL' },
+    { env: { PICBOT_METRICS: 'yes' }, variable: 'PICBOT_METRICS' },
     { env: { PICBOT_ADMINS: 'dana@contoso.com' }, variable: 'PICBOT_ADMINS' },
     { env: { PICBOT_APPROVERS: `${APPROVER},nope` }, variable: 'PICBOT_APPROVERS' },
     { env: { PICBOT_DNS_SERVERS: 'dns.contoso.com' }, variable: 'PICBOT_DNS_SERVERS' },
