@@ -341,9 +341,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       http,
       async close() {
         periodic.stop();
-        // Release long-polling runners first, so closing the server does not wait on them.
-        gateway?.close();
+        // A graceful stop (docs/deploy.md, Stopping and scaling out): long-polling runners get
+        // their "no job" answer at once and new polls no lease, so nothing waits on them; the
+        // requests in hand finish; then the job listeners stop and the database closes.
+        gateway?.releasePolls();
         await closeServer(http);
+        gateway?.close();
         db.close();
       },
     };

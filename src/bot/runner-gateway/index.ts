@@ -40,7 +40,12 @@ export interface RunnerGatewayDeps {
 export interface RunnerGateway {
   jobs: GatewayJobQueue;
   runners: GatewayRegistry;
-  /** Releases long-polls and stops the sweeper (before the server closes). */
+  /**
+   * Shutdown begins: every long-poll in flight is answered "no job" at once, and new ones too,
+   * without leasing. Other runner calls (events, heartbeats, results) are still served.
+   */
+  releasePolls(): void;
+  /** Releases long-polls and stops the sweeper and the change listeners (the server has closed). */
   close(): void;
 }
 
@@ -71,7 +76,10 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     jobs,
     runners,
     mount(http) {
-      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem, rotations: () => rotations.list() });
+      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem, rotations: () => rotations.list(), logger: deps.logger });
+    },
+    releasePolls() {
+      waiters.close();
     },
     close() {
       waiters.close();
