@@ -203,6 +203,13 @@ const VARIABLES = {
 export type VariableName = keyof typeof VARIABLES;
 /** Every variable the server reads, in README order. */
 export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
+/**
+ * What production mode (MicrosoftAppId set) cannot start without; parseConfig names the missing
+ * one. MicrosoftAppPassword may be left out only with MicrosoftAppType=UserAssignedMSI.
+ */
+export const PRODUCTION_REQUIRED_VARIABLES: readonly VariableName[] = [
+  'MicrosoftAppId', 'MicrosoftAppPassword', 'MicrosoftAppTenantId', 'MicrosoftAppType', 'PICBOT_ADMINS', 'PICBOT_APPROVERS',
+];
 
 type Parsed = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]> };
 

@@ -1,4 +1,4 @@
-import { ConfigError, isLoopbackHost, parseConfig, VARIABLE_NAMES, type Env } from '../../../src/bot/config';
+import { ConfigError, isLoopbackHost, parseConfig, PRODUCTION_REQUIRED_VARIABLES, VARIABLE_NAMES, type Env } from '../../../src/bot/config';
 
 const APP = '2e1d7c3a-6f1b-4f34-9a8e-4c7a0c1b5d10';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -119,6 +119,18 @@ describe('parseConfig values', () => {
     const c = parseConfig({ PICBOT_DB: 'x/y.db', PICBOT_SIM_STATE: 'x/sim.json' });
     expect(c.dbPath).toMatch(/^(\/|[A-Za-z]:\\).*x[\\/]y\.db$/);
     expect(c.simStatePath).toMatch(/x[\\/]sim\.json$/);
+  });
+});
+
+describe('PRODUCTION_REQUIRED_VARIABLES', () => {
+  it('is what the sample production environment sets', () => {
+    expect([...PRODUCTION_REQUIRED_VARIABLES].sort()).toEqual(Object.keys(production).sort());
+  });
+
+  it.each(PRODUCTION_REQUIRED_VARIABLES.filter((name) => name !== 'MicrosoftAppId'))('production without %s does not start, naming it', (name) => {
+    const env = { ...production };
+    delete env[name];
+    expect(errorOf(env).variable).toBe(name);
   });
 });
 
