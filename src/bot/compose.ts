@@ -341,7 +341,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       http,
       async close() {
         periodic.stop();
-        // A graceful stop (docs/deploy.md, Stopping and scaling out): long-polling runners get
+        // A graceful stop (docs/deploy.md, Stopping): long-polling runners get
         // their "no job" answer at once and new polls no lease, so nothing waits on them; the
         // requests in hand finish; then the job listeners stop and the database closes.
         gateway?.releasePolls();
