@@ -15,10 +15,13 @@ import type { AppDeps, CreateHandlers, HandlerSet } from './app-deps';
 import { loadConfig, type AppConfig, type Env } from './config';
 import { mountMessages } from './http/messages-route';
 import { createMetrics } from './metrics';
+import { cardObserver, countRefusals, jobObserver, readGatewayAtScrape, readPlansAtScrape, turnObserver, type PoolUse } from './metrics-sources';
+import { mountMetrics } from './http/metrics-route';
 import { createPeriodicTasks } from './periodic';
 import { closeServer, createHttpServer, listen, type HttpServer } from './http/server';
 import type { Preflight } from './preflight/port';
 import { createRouter } from './routing/router';
+import { observeTurns } from './routing/observed-router';
 import { createRunnerGateway, mountRunnerGateway, type RunnerGatewayOptions } from './runner-gateway';
 import { createConversationRefStore } from './stores/conversation-refs';
 import { openStore } from './stores/db';
@@ -96,6 +99,7 @@ export function composeApp(deps: AppDeps, options: ComposeOptions = {}): App {
   const preflightRuns = createPreflightRunStore(db);
   const driftStore = createDriftStore(db);
   const intakeCards = createIntakeCardStore(db);
+  readPlansAtScrape(deps.metrics, plans);
 
   // ── workflows ─────────────────────────────────────────────────────────────────────────────
   const intake = createIntakeWorkflow({ drafts, requests, audit, clock });
@@ -228,6 +232,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Runner gateway tuning (tests shorten the lease to see it expire). */
   runnerGateway?: RunnerGatewayOptions;
+  /** The database pool's use for /metrics; absent or null on SQLite (no pool). */
+  poolUse?: () => PoolUse | null;
 }
 
 export interface RunningServer {
@@ -258,10 +264,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const refs = createConversationRefStore(db, clock);
     const userIds = createUserIdStore(db, clock);
     const roles = createRoles({ localMode: config.mode === 'local', admins: config.roleEntries.admins, approvers: config.roleEntries.approvers, homeTenant: config.bot.appTenantId });
-    // Built here so a metrics endpoint can read the same counter the gate adds to.
-    const refusedActivities = createRefusedActivityCounter();
+    // One registry per server (tests run several in a process); GET /metrics prints it.
+    const metrics = createMetrics({ logger });
+    // The gate counts refusals into the metrics as they happen.
+    const refusedActivities = countRefusals(createRefusedActivityCounter(), metrics);
     const gate = createActivityGate({ channels: config.channels, tenants: config.tenants, counter: refusedActivities, clock, logger });
-    const teams = createTeamsBridge({ config, logger, refs, userIds, gate }, options.teams);
+    const teams = createTeamsBridge({ config, logger, refs, userIds, gate, cardObserver: cardObserver(metrics) }, options.teams);
     const approvalsConversation = config.approvalsConversation;
     const audit = approvalsConversation === null
       ? keyedAudit
@@ -275,7 +283,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
             }));
           },
         });
-    gateway = createRunnerGateway({ db, clock, logger, audit, auditInTransaction: audit.inTransaction, signingKeys }, { ...options.runnerGateway, leaseMs: options.runnerGateway?.leaseMs ?? config.leaseSeconds * 1000 });
+    gateway = createRunnerGateway(
+      { db, clock, logger, audit, auditInTransaction: audit.inTransaction, signingKeys, observeJobs: jobObserver(metrics) },
+      { ...options.runnerGateway, leaseMs: options.runnerGateway?.leaseMs ?? config.leaseSeconds * 1000 },
+    );
+    readGatewayAtScrape(metrics, { jobs: gateway.jobs, runners: gateway.runners, clock, poolUse: options.poolUse ?? (() => db.poolUse()) });
     // Known once the server listens; nothing asks for it before (handlers run on requests).
     const listening = { url: '' };
     const deps: AppDeps = {
@@ -293,7 +305,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       signingKeys,
       jobs: gateway.jobs,
       runners: gateway.runners,
-      metrics: createMetrics(),
+      metrics,
       periodic,
       refusedActivities,
       runnerUrl: () => (config.publicHost ? `https://${config.publicHost}` : listening.url),
@@ -302,7 +314,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // its areas (their timers and listeners) are built, and each request is served, in its env.
     const cardEnv = { localNote: localModeNote(roles) };
     const app = options.areas ? null : withCardEnv(cardEnv, () => composeApp(deps, { preflight: options.preflight }));
-    const router = createRouter(options.areas ? options.areas.map((make) => make(deps)) : app!.handlerSets);
+    const router = observeTurns(createRouter(options.areas ? options.areas.map((make) => make(deps)) : app!.handlerSets), turnObserver(metrics));
 
     const http = createHttpServer({
       logger,
@@ -316,6 +328,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     mountMessages(http, teams.createEndpoint(router), { requiresToken: teams.requiresToken });
     // Later areas mount their HTTP routes here.
     mountRunnerGateway(http, gateway);
+    if (config.metrics) mountMetrics(http, metrics);
 
     const url = await listen(http, config.host, config.port);
     listening.url = url;
@@ -331,9 +344,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       http,
       async close() {
         periodic.stop();
-        // Release long-polling runners first, so closing the server does not wait on them.
-        gateway?.close();
+        // A graceful stop (docs/deploy.md, Stopping): long-polling runners get
+        // their "no job" answer at once and new polls no lease, so nothing waits on them; the
+        // requests in hand finish; then the job listeners stop and the database closes.
+        gateway?.releasePolls();
         await closeServer(http);
+        gateway?.close();
         await db.close();
       },
     };

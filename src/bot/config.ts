@@ -77,6 +77,8 @@ export interface AppConfig {
   simStatePath: string;
   /** The runner label the intake's target card offers (npm start sets its simulated runner's); null = none. */
   defaultTargetLabel: string | null;
+  /** Whether GET /metrics answers: PICBOT_METRICS, by default on only when `host` is loopback. */
+  metrics: boolean;
   bot: BotIdentity;
 }
 
@@ -207,11 +209,19 @@ const VARIABLES = {
   PICBOT_PUBLIC_HOST: hostName,
   PICBOT_SIM_STATE: text,
   PICBOT_DEFAULT_TARGET: z.string().trim().pipe(RunnerLabel),
+  PICBOT_METRICS: flag,
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
 /** Every variable the server reads, in README order. */
 export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
+/**
+ * What production mode (MicrosoftAppId set) cannot start without; parseConfig names the missing
+ * one. MicrosoftAppPassword may be left out only with MicrosoftAppType=UserAssignedMSI.
+ */
+export const PRODUCTION_REQUIRED_VARIABLES: readonly VariableName[] = [
+  'MicrosoftAppId', 'MicrosoftAppPassword', 'MicrosoftAppTenantId', 'MicrosoftAppType', 'PICBOT_ADMINS', 'PICBOT_APPROVERS',
+];
 
 type Parsed = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]> };
 
@@ -278,9 +288,10 @@ export function parseConfig(env: Env): AppConfig {
   const beside = (name: string) => resolve(dirname(dbPath), name);
   const roles = { admins: v.PICBOT_ADMINS ?? [], approvers: v.PICBOT_APPROVERS ?? [] };
   const objectIds = (entries: RoleEntry[]) => [...new Set(entries.map((e) => e.objectId))];
+  const host = v.HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
   return {
     mode: production ? 'production' : 'local',
-    host: v.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    host,
     port: v.PORT ?? 3978,
     dbPath,
     databaseUrl: v.PICBOT_DATABASE_URL ?? null,
@@ -307,6 +318,8 @@ export function parseConfig(env: Env): AppConfig {
     publicHost: v.PICBOT_PUBLIC_HOST ?? null,
     simStatePath: resolve(v.PICBOT_SIM_STATE ?? './data/lync-sim.json'),
     defaultTargetLabel: v.PICBOT_DEFAULT_TARGET ?? null,
+    // Only the machine itself reaches a loopback address; elsewhere /metrics is asked for.
+    metrics: v.PICBOT_METRICS ?? isLoopbackHost(host),
     bot: {
       appId: production ? v.MicrosoftAppId! : null,
       appPassword: production ? (v.MicrosoftAppPassword ?? null) : null,

@@ -230,7 +230,7 @@ describe('readiness', () => {
   it('GET /readyz answers 503 when the store is gone', async () => {
     const local = await startHarness({ areas: [echoArea] });
     try {
-      local.server.deps.db.close();
+      await local.server.deps.db.close();
       const res = await fetch(`${local.url}/readyz`);
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ error: { code: 'store_failed' } });

@@ -28,8 +28,8 @@ export interface ServerProcess {
   start(): Promise<void>;
   /** kill -9; resolves when the process is gone. */
   crash(): Promise<void>;
-  /** SIGTERM; resolves when the process is gone. */
-  stop(): Promise<void>;
+  /** SIGTERM; resolves with the exit code (null when a signal ended it) when the process is gone. */
+  stop(): Promise<number | null>;
   readonly running: boolean;
   say(text: string, who?: Who): Promise<TurnResult>;
   click(verb: string, data: unknown, who?: Who & { replyToId?: string | null }): Promise<ClickResult>;
@@ -56,7 +56,7 @@ export async function serverProcess(options: { dir: string; port: number; env?: 
   const connector = await startFakeConnector();
   const url = `http://127.0.0.1:${options.port}`;
   let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
+  let exited: Promise<number | null> = Promise.resolve(null);
   let log = '';
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PICBOT_') && !k.startsWith('Microsoft') && k !== 'PORT' && k !== 'HOST') env[k] = v;
@@ -89,9 +89,9 @@ export async function serverProcess(options: { dir: string; port: number; env?: 
       if (child) throw new Error('the server is already running');
       const proc = spawn(process.execPath, [CLI, 'serve'], { cwd: options.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
       child = proc;
-      exited = new Promise((r) => proc.once('exit', () => {
+      exited = new Promise((r) => proc.once('exit', (code) => {
         child = null;
-        r();
+        r(code);
       }));
       await new Promise<void>((ok, fail) => {
         let partial = '';
@@ -111,9 +111,9 @@ export async function serverProcess(options: { dir: string; port: number; env?: 
       child?.kill('SIGKILL');
       await exited;
     },
-    async stop() {
+    stop() {
       child?.kill('SIGTERM');
-      await exited;
+      return exited;
     },
     say(text, who) {
       const { user, conversation } = whoOf(who);

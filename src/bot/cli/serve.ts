@@ -8,7 +8,9 @@ export const usage = `Usage: picbot serve
 Starts the picbot server alone (no runner, no simulator, no client) on HOST:PORT, in production
 mode when MicrosoftAppId is set and local mode (loopback only, no token check) otherwise.
 Configuration comes from environment variables and .env (see README, Configuration).
-Logs go to stderr as JSON lines. Stops on SIGINT/SIGTERM.
+Logs go to stderr as JSON lines. SIGINT/SIGTERM stop it gracefully: runners' long-polls are
+answered at once (they poll again, another instance if there is one), requests in hand finish
+(10 s at most), then it exits 0.
 
   -h, --help   print this help
 
@@ -41,14 +43,20 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   // A request must never take the process down; a stray rejection is logged, not fatal.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn({ signal }, 'a second signal while stopping: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
       logger.info({ signal }, 'stopping');
       void server.close().then(() => resolve(0), (err: unknown) => {
         logger.error({ err }, 'error while stopping');
         resolve(1);
       });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
 }

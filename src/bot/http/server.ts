@@ -4,6 +4,7 @@
  * Every error — restify's own (404, 405), a thrown HttpError, an unexpected exception — is
  * answered as `{"error":{"code","message"}}`; 500s are logged with their cause and answered bare.
  */
+import type { ServerResponse } from 'node:http';
 import restify, { type Server } from 'restify';
 import { cleanForLog, type Logger } from '../../shared/logger';
 import { HttpError, toHttpAnswer } from './http-error';
@@ -24,6 +25,9 @@ export interface HttpServerOptions {
 }
 
 const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost', '::1']);
+/** Where a server keeps its function that ends keep-alive on the answers still in flight (closeServer calls it). */
+const END_KEEP_ALIVE = Symbol('picbot.endKeepAlive');
+type Closable = HttpServer & { [END_KEEP_ALIVE]?: () => void };
 
 /** True when a Host header value (name or address, optional port) is loopback. */
 export function isLoopbackHostHeader(host: string | undefined): boolean {
@@ -46,6 +50,21 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // A client sending more than one `next()` would crash restify's chain; make it a no-op.
     onceNext: true,
   });
+
+  // The answers being worked on, so a shutdown can close their connections once each is sent
+  // (keep-alive would otherwise hold the server open until the client's idle timeout).
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+  server.server.on('request', (_req, res: ServerResponse) => {
+    // A request that arrives on a kept-alive connection while closing is served, then closes it.
+    if (closing) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+  (server as Closable)[END_KEEP_ALIVE] = () => {
+    closing = true;
+    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+  };
 
   // The one place error answers are shaped. restify calls this for every error it routes
   // (including 404/405 it makes itself and rejections of async handlers).
@@ -109,11 +128,22 @@ export function listen(server: HttpServer, host: string, port: number): Promise<
   });
 }
 
-/** Stops accepting connections and closes idle keep-alive ones. */
-export function closeServer(server: HttpServer): Promise<void> {
+/** How long a shutdown waits for the requests in hand before it cuts their connections. */
+export const DEFAULT_CLOSE_GRACE_MS = 10_000;
+
+/**
+ * Stops accepting connections, closes idle keep-alive ones, and lets the requests in hand finish
+ * (each answer then closes its connection); connections still busy after `graceMs` are cut.
+ */
+export function closeServer(server: HttpServer, graceMs = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
   return new Promise((resolve) => {
+    (server as Closable)[END_KEEP_ALIVE]?.();
+    const cut = setTimeout(() => server.server.closeAllConnections?.(), graceMs);
+    cut.unref();
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
     server.server.closeIdleConnections?.();
-    server.close(() => resolve());
-    server.server.closeAllConnections?.();
   });
 }

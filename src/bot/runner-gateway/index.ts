@@ -11,7 +11,7 @@ import type { AuditInTransaction } from '../stores/audit-log';
 import { createJobStore } from '../stores/jobs';
 import { createKeyRotationStore } from '../stores/key-rotations';
 import { createRunnerStore } from '../stores/runners';
-import type { AuditLog } from '../workflows/ports';
+import type { AuditLog, JobChange } from '../workflows/ports';
 import { createJobQueue, jobAudit, type GatewayJobQueue } from './job-queue';
 import { createRunnerRegistry, type GatewayRegistry } from './registry';
 import { mountRunnerRoutes } from './routes';
@@ -39,12 +39,19 @@ export interface RunnerGatewayDeps {
   signingKeys: { privateKeyPem: string; publicKeyPem: string };
   /** SHA-256 of the shipped lync-ops.ps1 (default: read from the file, script-hash.ts). */
   scriptSha256?: string;
+  /** Hears of each job change this instance makes (metrics: pickup latency, ended jobs). */
+  observeJobs?: (change: JobChange) => void;
 }
 
 export interface RunnerGateway {
   jobs: GatewayJobQueue;
   runners: GatewayRegistry;
-  /** Releases long-polls and stops the sweeper (before the server closes). */
+  /**
+   * Shutdown begins: every long-poll in flight is answered "no job" at once, and new ones too,
+   * without leasing. Other runner calls (events, heartbeats, results) are still served.
+   */
+  releasePolls(): void;
+  /** Releases long-polls and stops the sweeper and the change listeners (the server has closed). */
   close(): void;
 }
 
@@ -74,6 +81,7 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     waiters,
     leaseMs: options.leaseMs,
     ...(notifier ? { announce: (label: string) => notifier.announce(label), sweepEveryMs: pollMs! * 5 } : {}),
+    observe: deps.observeJobs,
   });
   const registry = createRunnerRegistry({ store: createRunnerStore(deps.db, deps.clock), audit: deps.audit });
   const runners: GatewayRegistry = {
@@ -88,7 +96,10 @@ export function createRunnerGateway(deps: RunnerGatewayDeps, options: RunnerGate
     jobs,
     runners,
     mount(http) {
-      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem, rotations: () => rotations.list(), pollMs });
+      mountRunnerRoutes(http, { jobs, registry: runners, waiters, serverKeyPem: deps.signingKeys.publicKeyPem, rotations: () => rotations.list(), pollMs, logger: deps.logger });
+    },
+    releasePolls() {
+      waiters.close();
     },
     close() {
       waiters.close();

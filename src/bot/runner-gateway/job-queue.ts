@@ -45,6 +45,11 @@ export interface JobQueueDeps {
    * whose deadlines this one never hears of); absent: only at the deadlines this process knows.
    */
   sweepEveryMs?: number;
+  /**
+   * Hears, synchronously, of every change this queue made itself (not of another instance's):
+   * the server's metrics count lease pickups and ended jobs here, each once.
+   */
+  observe?: (change: JobChange) => void;
 }
 
 /** The gateway's own view: the port plus what the runner routes need. */
@@ -131,6 +136,11 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
   let closed = false;
 
   function emit(change: JobChange): void {
+    try {
+      deps.observe?.(change);
+    } catch (err) {
+      log.error({ err, jobId: change.job.id, change: change.type }, 'the job change observer failed');
+    }
     // After the caller's transaction and outside the runner's HTTP call: a slow card update
     // must never hold up a lease or a heartbeat.
     setImmediate(() => {

@@ -13,6 +13,7 @@ import { idPattern } from '../../shared/ids';
 import { HttpError } from '../http/http-error';
 import { jsonRoute } from '../http/json-route';
 import type { HttpServer } from '../http/server';
+import type { Logger } from '../../shared/logger';
 import type { RunnerInfo } from '../workflows/ports';
 import type { GatewayJobQueue, LeaseFound } from './job-queue';
 import { MAX_WAIT_SECONDS } from './job-queue';
@@ -29,6 +30,8 @@ export interface GatewayRoutesDeps {
   rotations: () => Promise<KeyRotation[]>;
   /** Look for a job at least this often while a runner waits (several instances: a missed wake-up); absent: only when woken. */
   pollMs?: number;
+  /** Debug lines of the long-polls (a shutdown test waits for a poll to be waiting). */
+  logger?: Logger;
 }
 
 const JOB_ID = idPattern('job');
@@ -36,6 +39,7 @@ const JOB_ID = idPattern('job');
 /** Mounts the runner routes on the server. */
 export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): void {
   const { jobs, registry, waiters } = deps;
+  const log = deps.logger?.child({ component: 'runner-gateway' });
   const runners = new WeakMap<Request, RunnerInfo>();
 
   // Cheap and before the body is read: an unauthenticated caller cannot make us buffer anything.
@@ -89,7 +93,8 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
       for (;;) {
         // Register first, then look: a job created in between still wakes this waiter.
         const waiter = waiters.register(runner.labels, (abort) => { abortWait = abort; }, runner.id);
-        if (req.socket.destroyed) {
+        // Shutting down: no new lease from this instance; the runner polls again (another instance).
+        if (req.socket.destroyed || waiters.closed()) {
           waiter.cancel();
           return { status: 204 };
         }
@@ -116,6 +121,7 @@ export function mountRunnerRoutes(http: HttpServer, deps: GatewayRoutesDeps): vo
           waiter.cancel();
           return { status: 204 };
         }
+        log?.debug({ runnerId: runner.id, waitMs: remaining }, 'runner long-poll waiting for a job');
         const end = await waiter.wait(Math.min(remaining, deps.pollMs ?? remaining));
         if (end === 'timeout' && Date.now() < deadline) {
           found = 'poll';

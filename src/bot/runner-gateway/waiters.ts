@@ -22,8 +22,10 @@ export interface LeaseWaiters {
   wakeRunner(runnerId: string): void;
   /** How many runners are waiting (for tests and /readyz-like views). */
   size(): number;
-  /** Ends every wait with 'closed' (server shutdown). */
+  /** Ends every wait with 'closed' (server shutdown); later waits end at once. */
   close(): void;
+  /** True once close() was called: a long-poll then gets its "no job" answer without leasing. */
+  closed(): boolean;
 }
 
 interface Entry {
@@ -88,6 +90,7 @@ export function createLeaseWaiters(): LeaseWaiters {
       }
     },
     size: () => entries.size,
+    closed: () => closed,
     close() {
       closed = true;
       for (const entry of [...entries]) finish(entry, 'closed');

@@ -5,7 +5,7 @@
  * signed, wrong-audience token, unreachable key set — is a 401, and nothing after it is.
  */
 import { randomBytes } from 'node:crypto';
-import { CloudAdapter, TurnContext, type Activity, type InvokeResponse } from 'botbuilder';
+import { ActivityEventNames, ActivityTypes, CloudAdapter, TurnContext, type Activity, type InvokeResponse } from 'botbuilder';
 import { CodedError } from '../../shared/errors';
 import { cleanForLog, type Logger } from '../../shared/logger';
 import type { AppConfig } from '../config';
@@ -16,7 +16,7 @@ import type { ConversationRefStore, ConversationRoster, UserIdStore } from '../w
 import { ExecuteValue, type InboundActivity } from './activity';
 import { createBotAuthentication, type BotAuthentication, type CredentialsFactory } from './auth';
 import { apologyCard, cardInvokeResponse, errorInvokeResponse, replyActivity } from './cards';
-import { createCardScheduler, systemTimerClock } from './card-scheduler';
+import { channelStatus, createCardScheduler, systemTimerClock, type CardObserver } from './card-scheduler';
 import { createChatNotifier } from './notifier';
 import { createConversationRoster } from './roster';
 import type { ActivityGate } from './activity-gate';
@@ -45,6 +45,8 @@ export interface TeamsDeps {
   gate: ActivityGate;
   refs: ConversationRefStore;
   userIds: UserIdStore;
+  /** Hears of card deliveries and of 429s, the scheduler's and the turns' own (metrics). */
+  cardObserver?: CardObserver;
 }
 
 /** What the HTTP layer gets back for one inbound activity. */
@@ -87,13 +89,21 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
     clock: options.timers ?? systemTimerClock,
     logger: logger.child({ component: 'card-scheduler' }),
     limits: options.limits,
+    observer: deps.cardObserver,
   });
+  const noteThrottled = (err: unknown) => {
+    if (channelStatus(err) === 429) deps.cardObserver?.throttled('reply');
+  };
 
   // Last resort for errors outside our turn logic (middleware, a failing apology send). It must
   // not throw anything but ConnectorUnreachable: botbuilder would turn that into a bare 500.
   adapter.onTurnError = async (context, error) => {
     // The turn logic already tried to apologise through this connector and failed: don't retry.
     if (error instanceof ConnectorUnreachable) throw error;
+    // A proactive send or update (the card scheduler's, notifier.ts): the scheduler retries a 429
+    // or gives up and logs it. An apology here would go into the same throttled conversation and
+    // hide the failure, so the card would count as sent and be lost.
+    if (context.activity.type === ActivityTypes.Event && context.activity.name === ActivityEventNames.ContinueConversation) throw error;
     const reference = errorReference();
     log.error({ err: error, reference, activityType: context.activity.type, conversationId: context.activity.conversation?.id }, 'turn failed outside the handlers');
     await sendApology(context, reference);
@@ -167,6 +177,7 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
           return await next();
         } catch (err) {
           sendFailed = true;
+          noteThrottled(err);
           throw err;
         } finally {
           for (const d of done) d();
@@ -176,6 +187,9 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
         const done = conversationId ? cards.record(conversationId) : null;
         try {
           await next();
+        } catch (err) {
+          noteThrottled(err);
+          throw err;
         } finally {
           done?.();
         }

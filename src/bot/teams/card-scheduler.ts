@@ -49,8 +49,17 @@ export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([412, 429, 502, 5
 export const RENDER_COST_FACTOR = 10;
 export const MAX_RENDER_PAUSE_MS = 10_000;
 
+/** What the scheduler tells as it goes (the server's metrics listen; src/bot/metrics.ts). */
+export interface CardObserver {
+  /** An operation ended: reached the channel, was skipped (its render returned null), or was given up. */
+  done(kind: 'send' | 'update', outcome: 'sent' | 'skipped' | 'failed'): void;
+  /** The channel answered 429 (Teams throttled the conversation); `reply` is an answer inside a turn. */
+  throttled(kind: 'send' | 'update' | 'reply'): void;
+}
+
 export interface CardSchedulerOptions {
   notifier: ChatNotifier;
+  observer?: CardObserver;
   clock: TimerClock;
   logger: Logger;
   limits?: ReadonlyArray<readonly [number, number]>;
@@ -90,7 +99,7 @@ interface Lane {
 }
 
 export function createCardScheduler(options: CardSchedulerOptions): CardScheduler {
-  const { notifier, clock, logger } = options;
+  const { notifier, clock, logger, observer } = options;
   const limits = options.limits ?? TEAMS_CONVERSATION_LIMITS;
   const longest = Math.max(...limits.map(([w]) => w));
   const backoff = options.backoffMs ?? 1_000;
@@ -144,14 +153,19 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
   async function attempt(conversationId: string, l: Lane, op: Op): Promise<void> {
     if (op.kind === 'send') {
       op.resolve(await notifier.send(conversationId, op.card));
+      observer?.done('send', 'sent');
       return;
     }
     const started = clock.now();
     const card = await op.render();
     const renderMs = clock.now() - started;
     l.notBefore = clock.now() + Math.min(MAX_RENDER_PAUSE_MS, RENDER_COST_FACTOR * renderMs);
-    if (card === null) return;
+    if (card === null) {
+      observer?.done('update', 'skipped');
+      return;
+    }
     await notifier.update(op.target.conversationId, op.target.activityId, card);
+    observer?.done('update', 'sent');
     await op.sent?.();
   }
 
@@ -175,6 +189,7 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
         } catch (err) {
           restamp(l, started);
           const status = channelStatus(err);
+          if (status === 429) observer?.throttled(op.kind);
           const retry = status !== null && RETRYABLE_STATUSES.has(status) && op.attempts < maxAttempts;
           if (retry) {
             // A newer update for the same message may have arrived meanwhile: it goes instead.
@@ -185,6 +200,7 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
             continue;
           }
           logger.error({ err, conversationId, status, attempts: op.attempts, kind: op.kind }, `card ${op.kind} failed; giving up`);
+          observer?.done(op.kind, 'failed');
           if (op.kind === 'send') op.reject(err);
         }
       }

@@ -3,4 +3,4 @@ export { createTeamsBridge, type EndpointAnswer, type MessagesEndpoint, type Tea
 export { InboundActivity } from './activity';
 export type { CredentialsFactory } from './auth';
 export { createActivityGate, createRefusedActivityCounter, type ActivityGate, type RefusedActivityCounter } from './activity-gate';
-export { createCardScheduler, systemTimerClock, TEAMS_CONVERSATION_LIMITS } from './card-scheduler';
+export { createCardScheduler, systemTimerClock, TEAMS_CONVERSATION_LIMITS, type CardObserver } from './card-scheduler';

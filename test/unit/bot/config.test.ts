@@ -1,4 +1,4 @@
-import { ConfigError, isLoopbackHost, parseConfig, VARIABLE_NAMES, type Env } from '../../../src/bot/config';
+import { ConfigError, isLoopbackHost, parseConfig, PRODUCTION_REQUIRED_VARIABLES, VARIABLE_NAMES, type Env } from '../../../src/bot/config';
 
 const APP = '2e1d7c3a-6f1b-4f34-9a8e-4c7a0c1b5d10';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -122,6 +122,36 @@ describe('parseConfig values', () => {
   });
 });
 
+describe('PRODUCTION_REQUIRED_VARIABLES', () => {
+  it('is what the sample production environment sets', () => {
+    expect([...PRODUCTION_REQUIRED_VARIABLES].sort()).toEqual(Object.keys(production).sort());
+  });
+
+  it.each(PRODUCTION_REQUIRED_VARIABLES.filter((name) => name !== 'MicrosoftAppId'))('production without %s does not start, naming it', (name) => {
+    const env = { ...production };
+    delete env[name];
+    expect(errorOf(env).variable).toBe(name);
+  });
+});
+
+describe('PICBOT_METRICS', () => {
+  it.each([
+    { what: 'loopback bind (local default)', env: {}, want: true },
+    { what: 'loopback bind, turned off', env: { PICBOT_METRICS: '0' }, want: false },
+    { what: 'production on 0.0.0.0', env: production, want: false },
+    { what: 'production on 0.0.0.0, turned on', env: { ...production, PICBOT_METRICS: '1' }, want: true },
+    { what: 'production on 127.0.0.1', env: { ...production, HOST: '127.0.0.1' }, want: true },
+    { what: 'production on [::1]', env: { ...production, HOST: '::1' }, want: true },
+    { what: 'production on a private address', env: { ...production, HOST: '10.1.2.3' }, want: false },
+  ])('$what → /metrics $want', ({ env, want }) => {
+    expect(parseConfig(env).metrics).toBe(want);
+  });
+
+  it('says what a bad value should be', () => {
+    expect(errorOf({ PICBOT_METRICS: 'on' }).message).toBe('PICBOT_METRICS: must be 1 or 0');
+  });
+});
+
 describe('parseConfig refuses, naming the variable in one line', () => {
   it.each([
     { env: { PORT: 'abc' }, variable: 'PORT' },
@@ -134,6 +164,7 @@ describe('parseConfig refuses, naming the variable in one line', () => {
     { env: { HOST: 'picbot.contoso.com' }, variable: 'HOST' },
     { env: { HOST: '::' }, variable: 'HOST' },
     { env: { PICBOT_LOG_LEVEL: 'loud' }, variable: 'PICBOT_LOG_LEVEL' },
+    { env: { PICBOT_METRICS: 'yes' }, variable: 'PICBOT_METRICS' },
     { env: { PICBOT_ADMINS: 'dana@contoso.com' }, variable: 'PICBOT_ADMINS' },
     { env: { PICBOT_APPROVERS: `${APPROVER},nope` }, variable: 'PICBOT_APPROVERS' },
     { env: { PICBOT_DNS_SERVERS: 'dns.contoso.com' }, variable: 'PICBOT_DNS_SERVERS' },

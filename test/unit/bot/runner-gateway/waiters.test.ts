@@ -34,7 +34,9 @@ describe('lease waiters', () => {
     leave();
     await expect(goneWait).resolves.toBe('gone');
     const otherWait = other.wait(60_000);
+    expect(w.closed()).toBe(false);
     w.close();
+    expect(w.closed()).toBe(true);
     await expect(otherWait).resolves.toBe('closed');
     await expect(w.register(['pool-eu']).wait(60_000)).resolves.toBe('closed');
   });

@@ -210,4 +210,29 @@ describe('card scheduler', () => {
     expect(rec.calls.map((c) => c.activityId)).toEqual(['m2']);
     expect(delivered).toEqual(['m2']);
   });
+
+  it('tells its observer each delivery, skip, give-up and 429', async () => {
+    const clock = fakeTimerClock(1_000_000);
+    const rec = recordingNotifier(clock);
+    const seen: string[] = [];
+    const scheduler = createCardScheduler({
+      notifier: rec.notifier,
+      clock,
+      logger: silentLogger(),
+      maxAttempts: 2,
+      observer: { done: (kind, outcome) => seen.push(`${kind} ${outcome}`), throttled: (kind) => seen.push(`${kind} 429`) },
+    });
+    rec.failNext(429);
+    const first = scheduler.send('c1', card('x'));
+    await clock.advance(1_000);
+    await first;
+    scheduler.update({ conversationId: 'c1', activityId: 'm1' }, async () => null);
+    await clock.advance(0);
+    rec.failNext(429);
+    rec.failNext(429);
+    scheduler.update({ conversationId: 'c1', activityId: 'm2' }, async () => card('y'));
+    await clock.advance(1_000);
+    await scheduler.idle();
+    expect(seen).toEqual(['send 429', 'send sent', 'update skipped', 'update 429', 'update 429', 'update failed']);
+  });
 });
