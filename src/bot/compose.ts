@@ -23,6 +23,7 @@ import type { Preflight } from './preflight/port';
 import { createRouter } from './routing/router';
 import { observeTurns } from './routing/observed-router';
 import { createRunnerGateway, mountRunnerGateway, type RunnerGatewayOptions } from './runner-gateway';
+import { createSharedCardWindows } from './stores/card-windows';
 import { createConversationRefStore } from './stores/conversation-refs';
 import { openStore } from './stores/db';
 import { createServerKeyStore } from './stores/server-keys';
@@ -269,7 +270,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // The gate counts refusals into the metrics as they happen.
     const refusedActivities = countRefusals(createRefusedActivityCounter(), metrics);
     const gate = createActivityGate({ channels: config.channels, tenants: config.tenants, counter: refusedActivities, clock, logger });
-    const teams = createTeamsBridge({ config, logger, refs, userIds, gate, cardObserver: cardObserver(metrics) }, options.teams);
+    // Several instances on one PostgreSQL pace each conversation's cards together (one SQLite process needs no sharing).
+    const sharedCardWindows = db.engine === 'postgres' ? createSharedCardWindows(db) : undefined;
+    const teams = createTeamsBridge({ config, logger, refs, userIds, gate, cardObserver: cardObserver(metrics), sharedCardWindows }, options.teams);
     const approvalsConversation = config.approvalsConversation;
     const audit = approvalsConversation === null
       ? keyedAudit
@@ -335,7 +338,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (config.mode === 'local') {
       logger.warn({ host: config.host }, 'local mode: no Bot Framework token is checked; loopback only' + (roles.adminsConfigured ? '' : ', every local user is an admin and approver'));
     }
-    logger.info({ url, mode: config.mode, db: config.dbPath }, 'picbot listening');
+    logger.info({ url, mode: config.mode, db: db.describe }, 'picbot listening');
     return {
       url,
       config,

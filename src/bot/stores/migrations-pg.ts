@@ -222,4 +222,13 @@ export const PG_MIGRATIONS: Migration[] = [
         updated_at      TEXT NOT NULL
       );`,
   },
+  {
+    id: '0014-card-windows',
+    sql: `
+      CREATE TABLE card_ops (
+        conversation_id TEXT NOT NULL,
+        at_ms           BIGINT NOT NULL
+      );
+      CREATE INDEX card_ops_by_conversation ON card_ops (conversation_id, at_ms);`,
+  },
 ];

@@ -263,4 +263,15 @@ export const MIGRATIONS: Migration[] = [
         updated_at      TEXT NOT NULL
       );`,
   },
+  {
+    // Teams' per-conversation rate windows shared by the instances on one database
+    // (card-windows.ts; used on PostgreSQL, created on both so the schemas stay alike).
+    id: '0014-card-windows',
+    sql: `
+      CREATE TABLE card_ops (
+        conversation_id TEXT NOT NULL,
+        at_ms           INTEGER NOT NULL
+      );
+      CREATE INDEX card_ops_by_conversation ON card_ops (conversation_id, at_ms);`,
+  },
 ];

@@ -16,7 +16,7 @@ import type { ConversationRefStore, ConversationRoster, UserIdStore } from '../w
 import { ExecuteValue, type InboundActivity } from './activity';
 import { createBotAuthentication, type BotAuthentication, type CredentialsFactory } from './auth';
 import { apologyCard, cardInvokeResponse, errorInvokeResponse, replyActivity } from './cards';
-import { channelStatus, createCardScheduler, systemTimerClock, type CardObserver } from './card-scheduler';
+import { channelStatus, createCardScheduler, systemTimerClock, type CardObserver, type SharedCardWindows } from './card-scheduler';
 import { createChatNotifier } from './notifier';
 import { createConversationRoster } from './roster';
 import type { ActivityGate } from './activity-gate';
@@ -47,6 +47,8 @@ export interface TeamsDeps {
   userIds: UserIdStore;
   /** Hears of card deliveries and of 429s, the scheduler's and the turns' own (metrics). */
   cardObserver?: CardObserver;
+  /** Several instances on one database: the per-conversation windows they share. */
+  sharedCardWindows?: SharedCardWindows;
 }
 
 /** What the HTTP layer gets back for one inbound activity. */
@@ -90,6 +92,7 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
     logger: logger.child({ component: 'card-scheduler' }),
     limits: options.limits,
     observer: deps.cardObserver,
+    shared: deps.sharedCardWindows,
   });
   const noteThrottled = (err: unknown) => {
     if (channelStatus(err) === 429) deps.cardObserver?.throttled('reply');

@@ -18,6 +18,9 @@
  *   operation waits RENDER_COST_FACTOR × R (at most MAX_RENDER_PAUSE_MS). A plan of thousands of
  *   steps renders in about a second, and re-rendering it for every progress batch would starve
  *   the server (runner events, other turns); a small card renders in milliseconds and is not held.
+ * - Several instances (PostgreSQL): each operation also reserves its place in the conversation's
+ *   windows kept in the database (`shared`, src/bot/stores/card-windows.ts), so two instances
+ *   posting into one conversation together stay within the same limits.
  */
 import type { Logger } from '../../shared/logger';
 import type { Card } from '../turn';
@@ -57,8 +60,31 @@ export interface CardObserver {
   throttled(kind: 'send' | 'update' | 'reply'): void;
 }
 
+/**
+ * How long until one more operation fits every window, given the times (ms) of the operations
+ * in them (oldest first).
+ */
+export function windowWait(history: readonly number[], now: number, limits: ReadonlyArray<readonly [number, number]>): number {
+  let wait = 0;
+  for (const [windowMs, max] of limits) {
+    const inWindow = history.filter((t) => t > now - windowMs);
+    if (inWindow.length >= max) wait = Math.max(wait, inWindow[inWindow.length - max]! + windowMs - now);
+  }
+  return wait;
+}
+
+/** The per-conversation windows every instance shares (in the database). */
+export interface SharedCardWindows {
+  /** Takes a place for one operation now (0), or says how many ms to wait before asking again. */
+  reserve(conversationId: string, limits: ReadonlyArray<readonly [number, number]>): Promise<number>;
+  /** Counts an operation that did not ask (a reply inside a turn). */
+  note(conversationId: string): Promise<void>;
+}
+
 export interface CardSchedulerOptions {
   notifier: ChatNotifier;
+  /** Several instances: the windows in the database as well as this process's own. */
+  shared?: SharedCardWindows;
   observer?: CardObserver;
   clock: TimerClock;
   logger: Logger;
@@ -121,12 +147,18 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
   /** How long until one more operation fits every window. */
   function waitFor(l: Lane, now: number): number {
     while (l.history.length > 0 && l.history[0]! <= now - longest) l.history.shift();
-    let wait = 0;
-    for (const [windowMs, max] of limits) {
-      const inWindow = l.history.filter((t) => t > now - windowMs);
-      if (inWindow.length >= max) wait = Math.max(wait, inWindow[inWindow.length - max]! + windowMs - now);
+    return windowWait(l.history, now, limits);
+  }
+
+  /** The shared windows' answer: 0 when a place is taken; an unreachable database does not stop cards (local windows still hold). */
+  async function sharedWait(conversationId: string): Promise<number> {
+    if (!options.shared) return 0;
+    try {
+      return await options.shared.reserve(conversationId, limits);
+    } catch (err) {
+      logger.warn({ err, conversationId }, 'the shared card windows could not be read; pacing by this instance alone');
+      return 0;
     }
-    return wait;
   }
 
   /**
@@ -177,6 +209,11 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
         const wait = Math.max(waitFor(l, now), l.notBefore - now);
         if (wait > 0) {
           await sleep(wait);
+          continue;
+        }
+        const elsewhere = await sharedWait(conversationId);
+        if (elsewhere > 0) {
+          await sleep(elsewhere);
           continue;
         }
         const op = l.queue.shift()!;
@@ -235,6 +272,7 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
       const now = clock.now();
       while (l.history.length > 0 && l.history[0]! <= now - longest) l.history.shift();
       l.history.push(now);
+      options.shared?.note(conversationId).catch((err: unknown) => logger.warn({ err, conversationId }, 'counting a reply in the shared card windows failed'));
       return () => restamp(l, now);
     },
     idle() {
