@@ -74,7 +74,7 @@ export function createPgJobNotifier(options: PgNotifierOptions): JobNotifier {
   function connect(): void {
     if (state.closed || state.client || state.connecting) return;
     // The pool's own settings (URL, timeouts), on a connection outside the pool.
-    const client = new Client(pool.options);
+    const client = new Client({ ...pool.options, application_name: `picbot-listen ${schema}`.slice(0, 63) });
     client.on('error', (err) => lost(client, err));
     client.on('end', () => lost(client, new Error('connection ended')));
     client.on('notification', (msg) => {

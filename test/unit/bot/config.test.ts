@@ -241,3 +241,25 @@ describe('isLoopbackHost', () => {
 it('lists every variable the README documents', () => {
   expect(VARIABLE_NAMES).toEqual(expect.arrayContaining(['HOST', 'PORT', 'PICBOT_DB', 'PICBOT_SIM_STATE', 'ToBotFromChannelOpenIdMetadataUrl']));
 });
+
+describe('PICBOT_DATABASE_URL (several instances on PostgreSQL)', () => {
+  const keys = { PICBOT_AUDIT_KEY_FILE: '/run/secrets/audit.key', PICBOT_SIGNING_KEY_FILE: '/run/secrets/signing.key' };
+  const url = 'postgres://picbot:s3cret-pw@db.example.com:5432/picbot?sslmode=require';
+
+  it('selects PostgreSQL; unset keeps the SQLite file', () => {
+    expect(parseConfig({ PICBOT_DATABASE_URL: url, ...keys }).databaseUrl).toBe(url);
+    expect(parseConfig({}).databaseUrl).toBeNull();
+  });
+
+  it('requires both key files, named, and never generates them', () => {
+    expect(errorOf({ PICBOT_DATABASE_URL: url }).message).toMatch(/^PICBOT_AUDIT_KEY_FILE: required when PICBOT_DATABASE_URL is set/);
+    expect(errorOf({ PICBOT_DATABASE_URL: url, PICBOT_AUDIT_KEY_FILE: keys.PICBOT_AUDIT_KEY_FILE }).message).toMatch(/^PICBOT_SIGNING_KEY_FILE: required when PICBOT_DATABASE_URL is set/);
+  });
+
+  it.each(['mysql://u:s3cret-pw@h/db', 'not a url s3cret-pw', 'postgres:///nohost-s3cret-pw'])('refuses %s, naming the variable and never repeating the value', (bad) => {
+    const err = errorOf({ PICBOT_DATABASE_URL: bad, ...keys });
+    expect(err.variable).toBe('PICBOT_DATABASE_URL');
+    expect(err.message).toMatch(/postgres:\/\/ or postgresql:\/\//);
+    expect(err.message).not.toMatch(/s3cret-pw/);
+  });
+});

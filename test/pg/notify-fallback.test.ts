@@ -1,0 +1,85 @@
+/**
+ * Wake-ups when NOTIFY does not arrive: two instances on one PostgreSQL schema (in this process,
+ * each with its own pool, HTTP server and LISTEN connection). The LISTEN connection of instance A
+ * is killed on the database side; a job created on B then still reaches the runner long-polling A
+ * (the poll in the long-poll loop finds it), A reconnects its LISTEN by itself, and the next job
+ * made on B wakes the runner on A again.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startServer, type RunningServer } from '../../src/bot/compose';
+import { parseConfig } from '../../src/bot/config';
+import { RUNNER_API_BASE } from '../../src/contracts/runner-api';
+import { freshSchema, TEST_PG_URL } from '../engines';
+import { echoArea } from '../fakes/echo-area';
+import { discoverJob } from '../integration/runner-helpers';
+import { until } from '../integration/server-process';
+import { pgRows, sharedKeys } from './pg-helpers';
+
+jest.setTimeout(120_000);
+
+let dir: string;
+let schema: Awaited<ReturnType<typeof freshSchema>>;
+const servers: RunningServer[] = [];
+const linesOfA: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'picbot-notify-'));
+  schema = await freshSchema();
+  const { env } = sharedKeys(dir);
+  for (let i = 0; i < 2; i += 1) {
+    const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', PICBOT_DB: join(dir, 'unused.db'), PICBOT_DATABASE_URL: schema.url, ...env, PICBOT_LOG_LEVEL: 'info' });
+    const logger = i === 0 ? pino({ level: 'info' }, { write: (line: string) => void linesOfA.push(line) }) : pino({ level: 'silent' });
+    servers.push(await startServer({ config, areas: [echoArea], logger }));
+  }
+});
+afterAll(async () => {
+  for (const s of servers) await s.close();
+  await schema.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function post(base: string, path: string, body: unknown, token?: string) {
+  const res = await fetch(`${base}${RUNNER_API_BASE}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
+}
+
+const leaseLine = (jobId: string) => linesOfA.map((l) => JSON.parse(l) as { msg: string; jobId?: string; found?: string }).find((l) => l.msg === 'job leased' && l.jobId === jobId) ?? null;
+/** The LISTEN connections of this test's instances (named after the schema; only A listens: its runner waits). */
+const listeners = () => pgRows<{ pid: number }>(TEST_PG_URL, "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'", [`picbot-listen ${schema.schema}`.slice(0, 63)]);
+
+it('a lost LISTEN connection: the poll still finds the job, the listener comes back, and wake-ups work again', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer];
+  const { token } = await a.deps.runners.createEnrollmentToken({ labels: ['pool-eu'], createdBy: 'test' });
+  const runnerToken = String((await post(a.url, '/enroll', { enrollmentToken: token, name: 'fe01', labels: ['pool-eu'] })).json!.runnerToken);
+  const lease = () => post(a.url, '/jobs/lease', { waitSeconds: 30 }, runnerToken);
+
+  // A first wake-up across instances: the long-poll on A registers its label (A listens), then B queues.
+  const first = lease();
+  await until(async () => (await listeners()).length >= 1, 'instance A listening');
+  const job1 = await b.deps.jobs.create(discoverJob());
+  expect((await first).json).toMatchObject({ jobId: job1.id });
+  expect(leaseLine(job1.id)).toMatchObject({ found: 'woken' });
+
+  // Kill every picbot LISTEN connection on the database side: no NOTIFY reaches A now.
+  for (const { pid } of await listeners()) await pgRows(TEST_PG_URL, 'SELECT pg_terminate_backend($1)', [pid]);
+  const second = lease();
+  const job2 = await b.deps.jobs.create(discoverJob());
+  expect((await second).json).toMatchObject({ jobId: job2.id });
+  expect(leaseLine(job2.id)?.found).toMatch(/^(poll|woken)$/);
+
+  // The listener comes back by itself, and a job made on B wakes the runner on A again.
+  await until(async () => (await listeners()).length >= 1, 'the LISTEN connection to come back');
+  const third = lease();
+  const job3 = await b.deps.jobs.create(discoverJob());
+  expect((await third).json).toMatchObject({ jobId: job3.id });
+  expect(leaseLine(job3.id)).toMatchObject({ found: 'woken' });
+  expect(linesOfA.some((l) => l.includes('the LISTEN connection to PostgreSQL dropped'))).toBe(true);
+});
