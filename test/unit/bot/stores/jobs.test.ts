@@ -11,7 +11,7 @@ import { createRunnerStore } from '../../../../src/bot/stores/runners';
 import type { Sql } from '../../../../src/bot/stores/sql';
 import { stepProgress, warningsOf } from '../../../../src/core/job-progress';
 import { EVENTS_PER_STEP, jobEventLimit, jobTimeLimitMs, LOG_EVENTS_ALLOWANCE } from '../../../../src/core/job-limits';
-import { openTestDatabase, type TestDatabase } from '../../../engines';
+import { openTestDatabase, reopenTestDatabase, type TestDatabase } from '../../../engines';
 import { fakeClock, type FakeClock } from '../../../fakes/clock';
 
 const LEASE_MS = 6_000;
@@ -179,5 +179,29 @@ describe('start-up and outage states of a job', () => {
     expect(stepProgress(env.steps, card.events.map((e) => e.event))).toEqual(stepProgress(env.steps, all.events.map((e) => e.event)));
     expect(warningsOf(card.events.map((e) => e.event)).slice(0, 5)).toEqual(warningsOf(all.events.map((e) => e.event)).slice(0, 5));
     expect(card.job).toEqual(all.job);
+  });
+});
+
+describe('two instances sweeping at once', () => {
+  it('each expired lease and pickup moves once, with one audit row, however many sweeps race', async () => {
+    // PostgreSQL: a second pool on the same schema, as a second instance has; SQLite: one process, one handle.
+    const other = database.engine === 'postgres' ? await reopenTestDatabase(database) : sql;
+    try {
+      const second = createJobStore(other, clock, createAuditLog(other, clock, Buffer.alloc(32, 7)).inTransaction, jobAudit);
+      for (let i = 0; i < 5; i += 1) await leased();
+      for (let i = 0; i < 5; i += 1) {
+        await store.insert({ envelope: envelope(), signature: 'sig', context: { purpose: 'plan-apply', requestId: null, planId: null, card: null }, createdBy: 'dana', pickupDeadline: new Date(clock.now().getTime() + 1000).toISOString() });
+      }
+      later(LEASE_MS + 1000);
+      const swept = (await Promise.all([store.sweep(), second.sweep(), store.sweep(), second.sweep()])).flat();
+      expect(swept.map((j) => j.id).sort()).toEqual([...new Set(swept.map((j) => j.id))].sort());
+      expect(swept.filter((j) => j.status === 'interrupted')).toHaveLength(5);
+      expect(swept.filter((j) => j.status === 'expired')).toHaveLength(5);
+      const rows = await sql.all<{ action: string; n: number }>("SELECT action, COUNT(*) AS n FROM audit_log WHERE action IN ('job.interrupted', 'job.expired') GROUP BY action ORDER BY action");
+      expect(rows.map((r) => ({ action: r.action, n: Number(r.n) }))).toEqual([{ action: 'job.expired', n: 5 }, { action: 'job.interrupted', n: 5 }]);
+      expect(await audit().verify()).toMatchObject({ ok: true });
+    } finally {
+      if (other !== sql) await other.close();
+    }
   });
 });
