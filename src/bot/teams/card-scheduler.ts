@@ -211,7 +211,8 @@ export function createCardScheduler(options: CardSchedulerOptions): CardSchedule
           await sleep(wait);
           continue;
         }
-        const elsewhere = await sharedWait(conversationId);
+        // Only with shared windows: a lone process takes its first operation at once (no await).
+        const elsewhere = options.shared ? await sharedWait(conversationId) : 0;
         if (elsewhere > 0) {
           await sleep(elsewhere);
           continue;

@@ -236,3 +236,37 @@ describe('card scheduler', () => {
     expect(seen).toEqual(['send 429', 'send sent', 'update skipped', 'update 429', 'update 429', 'update failed']);
   });
 });
+
+describe('card scheduler with windows shared by several instances', () => {
+  it('waits as long as the shared windows say (another instance used the room), then sends; an unreadable store paces by this instance alone', async () => {
+    const clock = fakeTimerClock(1_000_000);
+    const rec = recordingNotifier(clock);
+    const answers = [1_500, 0];
+    const asked: string[] = [];
+    const noted: string[] = [];
+    const shared = {
+      reserve: async (conversationId: string) => {
+        asked.push(conversationId);
+        const next = answers.shift();
+        if (next === undefined) throw new Error('database away');
+        return next;
+      },
+      note: async (conversationId: string) => void noted.push(conversationId),
+    };
+    const scheduler = createCardScheduler({ notifier: rec.notifier, clock, logger: silentLogger(), shared });
+    const sent = scheduler.send('c1', card('first'));
+    await clock.advance(1_000);
+    expect(rec.calls).toHaveLength(0);
+    await clock.advance(600);
+    await sent;
+    expect(rec.calls.map((c) => [c.at - 1_000_000, textOf(c.card)])).toEqual([[1_500, 'first']]);
+    // The shared store fails: the card still goes, paced by this process's own windows.
+    await scheduler.send('c1', card('second'));
+    expect(rec.calls.map((c) => textOf(c.card))).toEqual(['first', 'second']);
+    expect(asked).toEqual(['c1', 'c1', 'c1']);
+    // A reply inside a turn is counted in the shared windows too.
+    scheduler.record('c2')();
+    await clock.settle();
+    expect(noted).toEqual(['c2']);
+  });
+});
