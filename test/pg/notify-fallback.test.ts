@@ -31,7 +31,7 @@ beforeAll(async () => {
   const { env } = sharedKeys(dir);
   for (let i = 0; i < 2; i += 1) {
     const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', PICBOT_DB: join(dir, 'unused.db'), PICBOT_DATABASE_URL: schema.url, ...env, PICBOT_LOG_LEVEL: 'info' });
-    const logger = i === 0 ? pino({ level: 'info' }, { write: (line: string) => void linesOfA.push(line) }) : pino({ level: 'silent' });
+    const logger = i === 0 ? pino({ level: 'debug' }, { write: (line: string) => void linesOfA.push(line) }) : pino({ level: 'silent' });
     servers.push(await startServer({ config, areas: [echoArea], logger }));
   }
 });
@@ -51,6 +51,15 @@ async function post(base: string, path: string, body: unknown, token?: string) {
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
 }
 
+/** Sends a long-poll to A and resolves once A says it is waiting (so a job made now cannot be its first look). */
+async function waitingLease(base: string, token: string) {
+  const count = () => linesOfA.filter((l) => l.includes('runner long-poll waiting for a job')).length;
+  const before = count();
+  const answer = post(base, '/jobs/lease', { waitSeconds: 30 }, token);
+  await until(() => count() > before, 'the long-poll to wait', 30_000);
+  return answer;
+}
+
 const leaseLine = (jobId: string) => linesOfA.map((l) => JSON.parse(l) as { msg: string; jobId?: string; found?: string }).find((l) => l.msg === 'job leased' && l.jobId === jobId) ?? null;
 /** The LISTEN connections of this test's instances (named after the schema; only A listens: its runner waits). */
 const listeners = () => pgRows<{ pid: number }>(TEST_PG_URL, "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'", [`picbot-listen ${schema.schema}`.slice(0, 63)]);
@@ -59,11 +68,11 @@ it('a lost LISTEN connection: the poll still finds the job, the listener comes b
   const [a, b] = servers as [RunningServer, RunningServer];
   const { token } = await a.deps.runners.createEnrollmentToken({ labels: ['pool-eu'], createdBy: 'test' });
   const runnerToken = String((await post(a.url, '/enroll', { enrollmentToken: token, name: 'fe01', labels: ['pool-eu'] })).json!.runnerToken);
-  const lease = () => post(a.url, '/jobs/lease', { waitSeconds: 30 }, runnerToken);
+  const lease = () => waitingLease(a.url, runnerToken);
 
   // A first wake-up across instances: the long-poll on A registers its label (A listens), then B queues.
   const first = lease();
-  await until(async () => (await listeners()).length >= 1, 'instance A listening');
+  await until(async () => (await listeners()).length >= 1, 'instance A listening', 30_000);
   const job1 = await b.deps.jobs.create(discoverJob());
   expect((await first).json).toMatchObject({ jobId: job1.id });
   expect(leaseLine(job1.id)).toMatchObject({ found: 'woken' });
@@ -73,10 +82,11 @@ it('a lost LISTEN connection: the poll still finds the job, the listener comes b
   const second = lease();
   const job2 = await b.deps.jobs.create(discoverJob());
   expect((await second).json).toMatchObject({ jobId: job2.id });
+  // Found by the poll, or woken by the listener's reconnect (it wakes every waiter to look).
   expect(leaseLine(job2.id)?.found).toMatch(/^(poll|woken)$/);
 
   // The listener comes back by itself, and a job made on B wakes the runner on A again.
-  await until(async () => (await listeners()).length >= 1, 'the LISTEN connection to come back');
+  await until(async () => (await listeners()).length >= 1, 'the LISTEN connection to come back', 30_000);
   const third = lease();
   const job3 = await b.deps.jobs.create(discoverJob());
   expect((await third).json).toMatchObject({ jobId: job3.id });
