@@ -78,7 +78,8 @@ it('a lost LISTEN connection: the poll still finds the job, the listener comes b
   expect(leaseLine(job1.id)).toMatchObject({ found: 'woken' });
 
   // Kill every picbot LISTEN connection on the database side: no NOTIFY reaches A now.
-  for (const { pid } of await listeners()) await pgRows(TEST_PG_URL, 'SELECT pg_terminate_backend($1)', [pid]);
+  const killed = (await listeners()).map((l) => l.pid);
+  for (const pid of killed) await pgRows(TEST_PG_URL, 'SELECT pg_terminate_backend($1)', [pid]);
   const second = lease();
   const job2 = await b.deps.jobs.create(discoverJob());
   expect((await second).json).toMatchObject({ jobId: job2.id });
@@ -86,7 +87,7 @@ it('a lost LISTEN connection: the poll still finds the job, the listener comes b
   expect(leaseLine(job2.id)?.found).toMatch(/^(poll|woken)$/);
 
   // The listener comes back by itself, and a job made on B wakes the runner on A again.
-  await until(async () => (await listeners()).length >= 1, 'the LISTEN connection to come back', 30_000);
+  await until(async () => (await listeners()).some((l) => !killed.includes(l.pid)), 'the LISTEN connection to come back', 30_000);
   const third = lease();
   const job3 = await b.deps.jobs.create(discoverJob());
   expect((await third).json).toMatchObject({ jobId: job3.id });
