@@ -3,7 +3,7 @@
  * check (ok, warn, fail or skip, and why): the configuration, the database and its migrations,
  * the clock against the database's, the runners, the Bot Framework credentials and the audit
  * chain. It changes nothing: the database is opened without migrating (SQLite read-only).
- * README, Troubleshooting, lists the checks.
+ * README, Command line, lists the checks.
  */
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../shared/clock';
