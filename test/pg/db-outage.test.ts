@@ -84,7 +84,7 @@ describe('the database lost while the server runs (PostgreSQL through a proxy)',
     await server.start();
     const s = server;
     const ready = await readyz(s);
-    expect(ready).toEqual({ status: 200, body: { status: 'ready', database: { engine: 'postgres', where: expect.stringContaining(`127.0.0.1:${proxy.port}`), migrations: 'current' } } });
+    expect(ready).toEqual({ status: 200, body: { status: 'ready', database: { engine: 'postgres', migrations: 'current' } } });
 
     // Not s.runnerToken (spawnSync): it would block this process, and the proxy with it.
     const token = await runNode(CLI, ['runner-token', '--labels', 'pool-eu'], { cwd: dir, env: { HOME: dir, ...env, PICBOT_DATABASE_URL: schema.url } });

@@ -12,7 +12,8 @@ import type { Readiness } from './server';
 /** The `ready` of createHttpServer for `db`. */
 export function storeReadiness(db: Sql, logger: Logger): () => Promise<Readiness> {
   const seen = { ready: true };
-  const database = { engine: db.engine, where: db.describe };
+  // Where the database is goes only into the 503's message: a 200 says no more than it needs.
+  const database = { engine: db.engine };
   const note = (readiness: Readiness, err?: unknown): Readiness => {
     if (readiness.ready !== seen.ready) {
       if (readiness.ready) logger.info({ database: db.describe }, 'the database answers again: ready');
