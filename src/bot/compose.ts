@@ -19,6 +19,7 @@ import { cardObserver, countRefusals, jobObserver, readGatewayAtScrape, readPlan
 import { mountMetrics } from './http/metrics-route';
 import { createPeriodicTasks } from './periodic';
 import { closeServer, createHttpServer, listen, type HttpServer } from './http/server';
+import { storeReadiness } from './http/store-readiness';
 import type { Preflight } from './preflight/port';
 import { createRouter } from './routing/router';
 import { observeTurns } from './routing/observed-router';
@@ -321,10 +322,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
     const http = createHttpServer({
       logger,
-      ready: async () => {
-        await db.ping();
-        return true;
-      },
+      ready: storeReadiness(db, logger),
       loopbackHostOnly: config.mode === 'local',
     });
     http.pre((_req, _res, next) => withCardEnv(cardEnv, () => next()));

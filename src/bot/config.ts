@@ -360,3 +360,19 @@ export function signingKeyFileFor(dbPath: string, env: Env = readEnvironment()):
 export function loadConfig(overrides: Env = {}): AppConfig {
   return parseConfig({ ...readEnvironment(), ...overrides });
 }
+
+/** Where `picbot doctor` asks Entra ID for a token: https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token. */
+export const ENTRA_LOGIN_BASE = 'https://login.microsoftonline.com';
+
+/**
+ * The base of the token endpoint `picbot doctor` asks (the tenant and /oauth2/v2.0/token follow):
+ * Entra ID's, unless PICBOT_DOCTOR_TOKEN_URL names another. That variable is a testing aid only
+ * (the tests run a loopback fake token endpoint); the server never reads it.
+ */
+export function doctorTokenEndpoint(env: Env = readEnvironment()): string {
+  const raw = env.PICBOT_DOCTOR_TOKEN_URL?.trim();
+  if (!raw) return ENTRA_LOGIN_BASE;
+  const parsed = url.safeParse(raw);
+  if (!parsed.success) throw new ConfigError('PICBOT_DOCTOR_TOKEN_URL', 'must be an absolute URL (a testing aid: leave it unset)');
+  return parsed.data;
+}

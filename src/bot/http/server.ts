@@ -12,10 +12,18 @@ import { plainRoute } from './json-route';
 
 export type HttpServer = Server;
 
+/**
+ * What /readyz answers: ready, with details added to `{ status: 'ready' }` (200); or not ready,
+ * with the error to answer (503).
+ */
+export type Readiness =
+  | { ready: true; details?: Record<string, unknown> }
+  | { ready: false; code: string; message: string; details?: Record<string, unknown> };
+
 export interface HttpServerOptions {
   logger: Logger;
-  /** True when the store answers; /readyz is 503 otherwise (and when it throws). */
-  ready: () => Promise<boolean>;
+  /** True (or a ready Readiness) when the store answers; /readyz is 503 otherwise (and when it throws). */
+  ready: () => Promise<boolean | Readiness>;
   /**
    * Local mode: answer only requests whose Host header names a loopback address. Binding to
    * 127.0.0.1 keeps other machines out, but a web page in the admin's browser could still reach
@@ -99,13 +107,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   server.get(
     '/readyz',
     plainRoute(async () => {
-      let ok = false;
+      let readiness: Readiness = { ready: false, code: 'store_failed', message: 'store not reachable' };
       try {
-        ok = await options.ready();
+        const answer = await options.ready();
+        if (typeof answer === 'boolean') readiness = answer ? { ready: true } : readiness;
+        else readiness = answer;
       } catch (err) {
         logger.warn({ err }, 'readiness check failed');
       }
-      return ok ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { error: { code: 'store_failed', message: 'store not reachable' } } };
+      if (readiness.ready) return { status: 200, body: { status: 'ready', ...readiness.details } };
+      return { status: 503, body: { error: { code: readiness.code, message: readiness.message }, ...readiness.details } };
     }),
   );
   return server;

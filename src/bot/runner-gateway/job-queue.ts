@@ -154,7 +154,14 @@ export function createJobQueue(deps: JobQueueDeps): GatewayJobQueue {
 
   async function schedule(): Promise<void> {
     if (closed) return;
-    const next = await store.nextDeadline();
+    let next: string | null;
+    try {
+      next = await store.nextDeadline();
+    } catch (err) {
+      // The database is away: sweep later all the same, so a deadline is never left unwatched.
+      if (!timer) arm(deps.sweepEveryMs ?? MAX_SWEEP_DELAY_MS);
+      throw err;
+    }
     if (timer) clearTimeout(timer);
     timer = null;
     if (next === null && deps.sweepEveryMs === undefined) return;

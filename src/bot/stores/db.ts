@@ -3,7 +3,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } f
 import { dirname } from 'node:path';
 import { CodedError } from '../../shared/errors';
 import { MIGRATIONS, type Migration } from './migrations';
-import { isPostgresUrl, openPostgres } from './pg-connect';
+import { isPostgresUrl, openPostgres, pendingMigrations } from './pg-connect';
 import { sqliteSql, type Sql } from './sql';
 
 export type Db = Database.Database;
@@ -24,6 +24,18 @@ export async function openStore(setting: StoreSetting, options: { migrate?: bool
     return openPostgres(setting.databaseUrl, { migrate: options.migrate });
   }
   return sqliteSql(openDatabase(setting.dbPath), setting.dbPath);
+}
+
+/**
+ * The migrations this picbot knows that the open database has not applied (its engine's list):
+ * none on a database a server of this release opened. /readyz and `picbot doctor` report them.
+ */
+export async function pendingStoreMigrations(sql: Sql): Promise<string[]> {
+  if (sql.engine === 'postgres') return pendingMigrations(sql);
+  const table = await sql.get("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  if (!table) return MIGRATIONS.map((m) => m.id);
+  const applied = new Set((await sql.all<{ id: string }>('SELECT id FROM schema_migrations')).map((r) => r.id));
+  return MIGRATIONS.filter((m) => !applied.has(m.id)).map((m) => m.id);
 }
 
 /**

@@ -40,8 +40,11 @@ export interface PgOpenOptions {
   /** The variable the URL came from, named in every error (default PICBOT_DATABASE_URL). */
   variable?: string;
   migrations?: Migration[];
-  /** Apply pending migrations (the server, `db migrate`); false: refuse a database behind (readers). */
-  migrate?: boolean;
+  /**
+   * Apply pending migrations (the server, `db migrate`); false: refuse a database behind
+   * (readers); 'leave': neither, the caller looks at them (`picbot doctor` reports them).
+   */
+  migrate?: boolean | 'leave';
   max?: number;
   /** How long to wait for a connection (ms). */
   connectTimeoutMs?: number;
@@ -80,12 +83,14 @@ export async function openPostgres(url: string, options: PgOpenOptions = {}): Pr
     schema = row.schema;
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new CodedError('config_invalid', `${variable}: cannot reach ${shown}: ${scrub((err as Error).message, url)}`, { cause: err });
+    throw new CodedError('config_invalid', `${variable}: cannot reach ${shown}: ${scrub(reasonOf(err), url)}`, { cause: err });
   }
   const sql = postgresSql(pool, shown, schema);
   try {
     const migrations = options.migrations ?? PG_MIGRATIONS;
-    if (options.migrate === false) {
+    if (options.migrate === 'leave') {
+      // The caller reports pending migrations itself.
+    } else if (options.migrate === false) {
       const pending = await pendingMigrations(sql, migrations);
       if (pending.length > 0) throw new CodedError('store_failed', `${shown} is behind (schema ${pending[0]} not applied): run picbot db migrate, or start the server once`);
     } else {
@@ -141,6 +146,16 @@ export async function migratePostgres(sql: Sql, migrations: Migration[] = PG_MIG
     client.release();
   }
   return applied;
+}
+
+/**
+ * What went wrong, on one line: the message, else the code (a refused connection to a name with
+ * several addresses is an AggregateError with an empty message and the code ECONNREFUSED).
+ */
+function reasonOf(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown };
+  const text = typeof e?.message === 'string' && e.message.trim() !== '' ? e.message : typeof e?.code === 'string' ? e.code : String(err);
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** An error message with the URL's password taken out (pg sometimes echoes connection details). */

@@ -309,3 +309,18 @@ export function isConnectionError(err: unknown): boolean {
   }
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(err.message);
 }
+
+/**
+ * Whether `err` means the database could not be reached: a connection error itself, or one
+ * wrapped by a store (a CodedError 'store_failed' whose `cause` is one), a few causes deep.
+ * A turn that failed this way is answered "picbot cannot reach its database right now"
+ * (docs/deploy.md, When the database is away).
+ */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    if (isConnectionError(current)) return true;
+    current = (current as Error & { cause?: unknown }).cause;
+  }
+  return false;
+}

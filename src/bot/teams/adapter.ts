@@ -10,12 +10,13 @@ import { CodedError } from '../../shared/errors';
 import { cleanForLog, type Logger } from '../../shared/logger';
 import type { AppConfig } from '../config';
 import type { Router } from '../routing/router';
+import { isDatabaseUnreachable } from '../stores/sql';
 import { refusalCard } from '../routing/fallback-cards';
 import type { CardScheduler, TimerClock } from '../workflows/card-scheduler';
 import type { ConversationRefStore, ConversationRoster, UserIdStore } from '../workflows/ports';
 import { ExecuteValue, type InboundActivity } from './activity';
 import { createBotAuthentication, type BotAuthentication, type CredentialsFactory } from './auth';
-import { apologyCard, cardInvokeResponse, errorInvokeResponse, replyActivity } from './cards';
+import { apologyCard, cardInvokeResponse, databaseAwayCard, errorInvokeResponse, replyActivity } from './cards';
 import { channelStatus, createCardScheduler, systemTimerClock, type CardObserver, type SharedCardWindows } from './card-scheduler';
 import { createChatNotifier } from './notifier';
 import { createConversationRoster } from './roster';
@@ -109,14 +110,18 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
     if (context.activity.type === ActivityTypes.Event && context.activity.name === ActivityEventNames.ContinueConversation) throw error;
     const reference = errorReference();
     log.error({ err: error, reference, activityType: context.activity.type, conversationId: context.activity.conversation?.id }, 'turn failed outside the handlers');
-    await sendApology(context, reference);
+    await sendApology(context, reference, error);
   };
 
-  /** Sends the apology card; when even that fails the connector is unreachable (ConnectorUnreachable). */
-  async function sendApology(context: TurnContext, reference: string): Promise<void> {
+  /**
+   * Sends the apology card (or, when the database could not be reached, the card saying so); when
+   * even that fails the connector is unreachable (ConnectorUnreachable).
+   */
+  async function sendApology(context: TurnContext, reference: string, cause: unknown): Promise<void> {
+    const card = isDatabaseUnreachable(cause) ? databaseAwayCard(reference) : apologyCard(reference);
     try {
-      if (context.activity.type === 'invoke') await context.sendActivity(cardInvokeResponse(apologyCard(reference)));
-      else await context.sendActivity(replyActivity({ card: apologyCard(reference) }));
+      if (context.activity.type === 'invoke') await context.sendActivity(cardInvokeResponse(card));
+      else await context.sendActivity(replyActivity({ card }));
     } catch (err) {
       log.error(
         { err, reference, activityType: context.activity.type, conversationId: context.activity.conversation?.id, serviceUrl: cleanForLog(context.activity.serviceUrl ?? '', 200) },
@@ -223,13 +228,13 @@ export function createTeamsBridge(deps: TeamsDeps, options: TeamsOptions = {}): 
         const actor = actorOf(activity);
         log.error(
           { err, reference, activityType: activity.type, name: activity.name, conversationId: activity.conversation?.id, teamsUserId: actor.teamsUserId },
-          'handling a turn failed',
+          isDatabaseUnreachable(err) ? 'handling a turn failed: the database cannot be reached' : 'handling a turn failed',
         );
         if (sendFailed) {
           log.error({ reference, conversationId: activity.conversation?.id, serviceUrl: cleanForLog(activity.serviceUrl ?? '', 200) }, 'the Bot Connector cannot be reached: no apology is sent, the reply is lost');
           throw new ConnectorUnreachable(reference);
         }
-        await sendApology(context, reference);
+        await sendApology(context, reference, err);
       }
     }
 

@@ -32,3 +32,19 @@ export function apologyCard(reference: string): Card {
     ],
   };
 }
+
+/**
+ * The short card a user sees when their turn failed because picbot's database cannot be reached
+ * (docs/deploy.md, When the database is away): nothing was half-done, so trying again later is safe.
+ */
+export function databaseAwayCard(reference: string): Card {
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body: [
+      { type: 'TextBlock', text: 'picbot cannot reach its database right now.', weight: 'Bolder', wrap: true, color: 'Attention' },
+      { type: 'TextBlock', text: `Nothing was changed. Try again in a few minutes; if it keeps happening, tell your admin (reference ${reference}).`, wrap: true },
+    ],
+  };
+}
