@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Sub
   'runner-token': { summary: 'print a one-time runner enrollment token (1 hour) for labels', load: () => import('./cli/runner-token') },
   runner: { summary: 'list enrolled runners, or revoke one (its token gets 401)', load: () => import('./cli/runner') },
   drift: { summary: 'drift check: does each target still show what picbot applied? (exit 3 drift, 4 not checked)', load: () => import('./cli/drift') },
+  db: { summary: 'the database: migrate the schema, status (exit 1 when behind), copy a SQLite install to PostgreSQL', load: () => import('./cli/db') },
   keys: { summary: 'rotate the job-signing key (runners follow it, signed by the old key)', load: () => import('./cli/keys') },
 };
 

@@ -80,7 +80,7 @@ export async function openPostgres(url: string, options: PgOpenOptions = {}): Pr
     schema = row.schema;
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new CodedError('config_invalid', `${variable}: cannot reach ${shown}: ${scrub((err as Error).message, url)}`, { cause: err });
+    throw new CodedError('config_invalid', `${variable}: cannot reach ${shown}: ${scrubPassword((err as Error).message, url)}`, { cause: err });
   }
   const sql = postgresSql(pool, shown, schema);
   try {
@@ -144,7 +144,7 @@ export async function migratePostgres(sql: Sql, migrations: Migration[] = PG_MIG
 }
 
 /** An error message with the URL's password taken out (pg sometimes echoes connection details). */
-function scrub(message: string, url: string): string {
+export function scrubPassword(message: string, url: string): string {
   try {
     const password = decodeURIComponent(new URL(url).password);
     return password ? message.split(password).join('***') : message;
