@@ -95,7 +95,7 @@ describe('picbot db on SQLite', () => {
   it('status refuses a missing file, migrate creates it, status is then up to date', async () => {
     const path = join(dir, 'data', 'picbot.db');
     const missing = await picbot(['db', 'status']);
-    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining(`no picbot database at ${path}`) });
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining(`no picbot database at ${path}: run this command in the picbot server's folder`) });
     const migrated = await picbot(['db', 'migrate', '--json']);
     expect(migrated.code).toBe(0);
     expect(JSON.parse(migrated.stdout)).toMatchObject({ engine: 'sqlite', where: path, schemaVersion: '0013-intake-cards', applied: expect.arrayContaining(['0001-audit', '0013-intake-cards']) });

@@ -4,7 +4,7 @@
  * PostgreSQL (docs/deploy.md, Moving from SQLite to PostgreSQL). A URL is only ever shown without
  * its password.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { systemClock } from '../../shared/clock';
 import { auditKeyFileFor, readEnvironment, signingKeyFileFor } from '../config';
@@ -16,6 +16,7 @@ import { MIGRATIONS } from '../stores/migrations';
 import { PG_MIGRATIONS } from '../stores/migrations-pg';
 import { isPostgresUrl, migratePostgres, openPostgres, scrubPassword } from '../stores/pg-connect';
 import { sqliteSql, type Engine, type Sql } from '../stores/sql';
+import { existingDatabasePath } from './database';
 import { processIo, type CliIo } from './io';
 import { noMoreArgs, subcommandCli, UsageError } from './subcommand';
 
@@ -139,10 +140,9 @@ interface StatusResult {
 /** Opens the configured database as it is: never creates a SQLite file, never migrates. */
 async function openAsItIs(target: Configured): Promise<Sql> {
   if (target.engine === 'postgres') return connectPostgres(target.url, 'PICBOT_DATABASE_URL');
-  if (!statSync(target.path, { throwIfNoEntry: false })?.isFile()) {
-    throw new Error(`no picbot database at ${target.path}: pass --db FILE or set PICBOT_DB (or PICBOT_DATABASE_URL) to name the server's database; picbot db migrate creates a new one`);
-  }
-  const sql = sqliteSql(openDatabaseReadOnly(target.path, []), target.path);
+  // The same refusal as the other commands on the server's database (the path is already resolved).
+  const path = existingDatabasePath(target.path);
+  const sql = sqliteSql(openDatabaseReadOnly(path, []), path);
   if (!(await tableExists(sql, 'schema_migrations'))) {
     await sql.close();
     throw new Error(`${target.path} is not a picbot database (it has no schema_migrations table)`);
