@@ -171,6 +171,17 @@ function withinTransaction(sql: Sql, tx: SqlTx): Sql {
 export async function copySqliteToPostgres(src: Db, target: Sql, auditKey: Buffer): Promise<CopyResult> {
   if (target.engine !== 'postgres') throw new CodedError('store_failed', 'the copy\'s target must be PostgreSQL');
   const tables = dependencyOrder(src, schemaTables());
+  // One read snapshot of the source for the whole copy (a server still writing to it is not seen halfway).
+  src.exec('BEGIN');
+  try {
+    return await copyInOneTransaction(src, target, tables, auditKey);
+  } finally {
+    if (src.inTransaction) src.exec('COMMIT');
+  }
+}
+
+/** The copy proper: the PostgreSQL transaction that writes every table and checks it before committing. */
+async function copyInOneTransaction(src: Db, target: Sql, tables: string[], auditKey: Buffer): Promise<CopyResult> {
   return target.transaction(async (tx) => {
     // Appends by a server started on the target too early wait until the copy has committed.
     await tx.lock('audit');
