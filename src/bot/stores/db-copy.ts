@@ -13,7 +13,7 @@ import { MIGRATIONS, type Migration } from './migrations';
 import type { Sql, SqlQueries, SqlTx, SqlValue } from './sql';
 
 /** Tables the PostgreSQL migration fills itself (audit_meta's scheme row): replaced by the source's rows. */
-const SEEDED_BY_MIGRATION = new Set(['audit_meta']);
+const SEEDED_BY_MIGRATION: readonly string[] = ['audit_meta'];
 
 /** Parameters per INSERT (PostgreSQL takes at most 65535). */
 const PARAMS_PER_INSERT = 5000;
@@ -150,7 +150,7 @@ async function advanceSequences(tx: SqlTx, plan: TablePlan): Promise<void> {
 export async function occupiedTables(q: SqlQueries, tables: readonly string[]): Promise<TableCopy[]> {
   const occupied: TableCopy[] = [];
   for (const table of tables) {
-    if (SEEDED_BY_MIGRATION.has(table)) continue;
+    if (SEEDED_BY_MIGRATION.includes(table)) continue;
     const rows = await countRows(q, table);
     if (rows > 0) occupied.push({ table, rows });
   }
