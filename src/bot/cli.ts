@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Sub
   runner: { summary: 'list enrolled runners, or revoke one (its token gets 401)', load: () => import('./cli/runner') },
   drift: { summary: 'drift check: does each target still show what picbot applied? (exit 3 drift, 4 not checked)', load: () => import('./cli/drift') },
   doctor: { summary: 'check configuration, database, clock, runners, Bot Framework credentials and the audit chain (exit 1 on a failed check)', load: () => import('./cli/doctor') },
+  db: { summary: 'the database: migrate the schema, status (exit 1 when behind), copy a SQLite install to PostgreSQL', load: () => import('./cli/db') },
   keys: { summary: 'rotate the job-signing key (runners follow it, signed by the old key)', load: () => import('./cli/keys') },
 };
 

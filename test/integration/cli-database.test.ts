@@ -24,6 +24,7 @@ const COMMANDS = [
   { name: 'audit verify', args: ['audit', 'verify'] },
   { name: 'audit export', args: ['audit', 'export'] },
   { name: 'request export', args: ['request', 'export', 'req_0123456789abcdef'] },
+  { name: 'db status', args: ['db', 'status'] },
 ];
 
 describe.each(COMMANDS)('picbot $name without a database', ({ args }) => {

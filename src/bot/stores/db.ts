@@ -45,6 +45,11 @@ export async function pendingStoreMigrations(sql: Sql): Promise<string[]> {
  * with its -wal/-shm files is 0600.
  */
 export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS, platform: NodeJS.Platform = process.platform): Db {
+  return openDatabaseMigrating(path, migrations, platform).db;
+}
+
+/** openDatabase, also telling which migrations this call applied (`picbot db migrate` prints them). */
+export function openDatabaseMigrating(path: string, migrations: Migration[] = MIGRATIONS, platform: NodeJS.Platform = process.platform): { db: Db; applied: string[] } {
   const onDisk = path !== ':memory:' && path !== '';
   const posix = platform !== 'win32';
   if (onDisk) {
@@ -69,12 +74,11 @@ export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS,
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     if (onDisk && posix) restrictModes(path);
-    migrate(db, migrations);
+    return { db, applied: migrate(db, migrations) };
   } catch (err) {
     db.close();
     throw err;
   }
-  return db;
 }
 
 /**
@@ -131,15 +135,25 @@ function restrictModes(path: string): void {
   }
 }
 
-function migrate(db: Db, migrations: Migration[]): void {
+/**
+ * Applies the pending migrations, each in its own write transaction that checks again that it is
+ * still pending: a server starting while `picbot db migrate` runs applies each one once.
+ * Returns the ids this call applied.
+ */
+function migrate(db: Db, migrations: Migration[]): string[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
   const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id));
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE id = ?');
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  const done: string[] = [];
   for (const m of migrations) {
     if (applied.has(m.id)) continue;
     db.transaction(() => {
+      if (isApplied.get(m.id) !== undefined) return;
       db.exec(m.sql);
       record.run(m.id, new Date().toISOString());
-    })();
+      done.push(m.id);
+    }).immediate();
   }
+  return done;
 }

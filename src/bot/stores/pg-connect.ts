@@ -83,7 +83,7 @@ export async function openPostgres(url: string, options: PgOpenOptions = {}): Pr
     schema = row.schema;
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new CodedError('config_invalid', `${variable}: cannot reach ${shown}: ${scrub(reasonOf(err), url)}`, { cause: err });
+    throw new CodedError('config_invalid', `${variable}: cannot reach ${shown}: ${scrubPassword(reasonOf(err), url)}`, { cause: err });
   }
   const sql = postgresSql(pool, shown, schema);
   try {
@@ -159,7 +159,7 @@ function reasonOf(err: unknown): string {
 }
 
 /** An error message with the URL's password taken out (pg sometimes echoes connection details). */
-function scrub(message: string, url: string): string {
+export function scrubPassword(message: string, url: string): string {
   try {
     const password = decodeURIComponent(new URL(url).password);
     return password ? message.split(password).join('***') : message;
