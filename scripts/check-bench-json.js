@@ -70,11 +70,12 @@ function check(text) {
   if (typeof doc.machine.node !== 'string') fail('machine.node is not a string');
   if (!Array.isArray(doc.scenarios)) fail('no "scenarios" list');
   const ids = doc.scenarios.map((s) => s && s.id);
+  const failed = doc.scenarios.find((s) => s && s.error !== undefined);
+  if (failed) fail(`scenario ${failed.id} failed: ${failed.error}`);
   for (const [id, keys] of Object.entries(EXPECTED)) {
     const found = doc.scenarios.filter((s) => s && s.id === id);
     if (found.length !== 1) fail(`scenario ${id}: ${found.length} entries (want 1; got ids ${ids.join(', ')})`);
     const scenario = found[0];
-    if (scenario.error !== undefined) fail(`scenario ${id} failed: ${scenario.error}`);
     for (const part of ['figures', 'ratios', 'goals']) {
       const got = scenario[part];
       if (!got || typeof got !== 'object') fail(`${id}.${part} is not an object`);
