@@ -125,8 +125,9 @@ function helpRoundRobin(d: Deployment, many: BenchUser[]): (user: BenchUser) => 
 async function turns(ctx: Ctx, deployments: Deployment[]): Promise<Record<ConfigId, number[]>> {
   const many = users(MANY_USERS, 'Scale user');
   const out = emptyRecord<number[]>(() => []);
-  // Warm-up (JIT, connections, the first card render), not measured.
-  for (const d of deployments) await load(many, 2, helpRoundRobin(d, many));
+  // Warm-up (JIT, connections, the first card render), not measured: as many turns per instance
+  // whatever the configuration's instance count.
+  for (const d of deployments) await load(many, 2 * d.bots.length, helpRoundRobin(d, many));
   for (let r = 0; r < ctx.sizes.rounds; r += 1) {
     const round: string[] = [];
     for (const d of deployments) {
