@@ -22,7 +22,7 @@ import { start } from './scenarios/start';
 import { turnIntake, turnMessage } from './scenarios/turns';
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --json] [-- --only ID,ID] [-- --cpu-prof DIR]
-  --quick          every scenario small (about 30 s): proves the bench runs, figures are rough
+  --quick          every scenario small (about 2 min): proves the bench runs, figures are rough
   --json           one JSON document on stdout instead of the Markdown table
   --only ID,ID     run only these scenarios (turn.message, turn.intake, pickup, step.overhead,
                    plan.large, start, scale.out; memory comes with pickup)
