@@ -4,7 +4,9 @@
  * runs as real processes on 127.0.0.1: picbot's server, the floor, picbot's runner on the
  * simulated shell, and this process as the Teams client, the Bot Connector and runner stand-ins.
  * The table (or with --json one JSON document) goes to stdout, progress to stderr. Exit 0 when
- * every scenario ran; the figures never fail the run.
+ * every scenario ran; the figures never fail the run. `scale.out` (which needs PostgreSQL) runs
+ * last, on its own processes: when it throws it is reported as failed with its error, the rest of
+ * the report stands, and the run exits 1.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,22 +14,25 @@ import { newUser } from './lib/activities';
 import { startConnector } from './lib/connector';
 import { FULL, QUICK, type BenchContext } from './lib/context';
 import { profileInto, startFloor, startPicbot, type Server } from './lib/procs';
-import { json, machine, markdown, type BenchReport, type ScenarioResult } from './lib/report';
+import { failedScenario, json, machine, markdown, type BenchReport, type ScenarioResult } from './lib/report';
 import { pickup } from './scenarios/pickup';
 import { planLarge, stepOverhead } from './scenarios/runner-jobs';
+import { scaleOut } from './scenarios/scale-out';
 import { start } from './scenarios/start';
 import { turnIntake, turnMessage } from './scenarios/turns';
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --json] [-- --only ID,ID] [-- --cpu-prof DIR]
-  --quick          every scenario small (about 30 s): proves the bench runs, figures are rough
+  --quick          every scenario small (about 2 min): proves the bench runs, figures are rough
   --json           one JSON document on stdout instead of the Markdown table
   --only ID,ID     run only these scenarios (turn.message, turn.intake, pickup, step.overhead,
-                   plan.large, start; memory comes with pickup)
+                   plan.large, start, scale.out; memory comes with pickup)
   --cpu-prof DIR   write a CPU profile of picbot's server and of each runner into DIR on exit
                    (open the .cpuprofile files in Chrome DevTools or speedscope)
 `;
 
-const IDS = ['turn.message', 'turn.intake', 'pickup', 'step.overhead', 'plan.large', 'start'];
+const IDS = ['turn.message', 'turn.intake', 'pickup', 'step.overhead', 'plan.large', 'start', 'scale.out'];
+/** The scenarios that need picbot's shared server and the floor. */
+const SHARED = ['turn.message', 'turn.intake', 'pickup', 'step.overhead', 'plan.large'];
 
 interface Args {
   quick: boolean;
@@ -84,7 +89,29 @@ async function main(argv: string[]): Promise<number> {
   const results: ScenarioResult[] = [];
 
   if (only.has('start')) results.push(await start({ sizes, log }));
+  if (SHARED.some((id) => only.has(id))) results.push(...(await sharedScenarios(args, log)));
+  if (only.has('scale.out')) {
+    try {
+      results.push(await scaleOut({ sizes, log }));
+    } catch (err) {
+      log(`scale.out failed: ${(err as Error).stack ?? String(err)}`);
+      results.push(failedScenario('scale.out', err));
+    }
+  }
 
+  // The table's order is the issue's: turns, pickup, steps, plan, memory, start, then scale-out.
+  const order = ['turn.message', 'turn.intake', 'pickup', 'step.overhead', 'plan.large', 'memory', 'start', 'scale.out'];
+  report.scenarios = order.map((id) => results.find((r) => r.id === id)).filter((r): r is ScenarioResult => r !== undefined);
+  log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  process.stdout.write(args.json ? json(report) : markdown(report));
+  return report.scenarios.some((s) => s.error !== undefined) ? 1 : 0;
+}
+
+/** The scenarios on one picbot server (a fresh SQLite file) and the floor, started for them. */
+async function sharedScenarios(args: Args, log: (message: string) => void): Promise<ScenarioResult[]> {
+  const { only } = args;
+  const sizes = args.quick ? QUICK : FULL;
+  const results: ScenarioResult[] = [];
   const connector = await startConnector();
   let picbot: Server | null = null;
   let floor: Server | null = null;
@@ -122,13 +149,7 @@ async function main(argv: string[]): Promise<number> {
     await floor?.stop();
     await connector.close();
   }
-
-  // The table's order is the issue's: turns, pickup, steps, plan, memory, start.
-  const order = ['turn.message', 'turn.intake', 'pickup', 'step.overhead', 'plan.large', 'memory', 'start'];
-  report.scenarios = order.map((id) => results.find((r) => r.id === id)).filter((r): r is ScenarioResult => r !== undefined);
-  log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  process.stdout.write(args.json ? json(report) : markdown(report));
-  return 0;
+  return results;
 }
 
 main(process.argv.slice(2)).then(

@@ -4,7 +4,8 @@
  * CI's check of `npm run bench -- --quick --json` (read on stdin): one JSON document with the
  * machine, and every scenario with every figure, ratio and goal the bench reports (bench/README.md).
  * It proves the bench runs and its shape holds; it asserts no timing (any number passes).
- * Exit 1 naming the first missing or malformed key.
+ * A scenario reported as failed (an `error`, e.g. scale.out without PostgreSQL) fails the check.
+ * Exit 1 naming the first failed scenario, or missing or malformed key.
  */
 const EXPECTED = {
   'turn.message': {
@@ -43,6 +44,12 @@ const EXPECTED = {
     ratios: ['picbotMs'],
     goals: ['picbotMs'],
   },
+  'scale.out': {
+    figures: ['turnsPerSec.sqlite-1', 'turnsPerSec.pg-1', 'turnsPerSec.pg-2',
+      'pickupP50Ms.sqlite-1', 'pickupP99Ms.sqlite-1', 'pickupP50Ms.pg-1', 'pickupP99Ms.pg-1', 'pickupP50Ms.pg-2', 'pickupP99Ms.pg-2', 'pickupSamples'],
+    ratios: ['turnsPerSec.pg-2 vs pg-1', 'turnsPerSec.pg-1 vs sqlite-1', 'pickupP50Ms.pg-2 vs pg-1', 'pickupP50Ms.pg-2 vs sqlite-1'],
+    goals: ['turnsPerSec.pg-2', 'turnsPerSec.pg-1', 'pickupP50Ms.pg-2'],
+  },
 };
 
 class Problem extends Error {}
@@ -63,6 +70,8 @@ function check(text) {
   if (typeof doc.machine.node !== 'string') fail('machine.node is not a string');
   if (!Array.isArray(doc.scenarios)) fail('no "scenarios" list');
   const ids = doc.scenarios.map((s) => s && s.id);
+  const failed = doc.scenarios.find((s) => s && s.error !== undefined);
+  if (failed) fail(`scenario ${failed.id} failed: ${failed.error}`);
   for (const [id, keys] of Object.entries(EXPECTED)) {
     const found = doc.scenarios.filter((s) => s && s.id === id);
     if (found.length !== 1) fail(`scenario ${id}: ${found.length} entries (want 1; got ids ${ids.join(', ')})`);

@@ -164,11 +164,25 @@ async function startServer(child: Child, listening: string, t0: number): Promise
   }
 }
 
-/** picbot's server in local mode with a fresh SQLite file in its own directory. */
-export function startPicbot(options: { profile?: boolean } = {}): Promise<Server> {
+export interface PicbotOptions {
+  /** Write a CPU profile (run.ts's --cpu-prof). */
+  profile?: boolean;
+  /** PICBOT_DATABASE_URL: PostgreSQL instead of the fresh SQLite file. */
+  databaseUrl?: string;
+  /** More environment (the shared key files of several instances). */
+  env?: Record<string, string>;
+}
+
+/**
+ * picbot's server in local mode in its own directory: with a fresh SQLite file there, or on the
+ * PostgreSQL that `databaseUrl` names.
+ */
+export function startPicbot(options: PicbotOptions = {}): Promise<Server> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'picbot-bench-'));
-  const child = spawnChild(PICBOT_MAIN, ['serve'], { HOST: '127.0.0.1', PORT: '0', PICBOT_DB: join(dir, 'picbot.db'), PICBOT_LOG_LEVEL: 'info' }, dir, options.profile ? nodeFlags : []);
+  const database: Record<string, string> = options.databaseUrl ? { PICBOT_DATABASE_URL: options.databaseUrl } : { PICBOT_DB: join(dir, 'picbot.db') };
+  const env = { HOST: '127.0.0.1', PORT: '0', ...database, PICBOT_LOG_LEVEL: 'info', ...options.env };
+  const child = spawnChild(PICBOT_MAIN, ['serve'], env, dir, options.profile ? nodeFlags : []);
   const stop = child.stop;
   child.stop = async () => {
     await stop();

@@ -10,6 +10,14 @@ export interface ScenarioResult {
   ratios: Record<string, number>;
   /** The goal of a figure (or of its ratio), keyed by the figure. */
   goals: Record<string, string>;
+  /** Set when the scenario failed (its figures are then empty): why, in one line. */
+  error?: string;
+}
+
+/** A scenario that threw: no figures, and its error. */
+export function failedScenario(id: string, err: unknown): ScenarioResult {
+  const message = err instanceof Error ? err.message : String(err);
+  return { id, figures: {}, ratios: {}, goals: {}, error: message.split('\n')[0]!.slice(0, 500) };
 }
 
 export interface BenchReport {
@@ -45,6 +53,7 @@ export function markdown(report: BenchReport): string {
     '|---|---|---:|---:|---|',
   ];
   for (const s of report.scenarios) {
+    if (s.error !== undefined) lines.push(`| \`${s.id}\` | **failed** |  |  | ${s.error.replace(/\|/g, '\\|')} |`);
     for (const [name, value] of Object.entries(s.figures)) {
       lines.push(`| \`${s.id}\` | ${name} | ${cell(value)} | ${ratioCell(s.ratios, name)} | ${s.goals[name] ?? ''} |`);
     }
@@ -59,6 +68,7 @@ export function json(report: BenchReport): string {
     figures: Object.fromEntries(Object.entries(s.figures).map(([k, v]) => [k, round(v, 3)])),
     ratios: Object.fromEntries(Object.entries(s.ratios).map(([k, v]) => [k, round(v, 3)])),
     goals: s.goals,
+    ...(s.error !== undefined ? { error: s.error } : {}),
   }));
   return `${JSON.stringify({ machine: report.machine, date: report.date, quick: report.quick, scenarios: rounded }, null, 2)}\n`;
 }

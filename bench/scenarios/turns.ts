@@ -10,7 +10,8 @@ import { runIntake } from '../lib/flows';
 import type { ScenarioResult } from '../lib/report';
 import { median, quantile } from '../lib/stats';
 
-interface Load {
+/** A load's latencies (ms) and its throughput (turns per second over the elapsed time). */
+export interface Load {
   p50: number;
   p99: number;
   perSec: number;
@@ -19,7 +20,7 @@ interface Load {
 const summarise = (samples: number[], elapsedMs: number): Load => ({ p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), perSec: (samples.length * 1000) / elapsedMs });
 
 /** `users` users at once, each doing `turns` turns of `turn` one after the other. */
-async function load(users: BenchUser[], turns: number, turn: (user: BenchUser) => Promise<number>): Promise<Load> {
+export async function load(users: BenchUser[], turns: number, turn: (user: BenchUser) => Promise<number>): Promise<Load> {
   const samples: number[] = [];
   const t0 = performance.now();
   await concurrently(users.length, async (i) => {
@@ -28,7 +29,8 @@ async function load(users: BenchUser[], turns: number, turn: (user: BenchUser) =
   return summarise(samples, performance.now() - t0);
 }
 
-const users = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => newUser(`${prefix} ${i}`));
+/** `n` new users named `prefix i`. */
+export const users = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => newUser(`${prefix} ${i}`));
 
 export async function turnMessage(ctx: BenchContext): Promise<ScenarioResult> {
   const { sizes } = ctx;

@@ -29,11 +29,11 @@ const check = (input: string) => spawnSync(process.execPath, [SCRIPT], { input, 
 
 describe('check-bench-json', () => {
   it('passes a document with every scenario of the issue and every key, whatever the numbers', () => {
-    expect(Object.keys(EXPECTED).sort()).toEqual(['memory', 'pickup', 'plan.large', 'start', 'step.overhead', 'turn.intake', 'turn.message']);
+    expect(Object.keys(EXPECTED).sort()).toEqual(['memory', 'pickup', 'plan.large', 'scale.out', 'start', 'step.overhead', 'turn.intake', 'turn.message']);
     const r = check(JSON.stringify(complete()));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('bench JSON ok: 7 scenarios, every key present\n');
+    expect(r.stdout).toBe('bench JSON ok: 8 scenarios, every key present\n');
   });
 
   it.each<{ name: string; change: (d: Doc) => void; want: RegExp }>([
@@ -43,6 +43,7 @@ describe('check-bench-json', () => {
     { name: 'a missing figure', change: (d) => { delete d.scenarios.find((s) => s.id === 'plan.large')!.figures.cardBytes; }, want: /plan\.large\.figures\["cardBytes"\] is missing/ },
     { name: 'a ratio that is not a number', change: (d) => { d.scenarios.find((s) => s.id === 'start')!.ratios.picbotMs = '1.2'; }, want: /start\.ratios\["picbotMs"\] is string, want a number/ },
     { name: 'a goal that is not text', change: (d) => { d.scenarios.find((s) => s.id === 'memory')!.goals.idleRssMb = 1.2; }, want: /memory\.goals\["idleRssMb"\] is number, want a string/ },
+    { name: 'a failed scenario', change: (d) => { Object.assign(d.scenarios.find((s) => s.id === 'scale.out')!, { error: 'PostgreSQL does not answer at postgres://x/ (ECONNREFUSED): set PICBOT_BENCH_PG_URL' }); }, want: /scenario scale\.out failed: PostgreSQL does not answer .*PICBOT_BENCH_PG_URL/ },
     { name: 'no machine cores', change: (d) => { delete d.machine.cores; }, want: /machine\.cores is not a number/ },
   ])('fails on $name, naming it', ({ change, want }) => {
     const doc = complete();
