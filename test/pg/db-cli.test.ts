@@ -18,6 +18,8 @@ import { openDatabase } from '../../src/bot/stores/db';
 import { schemaTables } from '../../src/bot/stores/db-copy';
 import { createJobStore } from '../../src/bot/stores/jobs';
 import { createKeyRotationStore } from '../../src/bot/stores/key-rotations';
+import { MIGRATIONS } from '../../src/bot/stores/migrations';
+import { PG_MIGRATIONS } from '../../src/bot/stores/migrations-pg';
 import { openPostgres } from '../../src/bot/stores/pg-connect';
 import { createPlanStore, createVoteStore } from '../../src/bot/stores/plans';
 import { createRequestStore } from '../../src/bot/stores/requests';
@@ -30,6 +32,10 @@ import { fakeClock } from '../fakes/clock';
 import { freshState, requestFixture } from '../fixtures/load';
 import { runPicbot, type Ran } from '../integration/cli-process';
 import { pgRows, verifyAuditPg } from './pg-helpers';
+
+/** The PostgreSQL migrations, and the schema version both engines end at (the last id). */
+const PG_IDS = PG_MIGRATIONS.map((m) => m.id);
+const LATEST = MIGRATIONS.at(-1)!.id;
 
 jest.setTimeout(120_000);
 
@@ -62,22 +68,22 @@ describe('picbot db migrate and status on PostgreSQL', () => {
     const env = { PICBOT_DATABASE_URL: withPassword(schema.url) };
     const before = await picbot(['db', 'status', '--json'], env);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.stdout)).toMatchObject({ engine: 'postgres', applied: [], pending: ['0013-intake-cards'], upToDate: false, rows: { requests: null } });
+    expect(JSON.parse(before.stdout)).toMatchObject({ engine: 'postgres', applied: [], pending: PG_IDS, upToDate: false, rows: { requests: null } });
 
     const first = await picbot(['db', 'migrate', '--json'], env);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ engine: 'postgres', where: expect.stringContaining('postgres://postgres:***@127.0.0.1'), applied: ['0013-intake-cards'], schemaVersion: '0013-intake-cards' });
+    expect(JSON.parse(first.stdout)).toEqual({ engine: 'postgres', where: expect.stringContaining('postgres://postgres:***@127.0.0.1'), applied: PG_IDS, schemaVersion: LATEST });
     const second = await picbot(['db', 'migrate'], env);
-    expect(second).toMatchObject({ code: 0, stdout: expect.stringMatching(/is up to date \(schema 0013-intake-cards\): nothing to apply\n$/) });
+    expect(second).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`is up to date \\(schema ${LATEST}\\): nothing to apply\n$`)) });
 
     const after = await picbot(['db', 'status'], env);
     expect(after.code).toBe(0);
     expect(after.stdout).toMatch(/^engine +postgres$/m);
-    expect(after.stdout).toMatch(/^schema +up to date \(0013-intake-cards\)$/m);
+    expect(after.stdout).toMatch(new RegExp(`^schema +up to date \\(${LATEST}\\)$`, 'm'));
     expect(after.stdout).toMatch(/^pending +\(none\)$/m);
     expect(after.stdout).toMatch(/^audit_log +0$/m);
     for (const r of [before, first, second, after]) noPassword(r);
-    expect(await pgRows(schema.url, 'SELECT id FROM schema_migrations')).toEqual([{ id: '0013-intake-cards' }]);
+    expect(await pgRows(schema.url, 'SELECT id FROM schema_migrations ORDER BY id')).toEqual(PG_IDS.map((id) => ({ id })));
   });
 
   it('an unreachable database: exit 1, one line naming PICBOT_DATABASE_URL, no password', async () => {
@@ -98,7 +104,7 @@ describe('picbot db on SQLite', () => {
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining(`no picbot database at ${path}: run this command in the picbot server's folder`) });
     const migrated = await picbot(['db', 'migrate', '--json']);
     expect(migrated.code).toBe(0);
-    expect(JSON.parse(migrated.stdout)).toMatchObject({ engine: 'sqlite', where: path, schemaVersion: '0013-intake-cards', applied: expect.arrayContaining(['0001-audit', '0013-intake-cards']) });
+    expect(JSON.parse(migrated.stdout)).toMatchObject({ engine: 'sqlite', where: path, schemaVersion: LATEST, applied: expect.arrayContaining(['0001-audit', LATEST]) });
     expect(JSON.parse((await picbot(['db', 'migrate', '--json'])).stdout)).toMatchObject({ applied: [] });
     const status = await picbot(['db', 'status', '--json', '--db', path]);
     expect(status.code).toBe(0);
