@@ -37,8 +37,11 @@ export interface Shown {
   messageId: string | null;
 }
 
+/** What driving a chat needs: the in-process harness, or a server process (server-process.ts). */
+export type ChatDriver = Pick<Harness, 'say' | 'click'>;
+
 /** Says a command and returns the card it posted. */
-export async function sayForCard(h: Harness, text: string, who?: Who): Promise<Shown> {
+export async function sayForCard(h: ChatDriver, text: string, who?: Who): Promise<Shown> {
   const r = await h.say(text, who);
   if (r.status !== 200) throw new Error(`"${text}" answered ${r.status}`);
   const call = r.calls.find((c) => c.kind === 'reply' || c.kind === 'send');
@@ -46,13 +49,13 @@ export async function sayForCard(h: Harness, text: string, who?: Who): Promise<S
 }
 
 /** Clicks a button of the shown card with typed values, as Teams would. */
-export function press(h: Harness, shown: Shown, title: string, typed: Record<string, string> = {}, who?: Who): Promise<ClickResult> {
+export function press(h: ChatDriver, shown: Shown, title: string, typed: Record<string, string> = {}, who?: Who): Promise<ClickResult> {
   const b = button(shown.card, title);
   return h.click(b.verb, clickData(shown.card, b, typed), { ...who, replyToId: shown.messageId });
 }
 
 /** Starts an intake and fills the first `steps` cards with VALID values; returns the card then shown. */
-export async function fillSteps(h: Harness, steps: number, who?: Who): Promise<Shown> {
+export async function fillSteps(h: ChatDriver, steps: number, who?: Who): Promise<Shown> {
   let shown = await sayForCard(h, 'start', who);
   for (const step of VALID.slice(0, steps)) {
     const r = await press(h, shown, step.button, step.typed, who);

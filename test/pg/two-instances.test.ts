@@ -1,8 +1,8 @@
 /**
  * Two picbot server processes on one PostgreSQL (a fresh schema), real runner, real simulator:
  *
- * - Wake-up across instances: the runner long-polls instance A while the intake, the discovery
- *   and the approval happen on instance B. A hands it each job after a wake-up (`found: woken` in
+ * - Wake-up across instances: the runner long-polls instance A while the intake (card by card),
+ *   the discovery and the approval happen on instance B. A hands it each job after a wake-up (`found: woken` in
  *   its log): a job created on B can only wake A through NOTIFY. The report reaches the chat and
  *   the audit chain, written by both instances, verifies.
  * - Fail-over: the runner talks to a loopback proxy in front of A; A is killed (-9) mid-apply and
@@ -18,6 +18,7 @@ import { openPostgres } from '../../src/bot/stores/pg-connect';
 import { cardOf } from '../fakes/connector';
 import { freshSchema } from '../engines';
 import { allText } from '../integration/card-query';
+import { draftIdOf, fillSteps, VALID } from '../integration/intake-flow';
 import { freePort } from '../integration/demo-process';
 import { requestApproval, vote } from '../integration/plan-helpers';
 import { killRunners, spawnRunner } from '../integration/runner-helpers';
@@ -42,10 +43,6 @@ let proxy: TcpProxy | null = null;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'picbot-pg2-'));
   schema = await freshSchema();
-  // Migrated and seeded before either instance starts (each would migrate it too, under the lock).
-  const sql = await openPostgres(schema.url);
-  await seedUserRequestIn(sql, REQ, DANA);
-  await sql.close();
 });
 afterEach(async () => {
   await killRunners();
@@ -75,10 +72,17 @@ const jobs = (kind: string) => pgRows<JobRow>(schema.url, 'SELECT id, kind, stat
 const leasedLine = (s: ServerProcess, jobId: string) =>
   s.logs().split('\n').filter((l) => l.includes('"msg":"job leased"') && l.includes(jobId)).map((l) => JSON.parse(l) as { found: string })[0] ?? null;
 
-async function discoverOn(b: ServerProcess): Promise<JobRow> {
+/** A request seeded at the intake's review step (per-user scope: a 7-step plan), before the instances start. */
+async function seedRequest(): Promise<void> {
+  const sql = await openPostgres(schema.url);
+  await seedUserRequestIn(sql, REQ, DANA);
+  await sql.close();
+}
+
+async function discoverOn(b: ServerProcess, requestId = REQ): Promise<JobRow> {
   await b.say('help', { user: ALEX, conversation: APPROVALS });
   await b.say('help', { user: DANA });
-  const click = await b.click(VERBS.requestDiscover, { requestId: REQ }, { user: DANA });
+  const click = await b.click(VERBS.requestDiscover, { requestId }, { user: DANA });
   expect(click.status).toBe(200);
   return until(async () => (await jobs('discover')).find((j) => j.status === 'succeeded'), 'the discovery to succeed');
 }
@@ -87,14 +91,19 @@ describe('two instances on one PostgreSQL', () => {
   it('a runner on instance A gets the jobs made on instance B through NOTIFY; the report reaches the chat; the audit verifies', async () => {
     const { auditKey, env } = sharedKeys(dir);
     const [a, b] = await instances(env);
-    const sim = writeState(dir, 'lync2013');
+    // The whole intake on instance B, card by card.
+    const review = await fillSteps(b, VALID.length, { user: DANA });
+    expect(allText(review.card)).toMatch(/Review/);
+    const requestId = draftIdOf(review);
+    // The server hosts both SIP domains the intake named.
+    const sim = writeState(dir, 'lync2013', (state) => { state.sipDomains.push({ name: 'fabrikam.com', isDefault: false }); });
     const runner = spawnRunner(['--server', a.url, '--enroll', a.runnerToken(['pool-eu']), '--labels', 'pool-eu', '--shell', 'sim', '--sim-state', sim, '--config', join(dir, 'runner.json'), '--name', 'fe01']);
     await runner.waitForLog(/waiting for jobs/);
-    const discovered = await discoverOn(b);
+    const discovered = await discoverOn(b, requestId);
     expect(leasedLine(a, discovered.id)).toMatchObject({ found: 'woken' });
     expect(leasedLine(b, discovered.id)).toBeNull();
 
-    const posted = await requestApproval(b, REQ, DANA, APPROVALS);
+    const posted = await requestApproval(b, requestId, DANA, APPROVALS);
     await vote(b, posted, ALEX, 'Approve');
     const applied = await until(async () => (await jobs('apply')).find((j) => j.status === 'succeeded'), 'the apply job to succeed');
     expect(leasedLine(a, applied.id)).toMatchObject({ found: 'woken' });
@@ -107,6 +116,7 @@ describe('two instances on one PostgreSQL', () => {
   });
 
   it('fail-over: instance A dies (kill -9) mid-apply; the runner goes on with instance B and every event is recorded once', async () => {
+    await seedRequest();
     const { auditKey, env } = sharedKeys(dir);
     const [a, b] = await instances(env);
     proxy = await tcpProxy(a.port);
