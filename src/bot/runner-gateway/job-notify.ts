@@ -10,7 +10,7 @@
  * growing pause and listens again on every label, and meanwhile that poll catches every job.
  */
 import { createHash } from 'node:crypto';
-import { Client, type Pool } from 'pg';
+import type { Client, ClientConfig, Pool } from 'pg';
 import type { Logger } from '../../shared/logger';
 import type { LeaseWaiters } from './waiters';
 
@@ -74,7 +74,9 @@ export function createPgJobNotifier(options: PgNotifierOptions): JobNotifier {
   function connect(): void {
     if (state.closed || state.client || state.connecting) return;
     // The pool's own settings (URL, timeouts), on a connection outside the pool.
-    const client = new Client({ ...pool.options, application_name: `picbot-listen ${schema}`.slice(0, 63) });
+    // The pool's own Client class: pg is loaded by the pool, never by a SQLite install.
+    const PgClient = (pool as Pool & { Client: new (config: ClientConfig) => Client }).Client;
+    const client = new PgClient({ ...pool.options, application_name: `picbot-listen ${schema}`.slice(0, 63) });
     client.on('error', (err) => lost(client, err));
     client.on('end', () => lost(client, new Error('connection ended')));
     client.on('notification', (msg) => {

@@ -3,7 +3,6 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } f
 import { dirname } from 'node:path';
 import { CodedError } from '../../shared/errors';
 import { MIGRATIONS, type Migration } from './migrations';
-import { isPostgresUrl, openPostgres, pendingMigrations } from './pg-connect';
 import { sqliteSql, type Sql } from './sql';
 
 export type Db = Database.Database;
@@ -20,6 +19,8 @@ export interface StoreSetting {
  */
 export async function openStore(setting: StoreSetting, options: { migrate?: boolean } = {}): Promise<Sql> {
   if (setting.databaseUrl !== null) {
+    // Loaded only here: pg costs a SQLite install some 15 MB of memory it would never use.
+    const { isPostgresUrl, openPostgres } = await import('./pg-connect');
     if (!isPostgresUrl(setting.databaseUrl)) throw new CodedError('config_invalid', 'PICBOT_DATABASE_URL: expected a postgres:// or postgresql:// URL');
     return openPostgres(setting.databaseUrl, { migrate: options.migrate });
   }
@@ -31,7 +32,7 @@ export async function openStore(setting: StoreSetting, options: { migrate?: bool
  * none on a database a server of this release opened. /readyz and `picbot doctor` report them.
  */
 export async function pendingStoreMigrations(sql: Sql): Promise<string[]> {
-  if (sql.engine === 'postgres') return pendingMigrations(sql);
+  if (sql.engine === 'postgres') return (await import('./pg-connect')).pendingMigrations(sql);
   const table = await sql.get("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
   if (!table) return MIGRATIONS.map((m) => m.id);
   const applied = new Set((await sql.all<{ id: string }>('SELECT id FROM schema_migrations')).map((r) => r.id));
