@@ -24,6 +24,7 @@ let dir: string;
 let schema: Awaited<ReturnType<typeof freshSchema>>;
 const servers: RunningServer[] = [];
 const linesOfA: string[] = [];
+const made: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'picbot-notify-'));
@@ -56,8 +57,15 @@ async function waitingLease(base: string, token: string) {
   const count = () => linesOfA.filter((l) => l.includes('runner long-poll waiting for a job')).length;
   const before = count();
   const answer = post(base, '/jobs/lease', { waitSeconds: 30 }, token);
-  await until(() => count() > before, 'the long-poll to wait', 30_000);
-  return answer;
+  const settled = { value: null as unknown };
+  void answer.then((r) => { settled.value = r; }, (err: unknown) => { settled.value = String(err); });
+  await until(() => {
+    // Answered before it waited: say with what, instead of waiting for a line that never comes.
+    if (settled.value !== null && count() <= before) throw new Error(`the long-poll was answered before it waited: ${JSON.stringify((settled.value as { json?: { jobId?: string } }).json?.jobId)}; made so far: ${made.join(',')}; A logged: ${linesOfA.slice(-4).map((l) => (JSON.parse(l) as { msg: string; jobId?: string; found?: string }).msg + ' ' + ((JSON.parse(l) as { jobId?: string }).jobId ?? '')).join(' | ')}`);
+    return count() > before;
+  }, 'the long-poll to wait', 30_000);
+  // Wrapped, so awaiting this waits for the wait, not for the answer.
+  return { answer };
 }
 
 const leaseLine = (jobId: string) => linesOfA.map((l) => JSON.parse(l) as { msg: string; jobId?: string; found?: string }).find((l) => l.msg === 'job leased' && l.jobId === jobId) ?? null;
@@ -71,25 +79,28 @@ it('a lost LISTEN connection: the poll still finds the job, the listener comes b
   const lease = () => waitingLease(a.url, runnerToken);
 
   // A first wake-up across instances: the long-poll on A registers its label (A listens), then B queues.
-  const first = lease();
+  const first = (await lease()).answer;
   await until(async () => (await listeners()).length >= 1, 'instance A listening', 30_000);
   const job1 = await b.deps.jobs.create(discoverJob());
+  made.push(job1.id);
   expect((await first).json).toMatchObject({ jobId: job1.id });
   expect(leaseLine(job1.id)).toMatchObject({ found: 'woken' });
 
   // Kill every picbot LISTEN connection on the database side: no NOTIFY reaches A now.
   const killed = (await listeners()).map((l) => l.pid);
   for (const pid of killed) await pgRows(TEST_PG_URL, 'SELECT pg_terminate_backend($1)', [pid]);
-  const second = lease();
+  const second = (await lease()).answer;
   const job2 = await b.deps.jobs.create(discoverJob());
+  made.push(job2.id);
   expect((await second).json).toMatchObject({ jobId: job2.id });
   // Found by the poll, or woken by the listener's reconnect (it wakes every waiter to look).
   expect(leaseLine(job2.id)?.found).toMatch(/^(poll|woken)$/);
 
   // The listener comes back by itself, and a job made on B wakes the runner on A again.
   await until(async () => (await listeners()).some((l) => !killed.includes(l.pid)), 'the LISTEN connection to come back', 30_000);
-  const third = lease();
+  const third = (await lease()).answer;
   const job3 = await b.deps.jobs.create(discoverJob());
+  made.push(job3.id);
   expect((await third).json).toMatchObject({ jobId: job3.id });
   expect(leaseLine(job3.id)).toMatchObject({ found: 'woken' });
   expect(linesOfA.some((l) => l.includes('the LISTEN connection to PostgreSQL dropped'))).toBe(true);
