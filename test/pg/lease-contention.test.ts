@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/bot/compose';
 import { parseConfig } from '../../src/bot/config';
-import { RUNNER_API_BASE } from '../../src/contracts/runner-api';
 import { createLogger } from '../../src/shared/logger';
 import { freshSchema } from '../engines';
 import { echoArea } from '../fakes/echo-area';
 import { discoverJob } from '../integration/runner-helpers';
-import { pgRows, sharedKeys, verifyAuditPg } from './pg-helpers';
+import { pgRows, runnerCall, sharedKeys, verifyAuditPg } from './pg-helpers';
 
 jest.setTimeout(180_000);
 
@@ -43,23 +42,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(base: string, path: string, body: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown> | null }> {
-  const res = await fetch(`${base}${RUNNER_API_BASE}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
-}
-
 it('20 runners on 2 instances lease 200 jobs queued on both: each job exactly once', async () => {
   const [a, b] = servers as [RunningServer, RunningServer];
   const runners: { base: string; token: string }[] = [];
   for (let i = 0; i < RUNNERS; i += 1) {
     const home = i % 2 === 0 ? a : b;
     const { token } = await home.deps.runners.createEnrollmentToken({ labels: ['pool-eu'], createdBy: 'test' });
-    const enrolled = await call(home.url, '/enroll', { enrollmentToken: token, name: `r${i}`, labels: ['pool-eu'] });
+    const enrolled = await runnerCall(home.url, '/enroll', { enrollmentToken: token, name: `r${i}`, labels: ['pool-eu'] });
     expect(enrolled.status).toBe(200);
     runners.push({ base: home.url, token: String(enrolled.json!.runnerToken) });
   }
@@ -68,7 +57,7 @@ it('20 runners on 2 instances lease 200 jobs queued on both: each job exactly on
   const state = { done: false };
   const polling = runners.map(async (r) => {
     while (!state.done) {
-      const answer = await call(r.base, '/jobs/lease', { waitSeconds: 2 }, r.token);
+      const answer = await runnerCall(r.base, '/jobs/lease', { waitSeconds: 2 }, r.token);
       if (answer.status === 200) leased.push(String(answer.json!.jobId));
       else expect(answer.status).toBe(204);
     }

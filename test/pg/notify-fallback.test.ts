@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startServer, type RunningServer } from '../../src/bot/compose';
 import { parseConfig } from '../../src/bot/config';
-import { RUNNER_API_BASE } from '../../src/contracts/runner-api';
 import { freshSchema, TEST_PG_URL } from '../engines';
 import { echoArea } from '../fakes/echo-area';
 import { discoverJob } from '../integration/runner-helpers';
 import { until } from '../integration/server-process';
-import { pgRows, sharedKeys } from './pg-helpers';
+import { pgRows, runnerCall, sharedKeys } from './pg-helpers';
 
 jest.setTimeout(120_000);
 
@@ -42,21 +41,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function post(base: string, path: string, body: unknown, token?: string) {
-  const res = await fetch(`${base}${RUNNER_API_BASE}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
-}
-
 /** Sends a long-poll to A and resolves once A says it is waiting (so a job made now cannot be its first look). */
 async function waitingLease(base: string, token: string) {
   const count = () => linesOfA.filter((l) => l.includes('runner long-poll waiting for a job')).length;
   const before = count();
-  const answer = post(base, '/jobs/lease', { waitSeconds: 30 }, token);
+  const answer = runnerCall(base, '/jobs/lease', { waitSeconds: 30 }, token);
   const settled = { value: null as unknown };
   void answer.then((r) => { settled.value = r; }, (err: unknown) => { settled.value = String(err); });
   await until(() => {
@@ -75,7 +64,7 @@ const listeners = () => pgRows<{ pid: number }>(TEST_PG_URL, "SELECT pid FROM pg
 it('a lost LISTEN connection: the poll still finds the job, the listener comes back, and wake-ups work again', async () => {
   const [a, b] = servers as [RunningServer, RunningServer];
   const { token } = await a.deps.runners.createEnrollmentToken({ labels: ['pool-eu'], createdBy: 'test' });
-  const runnerToken = String((await post(a.url, '/enroll', { enrollmentToken: token, name: 'fe01', labels: ['pool-eu'] })).json!.runnerToken);
+  const runnerToken = String((await runnerCall(a.url, '/enroll', { enrollmentToken: token, name: 'fe01', labels: ['pool-eu'] })).json!.runnerToken);
   const lease = () => waitingLease(a.url, runnerToken);
 
   // A first wake-up across instances: the long-poll on A registers its label (A listens), then B queues.

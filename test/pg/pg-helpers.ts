@@ -11,6 +11,7 @@ import { Client } from 'pg';
 import { generateSigningKeys } from '../../src/contracts/signing';
 import { createAuditLog } from '../../src/bot/stores/audit-log';
 import { openPostgres } from '../../src/bot/stores/pg-connect';
+import { RUNNER_API_BASE } from '../../src/contracts/runner-api';
 
 /** The key files every instance mounts (as a deployment mounts one secret), and the env naming them. */
 export function sharedKeys(dir: string): { auditKey: Buffer; env: Record<string, string> } {
@@ -41,6 +42,17 @@ export async function verifyAuditPg(url: string, key: Buffer) {
   } finally {
     await sql.close();
   }
+}
+
+/** A POST to the runner API of a server, as a runner makes it (real HTTP); the answer's status and JSON. */
+export async function runnerCall(base: string, path: string, body: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown> | null }> {
+  const res = await fetch(`${base}${RUNNER_API_BASE}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
 }
 
 export interface TcpProxy {
